@@ -1,0 +1,158 @@
+//! Simulated time: an integer count of nanoseconds.
+//!
+//! A floating-point clock drifts and makes event order depend on rounding; an integer clock makes
+//! "same scenario, same seed ⇒ same bytes" hold by construction. `SimTime` is an instant since the
+//! start of the run, `SimDuration` a span between two instants.
+
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub};
+
+/// Nanoseconds per second.
+pub const NANOS_PER_SEC: u64 = 1_000_000_000;
+
+/// An instant of simulated time, in nanoseconds since the start of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(pub u64);
+
+/// A span of simulated time, in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimDuration(pub u64);
+
+impl SimTime {
+    pub const ZERO: SimTime = SimTime(0);
+    pub const MAX: SimTime = SimTime(u64::MAX);
+
+    /// Seconds since the start, for reports.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / NANOS_PER_SEC as f64
+    }
+
+    /// The span from `earlier` to `self`, zero if `earlier` is later.
+    pub fn saturating_since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl SimDuration {
+    pub const ZERO: SimDuration = SimDuration(0);
+
+    pub const fn from_nanos(ns: u64) -> Self {
+        SimDuration(ns)
+    }
+    pub const fn from_micros(us: u64) -> Self {
+        SimDuration(us * 1_000)
+    }
+    pub const fn from_millis(ms: u64) -> Self {
+        SimDuration(ms * 1_000_000)
+    }
+    pub const fn from_secs(s: u64) -> Self {
+        SimDuration(s * NANOS_PER_SEC)
+    }
+    /// Rounds to the nearest nanosecond; negative or NaN inputs become zero.
+    pub fn from_secs_f64(s: f64) -> Self {
+        if s.is_finite() && s > 0.0 {
+            SimDuration((s * NANOS_PER_SEC as f64).round().min(u64::MAX as f64) as u64)
+        } else {
+            SimDuration(0)
+        }
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / NANOS_PER_SEC as f64
+    }
+    pub fn as_millis_f64(self) -> f64 {
+        self.0 as f64 / 1e6
+    }
+    pub const fn as_nanos(self) -> u64 {
+        self.0
+    }
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    #[inline]
+    fn add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+}
+
+impl AddAssign<SimDuration> for SimTime {
+    #[inline]
+    fn add_assign(&mut self, d: SimDuration) {
+        self.0 = self.0.saturating_add(d.0);
+    }
+}
+
+impl Add for SimDuration {
+    type Output = SimDuration;
+    #[inline]
+    fn add(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_add(d.0))
+    }
+}
+
+impl Sub for SimTime {
+    type Output = SimDuration;
+    /// Panics in debug builds if `rhs` is later: callers compare instants they ordered themselves.
+    #[inline]
+    fn sub(self, rhs: SimTime) -> SimDuration {
+        debug_assert!(rhs <= self, "time went backwards: {rhs:?} > {self:?}");
+        SimDuration(self.0 - rhs.0)
+    }
+}
+
+impl fmt::Display for SimDuration {
+    /// The largest unit that represents the span exactly (`1h`, `90s`, `250ms`, `7ns`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(&str, u64); 6] = [
+            ("h", 3_600 * NANOS_PER_SEC),
+            ("m", 60 * NANOS_PER_SEC),
+            ("s", NANOS_PER_SEC),
+            ("ms", 1_000_000),
+            ("us", 1_000),
+            ("ns", 1),
+        ];
+        if self.0 == 0 {
+            return f.write_str("0s");
+        }
+        let (unit, size) = UNITS
+            .iter()
+            .copied()
+            .find(|&(_, size)| self.0 % size == 0)
+            .unwrap_or(("ns", 1));
+        write!(f, "{}{}", self.0 / size, unit)
+    }
+}
+
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        SimDuration(self.0).fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_in_the_largest_exact_unit() {
+        assert_eq!(SimDuration::from_secs(3600).to_string(), "1h");
+        assert_eq!(SimDuration::from_secs(90).to_string(), "90s");
+        assert_eq!(SimDuration::from_millis(250).to_string(), "250ms");
+        assert_eq!(SimDuration::from_micros(50).to_string(), "50us");
+        assert_eq!(SimDuration(7).to_string(), "7ns");
+        assert_eq!(SimDuration::ZERO.to_string(), "0s");
+    }
+
+    #[test]
+    fn float_seconds_round_to_the_nearest_nanosecond() {
+        assert_eq!(
+            SimDuration::from_secs_f64(0.0200000004),
+            SimDuration(20_000_000)
+        );
+        assert_eq!(SimDuration::from_secs_f64(-1.0), SimDuration::ZERO);
+        assert_eq!(SimDuration::from_secs_f64(f64::NAN), SimDuration::ZERO);
+    }
+}

@@ -1,0 +1,180 @@
+//! The load balancer: which instances it routes to, and how it picks one for a request.
+//!
+//! The balancer's *belief* about instance health is separate from the truth. A crashed instance
+//! stays routable until `unhealthy_threshold` consecutive health checks have failed; requests sent
+//! to it meanwhile fail as `instance_down`. Affinity (sticky sessions) pins a session (cookie) or a
+//! client IP (source-ip) to an instance; when the pinned instance leaves the routable set the
+//! client is re-pinned, which for in-memory sessions means it lands where its state isn't.
+
+mod algorithms;
+mod hash_ring;
+
+pub use algorithms::{build as build_algorithm, Algorithm, PickContext};
+use hash_ring::HashRing;
+
+use crate::engine::Rng;
+use crate::model::ids::InstanceId;
+use crate::scenario::{Affinity, BalancerConfig};
+
+pub struct Balancer {
+    algorithm: Box<dyn Algorithm>,
+    affinity: Affinity,
+    /// Instances in rotation, in launch order.
+    routable: Vec<InstanceId>,
+    /// Per instance: is it in `routable`?
+    in_rotation: Vec<bool>,
+    /// Source-IP affinity maps client IPs onto the routable set with minimal disruption.
+    ip_ring: HashRing,
+    rng: Rng,
+}
+
+impl Balancer {
+    pub fn new(config: &BalancerConfig, rng: Rng) -> Self {
+        Balancer {
+            algorithm: build_algorithm(config.algorithm),
+            affinity: config.affinity,
+            routable: Vec::new(),
+            in_rotation: Vec::new(),
+            ip_ring: HashRing::default(),
+            rng,
+        }
+    }
+
+    pub fn routable(&self) -> &[InstanceId] {
+        &self.routable
+    }
+
+    pub fn is_routable(&self, id: InstanceId) -> bool {
+        self.in_rotation.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// Puts an instance into rotation (it passed its health checks).
+    pub fn add(&mut self, id: InstanceId) {
+        if self.in_rotation.len() <= id.index() {
+            self.in_rotation.resize(id.index() + 1, false);
+        }
+        if !self.in_rotation[id.index()] {
+            self.in_rotation[id.index()] = true;
+            let at = self.routable.partition_point(|&r| r < id);
+            self.routable.insert(at, id);
+            self.membership_changed();
+        }
+    }
+
+    /// Takes an instance out of rotation (detected unhealthy, or deregistered).
+    pub fn remove(&mut self, id: InstanceId) {
+        if self.is_routable(id) {
+            self.in_rotation[id.index()] = false;
+            self.routable.retain(|&r| r != id);
+            self.membership_changed();
+        }
+    }
+
+    fn membership_changed(&mut self) {
+        self.algorithm.membership_changed(&self.routable);
+        if self.affinity == Affinity::SourceIp {
+            self.ip_ring.rebuild(&self.routable);
+        }
+    }
+
+    /// Chooses the instance for a request, honouring affinity. `pin` is the session's sticky
+    /// cookie, updated when the balancer (re-)pins. `None` when nothing is routable.
+    #[inline]
+    pub fn route(
+        &mut self,
+        pin: &mut Option<InstanceId>,
+        session_key: u64,
+        client_ip: u32,
+        connections: &[u32],
+    ) -> Option<InstanceId> {
+        if self.routable.is_empty() {
+            return None;
+        }
+        match self.affinity {
+            Affinity::Cookie => {
+                if let Some(p) = *pin {
+                    if self.is_routable(p) {
+                        return Some(p);
+                    }
+                }
+                let chosen = self.pick(session_key, client_ip, connections);
+                *pin = Some(chosen);
+                Some(chosen)
+            }
+            Affinity::SourceIp => self.ip_ring.lookup(u64::from(client_ip)),
+            Affinity::None => Some(self.pick(session_key, client_ip, connections)),
+        }
+    }
+
+    #[inline]
+    fn pick(&mut self, session_key: u64, client_ip: u32, connections: &[u32]) -> InstanceId {
+        let ctx = PickContext {
+            routable: &self.routable,
+            connections,
+            session_key,
+            client_ip,
+        };
+        self.algorithm.pick(&ctx, &mut self.rng)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{stream, stream_key, SimDuration};
+    use crate::scenario::{Algorithm as Kind, HealthCheck};
+
+    fn balancer(algorithm: Kind, affinity: Affinity, n: u32) -> Balancer {
+        let config = BalancerConfig {
+            algorithm,
+            affinity,
+            hop_latency: SimDuration::ZERO,
+            health_check: HealthCheck {
+                interval: SimDuration::from_secs(5),
+                unhealthy_threshold: 2,
+                healthy_threshold: 2,
+            },
+        };
+        let mut b = Balancer::new(&config, stream(1, stream_key("balancer"), 0));
+        for i in 0..n {
+            b.add(InstanceId(i));
+        }
+        b
+    }
+
+    #[test]
+    fn cookie_affinity_sticks_until_the_instance_leaves_rotation() {
+        let mut b = balancer(Kind::RoundRobin, Affinity::Cookie, 3);
+        let conns = [0; 3];
+        let mut pin = None;
+        let first = b.route(&mut pin, 1, 1, &conns).unwrap();
+        for _ in 0..5 {
+            assert_eq!(b.route(&mut pin, 1, 1, &conns), Some(first));
+        }
+        b.remove(first);
+        let second = b.route(&mut pin, 1, 1, &conns).unwrap();
+        assert_ne!(second, first);
+        assert_eq!(pin, Some(second), "the client is re-pinned");
+    }
+
+    #[test]
+    fn source_ip_affinity_depends_only_on_the_ip() {
+        let mut b = balancer(Kind::RoundRobin, Affinity::SourceIp, 4);
+        let conns = [0; 4];
+        let mut pin = None;
+        let a = b.route(&mut pin, 1, 77, &conns);
+        let c = b.route(&mut pin, 2, 77, &conns);
+        assert_eq!(a, c);
+        assert_eq!(pin, None, "source-ip affinity sets no cookie");
+    }
+
+    #[test]
+    fn nothing_routable_means_no_route() {
+        let mut b = balancer(Kind::Random, Affinity::None, 1);
+        b.remove(InstanceId(0));
+        assert_eq!(b.route(&mut None, 1, 1, &[0]), None);
+        b.add(InstanceId(0));
+        b.add(InstanceId(0));
+        assert_eq!(b.routable(), &[InstanceId(0)]);
+    }
+}

@@ -1,0 +1,54 @@
+//! An application instance: a pool of workers in front of a bounded FIFO queue.
+//!
+//! A request is served by a free worker at once, waits in the queue if all are busy, and is
+//! rejected if the queue is full. Everything an instance holds (queue, requests in service,
+//! in-memory sessions) dies with it when it crashes.
+
+use std::collections::VecDeque;
+
+use crate::engine::SimTime;
+use crate::model::ids::RequestRef;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Life {
+    /// Running and able to serve.
+    Up,
+    /// Crashed: refuses connections until it is taken out of rotation.
+    Dead,
+}
+
+#[derive(Debug)]
+pub struct Instance {
+    pub life: Life,
+    pub launched_at: SimTime,
+    /// Workers serving a request right now.
+    pub busy: u32,
+    /// Requests waiting for a worker, oldest first.
+    pub queue: VecDeque<RequestRef>,
+    /// Consecutive failed health checks.
+    pub failed_checks: u32,
+    /// Consecutive passed health checks.
+    pub passed_checks: u32,
+}
+
+impl Instance {
+    pub fn new(launched_at: SimTime, queue_capacity: u32) -> Self {
+        Instance {
+            life: Life::Up,
+            launched_at,
+            busy: 0,
+            queue: VecDeque::with_capacity(queue_capacity as usize),
+            failed_checks: 0,
+            passed_checks: 0,
+        }
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.life == Life::Up
+    }
+
+    /// Requests queued or in service: what the balancer sees as open connections.
+    pub fn load(&self) -> u32 {
+        self.busy + self.queue.len() as u32
+    }
+}

@@ -1,0 +1,35 @@
+//! The fleet: clients, load balancer, instances and session tier, driven by the event engine.
+//!
+//! ```text
+//!   sessions ──► balancer ──► instance: [queue] → workers ──► response
+//!   (arrivals,   (algorithm,   (bounded FIFO,      │
+//!    think,       affinity,     service time,      ├─ in-memory: state in this instance
+//!    timeout,     health        crash)             ├─ redis: one store op per request
+//!    retries)     checks)                          └─ jwt: token verify cost
+//! ```
+//!
+//! Components live in vectors indexed by typed ids (`ids.rs`); the run loop in `sim.rs`
+//! dispatches a closed `Event` enum. Nothing here writes files.
+
+mod arrivals;
+pub mod balancer;
+mod ids;
+mod instance;
+mod sampling;
+mod sim;
+mod slab;
+mod store;
+#[cfg(test)]
+mod tests;
+
+pub use ids::InstanceId;
+pub use sampling::{CountSampler, DurationSampler};
+pub use sim::{store_name, Simulation};
+
+use crate::metrics::Report;
+use crate::scenario::Scenario;
+
+/// Runs `scenario` to its end and returns the report.
+pub fn simulate(scenario: &Scenario) -> Report {
+    Simulation::new(scenario).run()
+}

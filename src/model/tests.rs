@@ -1,0 +1,276 @@
+//! Model-level checks on hand-built scenarios: queueing theory, accounting, crash semantics.
+//!
+//! Each analytic expectation is derived in a comment beside its assertion.
+
+use super::simulate;
+use crate::engine::{SimDuration, SimTime};
+use crate::metrics::Report;
+use crate::scenario::*;
+
+fn secs(s: u64) -> SimDuration {
+    SimDuration::from_secs(s)
+}
+fn ms(v: u64) -> SimDuration {
+    SimDuration::from_millis(v)
+}
+
+/// A plain scenario: `count` instances, Poisson sessions of one request, exponential service.
+fn open_system(count: u32, workers: u32, rate: f64, service_ms: u64, duration_s: u64) -> Scenario {
+    Scenario {
+        name: "theory".into(),
+        description: String::new(),
+        seed: 42,
+        duration: secs(duration_s),
+        warmup: secs(100),
+        report: ReportConfig { window: secs(60) },
+        workload: Workload {
+            arrivals: RateProfile::Constant(rate),
+            session: SessionShape {
+                requests: CountDist::Constant { value: 1 },
+                think_time: Dist::Constant {
+                    value: SimDuration::ZERO,
+                },
+            },
+            client_ips: 1000,
+            timeout: secs(3600),
+            retries: 0,
+            retry_backoff: ms(100),
+        },
+        balancer: BalancerConfig {
+            algorithm: Algorithm::Random,
+            affinity: Affinity::None,
+            hop_latency: SimDuration::ZERO,
+            health_check: HealthCheck {
+                interval: secs(5),
+                unhealthy_threshold: 2,
+                healthy_threshold: 2,
+            },
+        },
+        instances: InstanceConfig {
+            count,
+            workers,
+            queue: 100_000,
+            service_time: Dist::Exponential {
+                mean: ms(service_ms),
+            },
+        },
+        sessions: SessionConfig {
+            store: SessionStore::Jwt,
+            ttl: secs(1800),
+            jwt_verify: SimDuration::ZERO,
+        },
+        redis: RedisConfig {
+            latency: Dist::Exponential {
+                mean: SimDuration::from_micros(500),
+            },
+            max_ops: 100_000.0,
+        },
+        events: vec![],
+    }
+}
+
+/// Sessions of several requests with think times, for session semantics.
+fn interactive(store: SessionStore, affinity: Affinity) -> Scenario {
+    let mut s = open_system(4, 8, 20.0, 20, 1200);
+    s.warmup = SimDuration::ZERO;
+    s.workload.session = SessionShape {
+        requests: CountDist::Geometric { mean: 20.0 },
+        think_time: Dist::Exponential { mean: secs(3) },
+    };
+    s.workload.timeout = secs(5);
+    s.workload.retries = 1;
+    s.balancer.algorithm = Algorithm::RoundRobin;
+    s.balancer.affinity = affinity;
+    s.sessions.store = store;
+    s.events = vec![ScheduledEvent {
+        at: SimTime::ZERO + secs(600),
+        action: Action::Crash {
+            count: 1,
+            pick: Pick::Busiest,
+        },
+    }];
+    s
+}
+
+fn assert_within(what: &str, got: f64, expected: f64, rel: f64) {
+    let err = (got - expected).abs() / expected;
+    assert!(
+        err <= rel,
+        "{what}: got {got:.4}, expected {expected:.4} (error {:.2}% > {:.2}%)",
+        err * 100.0,
+        rel * 100.0
+    );
+}
+
+fn assert_balanced(r: &Report) {
+    let q = &r.requests;
+    assert_eq!(
+        q.sent,
+        q.succeeded + q.failed.total() + q.in_flight_at_end,
+        "accounting: {q:?}"
+    );
+}
+
+#[test]
+fn random_routing_to_single_worker_instances_matches_mm1() {
+    // 8 instances, random routing splits Poisson(560/s) into 8 Poisson(70/s) streams.
+    // Each is M/M/1 with μ = 100/s: the response time is Exp(μ − λ) = Exp(30/s), so
+    // mean = 1/30 s = 33.33 ms and p99 = ln(100)/30 s = 153.5 ms.
+    let report = simulate(&open_system(8, 1, 560.0, 10, 3700));
+    assert_balanced(&report);
+    assert!(report.requests.succeeded > 1_900_000);
+    assert_within("mean", report.latency_ms.mean, 1000.0 / 30.0, 0.03);
+    assert_within(
+        "p99",
+        report.latency_ms.p99,
+        1000.0 * 100f64.ln() / 30.0,
+        0.04,
+    );
+    // p50 = ln 2 / 30 s = 23.1 ms
+    assert_within(
+        "p50",
+        report.latency_ms.p50,
+        1000.0 * 2f64.ln() / 30.0,
+        0.03,
+    );
+}
+
+/// Erlang C: probability that an arrival waits in an M/M/k queue with offered load `a` = λ/μ.
+fn erlang_c(k: u32, a: f64) -> f64 {
+    let mut term = 1.0; // a^n / n!
+    let mut sum = 0.0;
+    for n in 0..k {
+        sum += term;
+        term *= a / f64::from(n + 1);
+    }
+    // term is now a^k / k!
+    let top = term * f64::from(k) / (f64::from(k) - a);
+    top / (sum + top)
+}
+
+#[test]
+fn one_instance_with_k_workers_matches_erlang_c() {
+    // M/M/4 with λ = 300/s, μ = 100/s: a = 3, ρ = 0.75.
+    // C(4, 3) = (81/24 · 4) / (1 + 3 + 4.5 + 4.5 + 81/24 · 4) = 13.5 / 26.5 = 0.5094,
+    // Wq = C / (kμ − λ) = 0.5094 / 100 s = 5.094 ms, and the mean response is Wq + 10 ms.
+    let c = erlang_c(4, 3.0);
+    assert!((c - 13.5 / 26.5).abs() < 1e-12);
+    let wq_ms = c / 100.0 * 1000.0;
+    let report = simulate(&open_system(1, 4, 300.0, 10, 7300));
+    assert_balanced(&report);
+    assert_within("mean response", report.latency_ms.mean, wq_ms + 10.0, 0.02);
+    assert_within("mean wait", report.latency_ms.mean - 10.0, wq_ms, 0.05);
+}
+
+#[test]
+fn every_request_is_accounted_for_once_under_faults() {
+    for store in [
+        SessionStore::InMemory,
+        SessionStore::Redis,
+        SessionStore::Jwt,
+    ] {
+        let mut s = interactive(store, Affinity::Cookie);
+        // Overload and tight timeouts so that every failure cause occurs.
+        s.instances.queue = 4;
+        s.instances.workers = 2;
+        s.workload.timeout = ms(150);
+        s.workload.arrivals = RateProfile::Constant(40.0);
+        let r = simulate(&s);
+        assert_balanced(&r);
+        assert!(
+            r.requests.failed.queue_full > 0 && r.requests.failed.timeout > 0,
+            "{:?}",
+            r.requests
+        );
+        assert!(r.requests.failed.instance_down > 0, "{:?}", r.requests);
+    }
+}
+
+#[test]
+fn crash_with_a_shared_store_or_tokens_loses_no_session() {
+    for store in [SessionStore::Redis, SessionStore::Jwt] {
+        let r = simulate(&interactive(store, Affinity::Cookie));
+        assert_balanced(&r);
+        assert_eq!(r.fleet.crashed, 1);
+        assert_eq!(r.sessions.lost, 0, "{store:?}");
+        assert_eq!(r.requests.failed.session_lost, 0);
+        assert!(
+            r.requests.failed.instance_down > 0,
+            "requests hit the dead instance before detection"
+        );
+    }
+}
+
+#[test]
+fn crash_with_sticky_in_memory_sessions_logs_out_the_victims_users() {
+    let r = simulate(&interactive(SessionStore::InMemory, Affinity::Cookie));
+    assert_balanced(&r);
+    let crash = r
+        .timeline
+        .iter()
+        .find(|e| e.label.starts_with("crash"))
+        .expect("crash on the timeline");
+    // Sessions pinned to the victim that send at least one more request are lost. With geometric
+    // sessions (mean 20 requests) almost all of them have requests left; a few end within the
+    // detection window, so lost ≤ pinned and close to it.
+    let pinned = crash.sessions_affected as f64;
+    assert!(pinned > 100.0, "{pinned}");
+    let lost = r.sessions.lost as f64;
+    assert!(
+        lost <= pinned && lost >= 0.85 * pinned,
+        "lost {lost} of {pinned} pinned"
+    );
+    // Without the crash nobody is lost.
+    let mut calm = interactive(SessionStore::InMemory, Affinity::Cookie);
+    calm.events.clear();
+    assert_eq!(simulate(&calm).sessions.lost, 0);
+}
+
+#[test]
+fn in_memory_sessions_without_affinity_are_mostly_lost() {
+    let mut s = interactive(SessionStore::InMemory, Affinity::None);
+    s.events.clear();
+    let r = simulate(&s);
+    assert_balanced(&r);
+    // A session of n ≥ 2 requests survives only if every request lands on its login instance:
+    // with round-robin over 4 instances and interleaved sessions that is rare. Single-request
+    // sessions (1/20 of them under a geometric mean of 20) cannot be lost.
+    let lost_share = r.sessions.lost as f64 / r.sessions.started as f64;
+    assert!(lost_share > 0.85, "lost share {lost_share}");
+}
+
+#[test]
+fn same_seed_same_report_and_common_random_numbers_across_stores() {
+    let a = simulate(&interactive(SessionStore::InMemory, Affinity::Cookie));
+    let b = simulate(&interactive(SessionStore::InMemory, Affinity::Cookie));
+    let strip = |mut r: Report| {
+        r.engine.wall_seconds = 0.0;
+        r.engine.events_per_second = 0.0;
+        r
+    };
+    assert_eq!(strip(a.clone()), strip(b));
+    // Changing the store does not change who arrives.
+    let c = simulate(&interactive(SessionStore::Jwt, Affinity::Cookie));
+    assert_eq!(a.sessions.started, c.sessions.started);
+    let arrivals = |r: &Report| r.timeseries.iter().map(|w| w.arrivals).collect::<Vec<_>>();
+    assert_eq!(arrivals(&a), arrivals(&c));
+}
+
+#[test]
+fn a_crash_is_detected_after_the_unhealthy_threshold() {
+    let r = simulate(&interactive(SessionStore::Jwt, Affinity::Cookie));
+    let crash = r
+        .timeline
+        .iter()
+        .find(|e| e.label.starts_with("crash"))
+        .unwrap();
+    let down = r
+        .timeline
+        .iter()
+        .find(|e| e.label.contains("marked down"))
+        .unwrap();
+    // Checks every 5 s, 2 consecutive failures needed: the first failing check comes within
+    // [0, 5 s] of the crash, the second 5 s later, so detection takes between 5 and 10 s.
+    let delay = down.t_s - crash.t_s;
+    assert!((5.0..=10.0).contains(&delay), "detected after {delay} s");
+}

@@ -1,0 +1,1 @@
+//! Everything that turns a [`Report`](crate::metrics::Report) into bytes.
