@@ -4,6 +4,8 @@
 //! ([`model`]) runs on the event engine ([`engine`]), recorders ([`metrics`]) condense the run into
 //! a [`metrics::Report`], and [`report`] turns that into tables, JSON and CSV.
 
+pub mod app;
+pub mod cli;
 pub mod engine;
 pub mod metrics;
 pub mod model;

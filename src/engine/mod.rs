@@ -2,12 +2,10 @@
 //!
 //! It knows nothing of HTTP, balancers or sessions; `model/` builds the fleet on top of it.
 
-mod fifo;
 mod queue;
 pub mod random;
 mod time;
 
-pub use fifo::Fifo;
 pub use queue::EventQueue;
 pub use random::{stream, stream_key, Rng};
 pub use time::{SimDuration, SimTime, NANOS_PER_SEC};

@@ -13,17 +13,28 @@ use std::collections::BinaryHeap;
 use super::time::SimTime;
 
 /// One scheduled event. `E` should be small and `Copy`: it is moved through the heap on every
-/// push and pop.
+/// push and pop. `key` packs `(time, seq)` as `time << 64 | seq`, so ordering is one integer
+/// comparison.
 #[derive(Clone, Copy, Debug)]
 struct Entry<E> {
-    time: SimTime,
-    seq: u64,
+    key: u128,
     event: E,
+}
+
+impl<E> Entry<E> {
+    #[inline]
+    fn time(&self) -> SimTime {
+        SimTime((self.key >> 64) as u64)
+    }
+    #[inline]
+    fn seq(&self) -> u64 {
+        self.key as u64
+    }
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+        self.key == other.key
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -34,8 +45,9 @@ impl<E> PartialOrd for Entry<E> {
 }
 impl<E> Ord for Entry<E> {
     /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest `(time, seq)` first.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        other.key.cmp(&self.key)
     }
 }
 
@@ -63,29 +75,24 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time`.
     #[inline]
     pub fn push(&mut self, time: SimTime, event: E) {
-        let seq = self.next_sequence();
-        self.heap.push(Entry { time, seq, event });
-    }
-
-    /// Takes a sequence number without scheduling anything, for side queues that must interleave
-    /// with this one under the same FIFO tie-break (see [`super::Fifo`]).
-    #[inline]
-    pub fn next_sequence(&mut self) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        seq
+        self.heap.push(Entry {
+            key: (u128::from(time.0) << 64) | u128::from(seq),
+            event,
+        });
     }
 
     /// The time and sequence of the earliest event, if any.
     #[inline]
     pub fn peek_key(&self) -> Option<(SimTime, u64)> {
-        self.heap.peek().map(|e| (e.time, e.seq))
+        self.heap.peek().map(|e| (e.time(), e.seq()))
     }
 
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        self.heap.pop().map(|e| (e.time(), e.event))
     }
 
     pub fn len(&self) -> usize {
@@ -119,14 +126,5 @@ mod tests {
             }
             prop_assert_eq!(got, expected);
         }
-    }
-
-    #[test]
-    fn sequence_numbers_are_shared_with_side_queues() {
-        let mut q: EventQueue<()> = EventQueue::default();
-        q.push(SimTime(5), ());
-        assert_eq!(q.next_sequence(), 1);
-        q.push(SimTime(5), ());
-        assert_eq!(q.peek_key(), Some((SimTime(5), 0)));
     }
 }

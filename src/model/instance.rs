@@ -25,6 +25,11 @@ pub struct Instance {
     pub busy: u32,
     /// Requests waiting for a worker, oldest first.
     pub queue: VecDeque<RequestRef>,
+    /// How many requests at the head of `queue` have already timed out (their clients left, but
+    /// the instance does not know and will still serve them).
+    pub timed_out: u32,
+    /// When the queue's timeout timer fires, if armed.
+    pub timer_at: Option<SimTime>,
     /// Consecutive failed health checks.
     pub failed_checks: u32,
     /// Consecutive passed health checks.
@@ -38,6 +43,8 @@ impl Instance {
             launched_at,
             busy: 0,
             queue: VecDeque::with_capacity(queue_capacity as usize),
+            timed_out: 0,
+            timer_at: None,
             failed_checks: 0,
             passed_checks: 0,
         }

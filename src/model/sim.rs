@@ -5,12 +5,17 @@
 //! for its client — success, failure by cause, or still in flight when the run ends — which is the
 //! accounting invariant the tests check. The server side may outlive the client side: a request
 //! whose client timed out is still served (wasted work), as real servers do.
+//!
+//! Timeouts cost no event per request. A request in service whose completion would overrun its
+//! deadline gets a `Timeout` event; one that completes in time needs none. Queued requests time
+//! out in queue order (same timeout, FIFO queue), so each instance keeps one `QueueTimer` armed at
+//! its first waiting request's deadline; timed-out requests form a prefix of the queue.
 
 use std::time::Instant;
 
 use rand::RngExt;
 
-use crate::engine::{stream, stream_key, EventQueue, Fifo, Rng, SimDuration, SimTime};
+use crate::engine::{stream, stream_key, EventQueue, Rng, SimDuration, SimTime};
 use crate::metrics::{Cause, Recorder, Report, RunMeta};
 use crate::model::arrivals::Arrivals;
 use crate::model::balancer::Balancer;
@@ -30,6 +35,10 @@ enum Event {
     Send(SessionRef),
     /// An instance finishes serving a request.
     Complete(RequestRef),
+    /// The client of a request in service gives up.
+    Timeout(RequestRef),
+    /// The first waiting request in an instance's queue may have reached its deadline.
+    QueueTimer(InstanceId),
     /// The balancer health-checks an instance.
     HealthCheck(InstanceId),
     /// The scenario's event with this index fires.
@@ -87,7 +96,6 @@ pub struct Simulation<'a> {
     now: SimTime,
     end: SimTime,
     queue: EventQueue<Event>,
-    timeouts: Fifo<RequestRef>,
     arrivals: Arrivals,
     arrival_rng: Rng,
     fault_rng: Rng,
@@ -120,7 +128,6 @@ impl<'a> Simulation<'a> {
             now: SimTime::ZERO,
             end,
             queue: EventQueue::with_capacity(1024),
-            timeouts: Fifo::default(),
             arrivals: Arrivals::new(&scenario.workload.arrivals),
             arrival_rng: rng("arrivals"),
             fault_rng: rng("faults"),
@@ -165,31 +172,13 @@ impl<'a> Simulation<'a> {
     /// Runs to the end of the scenario and returns the report.
     pub fn run(mut self) -> Report {
         let started = Instant::now();
-        loop {
-            // Merge the heap and the timeout FIFO by (time, sequence).
-            let from_fifo = match (self.queue.peek_key(), self.timeouts.peek_key()) {
-                (Some(h), Some(f)) => f < h,
-                (None, Some(_)) => true,
-                (Some(_), None) => false,
-                (None, None) => break,
-            };
-            if from_fifo {
-                let (t, r) = self.timeouts.pop().expect("peeked");
-                if t >= self.end {
-                    break;
-                }
-                self.now = t;
-                self.events += 1;
-                self.timeout(r);
-            } else {
-                let (t, e) = self.queue.pop().expect("peeked");
-                if t >= self.end {
-                    break;
-                }
-                self.now = t;
-                self.events += 1;
-                self.dispatch(e);
+        while let Some((t, e)) = self.queue.pop() {
+            if t >= self.end {
+                break;
             }
+            self.now = t;
+            self.events += 1;
+            self.dispatch(e);
         }
         self.now = self.end;
         self.recorder
@@ -219,6 +208,8 @@ impl<'a> Simulation<'a> {
             Event::Arrival => self.arrival(),
             Event::Send(s) => self.send(s),
             Event::Complete(r) => self.complete(r),
+            Event::Timeout(r) => self.timeout(r),
+            Event::QueueTimer(i) => self.queue_timer(i),
             Event::HealthCheck(i) => self.health_check(i),
             Event::Scheduled(i) => self.scheduled(i as usize),
             Event::WindowEnd => self.window_end(),
@@ -292,14 +283,16 @@ impl<'a> Simulation<'a> {
             counted,
         });
         let r = RequestRef { slot, generation };
-        let seq = self.queue.next_sequence();
-        self.timeouts
-            .push(now + self.scenario.workload.timeout, seq, r);
         self.connections[id.index()] += 1;
         if inst.busy < workers {
             self.start_service(id, r);
         } else {
             inst.queue.push_back(r);
+            if inst.timer_at.is_none() {
+                let deadline = now + self.scenario.workload.timeout;
+                inst.timer_at = Some(deadline);
+                self.queue.push(deadline, Event::QueueTimer(id));
+            }
         }
     }
 
@@ -334,6 +327,34 @@ impl<'a> Simulation<'a> {
         } else {
             let think = self.think_time.sample(&mut s.rng);
             self.queue.push(at + think, Event::Send(sref));
+        }
+    }
+
+    /// Times out the queued requests of `id` whose deadline has come, then re-arms the timer.
+    fn queue_timer(&mut self, id: InstanceId) {
+        let now = self.now;
+        let timeout = self.scenario.workload.timeout;
+        self.instances[id.index()].timer_at = None;
+        loop {
+            let inst = &mut self.instances[id.index()];
+            let Some(&r) = inst.queue.get(inst.timed_out as usize) else {
+                return; // nothing waiting: the next enqueue arms the timer
+            };
+            let req = self
+                .requests
+                .get_mut(r.slot, r.generation)
+                .expect("queued requests are live");
+            let deadline = req.sent + timeout;
+            if deadline > now {
+                inst.timer_at = Some(deadline);
+                self.queue.push(deadline, Event::QueueTimer(id));
+                return;
+            }
+            inst.timed_out += 1;
+            req.client_waiting = false;
+            let (session, counted) = (req.session, req.counted);
+            self.recorder.failed(counted, Cause::Timeout);
+            self.client_result(session, now, Outcome::Failed(Cause::Timeout));
         }
     }
 
@@ -379,7 +400,8 @@ impl<'a> Simulation<'a> {
         let Some(req) = self.requests.get(r.slot, r.generation) else {
             return;
         };
-        let (sref, counted, waiting) = (req.session, req.counted, req.client_waiting);
+        let (sref, counted, waiting, sent) =
+            (req.session, req.counted, req.client_waiting, req.sent);
         let mut service = req.demand;
         // A request whose client already left is served blind: it only burns a worker.
         if let Some(s) = self
@@ -419,7 +441,14 @@ impl<'a> Simulation<'a> {
         self.busy_workers += 1;
         self.recorder
             .workers(now, self.busy_workers, self.worker_capacity);
-        self.queue.push(now + service, Event::Complete(r));
+        let done = now + service;
+        self.queue.push(done, Event::Complete(r));
+        if waiting {
+            let deadline = sent + self.scenario.workload.timeout;
+            if done > deadline {
+                self.queue.push(deadline, Event::Timeout(r));
+            }
+        }
     }
 
     /// Hands queued requests to free workers of `id`.
@@ -433,6 +462,7 @@ impl<'a> Simulation<'a> {
             let Some(next) = inst.queue.pop_front() else {
                 return;
             };
+            inst.timed_out = inst.timed_out.saturating_sub(1);
             self.start_service(id, next);
         }
     }
@@ -482,6 +512,7 @@ impl<'a> Simulation<'a> {
         let mut doomed = std::mem::take(&mut self.scratch);
         doomed.clear();
         doomed.extend(inst.queue.drain(..));
+        inst.timed_out = 0;
         doomed.extend(
             self.requests
                 .iter()

@@ -15,7 +15,6 @@ struct Slot<T> {
 pub struct Slab<T> {
     slots: Vec<Slot<T>>,
     free: Vec<u32>,
-    len: usize,
 }
 
 impl<T> Default for Slab<T> {
@@ -23,7 +22,6 @@ impl<T> Default for Slab<T> {
         Slab {
             slots: Vec::new(),
             free: Vec::new(),
-            len: 0,
         }
     }
 }
@@ -32,7 +30,6 @@ impl<T> Slab<T> {
     /// Stores `value`; returns its `(slot, generation)`.
     #[inline]
     pub fn insert(&mut self, value: T) -> (u32, u32) {
-        self.len += 1;
         if let Some(slot) = self.free.pop() {
             let s = &mut self.slots[slot as usize];
             s.generation = s.generation.wrapping_add(1);
@@ -72,12 +69,7 @@ impl<T> Slab<T> {
         }
         let value = s.value.take()?;
         self.free.push(slot);
-        self.len -= 1;
         Some(value)
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
     }
 
     /// Live records with their `(slot, generation)`, in slot order (deterministic).
@@ -103,6 +95,6 @@ mod tests {
         assert_eq!(slab.get(a, ga), None);
         assert_eq!(slab.get(b, gb), Some(&"b"));
         assert_eq!(slab.remove(a, ga), None);
-        assert_eq!(slab.len(), 1);
+        assert_eq!(slab.iter().count(), 1);
     }
 }

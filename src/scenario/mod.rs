@@ -1,6 +1,28 @@
 //! Scenarios: YAML in, a validated [`Scenario`] out, with every problem reported by file, line
 //! and field.
+//!
+//! ```text
+//!  YAML text ──serde-saphyr──▶ RawScenario ──--set──▶ RawScenario ──validate──▶ Scenario
+//!  (raw.rs: shape, defaults)   (overrides.rs)           (validate.rs: rules, units resolved)
+//! ```
+//! Errors at any step become one [`ScenarioError`] whose `Display` is the whole message; the
+//! line index (`lines.rs`) maps field paths back to lines for the messages.
 
+mod bundled;
+mod duration;
+mod error;
+mod hints;
+mod lines;
+mod overrides;
+mod parse;
+pub mod raw;
 mod types;
+mod validate;
 
+pub use bundled::{bundled, load, Bundled, BUNDLED};
+pub use duration::{parse_duration, HumanDuration};
+pub use error::{Origin, ParseError, Problem, ScenarioError};
+pub use overrides::Override;
+pub use parse::parse_str;
 pub use types::*;
+pub use validate::{lognormal_params, Z99};

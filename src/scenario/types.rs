@@ -76,20 +76,37 @@ pub struct SessionShape {
 /// A distribution of non-negative durations.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dist {
-    Constant { value: SimDuration },
-    Exponential { mean: SimDuration },
-    Uniform { min: SimDuration, max: SimDuration },
+    Constant {
+        value: SimDuration,
+    },
+    Exponential {
+        mean: SimDuration,
+    },
+    Uniform {
+        min: SimDuration,
+        max: SimDuration,
+    },
     /// Parameters of the underlying normal, in ln(seconds): derived from a mean and a p99.
-    LogNormal { mu: f64, sigma: f64 },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
 }
 
 /// A distribution of counts (≥ 1).
 #[derive(Clone, Debug, PartialEq)]
 pub enum CountDist {
-    Constant { value: u32 },
-    Uniform { min: u32, max: u32 },
+    Constant {
+        value: u32,
+    },
+    Uniform {
+        min: u32,
+        max: u32,
+    },
     /// Geometric on {1, 2, …} with the given mean (≥ 1).
-    Geometric { mean: f64 },
+    Geometric {
+        mean: f64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,1 +1,7 @@
-mod placeholder {}
+//! The `fleetsim` binary, exercised as a user would: through its command line.
+//!
+//! One integration-test binary (faster to link than one per file), one module per concern.
+
+mod bad_input;
+mod commands;
+mod support;

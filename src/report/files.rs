@@ -1,0 +1,135 @@
+//! Writing a run's files: `<dir>/<scenario>/summary.json` and `timeseries.csv`.
+//!
+//! The only place in `report/` that touches the disk. Each file is written under a temporary name
+//! and renamed into place, so an interrupted or failed run never leaves a truncated file that a
+//! script would take for a result; an earlier run's files stay intact until replaced whole.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use super::{summary_json, timeseries_csv};
+use crate::metrics::Report;
+
+/// Creates `dir/<report.scenario>/`, writes `summary.json` and `timeseries.csv` in it and returns
+/// that folder. Every error names the path it concerns.
+pub fn write_run(dir: &Path, report: &Report) -> Result<PathBuf> {
+    let folder = dir.join(folder_name(&report.scenario)?);
+    fs::create_dir_all(&folder)
+        .with_context(|| format!("cannot create the folder {}", folder.display()))?;
+    write_atomically(&folder.join("summary.json"), &summary_json(report))?;
+    write_atomically(&folder.join("timeseries.csv"), &timeseries_csv(report))?;
+    Ok(folder)
+}
+
+/// The scenario name as a single folder name: a name like `../x` or `a/b` must not write outside
+/// `dir` or into a nested folder.
+fn folder_name(scenario: &str) -> Result<&str> {
+    let mut components = Path::new(scenario).components();
+    match (components.next(), components.next()) {
+        (Some(Component::Normal(_)), None) if !scenario.contains(['/', '\\']) => Ok(scenario),
+        _ => bail!("the scenario name {scenario:?} cannot be used as a folder name"),
+    }
+}
+
+/// Writes `bytes` to a hidden sibling of `path`, then renames it over `path`: readers see the old
+/// file or the new one, never half of one.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let file_name = path
+        .file_name()
+        .context("internal: an output path has no file name")?
+        .to_string_lossy();
+    let partial = path.with_file_name(format!(".{file_name}.partial"));
+    let written = fs::write(&partial, bytes)
+        .with_context(|| format!("cannot write {}", partial.display()))
+        .and_then(|()| {
+            fs::rename(&partial, path)
+                .with_context(|| format!("cannot move {} into place", path.display()))
+        });
+    if written.is_err() {
+        // Best effort: the error being returned matters more than a failed clean-up.
+        let _ = fs::remove_file(&partial);
+    }
+    written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+    use serde_json::Value;
+
+    #[test]
+    fn writes_summary_and_timeseries_in_a_folder_named_after_the_scenario() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let report = fixtures::crash_sticky();
+
+        let folder = write_run(dir.path(), &report).expect("write_run succeeds");
+
+        assert_eq!(folder, dir.path().join("crash-sticky"));
+        let mut names: Vec<String> = fs::read_dir(&folder)
+            .expect("the folder exists")
+            .map(|entry| {
+                entry
+                    .expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into()
+            })
+            .collect();
+        names.sort();
+        // No leftover `.partial` files.
+        assert_eq!(names, ["summary.json", "timeseries.csv"]);
+
+        let json: Value =
+            serde_json::from_slice(&fs::read(folder.join("summary.json")).expect("readable"))
+                .expect("valid JSON");
+        assert_eq!(json["scenario"], "crash-sticky");
+        assert_eq!(json["seed"], 7);
+        assert_eq!(json["requests"]["sent"], 1_234_567);
+        assert_eq!(json["sessions"]["lost"], 3_217);
+        assert_eq!(json["fleet"]["crashed"], 1);
+
+        let csv = fs::read(folder.join("timeseries.csv")).expect("readable");
+        assert_eq!(csv, timeseries_csv(&report));
+    }
+
+    #[test]
+    fn a_second_run_replaces_the_first_runs_files() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut report = fixtures::crash_sticky();
+        write_run(dir.path(), &report).expect("first run");
+        report.seed = 8;
+        let folder = write_run(dir.path(), &report).expect("second run");
+        let json: Value =
+            serde_json::from_slice(&fs::read(folder.join("summary.json")).expect("readable"))
+                .expect("valid JSON");
+        assert_eq!(json["seed"], 8);
+    }
+
+    #[test]
+    fn fails_with_the_path_when_the_folder_cannot_be_created() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let blocker = dir.path().join("not-a-dir");
+        fs::write(&blocker, b"").expect("a plain file");
+
+        let error = write_run(&blocker, &fixtures::crash_sticky()).expect_err("must fail");
+
+        let message = format!("{error:#}");
+        assert!(message.contains("not-a-dir"), "{message}");
+        assert!(message.contains("crash-sticky"), "{message}");
+    }
+
+    #[test]
+    fn fails_when_the_scenario_name_would_escape_the_output_folder() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        for name in ["../escape", "a/b", "..", ".", "", "/abs"] {
+            let mut report = fixtures::crash_sticky();
+            report.scenario = name.to_owned();
+            let error = write_run(dir.path(), &report).expect_err(name);
+            assert!(format!("{error:#}").contains("folder name"), "{name}");
+        }
+        assert_eq!(fs::read_dir(dir.path()).expect("readable").count(), 0);
+    }
+}

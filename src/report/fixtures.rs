@@ -1,0 +1,176 @@
+//! Hand-made reports for the exporters' tests: the crash story of the showcase (two instances,
+//! one crashes at 600 s) under the three session stores.
+//!
+//! Numbers are invented but consistent: every report satisfies the accounting invariant and
+//! `requests_per_instance` sums to `sent`, so the tests also show what a real Report looks like.
+
+use crate::metrics::{
+    Balance, Engine, Failed, Fleet, Latency, Report, Requests, Sessions, TimelineEntry, WindowRow,
+};
+
+/// In-memory sessions with cookie affinity: the crash logs out everyone pinned to instance 1.
+pub(crate) fn crash_sticky() -> Report {
+    let failed = Failed {
+        instance_down: 1_204,
+        queue_full: 87,
+        timeout: 12,
+        store_unavailable: 0,
+        session_lost: 3_240,
+    };
+    // 1,234,567 − 4,543 failed − 35 in flight.
+    let succeeded = 1_229_989;
+    Report {
+        scenario: "crash-sticky".to_owned(),
+        description: "One of two instances crashes; sticky in-memory sessions are logged out."
+            .to_owned(),
+        seed: 7,
+        simulated_seconds: 1_080.0,
+        warmup_seconds: 120.0,
+        session_store: "in-memory".to_owned(),
+        requests: Requests {
+            sent: 1_234_567,
+            succeeded,
+            in_flight_at_end: 35,
+            failed,
+            retries: 1_291,
+        },
+        sessions: Sessions {
+            started: 61_728,
+            completed: 61_650,
+            lost: 3_217,
+            relogins: 3_240,
+        },
+        latency_ms: Latency {
+            mean: 23.4567,
+            p50: 17.983,
+            p90: 45.1,
+            p95: 61.25,
+            p99: 118.7,
+            p999: 402.3,
+            max: 4_987.1,
+        },
+        fleet: Fleet {
+            // Instance 0 lives the whole 1,080 s; instance 1 crashes 480 s after warm-up.
+            instance_seconds: 1_560.0,
+            launched: 2,
+            terminated: 0,
+            crashed: 1,
+            peak: 2,
+            mean: 1_560.0 / 1_080.0,
+        },
+        balance: Balance {
+            imbalance: 748_210.0 / 617_283.5,
+            requests_per_instance: vec![748_210, 486_357],
+        },
+        engine: Engine {
+            events: 9_876_543,
+            wall_seconds: 1.234,
+            events_per_second: 9_876_543.0 / 1.234,
+        },
+        timeline: vec![TimelineEntry {
+            t_s: 600.0,
+            label: "crash instance 1 (busiest)".to_owned(),
+            // Sessions pinned to instance 1; 3,217 of them come back and are logged out.
+            sessions_affected: 3_305,
+        }],
+        timeseries: vec![
+            WindowRow {
+                t_s: 590.0,
+                arrivals: 512,
+                sent: 10_240,
+                succeeded: 10_231,
+                failed: 9,
+                p50_ms: 17.9834,
+                p99_ms: 97.25,
+                instances_ready: 2,
+                utilization: 0.41235,
+                sessions_lost_total: 0,
+            },
+            WindowRow {
+                t_s: 600.0,
+                arrivals: 498,
+                sent: 10_187,
+                succeeded: 8_950,
+                failed: 1_237,
+                p50_ms: 18.5,
+                p99_ms: 4_987.1,
+                // The crash is not detected yet: the balancer still routes to both.
+                instances_ready: 2,
+                utilization: 0.6,
+                sessions_lost_total: 1_800,
+            },
+            WindowRow {
+                t_s: 612.5,
+                arrivals: 505,
+                sent: 10_310,
+                succeeded: 9_002,
+                failed: 1_308,
+                p50_ms: 21.0,
+                p99_ms: 160.125,
+                instances_ready: 1,
+                utilization: 0.8125,
+                sessions_lost_total: 3_217,
+            },
+        ],
+    }
+}
+
+/// The same crash with sessions in Redis: nobody is logged out, each request pays a round trip.
+pub(crate) fn crash_redis() -> Report {
+    let mut report = not_lost(crash_sticky());
+    report.scenario = "crash-redis".to_owned();
+    report.description = "The same crash; sessions live in Redis, so nobody is logged out.".into();
+    report.session_store = "redis".to_owned();
+    report.latency_ms = Latency {
+        mean: 24.31,
+        p50: 18.6,
+        p90: 46.0,
+        p95: 62.4,
+        p99: 121.4,
+        p999: 410.8,
+        max: 5_001.3,
+    };
+    report
+}
+
+/// The same crash with JWT sessions: nobody is logged out, each request pays a verification.
+pub(crate) fn crash_jwt() -> Report {
+    let mut report = not_lost(crash_sticky());
+    report.scenario = "crash-jwt".to_owned();
+    report.description =
+        "The same crash; sessions are signed tokens, so nobody is logged out.".to_owned();
+    report.session_store = "jwt".to_owned();
+    report.latency_ms = Latency {
+        mean: 23.52,
+        p50: 18.05,
+        p90: 45.2,
+        p95: 61.4,
+        p99: 119.0,
+        p999: 403.0,
+        max: 4_990.0,
+    };
+    report
+}
+
+/// A store that survives the crash: no lost sessions, and none of the 3,240 re-login requests.
+fn not_lost(mut report: Report) -> Report {
+    let relogin_requests = report.requests.failed.session_lost;
+    report.requests.sent -= relogin_requests;
+    report.requests.failed.session_lost = 0;
+    report.sessions.lost = 0;
+    report.sessions.relogins = 0;
+    report.balance.requests_per_instance[0] -= relogin_requests;
+    let per_instance = &report.balance.requests_per_instance;
+    let mean = report.requests.sent as f64 / per_instance.len() as f64;
+    report.balance.imbalance = *per_instance.iter().max().unwrap_or(&0) as f64 / mean;
+    report
+}
+
+#[test]
+fn fixtures_satisfy_the_accounting_invariant() {
+    for report in [crash_sticky(), crash_redis(), crash_jwt()] {
+        assert!(report.requests.is_balanced(), "{}", report.scenario);
+        let routed: u64 = report.balance.requests_per_instance.iter().sum();
+        assert_eq!(routed, report.requests.sent, "{}", report.scenario);
+    }
+}

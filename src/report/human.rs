@@ -1,0 +1,150 @@
+//! Number formatting for people: thousands separators for counts, three significant digits for
+//! milliseconds, percentages that never round a failure away.
+//!
+//! Machine formats (JSON, CSV) do not use these: they print full-precision values for scripts.
+
+/// Shown where a value is undefined (a rate over zero, a NaN percentile).
+pub(crate) const NONE: &str = "–";
+
+/// `1234567` → `1,234,567`.
+pub(crate) fn count(n: u64) -> String {
+    group_digits(&n.to_string())
+}
+
+/// A float with `decimals` places and grouped thousands: `(1680.5, 1)` → `1,680.5`.
+pub(crate) fn fixed(v: f64, decimals: usize) -> String {
+    if !v.is_finite() {
+        return NONE.to_owned();
+    }
+    let text = format!("{v:.decimals$}");
+    let (sign, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.as_str()),
+    };
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (unsigned, None),
+    };
+    let mut out = format!("{sign}{}", group_digits(int));
+    if let Some(frac) = frac {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
+}
+
+/// Milliseconds to three significant digits, so that columns of very different latencies stay
+/// readable: `0.0523` → `0.052`, `4.271` → `4.27`, `17.98` → `18.0`, `4987.1` → `4,987`.
+pub(crate) fn ms(v: f64) -> String {
+    let magnitude = v.abs();
+    let decimals = if magnitude == 0.0 || magnitude >= 100.0 {
+        0
+    } else if magnitude >= 10.0 {
+        1
+    } else if magnitude >= 1.0 {
+        2
+    } else {
+        3
+    };
+    fixed(v, decimals)
+}
+
+/// Seconds, whole when they are whole (`1080.0` → `1,080 s`), else to the millisecond with trailing
+/// zeros dropped (`2.5` → `2.5 s`).
+pub(crate) fn seconds(v: f64) -> String {
+    if !v.is_finite() {
+        return NONE.to_owned();
+    }
+    let text = if v.fract() == 0.0 {
+        fixed(v, 0)
+    } else {
+        let text = fixed(v, 3);
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    };
+    format!("{text} s")
+}
+
+/// `part / whole` as a percentage with two decimals, or [`NONE`] when `whole` is zero.
+///
+/// Rounding never hides a difference: 1 failure in a million is `99.99 %` succeeded, not
+/// `100.00 %`, and 1 lost session in a million is `0.01 %`, not `0.00 %`, because a reader
+/// comparing runs asks "were there any?" before "how many?".
+pub(crate) fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return NONE.to_owned();
+    }
+    let pct = part as f64 * 100.0 / whole as f64;
+    let smallest = 0.01;
+    let shown = if part > 0 && pct < smallest {
+        smallest
+    } else if part < whole && pct > 100.0 - smallest {
+        100.0 - smallest
+    } else {
+        pct
+    };
+    format!("{shown:.2} %")
+}
+
+/// Inserts a comma every three digits from the right of a run of ASCII digits.
+fn group_digits(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000), "1,000");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(u64::MAX), "18,446,744,073,709,551,615");
+    }
+
+    #[test]
+    fn fixed_groups_the_integer_part_only() {
+        assert_eq!(fixed(1680.5, 1), "1,680.5");
+        assert_eq!(fixed(-1234.5678, 2), "-1,234.57");
+        assert_eq!(fixed(0.5, 0), "0"); // round half to even, as `format!` does
+        assert_eq!(fixed(f64::NAN, 2), NONE);
+    }
+
+    #[test]
+    fn milliseconds_keep_three_significant_digits() {
+        assert_eq!(ms(0.0), "0");
+        assert_eq!(ms(0.0523), "0.052");
+        assert_eq!(ms(4.271), "4.27");
+        assert_eq!(ms(17.98), "18.0");
+        assert_eq!(ms(118.7), "119");
+        assert_eq!(ms(4987.1), "4,987");
+        assert_eq!(ms(f64::INFINITY), NONE);
+    }
+
+    #[test]
+    fn seconds_drop_needless_decimals() {
+        assert_eq!(seconds(1080.0), "1,080 s");
+        assert_eq!(seconds(2.5), "2.5 s");
+        assert_eq!(seconds(1.2344), "1.234 s");
+    }
+
+    #[test]
+    fn percentages_never_round_a_difference_away() {
+        assert_eq!(percent(1, 4), "25.00 %");
+        assert_eq!(percent(0, 0), NONE);
+        assert_eq!(percent(7, 7), "100.00 %");
+        assert_eq!(percent(0, 7), "0.00 %");
+        // 999,999 / 1,000,000 = 99.9999 % would print as 100.00 %.
+        assert_eq!(percent(999_999, 1_000_000), "99.99 %");
+        // 1 / 1,000,000 = 0.0001 % would print as 0.00 %.
+        assert_eq!(percent(1, 1_000_000), "0.01 %");
+    }
+}

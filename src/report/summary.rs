@@ -1,0 +1,234 @@
+//! The human summary as data: titled sections of (metric, value) rows, already formatted.
+//!
+//! The terminal table and the Markdown table render these same rows, so the two never disagree
+//! about what a run's summary contains or how a number reads.
+
+use super::human::{count, fixed, ms, percent, seconds, NONE};
+use crate::metrics::{Failed, Report};
+
+/// More instances than this and the per-instance counts are abbreviated (with min and max added),
+/// so a 100-instance fleet does not produce a 1,000-character cell.
+pub(crate) const MAX_LISTED_INSTANCES: usize = 8;
+
+/// One titled group of rows.
+pub(crate) struct Section {
+    pub title: &'static str,
+    pub rows: Vec<(String, String)>,
+}
+
+impl Section {
+    fn new(title: &'static str) -> Self {
+        Self {
+            title,
+            rows: Vec::new(),
+        }
+    }
+
+    fn row(mut self, metric: impl Into<String>, value: impl Into<String>) -> Self {
+        self.rows.push((metric.into(), value.into()));
+        self
+    }
+}
+
+/// What identifies the run: the first rows in Markdown (the terminal table prints it as a title).
+pub(crate) fn identity(report: &Report) -> Vec<(&'static str, String)> {
+    vec![
+        ("scenario", report.scenario.clone()),
+        ("description", report.description.clone()),
+        ("seed", report.seed.to_string()),
+        ("simulated", seconds(report.simulated_seconds)),
+        ("warm-up", seconds(report.warmup_seconds)),
+        ("session store", report.session_store.clone()),
+    ]
+}
+
+/// Succeeded over attempts that finished: those still in flight at the end have no outcome yet.
+pub(crate) fn success_rate(report: &Report) -> String {
+    let r = &report.requests;
+    percent(r.succeeded, r.succeeded + r.failed.total())
+}
+
+/// Distinct sessions logged out, as a share of the sessions that started.
+pub(crate) fn lost_share(report: &Report) -> String {
+    percent(report.sessions.lost, report.sessions.started)
+}
+
+/// Reads one failure cause's count.
+pub(crate) type CauseCount = fn(&Failed) -> u64;
+
+/// Request failure causes in a fixed order, labelled as people say them.
+pub(crate) const FAILURE_CAUSES: [(&str, CauseCount); 5] = [
+    ("instance down", |f| f.instance_down),
+    ("queue full", |f| f.queue_full),
+    ("timeout", |f| f.timeout),
+    ("store unavailable", |f| f.store_unavailable),
+    ("session lost", |f| f.session_lost),
+];
+
+/// The summary's numbers, section by section, in the order people read them: what was asked and
+/// what failed, who was logged out, how fast it was, what it cost, how even it was, how long the
+/// simulation itself took.
+pub(crate) fn sections(report: &Report) -> Vec<Section> {
+    let r = &report.requests;
+    let mut requests = Section::new("requests")
+        .row("sent", count(r.sent))
+        .row("succeeded", count(r.succeeded))
+        .row("failed", count(r.failed.total()));
+    for (cause, failed) in FAILURE_CAUSES {
+        requests = requests.row(format!("  {cause}"), count(failed(&r.failed)));
+    }
+    let requests = requests
+        .row("in flight at end", count(r.in_flight_at_end))
+        .row("retries", count(r.retries))
+        .row("success rate", success_rate(report));
+
+    let s = &report.sessions;
+    let sessions = Section::new("sessions")
+        .row("started", count(s.started))
+        .row("completed", count(s.completed))
+        .row(
+            "lost",
+            format!("{} ({} of started)", count(s.lost), lost_share(report)),
+        )
+        .row("relogins", count(s.relogins));
+
+    let l = &report.latency_ms;
+    let latency = Section::new("latency (ms)")
+        .row("mean", ms(l.mean))
+        .row("p50", ms(l.p50))
+        .row("p90", ms(l.p90))
+        .row("p95", ms(l.p95))
+        .row("p99", ms(l.p99))
+        .row("p99.9", ms(l.p999))
+        .row("max", ms(l.max));
+
+    let f = &report.fleet;
+    let fleet = Section::new("fleet")
+        .row("instance-seconds", fixed(f.instance_seconds, 1))
+        .row("launched", count(f.launched))
+        .row("terminated", count(f.terminated))
+        .row("crashed", count(f.crashed))
+        .row("peak", count(f.peak))
+        .row("mean", fixed(f.mean, 2));
+
+    let b = &report.balance;
+    let mut balance = Section::new("balance")
+        .row("imbalance (max / mean)", fixed(b.imbalance, 3))
+        .row(
+            "requests per instance",
+            per_instance(&b.requests_per_instance),
+        );
+    if b.requests_per_instance.len() > MAX_LISTED_INSTANCES {
+        let min = b.requests_per_instance.iter().min().copied().unwrap_or(0);
+        let max = b.requests_per_instance.iter().max().copied().unwrap_or(0);
+        balance = balance.row("  min / max", format!("{} / {}", count(min), count(max)));
+    }
+
+    let e = &report.engine;
+    let engine = Section::new("engine")
+        .row("events", count(e.events))
+        .row("wall time", seconds(e.wall_seconds))
+        .row("events / s", fixed(e.events_per_second, 0));
+
+    vec![requests, sessions, latency, fleet, balance, engine]
+}
+
+/// The scenario's events as (when, what) rows, or `None` when nothing happened. Kept apart from
+/// [`sections`] because its rows are sentences, not numbers: the terminal prints them as lines
+/// under the table rather than widening the value column.
+pub(crate) fn timeline(report: &Report) -> Option<Section> {
+    if report.timeline.is_empty() {
+        return None;
+    }
+    let section = report
+        .timeline
+        .iter()
+        .fold(Section::new("timeline"), |section, entry| {
+            section.row(
+                seconds(entry.t_s),
+                format!(
+                    "{}: {} sessions affected",
+                    entry.label,
+                    count(entry.sessions_affected)
+                ),
+            )
+        });
+    Some(section)
+}
+
+/// `a · b · c` for a few instances; the first [`MAX_LISTED_INSTANCES`] and how many more for many.
+pub(crate) fn per_instance(counts: &[u64]) -> String {
+    if counts.is_empty() {
+        return NONE.to_owned();
+    }
+    let listed: Vec<String> = counts
+        .iter()
+        .take(MAX_LISTED_INSTANCES)
+        .map(|&n| count(n))
+        .collect();
+    let mut text = listed.join(" · ");
+    if counts.len() > MAX_LISTED_INSTANCES {
+        text.push_str(&format!(
+            " · … (+{} more)",
+            counts.len() - MAX_LISTED_INSTANCES
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+
+    #[test]
+    fn a_few_instances_are_all_listed() {
+        assert_eq!(per_instance(&[1_000, 2, 30_000]), "1,000 · 2 · 30,000");
+        assert_eq!(per_instance(&[]), NONE);
+    }
+
+    #[test]
+    fn many_instances_are_abbreviated_with_min_and_max() {
+        let mut report = fixtures::crash_sticky();
+        report.balance.requests_per_instance = (1..=20).map(|i| i * 1_000).collect();
+        // 20 instances: the first 8 listed, 12 more elided.
+        assert_eq!(
+            per_instance(&report.balance.requests_per_instance),
+            "1,000 · 2,000 · 3,000 · 4,000 · 5,000 · 6,000 · 7,000 · 8,000 · … (+12 more)"
+        );
+        let balance = sections(&report)
+            .into_iter()
+            .find(|s| s.title == "balance")
+            .expect("a balance section");
+        assert!(balance
+            .rows
+            .contains(&("  min / max".to_owned(), "1,000 / 20,000".to_owned())));
+    }
+
+    #[test]
+    fn success_rate_ignores_requests_still_in_flight() {
+        let mut report = fixtures::crash_sticky();
+        report.requests.sent = 110;
+        report.requests.succeeded = 90;
+        report.requests.failed = Default::default();
+        report.requests.failed.timeout = 10;
+        report.requests.in_flight_at_end = 10;
+        // 90 succeeded of 100 finished; the 10 in flight have no outcome yet.
+        assert_eq!(success_rate(&report), "90.00 %");
+    }
+
+    #[test]
+    fn the_timeline_appears_only_when_something_happened() {
+        let mut report = fixtures::crash_sticky();
+        let events = timeline(&report).expect("the crash").rows;
+        assert_eq!(
+            events,
+            [(
+                "600 s".to_owned(),
+                "crash instance 1 (busiest): 3,305 sessions affected".to_owned()
+            )]
+        );
+        report.timeline.clear();
+        assert!(timeline(&report).is_none());
+    }
+}

@@ -1,0 +1,377 @@
+//! `--set path=value`: change any scenario field from the command line, before validation.
+//!
+//! Variants of a scenario (another store, more instances) should not need copied files. The
+//! parsed file is turned into a JSON tree, each override replaces one node (the value is read
+//! as YAML, so `8` is a number, `redis` a string and `{dist: constant, value: 5ms}` a mapping),
+//! and the tree is read back through the same strict serde types: an unknown path or a wrong
+//! type is refused exactly as it would be in the file.
+//!
+//! Paths are dotted; list items are addressed as `events.0.at` or `events[0].at`. Setting a
+//! field to `~` (null) removes it, e.g. `--set workload.arrivals.rate=~` before setting a
+//! `profile`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{Map, Value};
+use serde_saphyr::MessageFormatter;
+
+use super::error::ScenarioError;
+use super::hints;
+use super::parse::Friendly;
+use super::raw::RawScenario;
+
+/// One step of a path: a mapping key or a list index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// One `--set path=value` argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Override {
+    path: Vec<Segment>,
+    value: String,
+    arg: String,
+}
+
+impl Override {
+    /// The argument as given, for messages.
+    pub fn arg(&self) -> &str {
+        &self.arg
+    }
+
+    /// The path in the notation of error messages (`events[0].at`).
+    pub fn path(&self) -> String {
+        render(&self.path)
+    }
+
+    /// The value text after `=`.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+}
+
+impl FromStr for Override {
+    type Err = String;
+
+    fn from_str(arg: &str) -> Result<Self, String> {
+        let Some((path, value)) = arg.split_once('=') else {
+            return Err(format!(
+                "`{arg}` has no `=`; expected PATH=VALUE, like sessions.store=redis"
+            ));
+        };
+        Ok(Override {
+            path: parse_path(path.trim())?,
+            value: value.to_owned(),
+            arg: arg.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for Override {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.arg)
+    }
+}
+
+fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
+    let bad = || format!("`{path}` is not a field path like instances.count or events.0.at");
+    if path.is_empty() {
+        return Err(bad());
+    }
+    let mut segments = Vec::new();
+    for part in path.split('.') {
+        // `events[0][1]` → key `events`, then the indices.
+        let (key, mut rest) = part.split_at(part.find('[').unwrap_or(part.len()));
+        if key.is_empty() && rest.is_empty() {
+            return Err(bad());
+        }
+        if !key.is_empty() {
+            segments.push(match key.parse::<usize>() {
+                Ok(i) => Segment::Index(i),
+                Err(_) => Segment::Key(key.to_owned()),
+            });
+        }
+        while let Some(inner) = rest.strip_prefix('[') {
+            let close = inner.find(']').ok_or_else(bad)?;
+            segments.push(Segment::Index(inner[..close].parse().map_err(|_| bad())?));
+            rest = &inner[close + 1..];
+        }
+        if !rest.is_empty() {
+            return Err(bad());
+        }
+    }
+    Ok(segments)
+}
+
+fn render(path: &[Segment]) -> String {
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Key(k) if out.is_empty() => out.push_str(k),
+            Segment::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Applies `overrides` in order to `raw`. `file` names the scenario in messages.
+pub fn apply(
+    raw: RawScenario,
+    overrides: &[Override],
+    file: &str,
+) -> Result<RawScenario, ScenarioError> {
+    let Some(last) = overrides.last() else {
+        return Ok(raw);
+    };
+    let error = |o: &Override, message: String, hint: Option<String>| ScenarioError::Override {
+        file: file.to_owned(),
+        arg: o.arg.clone(),
+        message,
+        hint,
+    };
+    let base = serde_json::to_value(&raw).map_err(|e| ScenarioError::Read {
+        file: file.to_owned(),
+        reason: format!("cannot apply --set: {e}"),
+    })?;
+    let mut edited = base.clone();
+    let mut values = Vec::with_capacity(overrides.len());
+    for o in overrides {
+        let value = yaml_value(&o.value).map_err(|m| error(o, m, None))?;
+        set(&mut edited, &o.path, value.clone()).map_err(|m| error(o, m, None))?;
+        values.push(value);
+    }
+    let combined = match serde_json::from_value::<RawScenario>(edited) {
+        Ok(raw) => return Ok(raw),
+        Err(e) => e,
+    };
+    // Blame the first override that fails on its own; if each is fine alone, the combination is
+    // at fault and the last one is named.
+    let culprit = overrides.iter().zip(&values).find_map(|(o, v)| {
+        let mut alone = base.clone();
+        set(&mut alone, &o.path, v.clone()).ok()?;
+        serde_json::from_value::<RawScenario>(alone)
+            .err()
+            .map(|e| (o, e))
+    });
+    let (o, e) = culprit.unwrap_or((last, combined));
+    let message = e.to_string();
+    let hint = hints::parse_unknown(&message).and_then(|u| {
+        let better = u.suggestion()?;
+        let mut path = o.path.clone();
+        let last_match = path
+            .iter_mut()
+            .rev()
+            .find(|s| matches!(s, Segment::Key(k) if *k == u.given));
+        match last_match {
+            Some(segment) if u.kind == "field" => {
+                *segment = Segment::Key(better.to_owned());
+                Some(format!("did you mean `{}`?", render(&path)))
+            }
+            _ => Some(format!("did you mean `{better}`?")),
+        }
+    });
+    Err(error(o, message, hint))
+}
+
+/// Reads an override's value as a YAML scalar or flow collection.
+fn yaml_value(text: &str) -> Result<Value, String> {
+    serde_saphyr::from_str::<Value>(text).map_err(|e| {
+        format!(
+            "`{text}` is not a YAML value: {}",
+            Friendly.format_message(e.without_snippet())
+        )
+    })
+}
+
+/// Replaces the node at `path`, creating missing mappings on the way.
+fn set(root: &mut Value, path: &[Segment], value: Value) -> Result<(), String> {
+    let mut node = root;
+    for (depth, segment) in path.iter().enumerate() {
+        let here = || render(&path[..depth]);
+        let last = depth + 1 == path.len();
+        match segment {
+            Segment::Key(key) => {
+                if node.is_null() {
+                    *node = Value::Object(Map::new());
+                }
+                let Value::Object(map) = node else {
+                    return Err(format!(
+                        "`{}` is not a mapping, so it has no `{key}`",
+                        here()
+                    ));
+                };
+                if last {
+                    map.insert(key.clone(), value);
+                    return Ok(());
+                }
+                node = map.entry(key.clone()).or_insert(Value::Null);
+            }
+            Segment::Index(i) => {
+                let Value::Array(items) = node else {
+                    return Err(format!("`{}` is not a list, so it has no item {i}", here()));
+                };
+                let len = items.len();
+                let Some(item) = items.get_mut(*i) else {
+                    return Err(format!(
+                        "`{}` has {len} item{}, so there is no item {i}",
+                        here(),
+                        if len == 1 { "" } else { "s" }
+                    ));
+                };
+                if last {
+                    *item = value;
+                    return Ok(());
+                }
+                node = item;
+            }
+        }
+    }
+    *node = value;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::raw::{RawDist, RawStore};
+
+    const BASE: &str = "\
+name: t
+duration: 20m
+workload: { arrivals: { rate: 10 } }
+events: [ { at: 1m, action: crash } ]
+";
+
+    fn base() -> RawScenario {
+        serde_saphyr::from_str(BASE).unwrap()
+    }
+
+    fn sets(args: &[&str]) -> Result<RawScenario, ScenarioError> {
+        let overrides: Vec<Override> = args.iter().map(|a| a.parse().unwrap()).collect();
+        apply(base(), &overrides, "t.yaml")
+    }
+
+    #[test]
+    fn parses_dotted_paths_with_indices() {
+        let o: Override = "events.0.at=5m".parse().unwrap();
+        assert_eq!(o.path(), "events[0].at");
+        let o: Override = "events[0].at=5m".parse().unwrap();
+        assert_eq!(
+            o.path,
+            [
+                Segment::Key("events".into()),
+                Segment::Index(0),
+                Segment::Key("at".into())
+            ]
+        );
+        assert_eq!(o.value(), "5m");
+        let o: Override = "description=a=b".parse().unwrap();
+        assert_eq!(o.value(), "a=b");
+    }
+
+    #[test]
+    fn refuses_arguments_without_a_path_and_value() {
+        assert!("sessions.store"
+            .parse::<Override>()
+            .unwrap_err()
+            .contains("no `=`"));
+        assert!("=redis".parse::<Override>().is_err());
+        assert!("a..b=1".parse::<Override>().is_err());
+        assert!("a[x]=1".parse::<Override>().is_err());
+        assert!("a[1=1".parse::<Override>().is_err());
+    }
+
+    #[test]
+    fn values_are_typed_like_yaml() {
+        let r = sets(&[
+            "sessions.store=redis",
+            "instances.count=8",
+            "instances.service_time={dist: constant, value: 5ms}",
+            "redis.max_ops=2.5e3",
+            "events.0.at=5m",
+        ])
+        .unwrap();
+        assert_eq!(r.sessions.store, RawStore::Redis);
+        assert_eq!(r.instances.count, 8);
+        assert!(
+            matches!(r.instances.service_time, RawDist::Constant { value } if value.0.as_nanos() == 5_000_000)
+        );
+        assert_eq!(r.redis.max_ops, 2500.0);
+        assert_eq!(r.events[0].at().0.as_nanos(), 300_000_000_000);
+        // Untouched fields keep their values.
+        assert_eq!(r.workload.arrivals.rate, Some(10.0));
+    }
+
+    #[test]
+    fn fields_of_a_default_distribution_can_be_set_one_by_one() {
+        let r = sets(&["instances.service_time.mean=30ms"]).unwrap();
+        assert!(
+            matches!(r.instances.service_time, RawDist::Exponential { mean } if mean.0.as_nanos() == 30_000_000)
+        );
+    }
+
+    #[test]
+    fn null_removes_a_field_so_rate_can_become_a_profile() {
+        let r = sets(&[
+            "workload.arrivals.rate=~",
+            "workload.arrivals.profile=[{at: 0s, rate: 5}]",
+        ])
+        .unwrap();
+        assert_eq!(r.workload.arrivals.rate, None);
+        assert_eq!(r.workload.arrivals.profile.map(|p| p.len()), Some(1));
+    }
+
+    #[test]
+    fn an_unknown_path_names_the_argument_and_suggests_a_fix() {
+        let e = sets(&["sessions.store=redis", "instances.wrkers=3"]).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with("error: t.yaml: --set instances.wrkers=3: unknown field `wrkers`"),
+            "{text}"
+        );
+        assert!(text.contains("did you mean `instances.workers`?"), "{text}");
+        let e = sets(&["instancs.count=3"]).unwrap_err();
+        assert!(
+            e.to_string().contains("did you mean `instances.count`?"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_type_or_value_names_the_argument() {
+        let e = sets(&["instances.workers=many"]).unwrap_err().to_string();
+        assert!(
+            e.contains("--set instances.workers=many") && e.contains("u32"),
+            "{e}"
+        );
+        let e = sets(&["sessions.store=reddis"]).unwrap_err().to_string();
+        assert!(e.contains("did you mean `redis`?"), "{e}");
+        let e = sets(&["instances.count={"]).unwrap_err().to_string();
+        assert!(e.contains("not a YAML value"), "{e}");
+    }
+
+    #[test]
+    fn impossible_paths_are_explained() {
+        let e = sets(&["events.3.at=1m"]).unwrap_err().to_string();
+        assert!(
+            e.contains("`events` has 1 item, so there is no item 3"),
+            "{e}"
+        );
+        let e = sets(&["name.first=x"]).unwrap_err().to_string();
+        assert!(e.contains("`name` is not a mapping"), "{e}");
+        let e = sets(&["instances.0=x"]).unwrap_err().to_string();
+        assert!(e.contains("`instances` is not a list"), "{e}");
+    }
+
+    #[test]
+    fn no_overrides_is_the_identity() {
+        assert_eq!(apply(base(), &[], "t.yaml").unwrap(), base());
+    }
+}
