@@ -9,38 +9,16 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use fleetsim::model::simulate;
-use fleetsim::scenario::{self, Scenario};
+use fleetsim::scenario;
 
-/// The simplest model at ρ = 0.7 per instance: 8 × 70 = 560 sessions/s.
-fn simplest(requests: u64) -> Scenario {
-    let yaml = format!(
-        r#"
-name: simplest
-duration: {}s
-workload:
-  arrivals: {{ rate: 560 }}
-  session:
-    requests: {{ dist: constant, value: 1 }}
-  timeout: 1h
-  retries: 0
-balancer: {{ algorithm: random }}
-instances:
-  count: 8
-  workers: 1
-  queue: 100000
-  service_time: {{ dist: exponential, mean: 10ms }}
-sessions: {{ store: jwt, jwt_verify: 0us }}
-"#,
-        requests / 560
-    );
-    scenario::parse_str("simplest.yaml", &yaml, &[]).expect("bench scenario is valid")
-}
+/// The simplest model at ρ = 0.7 per instance (see the file): 2 M requests.
+const SIMPLEST: &str = include_str!("simplest.yaml");
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("simulate");
     group.sample_size(10);
 
-    let s = simplest(2_000_000);
+    let s = scenario::parse_str("benches/simplest.yaml", SIMPLEST, &[]).expect("valid");
     let sent = simulate(&s).requests.sent;
     group.throughput(Throughput::Elements(sent));
     group.bench_function("simplest_2M_requests", |b| b.iter(|| simulate(&s)));

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Cli, Command, Format, RunArgs, ScenarioArgs};
+use crate::cli::{Cli, Command, RunArgs, ScenarioArgs};
 use crate::metrics::Report;
 use crate::model::simulate;
 use crate::report;
@@ -55,10 +55,7 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
     }
     let report = simulate(&scenario);
     let folder = report::write_run(&args.out, &report)?;
-    match args.format {
-        Format::Table => print(format!("{}\n", report::table(&report)).as_bytes())?,
-        Format::Json => print(&report::summary_json(&report))?,
-    }
+    print(&report::render(&report, args.format))?;
     eprintln!("wrote {}", folder.display());
     Ok(())
 }

@@ -5,8 +5,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
+use crate::report::Format;
 use crate::scenario::Override;
 
 /// Deterministic discrete-event simulator of web fleets: load balancer, instances, session
@@ -57,7 +58,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", default_value = "output")]
     pub out: PathBuf,
 
-    /// How to print the summary on stdout.
+    /// How to print the summary on stdout (table, json = summary.json, markdown).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -66,16 +67,6 @@ pub struct RunArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
-}
-
-/// How `fleetsim run` prints the summary.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// A table for people.
-    #[default]
-    Table,
-    /// summary.json, for scripts.
-    Json,
 }
 
 #[cfg(test)]
@@ -120,7 +111,7 @@ mod tests {
         assert_eq!(run.scenario.set.len(), 2);
         assert_eq!(run.scenario.set[1].arg(), "instances.count=8");
         assert_eq!(run.out, PathBuf::from("/tmp/x"));
-        assert_eq!(run.format, Format::Json);
+        assert_eq!(run.format, crate::report::Format::Json);
     }
 
     #[test]
