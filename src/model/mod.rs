@@ -12,6 +12,7 @@
 //! dispatches a closed `Event` enum. Nothing here writes files.
 
 mod arrivals;
+pub mod autoscaler;
 pub mod balancer;
 mod ids;
 mod instance;
