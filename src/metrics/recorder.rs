@@ -18,6 +18,8 @@ pub enum Cause {
     Timeout,
     StoreUnavailable,
     SessionLost,
+    /// Still running when its instance was terminated.
+    Killed,
 }
 
 impl Cause {
@@ -178,6 +180,7 @@ impl Recorder {
                 Cause::Timeout => &mut f.timeout,
                 Cause::StoreUnavailable => &mut f.store_unavailable,
                 Cause::SessionLost => &mut f.session_lost,
+                Cause::Killed => &mut f.killed,
             } += 1;
         }
     }
@@ -204,6 +207,10 @@ impl Recorder {
 
     pub fn instance_crashed(&mut self) {
         self.fleet.crashed += 1;
+    }
+
+    pub fn instance_terminated(&mut self) {
+        self.fleet.terminated += 1;
     }
 
     pub fn event(&mut self, now: SimTime, label: String, sessions_affected: u64) {

@@ -50,6 +50,8 @@ pub struct Failed {
     pub store_unavailable: u64,
     /// Reached an instance that does not hold the session: the user was logged out.
     pub session_lost: u64,
+    /// Still running when its instance was terminated (drain shorter than the work).
+    pub killed: u64,
 }
 
 impl Failed {
@@ -59,6 +61,7 @@ impl Failed {
             + self.timeout
             + self.store_unavailable
             + self.session_lost
+            + self.killed
     }
 }
 

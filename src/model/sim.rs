@@ -20,7 +20,7 @@ use crate::metrics::{Cause, Recorder, Report, RunMeta};
 use crate::model::arrivals::Arrivals;
 use crate::model::balancer::Balancer;
 use crate::model::ids::{InstanceId, RequestRef, SessionRef};
-use crate::model::instance::Instance;
+use crate::model::instance::{Instance, Life, Stop};
 use crate::model::sampling::{CountSampler, DurationSampler};
 use crate::model::slab::Slab;
 use crate::model::store::SessionTier;
@@ -41,6 +41,10 @@ enum Event {
     QueueTimer(InstanceId),
     /// The balancer health-checks an instance.
     HealthCheck(InstanceId),
+    /// An instance's process is up (boot finished).
+    Booted(InstanceId),
+    /// A draining instance's time is up: whatever it still holds is killed.
+    Terminate(InstanceId),
     /// The scenario's event with this index fires.
     Scheduled(u32),
     /// A report window closes.
@@ -114,6 +118,8 @@ pub struct Simulation<'a> {
     busy_workers: u64,
     worker_capacity: u64,
     alive: u64,
+    /// The instance count the platform maintains.
+    desired: u32,
     events: u64,
     scratch: Vec<RequestRef>,
 }
@@ -145,12 +151,15 @@ impl<'a> Simulation<'a> {
             busy_workers: 0,
             worker_capacity: 0,
             alive: 0,
+            desired: scenario.instances.count,
             events: 0,
             scratch: Vec::new(),
         };
         for _ in 0..scenario.instances.count {
+            // The initial fleet was running before the run: up, warm, and in rotation.
             let id = sim.launch();
-            // The initial fleet starts registered and healthy.
+            sim.booted(id);
+            sim.instances[id.index()].warm_at = SimTime::ZERO;
             sim.balancer.add(id);
         }
         if let Some(t) = sim
@@ -211,6 +220,8 @@ impl<'a> Simulation<'a> {
             Event::Timeout(r) => self.timeout(r),
             Event::QueueTimer(i) => self.queue_timer(i),
             Event::HealthCheck(i) => self.health_check(i),
+            Event::Booted(i) => self.booted(i),
+            Event::Terminate(i) => self.terminate(i),
             Event::Scheduled(i) => self.scheduled(i as usize),
             Event::WindowEnd => self.window_end(),
         }
@@ -378,13 +389,14 @@ impl<'a> Simulation<'a> {
         let now = self.now;
         self.instances
             .push(Instance::new(now, self.scenario.instances.queue));
+        if now > SimTime::ZERO || self.instances.len() > self.scenario.instances.count as usize {
+            self.queue
+                .push(now + self.scenario.instances.boot_time, Event::Booted(id));
+        }
         self.connections.push(0);
         self.alive += 1;
-        self.worker_capacity += u64::from(self.scenario.instances.workers);
         self.recorder.instance_launched();
         self.recorder.alive(now, self.alive);
-        self.recorder
-            .workers(now, self.busy_workers, self.worker_capacity);
         // Stagger health checks so that instances are not all probed at the same instant.
         let interval = self.scenario.balancer.health_check.interval.as_nanos();
         let phase = (u64::from(id.0).wrapping_mul(0x9E37_79B9) % 1000) * interval / 1000;
@@ -403,6 +415,10 @@ impl<'a> Simulation<'a> {
         let (sref, counted, waiting, sent) =
             (req.session, req.counted, req.client_waiting, req.sent);
         let mut service = req.demand;
+        if now < self.instances[id.index()].warm_at {
+            let slowed = service.as_nanos() as f64 * self.scenario.instances.warmup.slowdown;
+            service = SimDuration(slowed.round() as u64);
+        }
         // A request whose client already left is served blind: it only burns a worker.
         if let Some(s) = self
             .sessions
@@ -479,6 +495,10 @@ impl<'a> Simulation<'a> {
         self.recorder
             .workers(now, self.busy_workers, self.worker_capacity);
         self.fill_workers(id);
+        let inst = &self.instances[id.index()];
+        if inst.life == Life::Draining && inst.load() == 0 {
+            self.terminate(id);
+        }
         if req.client_waiting {
             let deadline = req.sent + self.scenario.workload.timeout;
             let seen = now + self.scenario.balancer.hop_latency;
@@ -492,20 +512,52 @@ impl<'a> Simulation<'a> {
         }
     }
 
+    /// The process of `id` is up; it joins the balancer once health checks pass.
+    fn booted(&mut self, id: InstanceId) {
+        let inst = &mut self.instances[id.index()];
+        if inst.life == Life::Booting {
+            inst.life = Life::Up;
+            inst.warm_at = self.now + self.scenario.instances.warmup.duration;
+            // Workers count as capacity from when they can serve.
+            self.worker_capacity += u64::from(self.scenario.instances.workers);
+            self.recorder
+                .workers(self.now, self.busy_workers, self.worker_capacity);
+        }
+    }
+
     /// Kills `id`: its queue, in-flight requests and in-memory sessions are gone.
     fn crash(&mut self, id: InstanceId) {
-        let now = self.now;
-        let inst = &mut self.instances[id.index()];
-        if !inst.is_up() {
+        if !self.instances[id.index()].is_live() {
             return;
         }
-        inst.life = crate::model::instance::Life::Dead;
+        self.recorder.instance_crashed();
+        self.stop(id, Life::Dead, Stop::Crash, Cause::InstanceDown);
+    }
+
+    /// Ends `id` on purpose: anything it still holds is killed.
+    fn terminate(&mut self, id: InstanceId) {
+        if !self.instances[id.index()].is_live() {
+            return;
+        }
+        self.recorder.instance_terminated();
+        let cause = self.instances[id.index()].stopped.unwrap_or(Stop::ScaleIn);
+        self.stop(id, Life::Terminated, cause, Cause::Killed);
+    }
+
+    /// Takes `id` out of service for good; its requests fail with `cause` (the connection is
+    /// reset, the client hears of it at once).
+    fn stop(&mut self, id: InstanceId, life: Life, why: Stop, cause: Cause) {
+        let now = self.now;
+        let inst = &mut self.instances[id.index()];
+        if inst.is_up() {
+            self.worker_capacity -= u64::from(self.scenario.instances.workers);
+        }
+        inst.life = life;
+        inst.stopped = Some(why);
         self.busy_workers -= u64::from(inst.busy);
         inst.busy = 0;
-        self.worker_capacity -= u64::from(self.scenario.instances.workers);
         self.alive -= 1;
         self.connections[id.index()] = 0;
-        self.recorder.instance_crashed();
         self.recorder.alive(now, self.alive);
         self.recorder
             .workers(now, self.busy_workers, self.worker_capacity);
@@ -527,34 +579,89 @@ impl<'a> Simulation<'a> {
                 continue;
             };
             if req.client_waiting {
-                // The connection is reset: the client hears of it at once.
-                self.recorder.failed(req.counted, Cause::InstanceDown);
-                self.client_result(req.session, now + hop, Outcome::Failed(Cause::InstanceDown));
+                self.recorder.failed(req.counted, cause);
+                self.client_result(req.session, now + hop, Outcome::Failed(cause));
             }
         }
         self.scratch = doomed;
     }
 
+    /// Deregisters `id`: no new requests; it is terminated when empty, or when the shorter of
+    /// the deregistration delay and the termination grace runs out.
+    fn drain(&mut self, id: InstanceId, why: Stop) {
+        let inst = &mut self.instances[id.index()];
+        if !inst.is_active() {
+            return;
+        }
+        inst.stopped = Some(why);
+        if inst.life == Life::Booting {
+            // Never served, holds nothing: it just stops.
+            return self.terminate(id);
+        }
+        inst.life = Life::Draining;
+        self.balancer.remove(id);
+        if inst.load() == 0 {
+            self.terminate(id);
+        } else {
+            let limit = self
+                .scenario
+                .balancer
+                .deregistration_delay
+                .min(self.scenario.instances.termination_grace);
+            self.queue.push(self.now + limit, Event::Terminate(id));
+        }
+    }
+
+    /// Launches or drains instances until as many are active as desired. Surplus instances go
+    /// newest first (those still booting before any serving one).
+    fn reconcile(&mut self) {
+        let active = self.instances.iter().filter(|i| i.is_active()).count() as u32;
+        for _ in active..self.desired {
+            self.launch();
+        }
+        for _ in self.desired..active {
+            let victim = self
+                .instances
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| i.is_active())
+                .max_by_key(|(n, i)| (i.life == Life::Booting, i.launched_at, *n))
+                .map(|(n, _)| InstanceId(n as u32));
+            if let Some(v) = victim {
+                self.drain(v, Stop::ScaleIn);
+            }
+        }
+    }
+
     fn health_check(&mut self, id: InstanceId) {
         let hc = &self.scenario.balancer.health_check;
         let inst = &mut self.instances[id.index()];
-        if inst.is_up() {
-            inst.failed_checks = 0;
-            inst.passed_checks += 1;
-            if inst.passed_checks >= hc.healthy_threshold && !self.balancer.is_routable(id) {
-                self.balancer.add(id);
+        match inst.life {
+            Life::Up => {
+                inst.failed_checks = 0;
+                inst.passed_checks += 1;
+                if inst.passed_checks >= hc.healthy_threshold && !self.balancer.is_routable(id) {
+                    self.balancer.add(id);
+                }
             }
-        } else {
-            inst.passed_checks = 0;
-            inst.failed_checks += 1;
-            if inst.failed_checks >= hc.unhealthy_threshold && self.balancer.is_routable(id) {
-                self.balancer.remove(id);
-                self.recorder
-                    .event(self.now, format!("instance {} marked down", id.0), 0);
+            // Not listening yet: fails, which matters to no one until it passes.
+            Life::Booting => inst.passed_checks = 0,
+            Life::Dead => {
+                inst.passed_checks = 0;
+                inst.failed_checks += 1;
+                if inst.failed_checks >= hc.unhealthy_threshold && self.balancer.is_routable(id) {
+                    self.balancer.remove(id);
+                    self.recorder
+                        .event(self.now, format!("instance {} marked down", id.0), 0);
+                    if self.scenario.instances.replace {
+                        self.reconcile();
+                    }
+                }
+                if !self.balancer.is_routable(id) {
+                    return; // dead and out of rotation: no more checks
+                }
             }
-            if !self.balancer.is_routable(id) {
-                return; // dead and out of rotation: no more checks
-            }
+            Life::Draining | Life::Terminated => return,
         }
         self.queue
             .push(self.now + hc.interval, Event::HealthCheck(id));
@@ -587,6 +694,11 @@ impl<'a> Simulation<'a> {
                 for id in victims {
                     self.crash(id);
                 }
+            }
+            Action::Scale { to } => {
+                self.recorder.event(self.now, format!("scale to {to}"), 0);
+                self.desired = to;
+                self.reconcile();
             }
         }
     }

@@ -45,6 +45,7 @@ fn open_system(count: u32, workers: u32, rate: f64, service_ms: u64, duration_s:
                 unhealthy_threshold: 2,
                 healthy_threshold: 2,
             },
+            deregistration_delay: secs(30),
         },
         instances: InstanceConfig {
             count,
@@ -53,6 +54,13 @@ fn open_system(count: u32, workers: u32, rate: f64, service_ms: u64, duration_s:
             service_time: Dist::Exponential {
                 mean: ms(service_ms),
             },
+            boot_time: secs(30),
+            warmup: Warmup {
+                duration: SimDuration::ZERO,
+                slowdown: 1.0,
+            },
+            replace: true,
+            termination_grace: secs(30),
         },
         sessions: SessionConfig {
             store: SessionStore::Jwt,
@@ -273,4 +281,125 @@ fn a_crash_is_detected_after_the_unhealthy_threshold() {
     // [0, 5 s] of the crash, the second 5 s later, so detection takes between 5 and 10 s.
     let delay = down.t_s - crash.t_s;
     assert!((5.0..=10.0).contains(&delay), "detected after {delay} s");
+}
+
+fn at(s: u64) -> SimTime {
+    SimTime::ZERO + secs(s)
+}
+
+/// `interactive`, with the crash replaced by a scale-in from 4 to 2 at 10 minutes.
+fn scale_in(store: SessionStore) -> Scenario {
+    let mut s = interactive(store, Affinity::Cookie);
+    s.events = vec![ScheduledEvent {
+        at: at(600),
+        action: Action::Scale { to: 2 },
+    }];
+    s
+}
+
+#[test]
+fn scale_in_logs_out_sticky_in_memory_users_but_not_redis_ones() {
+    let sticky = simulate(&scale_in(SessionStore::InMemory));
+    assert_balanced(&sticky);
+    assert_eq!(sticky.fleet.terminated, 2);
+    assert_eq!(sticky.fleet.crashed, 0);
+    // Half the fleet goes: roughly half the live sessions are re-pinned and lose their state.
+    let scale = sticky
+        .timeline
+        .iter()
+        .find(|e| e.label == "scale to 2")
+        .unwrap();
+    assert_eq!(scale.t_s, 600.0);
+    assert!(sticky.sessions.lost > 300, "{:?}", sticky.sessions);
+    // Draining lets in-flight requests finish: nothing is killed, nothing hits a dead instance.
+    assert_eq!(sticky.requests.failed.killed, 0);
+    assert_eq!(sticky.requests.failed.instance_down, 0);
+    let redis = simulate(&scale_in(SessionStore::Redis));
+    assert_balanced(&redis);
+    assert_eq!(redis.sessions.lost, 0);
+    // Two instances for the last 10 minutes: 4 × 600 s + 2 × 600 s (+ the last drains' seconds).
+    assert!(redis.fleet.instance_seconds >= 3600.0 && redis.fleet.instance_seconds < 3601.0);
+}
+
+#[test]
+fn a_drain_shorter_than_the_work_kills_in_flight_requests() {
+    // Long requests (2 s) and a termination grace of 100 ms: whatever runs at scale-in dies.
+    let mut s = scale_in(SessionStore::Jwt);
+    s.instances.service_time = Dist::Constant { value: secs(2) };
+    s.instances.workers = 64;
+    s.instances.termination_grace = ms(100);
+    s.workload.timeout = secs(10);
+    let short = simulate(&s);
+    assert_balanced(&short);
+    assert!(
+        short.requests.failed.killed > 10,
+        "{:?}",
+        short.requests.failed
+    );
+    // A grace longer than the work lets the drain finish: nothing is killed.
+    s.instances.termination_grace = secs(30);
+    let long = simulate(&s);
+    assert_balanced(&long);
+    assert_eq!(long.requests.failed.killed, 0);
+}
+
+#[test]
+fn a_crashed_instance_is_replaced_and_rejoins_after_boot_and_health_checks() {
+    let mut s = interactive(SessionStore::Jwt, Affinity::Cookie);
+    s.instances.boot_time = secs(30);
+    s.report.window = secs(10);
+    let r = simulate(&s);
+    assert_balanced(&r);
+    assert_eq!(r.fleet.launched, 5, "four initial + one replacement");
+    assert_eq!(r.balance.requests_per_instance.len(), 5);
+    let ready = |t: f64| {
+        r.timeseries
+            .iter()
+            .find(|w| w.t_s == t)
+            .map(|w| w.instances_ready)
+            .unwrap()
+    };
+    // The victim (crashed at 600 s) is out of rotation by 610 s. Its replacement is launched
+    // then, boots by 640 s and passes 2 checks 5 s apart by 650 s: at the end of the window
+    // [620, 630) the fleet is 3, at the end of [660, 670) it is 4 again.
+    assert_eq!(ready(620.0), 3);
+    assert_eq!(ready(660.0), 4);
+    // Without replacement the fleet stays at three.
+    s.instances.replace = false;
+    let r = simulate(&s);
+    assert_eq!(r.fleet.launched, 4);
+    assert_eq!(r.timeseries.last().unwrap().instances_ready, 3);
+}
+
+#[test]
+fn warming_instances_serve_slower() {
+    // Scale 4 → 8 with a 5× slowdown for 60 s: latency in the windows right after the new
+    // instances join is higher than before, and back to normal after the warm-up.
+    let mut s = interactive(SessionStore::Jwt, Affinity::None);
+    s.events = vec![ScheduledEvent {
+        at: at(300),
+        action: Action::Scale { to: 8 },
+    }];
+    s.instances.boot_time = secs(10);
+    s.instances.warmup = Warmup {
+        duration: secs(60),
+        slowdown: 5.0,
+    };
+    let r = simulate(&s);
+    assert_balanced(&r);
+    // 60 s windows. The new instances join by ≈ 325 s (boot 10 s + 2 checks of 5 s) and are
+    // warm from ≈ 370 s: the window [300, 360) has them slow, [480, 540) does not.
+    let p99 = |t: f64| r.timeseries.iter().find(|w| w.t_s == t).unwrap().p99_ms;
+    assert!(
+        p99(300.0) > 2.0 * p99(180.0),
+        "{} vs {}",
+        p99(300.0),
+        p99(180.0)
+    );
+    assert!(
+        p99(480.0) < 1.5 * p99(180.0),
+        "{} vs {}",
+        p99(480.0),
+        p99(180.0)
+    );
 }

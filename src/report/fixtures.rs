@@ -16,6 +16,7 @@ pub(crate) fn crash_sticky() -> Report {
         timeout: 12,
         store_unavailable: 0,
         session_lost: 3_240,
+        killed: 0,
     };
     // 1,234,567 − 4,543 failed − 35 in flight.
     let succeeded = 1_229_989;

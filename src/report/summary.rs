@@ -57,12 +57,13 @@ pub(crate) fn lost_share(report: &Report) -> String {
 pub(crate) type CauseCount = fn(&Failed) -> u64;
 
 /// Request failure causes in a fixed order, labelled as people say them.
-pub(crate) const FAILURE_CAUSES: [(&str, CauseCount); 5] = [
+pub(crate) const FAILURE_CAUSES: [(&str, CauseCount); 6] = [
     ("instance down", |f| f.instance_down),
     ("queue full", |f| f.queue_full),
     ("timeout", |f| f.timeout),
     ("store unavailable", |f| f.store_unavailable),
     ("session lost", |f| f.session_lost),
+    ("killed", |f| f.killed),
 ];
 
 /// The summary's numbers, section by section, in the order people read them: what was asked and

@@ -237,6 +237,9 @@ pub struct RawBalancer {
     pub hop_latency: HumanDuration,
     /// Default: `{ interval: 5s, unhealthy_threshold: 2, healthy_threshold: 2 }`.
     pub health_check: RawHealthCheck,
+    /// How long a deregistered (draining) instance may finish in-flight requests before the
+    /// balancer closes them. Default: `30s`.
+    pub deregistration_delay: HumanDuration,
 }
 
 impl Default for RawBalancer {
@@ -246,6 +249,7 @@ impl Default for RawBalancer {
             affinity: RawAffinity::None,
             hop_latency: HumanDuration::default(),
             health_check: RawHealthCheck::default(),
+            deregistration_delay: secs(30),
         }
     }
 }
@@ -310,6 +314,40 @@ pub struct RawInstances {
     pub queue: u32,
     /// Time a worker spends on one request. Default: `{ dist: exponential, mean: 20ms }`.
     pub service_time: RawDist,
+    /// From launch to the process being up (instances launched during the run; the initial
+    /// fleet starts up and ready). Default: `30s`.
+    pub boot_time: HumanDuration,
+    /// A new instance's first period, when it serves slower (cold caches, JIT).
+    /// Default: `{ duration: 0s, slowdown: 1 }` (none).
+    pub warmup: RawWarmup,
+    /// Whether the platform replaces a crashed instance (once the balancer has marked it down),
+    /// paying boot time again. Default: `true`.
+    pub replace: bool,
+    /// After a terminating instance is told to stop, how long it may finish in-flight work before
+    /// it is killed. Default: `30s`.
+    pub termination_grace: HumanDuration,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    default,
+    deny_unknown_fields,
+    expecting = "the `warmup` mapping (duration, slowdown)"
+)]
+pub struct RawWarmup {
+    /// How long after the process is up the instance is slow. Default: `0s`.
+    pub duration: HumanDuration,
+    /// Service-time multiplier while warming up (≥ 1). Default: `1`.
+    pub slowdown: f64,
+}
+
+impl Default for RawWarmup {
+    fn default() -> Self {
+        RawWarmup {
+            duration: HumanDuration::default(),
+            slowdown: 1.0,
+        }
+    }
 }
 
 impl Default for RawInstances {
@@ -319,6 +357,10 @@ impl Default for RawInstances {
             workers: 8,
             queue: 64,
             service_time: RawDist::Exponential { mean: ms(20) },
+            boot_time: secs(30),
+            warmup: RawWarmup::default(),
+            replace: true,
+            termination_grace: secs(30),
         }
     }
 }
@@ -406,13 +448,21 @@ pub enum RawEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         index: Option<u32>,
     },
+    /// `{ at: 9m, action: scale, to: 8 }`: sets the desired instance count. New instances boot
+    /// and join after passing health checks; surplus ones (newest first) drain and terminate.
+    Scale {
+        /// When; must be before the end of the run.
+        at: HumanDuration,
+        /// The desired number of instances (≥ 0).
+        to: u32,
+    },
 }
 
 impl RawEvent {
     /// When the event happens, whatever its kind (events are sorted by it).
     pub fn at(&self) -> HumanDuration {
         match self {
-            RawEvent::Crash { at, .. } => *at,
+            RawEvent::Crash { at, .. } | RawEvent::Scale { at, .. } => *at,
         }
     }
 }

@@ -133,6 +133,8 @@ pub struct BalancerConfig {
     /// Added to every request's response time.
     pub hop_latency: SimDuration,
     pub health_check: HealthCheck,
+    /// How long a draining instance may finish in-flight requests before the balancer closes them.
+    pub deregistration_delay: SimDuration,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -153,6 +155,21 @@ pub struct InstanceConfig {
     /// Waiting room per instance; a request arriving to a full queue is rejected.
     pub queue: u32,
     pub service_time: Dist,
+    /// From launch to the process being up.
+    pub boot_time: SimDuration,
+    pub warmup: Warmup,
+    /// Replace crashed instances once the balancer marks them down.
+    pub replace: bool,
+    /// How long a stopping instance may finish in-flight work before it is killed.
+    pub termination_grace: SimDuration,
+}
+
+/// A new instance's slow start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Warmup {
+    pub duration: SimDuration,
+    /// Service-time multiplier while warming up (≥ 1).
+    pub slowdown: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,6 +207,8 @@ pub struct ScheduledEvent {
 pub enum Action {
     /// `count` instances die at once: queue, in-flight work and memory are lost.
     Crash { count: u32, pick: Pick },
+    /// Sets the desired instance count: launch the missing ones, drain the surplus (newest first).
+    Scale { to: u32 },
 }
 
 impl Action {
@@ -197,6 +216,7 @@ impl Action {
     pub fn label(&self) -> String {
         match self {
             Action::Crash { count, .. } => format!("crash ×{count}"),
+            Action::Scale { to } => format!("scale to {to}"),
         }
     }
 }

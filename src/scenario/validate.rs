@@ -353,6 +353,7 @@ impl Checker<'_> {
                 RawAffinity::SourceIp => Affinity::SourceIp,
             },
             hop_latency: b.hop_latency.0,
+            deregistration_delay: b.deregistration_delay.0,
             health_check: HealthCheck {
                 interval: self.positive(&at(HC, "interval"), b.health_check.interval),
                 unhealthy_threshold: self.at_least_one(
@@ -373,6 +374,22 @@ impl Checker<'_> {
             workers: self.at_least_one("instances.workers", i.workers),
             queue: i.queue,
             service_time: self.dist("instances.service_time", &i.service_time),
+            boot_time: i.boot_time.0,
+            warmup: Warmup {
+                duration: i.warmup.duration.0,
+                slowdown: {
+                    let f = i.warmup.slowdown;
+                    if !(f.is_finite() && f >= 1.0) {
+                        self.report(
+                            "instances.warmup.slowdown",
+                            format!("must be a number ≥ 1 (1 = no slowdown), got {f}"),
+                        );
+                    }
+                    f
+                },
+            },
+            replace: i.replace,
+            termination_grace: i.termination_grace.0,
         }
     }
 
@@ -441,6 +458,7 @@ impl Checker<'_> {
                 };
                 Action::Crash { count, pick }
             }
+            RawEvent::Scale { at: _, to } => Action::Scale { to },
         }
     }
 }

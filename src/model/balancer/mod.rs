@@ -134,6 +134,7 @@ mod tests {
                 unhealthy_threshold: 2,
                 healthy_threshold: 2,
             },
+            deregistration_delay: SimDuration::from_secs(30),
         };
         let mut b = Balancer::new(&config, stream(1, stream_key("balancer"), 0));
         for i in 0..n {
