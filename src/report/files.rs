@@ -1,4 +1,5 @@
-//! Writing a run's files: `<dir>/<scenario>/summary.json` and `timeseries.csv`.
+//! Writing a run's files: `<dir>/<scenario>/summary.json`, `timeseries.csv` and the dashboard
+//! (`dashboard.svg`, `dashboard.png`).
 //!
 //! The only place in `report/` that touches the disk. Each file is written under a temporary name
 //! and renamed into place, so an interrupted or failed run never leaves a truncated file that a
@@ -9,17 +10,22 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use super::{summary_json, timeseries_csv};
+use super::{dashboard_png, dashboard_svg, summary_json, timeseries_csv};
 use crate::metrics::Report;
 
-/// Creates `dir/<report.scenario>/`, writes `summary.json` and `timeseries.csv` in it and returns
-/// that folder. Every error names the path it concerns.
+/// Creates `dir/<report.scenario>/`, writes `summary.json`, `timeseries.csv`, `dashboard.svg` and
+/// `dashboard.png` in it and returns that folder. Every error names the path it concerns.
 pub fn write_run(dir: &Path, report: &Report) -> Result<PathBuf> {
     let folder = dir.join(folder_name(&report.scenario)?);
     fs::create_dir_all(&folder)
         .with_context(|| format!("cannot create the folder {}", folder.display()))?;
     write_atomically(&folder.join("summary.json"), &summary_json(report))?;
     write_atomically(&folder.join("timeseries.csv"), &timeseries_csv(report))?;
+    write_atomically(
+        &folder.join("dashboard.svg"),
+        dashboard_svg(report)?.as_bytes(),
+    )?;
+    write_atomically(&folder.join("dashboard.png"), &dashboard_png(report)?)?;
     Ok(folder)
 }
 
@@ -61,7 +67,7 @@ mod tests {
     use serde_json::Value;
 
     #[test]
-    fn writes_summary_and_timeseries_in_a_folder_named_after_the_scenario() {
+    fn writes_summary_timeseries_and_dashboard_in_a_folder_named_after_the_scenario() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let report = fixtures::crash_sticky();
 
@@ -80,7 +86,15 @@ mod tests {
             .collect();
         names.sort();
         // No leftover `.partial` files.
-        assert_eq!(names, ["summary.json", "timeseries.csv"]);
+        assert_eq!(
+            names,
+            [
+                "dashboard.png",
+                "dashboard.svg",
+                "summary.json",
+                "timeseries.csv"
+            ]
+        );
 
         let json: Value =
             serde_json::from_slice(&fs::read(folder.join("summary.json")).expect("readable"))
@@ -93,6 +107,11 @@ mod tests {
 
         let csv = fs::read(folder.join("timeseries.csv")).expect("readable");
         assert_eq!(csv, timeseries_csv(&report));
+
+        let svg = fs::read(folder.join("dashboard.svg")).expect("readable");
+        assert_eq!(svg, dashboard_svg(&report).expect("renders").into_bytes());
+        let png = fs::read(folder.join("dashboard.png")).expect("readable");
+        assert_eq!(png, dashboard_png(&report).expect("renders"));
     }
 
     #[test]

@@ -175,3 +175,52 @@ fn fixtures_satisfy_the_accounting_invariant() {
         assert_eq!(routed, report.requests.sent, "{}", report.scenario);
     }
 }
+
+/// [`crash_sticky`] with a full time series for the charts: 120 windows of 10 s over the 20-minute
+/// run (2 minutes of warm-up), the crash at 600 s and its detection at 610 s.
+///
+/// Rows are shaped like a real run (a warm-up ramp, a failure spike and a timeout-length p99 in the
+/// crash window, one instance fewer afterwards) but do not add up to the summary's totals; the
+/// summary-based exporters use [`crash_sticky`] and their snapshots are unaffected.
+pub(crate) fn crash_sticky_with_windows() -> Report {
+    let mut report = crash_sticky();
+    report.timeline.push(TimelineEntry {
+        t_s: 610.0,
+        label: "instance 1 marked down".to_owned(),
+        sessions_affected: 0,
+    });
+    report.timeseries = (0..120_u32)
+        .map(|i| {
+            // A deterministic wiggle in 0..=22, so lines are not ruler-straight.
+            let wiggle = u64::from((i * 37) % 23);
+            // Clients ramp up over the first two minutes.
+            let ramp = u64::from(i.min(12));
+            let crashed = i >= 60;
+            let (failed, p99_ms, lost) = match i {
+                60 => (1_237, 4_987.1, 1_800),
+                61 => (1_308, 160.125, 3_217),
+                _ if crashed => (10 + wiggle, 150.0 + wiggle as f64, 3_217),
+                _ => (wiggle / 4, 95.0 + wiggle as f64, 0),
+            };
+            let sent = 4_000 + 500 * ramp + 10 * wiggle;
+            WindowRow {
+                t_s: f64::from(i) * 10.0,
+                arrivals: 480 + wiggle,
+                sent,
+                succeeded: sent - failed,
+                failed,
+                p50_ms: if crashed { 21.0 } else { 17.9834 } + wiggle as f64 / 10.0,
+                p99_ms,
+                // Health checks take the crashed instance out of rotation at 610 s.
+                instances_ready: if i > 60 { 1 } else { 2 },
+                utilization: if crashed {
+                    0.8125
+                } else {
+                    0.05 + 0.03 * ramp as f64
+                },
+                sessions_lost_total: lost,
+            }
+        })
+        .collect();
+    report
+}

@@ -13,6 +13,7 @@
 //! Human formats round for reading ([`table()`] shows milliseconds to three significant digits);
 //! machine formats keep full precision (JSON) or a fixed, documented precision (CSV).
 
+mod charts;
 mod files;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -23,6 +24,7 @@ mod summary;
 mod table;
 mod timeseries;
 
+pub use charts::{dashboard_png, dashboard_svg};
 pub use files::write_run;
 pub use json::summary_json;
 pub use markdown::markdown;

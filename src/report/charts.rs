@@ -1,0 +1,1333 @@
+//! `dashboard.svg` and `dashboard.png`: a run as one picture, for the design review.
+//!
+//! ```text
+//!  crash-sticky  seed 7 · in-memory sessions · 18 min measured after 2 min of warm-up    header
+//!  One of four instances crashes; sticky in-memory sessions are logged out.
+//!        ░warm-up░                ┆ crash instance 1                          event strip: labels
+//!        ░░░░░░░░░                ┆ ┆ instance 1 marked down                  in lanes, no overlap
+//!        Offered load and throughput          ── requests/s ── sessions/s    title and legend
+//!   req/s│░░░░░░░░░│~~~~~~~~~~~~~~~┆┆~~~~~~~~~~~~~~~~~~~~│sessions/s         five panels, one
+//!        └──────────────────────────────────────────────┘                    time axis: warm-up
+//!         Latency · Instances ready · Utilization · Failures                 shaded, events dashed
+//! ```
+//!
+//! One drawing function, generic over plotters' backend, renders both formats, so the SVG and the
+//! PNG cannot disagree. Both are pure functions of the [`Report`] (bytes out, no files): the same
+//! report gives the same bytes. Text is set in DejaVu Sans compiled into the binary, so charts
+//! render on machines without fonts; colours are the Okabe–Ito palette, safe for colour-blind
+//! readers.
+//!
+//! The report's rows are per window. Rates are counts divided by the window's width, taken from
+//! consecutive window starts; the last window may be partial and ends with the run.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use anyhow::{ensure, Context, Result};
+use image::codecs::png::PngEncoder;
+use image::{ColorType, ImageEncoder};
+use plotters::chart::LabelAreaPosition;
+use plotters::coord::combinators::LogCoord;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::{
+    BitMapBackend, ChartBuilder, DashedLineSeries, DrawingArea, DrawingBackend, IntoDrawingArea,
+    IntoLogRange, LineSeries, PathElement, Rectangle, SVGBackend, Text,
+};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{register_font, Color, FontDesc, FontStyle, RGBColor, ShapeStyle, TextStyle};
+
+use crate::metrics::{Report, WindowRow};
+
+/// Image size in pixels.
+pub(crate) const WIDTH: u32 = 1400;
+pub(crate) const HEIGHT: u32 = 1600;
+
+const MARGIN: u32 = 20;
+const HEADER_HEIGHT: u32 = 84;
+const LANE_HEIGHT: u32 = 22;
+/// Event labels beyond this many lanes are left out (their lines stay): a chart full of
+/// overlapping text says less than one with a note that some labels are missing.
+const MAX_LANES: usize = 4;
+/// A panel's first row: title on the left, legend on the right.
+const TITLE_HEIGHT: u32 = 34;
+/// Left and right label areas are the same width on every panel, secondary axis or not, so every
+/// panel (and the event strip) maps time to the same pixel columns.
+const AXIS_WIDTH: u32 = 86;
+const X_AXIS_HEIGHT: u32 = 52;
+const PANEL_GAP: u32 = 8;
+
+const FONT: &str = "sans-serif";
+const HEADER_SIZE: f64 = 28.0;
+const SUBHEADER_SIZE: f64 = 18.0;
+const TITLE_SIZE: f64 = 20.0;
+const LEGEND_SIZE: f64 = 16.0;
+const TICK_SIZE: f64 = 15.0;
+const AXIS_DESC_SIZE: f64 = 16.0;
+const EVENT_SIZE: f64 = 15.0;
+
+/// The Okabe–Ito palette: distinguishable with every common colour-vision deficiency.
+mod palette {
+    use plotters::style::RGBColor;
+
+    pub const BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
+    pub const ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
+    pub const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+    pub const VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+    pub const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
+    pub const BLACK: RGBColor = RGBColor(0x00, 0x00, 0x00);
+    /// Not part of the palette: paper, grid, shading and secondary text.
+    pub const WHITE: RGBColor = RGBColor(0xFF, 0xFF, 0xFF);
+    pub const GREY: RGBColor = RGBColor(0x55, 0x55, 0x55);
+}
+
+/// The dashboard as an SVG document.
+pub fn dashboard_svg(report: &Report) -> Result<String> {
+    let plan = Plan::of(report)?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        draw_dashboard(&root, &plan).context("cannot draw the dashboard as SVG")?;
+        root.present().context("cannot finish the SVG dashboard")?;
+    }
+    Ok(svg)
+}
+
+/// The dashboard as a PNG file's bytes.
+pub fn dashboard_png(report: &Report) -> Result<Vec<u8>> {
+    let plan = Plan::of(report)?;
+    let mut rgb = vec![0_u8; WIDTH as usize * HEIGHT as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        draw_dashboard(&root, &plan).context("cannot draw the dashboard as PNG")?;
+        root.present().context("cannot finish the PNG dashboard")?;
+    }
+    let mut png = Vec::new();
+    PngEncoder::new(&mut png)
+        .write_image(&rgb, WIDTH, HEIGHT, ColorType::Rgb8)
+        .context("cannot encode the dashboard as PNG")?;
+    Ok(png)
+}
+
+/// plotters finds fonts by name in a process-wide table; without an entry every text fails with
+/// `FontUnavailable`. Registering is idempotent, but once is enough.
+fn register_fonts() -> Result<()> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let registered = *REGISTERED.get_or_init(|| {
+        register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
+            && register_font(FONT, FontStyle::Bold, dejavu::sans::bold()).is_ok()
+    });
+    ensure!(registered, "the bundled DejaVu Sans font cannot be loaded");
+    Ok(())
+}
+
+fn font(size: f64) -> FontDesc<'static> {
+    FontDesc::new(FONT.into(), size, FontStyle::Normal)
+}
+
+fn bold(size: f64) -> FontDesc<'static> {
+    FontDesc::new(FONT.into(), size, FontStyle::Bold)
+}
+
+/// Width of `text` in pixels, as plotters will lay it out.
+fn text_width(text: &str, font: &FontDesc) -> Result<i32> {
+    let (width, _) = font
+        .box_size(text)
+        .map_err(|e| anyhow::anyhow!("cannot measure the text {text:?}: {e}"))?;
+    Ok(i32::try_from(width).unwrap_or(i32::MAX))
+}
+
+// ----- what to draw --------------------------------------------------------------------------
+
+/// Everything the drawing needs, computed from the report before any pixel is touched.
+struct Plan {
+    header: String,
+    seed_line: String,
+    description: String,
+    axis: TimeAxis,
+    /// Events on the time axis.
+    markers: Vec<Marker>,
+    /// The warm-up label and the event labels that fit.
+    labels: Vec<StripLabel>,
+    /// Labels that did not fit in [`MAX_LANES`] lanes.
+    labels_left_out: usize,
+    layout: Layout,
+    panels: Vec<Panel>,
+}
+
+impl Plan {
+    fn of(report: &Report) -> Result<Self> {
+        register_fonts()?;
+        let axis = TimeAxis::of(report);
+        let mut events: Vec<(f64, &str)> = report
+            .timeline
+            .iter()
+            .map(|e| (axis.x(e.t_s), e.label.as_str()))
+            // Outside the run there is nothing to mark it on.
+            .filter(|&(x, _)| (0.0..=axis.end).contains(&x))
+            .collect();
+        events.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (labels, event_lanes) = strip_labels(&axis, &events)?;
+        let lanes = labels.iter().map(|l| l.lane + 1).max().unwrap_or(1);
+        let markers: Vec<Marker> = events
+            .iter()
+            .zip(event_lanes)
+            .map(|(&(x, _), lane)| Marker { x, lane })
+            .collect();
+        Ok(Self {
+            header: report.scenario.clone(),
+            seed_line: format!(
+                "seed {} · {} sessions · {}",
+                report.seed,
+                report.session_store,
+                axis.span_text(report)
+            ),
+            description: fit(&report.description, &font(SUBHEADER_SIZE), content_width())?,
+            labels_left_out: markers.iter().filter(|m| m.lane.is_none()).count(),
+            markers,
+            labels,
+            layout: Layout::with_lanes(lanes),
+            panels: panels(report, &axis),
+            axis,
+        })
+    }
+}
+
+fn content_width() -> i32 {
+    (WIDTH - 2 * MARGIN) as i32
+}
+
+/// `text`, cut with an ellipsis to fit `width` pixels.
+fn fit(text: &str, font: &FontDesc, width: i32) -> Result<String> {
+    if text_width(text, font)? <= width {
+        return Ok(text.to_owned());
+    }
+    let mut chars: Vec<char> = text.chars().collect();
+    while !chars.is_empty() {
+        chars.pop();
+        let candidate: String = chars.iter().collect::<String>() + "…";
+        if text_width(&candidate, font)? <= width {
+            return Ok(candidate);
+        }
+    }
+    Ok(String::new())
+}
+
+/// Pixel rows of the parts of the image, top to bottom.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Layout {
+    pub(crate) strip: Range<u32>,
+    pub(crate) panels: Vec<Range<u32>>,
+}
+
+impl Layout {
+    fn with_lanes(lanes: usize) -> Self {
+        let strip_height = lanes.clamp(1, MAX_LANES) as u32 * LANE_HEIGHT + 6;
+        let strip = HEADER_HEIGHT..HEADER_HEIGHT + strip_height;
+        let count = PANEL_TITLES.len() as u32;
+        let height = (HEIGHT - MARGIN - strip.end - PANEL_GAP * (count - 1)) / count;
+        let panels = (0..count)
+            .map(|i| {
+                let top = strip.end + i * (height + PANEL_GAP);
+                top..top + height
+            })
+            .collect();
+        Self { strip, panels }
+    }
+}
+
+/// Where [`dashboard_png`] puts each panel, for tests that look at pixels.
+#[cfg(test)]
+pub(crate) fn layout(report: &Report) -> Result<Layout> {
+    Ok(Plan::of(report)?.layout)
+}
+
+/// Simulated time in minutes for runs of ten minutes or more, in seconds below.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct TimeAxis {
+    minutes: bool,
+    /// End of the run, in axis units.
+    end: f64,
+    /// End of the warm-up, in axis units.
+    warmup: f64,
+}
+
+impl TimeAxis {
+    fn of(report: &Report) -> Self {
+        let end_s = run_end_s(report);
+        let minutes = end_s >= 600.0;
+        let unit = if minutes { 60.0 } else { 1.0 };
+        let end = end_s / unit;
+        Self {
+            minutes,
+            end: if end > 0.0 { end } else { 1.0 },
+            warmup: (report.warmup_seconds.max(0.0) / unit).min(end.max(0.0)),
+        }
+    }
+
+    /// Seconds → axis units.
+    fn x(&self, seconds: f64) -> f64 {
+        if self.minutes {
+            seconds / 60.0
+        } else {
+            seconds
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        0.0..self.end
+    }
+
+    fn desc(&self) -> &'static str {
+        if self.minutes {
+            "simulated time (min)"
+        } else {
+            "simulated time (s)"
+        }
+    }
+
+    /// "18 min measured after 2 min of warm-up".
+    fn span_text(&self, report: &Report) -> String {
+        let unit = if self.minutes { "min" } else { "s" };
+        format!(
+            "{} {unit} measured after {} {unit} of warm-up",
+            number(self.x(report.simulated_seconds)),
+            number(self.x(report.warmup_seconds)),
+        )
+    }
+}
+
+/// End of the run in seconds: the measured span follows the warm-up. A report whose rows run past
+/// that (it should not happen) stretches the axis rather than hiding them.
+fn run_end_s(report: &Report) -> f64 {
+    let end = report.warmup_seconds + report.simulated_seconds;
+    let last = report.timeseries.last().map_or(0.0, |r| r.t_s);
+    if end.is_finite() && end > last {
+        end
+    } else {
+        last
+    }
+}
+
+/// `(start, width)` of each window in seconds. A window ends where the next starts; the last one
+/// ends with the run. A width that comes out as zero or negative borrows the previous one.
+fn windows(rows: &[WindowRow], run_end_s: f64) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let end = rows.get(i + 1).map_or(run_end_s, |next| next.t_s);
+        let width = end - row.t_s;
+        let width = if width > 0.0 {
+            width
+        } else {
+            out.last().map_or(0.0, |&(_, w)| w)
+        };
+        out.push((row.t_s, width));
+    }
+    out
+}
+
+// ----- panels --------------------------------------------------------------------------------
+
+const PANEL_TITLES: [&str; 5] = [
+    "Offered load and throughput",
+    "Latency of successful requests",
+    "Instances ready",
+    "Utilization",
+    "Failures",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Side {
+    Left,
+    Right,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Scale {
+    /// From zero to a little above the largest value.
+    Linear,
+    /// Decades from below the smallest value to above the largest.
+    Log,
+    /// 0–100 %.
+    Percent,
+    /// Counts: from zero, integer ticks.
+    Count,
+}
+
+struct Series {
+    label: &'static str,
+    color: RGBColor,
+    side: Side,
+    /// Unbroken runs of points; a window without a value breaks the line.
+    segments: Vec<Vec<(f64, f64)>>,
+}
+
+impl Series {
+    fn new(
+        label: &'static str,
+        color: RGBColor,
+        side: Side,
+        points: impl IntoIterator<Item = Option<(f64, f64)>>,
+    ) -> Self {
+        let mut segments = vec![Vec::new()];
+        for point in points {
+            match point {
+                Some((x, y)) if x.is_finite() && y.is_finite() => {
+                    segments.last_mut().expect("never empty").push((x, y));
+                }
+                _ => {
+                    if segments.last().is_some_and(|s| !s.is_empty()) {
+                        segments.push(Vec::new());
+                    }
+                }
+            }
+        }
+        segments.retain(|s| !s.is_empty());
+        Self {
+            label,
+            color,
+            side,
+            segments,
+        }
+    }
+
+    fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.segments.iter().flatten().map(|&(_, y)| y)
+    }
+
+    fn style(&self) -> ShapeStyle {
+        self.color.stroke_width(2)
+    }
+}
+
+struct Panel {
+    title: &'static str,
+    y_desc: &'static str,
+    scale: Scale,
+    /// The right axis, when some series use it.
+    right: Option<RightAxis>,
+    series: Vec<Series>,
+    /// Said over the plot when every value is zero, so a flat line reads as good news rather
+    /// than as a missing series.
+    all_zero: Option<&'static str>,
+}
+
+struct RightAxis {
+    desc: &'static str,
+    /// Whole numbers only: no ticks at fractions of a session.
+    counts: bool,
+}
+
+impl Panel {
+    fn has_data(&self) -> bool {
+        self.series.iter().any(|s| !s.segments.is_empty())
+    }
+
+    fn all_zero(&self) -> bool {
+        self.series
+            .iter()
+            .flat_map(Series::values)
+            .all(|v| v == 0.0)
+    }
+
+    fn max(&self, side: Side) -> f64 {
+        self.series
+            .iter()
+            .filter(|s| s.side == side)
+            .flat_map(Series::values)
+            .fold(0.0, f64::max)
+    }
+
+    fn min_positive(&self) -> Option<f64> {
+        self.series
+            .iter()
+            .flat_map(Series::values)
+            .filter(|&v| v > 0.0)
+            .min_by(f64::total_cmp)
+    }
+}
+
+/// Rows as `(x in axis units at the window's middle, window)` with the window's width in seconds,
+/// skipping windows without a width (a single-row report of a zero-length run).
+fn per_window<'a>(
+    rows: &'a [WindowRow],
+    windows: &'a [(f64, f64)],
+    axis: &'a TimeAxis,
+) -> impl Iterator<Item = (f64, f64, &'a WindowRow)> + 'a {
+    rows.iter()
+        .zip(windows)
+        .filter(|(_, &(_, width))| width > 0.0)
+        .map(move |(row, &(start, width))| (axis.x(start + width / 2.0), width, row))
+}
+
+fn panels(report: &Report, axis: &TimeAxis) -> Vec<Panel> {
+    let rows = &report.timeseries;
+    let windows = windows(rows, run_end_s(report));
+    let mid = || per_window(rows, &windows, axis);
+    let rate = |f: fn(&WindowRow) -> u64| {
+        mid()
+            .map(move |(x, width, row)| Some((x, f(row) as f64 / width)))
+            .collect::<Vec<_>>()
+    };
+    // A window with no successful request has no latency: a gap, not a zero.
+    let latency = |f: fn(&WindowRow) -> f64| {
+        mid()
+            .map(move |(x, _, row)| (row.succeeded > 0 && f(row) > 0.0).then(|| (x, f(row))))
+            .collect::<Vec<_>>()
+    };
+    // The count is taken at the end of the window: a step held over the window, so that the drop
+    // lines up with the failures that caused it.
+    let ready = rows
+        .iter()
+        .zip(&windows)
+        .filter(|(_, &(_, width))| width > 0.0)
+        .flat_map(|(row, &(start, width))| {
+            let v = f64::from(row.instances_ready);
+            [Some((axis.x(start), v)), Some((axis.x(start + width), v))]
+        });
+    let lost = rows.iter().zip(&windows).map(|(row, &(start, width))| {
+        Some((axis.x(start + width), row.sessions_lost_total as f64))
+    });
+
+    let load = Panel {
+        title: PANEL_TITLES[0],
+        y_desc: "requests/s",
+        scale: Scale::Linear,
+        right: Some(RightAxis {
+            desc: "sessions/s",
+            counts: false,
+        }),
+        all_zero: None,
+        series: vec![
+            Series::new(
+                "requests succeeded/s",
+                palette::BLUE,
+                Side::Left,
+                rate(|r| r.succeeded),
+            ),
+            Series::new(
+                "sessions arriving/s (right axis)",
+                palette::ORANGE,
+                Side::Right,
+                rate(|r| r.arrivals),
+            ),
+        ],
+    };
+    let mut latency = Panel {
+        title: PANEL_TITLES[1],
+        y_desc: "latency (ms)",
+        scale: Scale::Linear,
+        right: None,
+        all_zero: None,
+        series: vec![
+            Series::new("p50", palette::BLUE, Side::Left, latency(|r| r.p50_ms)),
+            Series::new(
+                "p99",
+                palette::VERMILLION,
+                Side::Left,
+                latency(|r| r.p99_ms),
+            ),
+        ],
+    };
+    // A timeout-length spike would flatten everything else against the axis.
+    if latency
+        .min_positive()
+        .is_some_and(|min| latency.max(Side::Left) / min > 100.0)
+    {
+        latency.scale = Scale::Log;
+        latency.y_desc = "latency (ms, log scale)";
+    }
+    let instances = Panel {
+        title: PANEL_TITLES[2],
+        y_desc: "instances",
+        scale: Scale::Count,
+        right: None,
+        all_zero: None,
+        series: vec![Series::new(
+            "instances ready (routable)",
+            palette::GREEN,
+            Side::Left,
+            ready,
+        )],
+    };
+    let utilization = Panel {
+        title: PANEL_TITLES[3],
+        y_desc: "utilization (%)",
+        scale: Scale::Percent,
+        right: None,
+        all_zero: None,
+        series: vec![Series::new(
+            "busy workers / all workers",
+            palette::PURPLE,
+            Side::Left,
+            mid().map(|(x, _, row)| Some((x, row.utilization * 100.0))),
+        )],
+    };
+    let failures = Panel {
+        title: PANEL_TITLES[4],
+        y_desc: "failed requests/s",
+        scale: Scale::Linear,
+        right: Some(RightAxis {
+            desc: "sessions",
+            counts: true,
+        }),
+        all_zero: Some("no failed requests, no lost sessions"),
+        series: vec![
+            Series::new(
+                "failed requests/s",
+                palette::VERMILLION,
+                Side::Left,
+                rate(|r| r.failed),
+            ),
+            Series::new(
+                "lost sessions, cumulative (right axis)",
+                palette::BLACK,
+                Side::Right,
+                lost,
+            ),
+        ],
+    };
+    vec![load, latency, instances, utilization, failures]
+}
+
+/// A y axis from zero with some headroom above `max`, so lines do not run along the frame.
+fn linear_top(max: f64) -> f64 {
+    if max > 0.0 {
+        max * 1.12
+    } else {
+        1.0
+    }
+}
+
+fn linear(range: Range<f64>) -> RangedCoordf64 {
+    range.into()
+}
+
+/// Whole decades around `[min, max]`.
+fn log_range(min: f64, max: f64) -> Range<f64> {
+    let low = 10_f64.powf(min.log10().floor());
+    let high = 10_f64.powf(max.log10().ceil());
+    low..if high > low { high } else { low * 10.0 }
+}
+
+// ----- the event strip -----------------------------------------------------------------------
+
+/// A scenario event: a dashed line on every panel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Marker {
+    /// Time in axis units.
+    x: f64,
+    /// The strip lane of its label; `None` when the label did not fit.
+    lane: Option<usize>,
+}
+
+/// A label in the strip above the panels, in pixels.
+#[derive(Clone, Debug, PartialEq)]
+struct StripLabel {
+    text: String,
+    /// Left edge of the text.
+    left: i32,
+    lane: usize,
+}
+
+/// Left and right pixel columns of the plotting area, shared by every panel.
+fn plot_columns() -> (i32, i32) {
+    (
+        (MARGIN + AXIS_WIDTH) as i32,
+        (WIDTH - MARGIN - AXIS_WIDTH) as i32,
+    )
+}
+
+/// Labels for the warm-up span and each event, each in the first lane where it does not overlap
+/// an earlier one; and each event's lane (`None` when its label fits in no lane).
+fn strip_labels(
+    axis: &TimeAxis,
+    events: &[(f64, &str)],
+) -> Result<(Vec<StripLabel>, Vec<Option<usize>>)> {
+    let (left, right) = plot_columns();
+    let px = |x: f64| left + ((x / axis.end) * f64::from(right - left)).round() as i32;
+    let font = font(EVENT_SIZE);
+    let mut wanted = Vec::new();
+    if axis.warmup > 0.0 {
+        let width = text_width("warm-up", &font)?;
+        let (start, end) = (px(0.0), px(axis.warmup));
+        let centred = (start + end - width) / 2;
+        // Too narrow a span: start at the axis rather than spill out on both sides.
+        let at = if end - start >= width + 8 {
+            centred
+        } else {
+            start + 4
+        };
+        wanted.push(("warm-up".to_owned(), at, width));
+    }
+    for &(x, label) in events {
+        let width = text_width(label, &font)?;
+        let line = px(x);
+        // Right of its line, unless that runs off the plot.
+        let at = if line + 5 + width <= right {
+            line + 5
+        } else {
+            line - 5 - width
+        };
+        wanted.push((label.to_owned(), at, width));
+    }
+    let lanes = assign_lanes(
+        wanted.iter().map(|&(_, at, width)| (at, at + width)),
+        MAX_LANES,
+    );
+    let event_lanes = lanes[lanes.len() - events.len()..].to_vec();
+    let labels = wanted
+        .into_iter()
+        .zip(lanes)
+        .filter_map(|((text, left, _), lane)| {
+            Some(StripLabel {
+                text,
+                left,
+                lane: lane?,
+            })
+        })
+        .collect();
+    Ok((labels, event_lanes))
+}
+
+/// Puts each `(left, right)` span in the first of at most `max_lanes` lanes where it starts after
+/// the lane's last span ends (with a gap); `None` when no lane has room. A lane's last span is
+/// also its rightmost, since a span only joins a lane to the right of everything in it.
+fn assign_lanes(
+    spans: impl IntoIterator<Item = (i32, i32)>,
+    max_lanes: usize,
+) -> Vec<Option<usize>> {
+    const GAP: i32 = 10;
+    let mut ends: Vec<i32> = Vec::new();
+    spans
+        .into_iter()
+        .map(|(left, right)| {
+            if let Some(lane) = ends.iter().position(|&end| end + GAP <= left) {
+                ends[lane] = right;
+                Some(lane)
+            } else if ends.len() < max_lanes {
+                ends.push(right);
+                Some(ends.len() - 1)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+// ----- drawing -------------------------------------------------------------------------------
+
+fn draw_dashboard<DB>(root: &DrawingArea<DB, Shift>, plan: &Plan) -> Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    root.fill(&palette::WHITE)?;
+    draw_header(root, plan)?;
+    draw_strip(root, plan)?;
+    for (panel, rows) in plan.panels.iter().zip(&plan.layout.panels) {
+        let area = root.clone().shrink(
+            (MARGIN, rows.start),
+            (WIDTH - 2 * MARGIN, rows.end - rows.start),
+        );
+        match panel.scale {
+            Scale::Log => {
+                let min = panel.min_positive().unwrap_or(1.0);
+                let range = log_range(min, panel.max(Side::Left).max(min));
+                draw_panel(&area, panel, plan, LogCoord::from(range.log_scale()))?;
+            }
+            Scale::Percent => draw_panel(&area, panel, plan, linear(0.0..105.0))?,
+            Scale::Count => {
+                let top = (panel.max(Side::Left) * 1.15).max(panel.max(Side::Left) + 1.0);
+                draw_panel(&area, panel, plan, linear(0.0..top))?;
+            }
+            Scale::Linear => draw_panel(
+                &area,
+                panel,
+                plan,
+                linear(0.0..linear_top(panel.max(Side::Left))),
+            )?,
+        }
+    }
+    Ok(())
+}
+
+fn draw_header<DB>(root: &DrawingArea<DB, Shift>, plan: &Plan) -> Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let x = MARGIN as i32;
+    let title = bold(HEADER_SIZE);
+    root.draw(&Text::new(
+        plan.header.clone(),
+        (x, MARGIN as i32),
+        TextStyle::from(title.clone()),
+    ))?;
+    let after = x + text_width(&plan.header, &title)? + 18;
+    root.draw(&Text::new(
+        plan.seed_line.clone(),
+        (after, MARGIN as i32 + 8),
+        TextStyle::from(font(SUBHEADER_SIZE)).color(&palette::GREY),
+    ))?;
+    root.draw(&Text::new(
+        plan.description.clone(),
+        (x, MARGIN as i32 + 38),
+        TextStyle::from(font(SUBHEADER_SIZE)),
+    ))?;
+    Ok(())
+}
+
+/// Dash and gap of event lines, pixels.
+const DASH: i32 = 6;
+const DASH_GAP: i32 = 4;
+
+fn marker_style() -> ShapeStyle {
+    palette::BLACK.mix(0.55).stroke_width(1)
+}
+
+fn warmup_style() -> ShapeStyle {
+    palette::BLACK.mix(0.07).filled()
+}
+
+/// The strip between the header and the panels: warm-up span and event labels, with each event's
+/// dashed line running down from its label to the panels.
+fn draw_strip<DB>(root: &DrawingArea<DB, Shift>, plan: &Plan) -> Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let (left, right) = plot_columns();
+    let rows = &plan.layout.strip;
+    let (top, bottom) = (rows.start as i32, rows.end as i32);
+    let px = |x: f64| left + ((x / plan.axis.end) * f64::from(right - left)).round() as i32;
+    if plan.axis.warmup > 0.0 {
+        root.draw(&Rectangle::new(
+            [(left, top), (px(plan.axis.warmup), bottom)],
+            warmup_style(),
+        ))?;
+    }
+    let style = TextStyle::from(font(EVENT_SIZE)).pos(Pos::new(HPos::Left, VPos::Center));
+    let lane_middle =
+        |lane: usize| top + 3 + (lane as i32) * LANE_HEIGHT as i32 + LANE_HEIGHT as i32 / 2;
+    for label in &plan.labels {
+        root.draw(&Text::new(
+            label.text.clone(),
+            (label.left, lane_middle(label.lane)),
+            style.clone(),
+        ))?;
+    }
+    // Each line starts at its label's lane; one without a label runs the whole strip.
+    for marker in &plan.markers {
+        let line_top = lane_middle(marker.lane.unwrap_or(0)) - LANE_HEIGHT as i32 / 2 + 2;
+        let x = px(marker.x);
+        let mut y = line_top;
+        while y < bottom {
+            root.draw(&PathElement::new(
+                vec![(x, y), (x, (y + DASH).min(bottom))],
+                marker_style(),
+            ))?;
+            y += DASH + DASH_GAP;
+        }
+    }
+    if plan.labels_left_out > 0 {
+        let note = format!("+{} more events (labels left out)", plan.labels_left_out);
+        root.draw(&Text::new(
+            note,
+            (right, top - 2),
+            TextStyle::from(font(EVENT_SIZE))
+                .color(&palette::GREY)
+                .pos(Pos::new(HPos::Right, VPos::Bottom)),
+        ))?;
+    }
+    Ok(())
+}
+
+fn draw_panel<DB, Y>(area: &DrawingArea<DB, Shift>, panel: &Panel, plan: &Plan, y: Y) -> Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let (title_row, chart_area) = area.split_vertically(TITLE_HEIGHT);
+    draw_title_and_legend(&title_row, panel)?;
+
+    let axis = &plan.axis;
+    let right_top = linear_top(panel.max(Side::Right));
+    let mut chart = ChartBuilder::on(&chart_area)
+        .set_label_area_size(LabelAreaPosition::Left, AXIS_WIDTH)
+        .set_label_area_size(LabelAreaPosition::Right, AXIS_WIDTH)
+        .set_label_area_size(LabelAreaPosition::Bottom, X_AXIS_HEIGHT)
+        .build_cartesian_2d(axis.range(), y)?
+        // The right label area belongs to the secondary axis from here on, so the primary mesh
+        // labels the left side only; panels without right-axis series leave it blank.
+        .set_secondary_coord(axis.range(), 0.0..right_top);
+    let y_range = chart.y_range();
+    let (y_low, y_high) = (y_range.start, y_range.end);
+
+    if axis.warmup > 0.0 {
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(0.0, y_low), (axis.warmup, y_high)],
+            warmup_style(),
+        )))?;
+    }
+    let y_formatter: &dyn Fn(&f64) -> String = match panel.scale {
+        Scale::Count => &count_tick,
+        _ => &|v: &f64| number(*v),
+    };
+    chart
+        .configure_mesh()
+        .bold_line_style(palette::BLACK.mix(0.10))
+        .max_light_lines(0)
+        .axis_style(palette::BLACK.mix(0.6))
+        .x_labels(12)
+        .y_labels(if panel.scale == Scale::Count {
+            count_ticks(y_high)
+        } else {
+            TICKS
+        })
+        .x_label_formatter(&|v| number(*v))
+        .y_label_formatter(y_formatter)
+        .label_style(TextStyle::from(font(TICK_SIZE)))
+        .axis_desc_style(TextStyle::from(font(AXIS_DESC_SIZE)))
+        .x_desc(axis.desc())
+        .y_desc(panel.y_desc)
+        .draw()?;
+
+    for &Marker { x, .. } in &plan.markers {
+        chart.draw_series(DashedLineSeries::new(
+            [(x, y_low), (x, y_high)],
+            DASH,
+            DASH_GAP,
+            marker_style(),
+        ))?;
+    }
+    for series in panel.series.iter().filter(|s| s.side == Side::Left) {
+        for segment in &series.segments {
+            chart.draw_series(LineSeries::new(segment.iter().copied(), series.style()))?;
+        }
+    }
+    if let Some(right) = &panel.right {
+        let y_formatter: &dyn Fn(&f64) -> String = if right.counts {
+            &count_tick
+        } else {
+            &|v: &f64| number(*v)
+        };
+        chart
+            .configure_secondary_axes()
+            .axis_style(palette::BLACK.mix(0.6))
+            .y_labels(if right.counts {
+                count_ticks(right_top)
+            } else {
+                TICKS
+            })
+            .y_label_formatter(y_formatter)
+            .label_style(TextStyle::from(font(TICK_SIZE)))
+            .axis_desc_style(TextStyle::from(font(AXIS_DESC_SIZE)))
+            .y_desc(right.desc)
+            .draw()?;
+        for series in panel.series.iter().filter(|s| s.side == Side::Right) {
+            for segment in &series.segments {
+                chart.draw_secondary_series(LineSeries::new(
+                    segment.iter().copied(),
+                    series.style(),
+                ))?;
+            }
+        }
+    }
+
+    let note = if !panel.has_data() {
+        Some("no data")
+    } else if panel.all_zero() {
+        panel.all_zero
+    } else {
+        None
+    };
+    if let Some(note) = note {
+        // On a white box, so that event lines and grid do not run through the words.
+        let (columns, rows) = chart.plotting_area().get_pixel_range();
+        let (base_x, base_y) = area.get_base_pixel();
+        let centre = (
+            (columns.start + columns.end) / 2 - base_x,
+            (rows.start + rows.end) / 2 - base_y,
+        );
+        let font = font(TITLE_SIZE);
+        let half_width = text_width(note, &font)? / 2 + 10;
+        let half_height = TITLE_SIZE as i32 / 2 + 6;
+        area.draw(&Rectangle::new(
+            [
+                (centre.0 - half_width, centre.1 - half_height),
+                (centre.0 + half_width, centre.1 + half_height),
+            ],
+            palette::WHITE.filled(),
+        ))?;
+        area.draw(&Text::new(
+            note,
+            centre,
+            TextStyle::from(font)
+                .color(&palette::GREY)
+                .pos(Pos::new(HPos::Center, VPos::Center)),
+        ))?;
+    }
+    Ok(())
+}
+
+/// The title on the left and, right-aligned with the plot, one swatch and label per series.
+fn draw_title_and_legend<DB>(row: &DrawingArea<DB, Shift>, panel: &Panel) -> Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    const SWATCH: i32 = 26;
+    let middle = TITLE_HEIGHT as i32 / 2;
+    let (left, right) = plot_columns();
+    // The row starts at MARGIN.
+    let (left, right) = (left - MARGIN as i32, right - MARGIN as i32);
+    row.draw(&Text::new(
+        panel.title,
+        (left, middle),
+        TextStyle::from(bold(TITLE_SIZE)).pos(Pos::new(HPos::Left, VPos::Center)),
+    ))?;
+    let legend_font = font(LEGEND_SIZE);
+    let mut x = right;
+    for series in panel.series.iter().rev() {
+        x -= text_width(series.label, &legend_font)?;
+        row.draw(&Text::new(
+            series.label,
+            (x, middle),
+            TextStyle::from(legend_font.clone()).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        x -= 6 + SWATCH;
+        row.draw(&PathElement::new(
+            vec![(x, middle), (x + SWATCH, middle)],
+            series.color.stroke_width(3),
+        ))?;
+        x -= 24;
+    }
+    Ok(())
+}
+
+/// A tick label: no trailing zeros, thousands as `k` from ten thousand on.
+fn number(v: f64) -> String {
+    let v = v + 0.0; // -0.0 + 0.0 is 0.0: no "-0" label
+    if v.abs() >= 10_000.0 {
+        format!("{}k", trim(format!("{:.1}", v / 1000.0)))
+    } else if v.abs() >= 10.0 {
+        trim(format!("{v:.1}"))
+    } else {
+        trim(format!("{v:.2}"))
+    }
+}
+
+/// Most y ticks per axis: enough to read values off, few enough for ~230 px.
+const TICKS: usize = 6;
+
+/// Tick count for an axis of whole things from 0 to `top`: no more ticks than whole numbers, so
+/// that plotters' step never falls below one.
+fn count_ticks(top: f64) -> usize {
+    (top.floor().max(0.0) as usize + 1).min(TICKS)
+}
+
+/// A tick label on an axis of whole things: blank between whole numbers.
+fn count_tick(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        number(*v)
+    } else {
+        String::new()
+    }
+}
+
+fn trim(text: String) -> String {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::TimelineEntry;
+    use crate::report::fixtures;
+    use image::{ImageFormat, Rgb, RgbImage};
+
+    const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+    fn decode(png: &[u8]) -> RgbImage {
+        image::load_from_memory_with_format(png, ImageFormat::Png)
+            .expect("a decodable PNG")
+            .to_rgb8()
+    }
+
+    fn empty() -> Report {
+        let mut report = fixtures::crash_sticky();
+        report.timeseries.clear();
+        report.timeline.clear();
+        report
+    }
+
+    /// Pixels of `image` inside panel `index`'s plotting area (title row and axes excluded) for
+    /// which `keep` holds.
+    fn count_in_plot(
+        image: &RgbImage,
+        layout: &Layout,
+        index: usize,
+        keep: impl Fn(Rgb<u8>) -> bool,
+    ) -> usize {
+        let (left, right) = plot_columns();
+        let rows = &layout.panels[index];
+        let (top, bottom) = (rows.start + TITLE_HEIGHT + 2, rows.end - X_AXIS_HEIGHT - 2);
+        (top..bottom)
+            .flat_map(|y| (left as u32 + 2..right as u32 - 2).map(move |x| (x, y)))
+            .filter(|&(x, y)| keep(*image.get_pixel(x, y)))
+            .count()
+    }
+
+    fn rgb(color: RGBColor) -> Rgb<u8> {
+        Rgb([color.0, color.1, color.2])
+    }
+
+    #[test]
+    fn the_svg_names_every_panel_the_events_and_the_warm_up() {
+        let svg = dashboard_svg(&fixtures::crash_sticky_with_windows()).expect("renders");
+        for title in PANEL_TITLES {
+            assert!(svg.contains(title), "{title}");
+        }
+        for text in [
+            "crash instance 1 (busiest)",
+            "instance 1 marked down",
+            "warm-up",
+            "crash-sticky",
+            "seed 7",
+            "simulated time (min)",
+            "latency (ms, log scale)",
+            "requests succeeded/s",
+            "lost sessions, cumulative (right axis)",
+        ] {
+            assert!(svg.contains(text), "{text}");
+        }
+        assert!(!svg.contains("no data"));
+    }
+
+    #[test]
+    fn the_same_report_gives_the_same_svg_and_png_bytes() {
+        let report = fixtures::crash_sticky_with_windows();
+        assert_eq!(
+            dashboard_svg(&report).expect("renders"),
+            dashboard_svg(&report.clone()).expect("renders")
+        );
+        assert_eq!(
+            dashboard_png(&report).expect("renders"),
+            dashboard_png(&report.clone()).expect("renders")
+        );
+    }
+
+    #[test]
+    fn the_png_is_a_png_of_the_stated_size() {
+        let png = dashboard_png(&fixtures::crash_sticky_with_windows()).expect("renders");
+        assert!(png.starts_with(PNG_SIGNATURE));
+        assert_eq!(decode(&png).dimensions(), (WIDTH, HEIGHT));
+    }
+
+    #[test]
+    fn every_panel_of_the_png_draws_its_series_in_its_colour() {
+        let report = fixtures::crash_sticky_with_windows();
+        let image = decode(&dashboard_png(&report).expect("renders"));
+        let layout = layout(&report).expect("a layout");
+        assert_eq!(layout.panels.len(), 5);
+        let panels = panels(&report, &TimeAxis::of(&report));
+        for (index, panel) in panels.iter().enumerate() {
+            let ink = count_in_plot(&image, &layout, index, |p| p != rgb(palette::WHITE));
+            assert!(ink > 2_000, "panel {index} is nearly blank: {ink} pixels");
+            for series in &panel.series {
+                let drawn = count_in_plot(&image, &layout, index, |p| p == rgb(series.color));
+                // 120 windows across ~1,200 columns, 2 px wide: far more than 200 pixels.
+                assert!(drawn > 200, "{}: {drawn} pixels", series.label);
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_time_series_renders_every_panel_with_no_data() {
+        let report = empty();
+        let svg = dashboard_svg(&report).expect("renders");
+        assert_eq!(svg.matches("no data").count(), 5);
+        for title in PANEL_TITLES {
+            assert!(svg.contains(title), "{title}");
+        }
+        let png = dashboard_png(&report).expect("renders");
+        assert_eq!(decode(&png).dimensions(), (WIDTH, HEIGHT));
+    }
+
+    #[test]
+    fn a_report_of_nothing_at_all_renders() {
+        let mut report = empty();
+        report.simulated_seconds = 0.0;
+        report.warmup_seconds = 0.0;
+        report.description.clear();
+        assert!(dashboard_svg(&report).is_ok());
+        assert!(dashboard_png(&report).is_ok());
+        // An event with no time series still gets its line and label.
+        report.timeline.push(TimelineEntry {
+            t_s: 0.0,
+            label: "crash instance 0".to_owned(),
+            sessions_affected: 0,
+        });
+        assert!(dashboard_svg(&report)
+            .expect("renders")
+            .contains("crash instance 0"));
+    }
+
+    #[test]
+    fn a_run_without_failures_says_so_instead_of_a_bare_axis() {
+        let mut report = fixtures::crash_sticky_with_windows();
+        for row in &mut report.timeseries {
+            row.succeeded += row.failed;
+            row.failed = 0;
+            row.sessions_lost_total = 0;
+        }
+        let svg = dashboard_svg(&report).expect("renders");
+        assert!(svg.contains("no failed requests, no lost sessions"));
+    }
+
+    #[test]
+    fn the_last_window_ends_with_the_run() {
+        let rows: Vec<WindowRow> = [0.0, 10.0, 20.0]
+            .into_iter()
+            .map(|t_s| WindowRow {
+                t_s,
+                ..WindowRow::default()
+            })
+            .collect();
+        // Windows of 10 s; the run ends at 25 s, so the last one is 5 s long.
+        assert_eq!(
+            windows(&rows, 25.0),
+            [(0.0, 10.0), (10.0, 10.0), (20.0, 5.0)]
+        );
+        // A run that ends where the last window starts: borrow the previous width.
+        assert_eq!(windows(&rows, 20.0)[2], (20.0, 10.0));
+    }
+
+    #[test]
+    fn rates_are_counts_over_the_window_width_at_the_window_middle() {
+        let mut report = fixtures::crash_sticky_with_windows();
+        report.timeseries.truncate(3);
+        report.simulated_seconds = 25.0 - report.warmup_seconds;
+        report.timeseries[2].succeeded = 500;
+        report.timeseries[2].arrivals = 40;
+        let axis = TimeAxis::of(&report);
+        assert!(!axis.minutes, "a 25 s run is drawn in seconds");
+        let load = &panels(&report, &axis)[0];
+        // The last window is 20..25 s: 500 requests / 5 s = 100/s at 22.5 s; 40 sessions / 5 s.
+        assert_eq!(load.series[0].segments[0][2], (22.5, 100.0));
+        assert_eq!(load.series[1].segments[0][2], (22.5, 8.0));
+    }
+
+    #[test]
+    fn runs_of_ten_minutes_or_more_are_drawn_in_minutes() {
+        let mut report = empty();
+        report.warmup_seconds = 60.0;
+        report.simulated_seconds = 539.0;
+        assert_eq!(TimeAxis::of(&report).desc(), "simulated time (s)");
+        report.simulated_seconds = 540.0;
+        let axis = TimeAxis::of(&report);
+        assert_eq!(axis.desc(), "simulated time (min)");
+        assert_eq!((axis.end, axis.warmup), (10.0, 1.0));
+    }
+
+    #[test]
+    fn latency_is_drawn_on_a_log_scale_when_it_spans_more_than_two_decades() {
+        let mut report = fixtures::crash_sticky_with_windows();
+        // p50 ≈ 18 ms and a 4,987 ms p99 in the crash window: 277×.
+        let latency = |r: &Report| panels(r, &TimeAxis::of(r)).swap_remove(1).scale;
+        assert_eq!(latency(&report), Scale::Log);
+        report.timeseries[60].p99_ms = 160.0;
+        assert_eq!(latency(&report), Scale::Linear);
+        assert_eq!(log_range(17.9, 4_987.1), 10.0..10_000.0);
+    }
+
+    #[test]
+    fn windows_without_successes_leave_a_gap_in_the_latency_line() {
+        let mut report = fixtures::crash_sticky_with_windows();
+        report.timeseries[30].succeeded = 0;
+        report.timeseries[30].p50_ms = 0.0;
+        report.timeseries[30].p99_ms = 0.0;
+        let panels = panels(&report, &TimeAxis::of(&report));
+        let p50 = &panels[1].series[0];
+        assert_eq!(p50.segments.len(), 2);
+        assert_eq!(p50.segments[0].len() + p50.segments[1].len(), 119);
+    }
+
+    #[test]
+    fn close_events_get_their_labels_in_separate_lanes() {
+        let report = fixtures::crash_sticky_with_windows();
+        let plan = Plan::of(&report).expect("a plan");
+        // warm-up, then the crash at 600 s and its detection 10 s (~10 px) later.
+        let lanes: Vec<(&str, usize)> = plan
+            .labels
+            .iter()
+            .map(|l| (l.text.as_str(), l.lane))
+            .collect();
+        assert_eq!(
+            lanes,
+            [
+                ("warm-up", 0),
+                ("crash instance 1 (busiest)", 0),
+                ("instance 1 marked down", 1)
+            ]
+        );
+        assert_eq!(plan.labels_left_out, 0);
+    }
+
+    #[test]
+    fn labels_go_to_the_first_lane_with_room_and_beyond_the_last_are_left_out() {
+        let spans = [(0, 100), (50, 150), (120, 200), (60, 70), (65, 75)];
+        // (120, 200) fits after (0, 100) with the 10 px gap; the last overlaps all three lanes.
+        assert_eq!(
+            assign_lanes(spans, 3),
+            [Some(0), Some(1), Some(0), Some(2), None]
+        );
+    }
+
+    #[test]
+    fn many_events_leave_some_labels_out_and_say_how_many() {
+        let mut report = fixtures::crash_sticky_with_windows();
+        report.timeline = (0..12)
+            .map(|i| TimelineEntry {
+                t_s: 600.0 + f64::from(i),
+                label: format!("scale out to {i} instances"),
+                sessions_affected: 0,
+            })
+            .collect();
+        let plan = Plan::of(&report).expect("a plan");
+        assert_eq!(plan.labels_left_out, 12 - MAX_LANES);
+        assert_eq!(plan.markers.len(), 12);
+        let svg = dashboard_svg(&report).expect("renders");
+        assert!(svg.contains(&format!("+{} more events", 12 - MAX_LANES)));
+    }
+
+    #[test]
+    fn long_descriptions_are_cut_to_the_width_of_the_image() {
+        let mut report = empty();
+        report.description = "a very long description ".repeat(20);
+        let plan = Plan::of(&report).expect("a plan");
+        assert!(plan.description.ends_with('…'));
+        let width = text_width(&plan.description, &font(SUBHEADER_SIZE)).expect("measurable");
+        assert!(width <= content_width());
+    }
+
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(-0.0), "0");
+        assert_eq!(number(0.25), "0.25");
+        assert_eq!(number(12.5), "12.5");
+        assert_eq!(number(1_000.0), "1000");
+        assert_eq!(number(12_000.0), "12k");
+        assert_eq!(number(12_500.0), "12.5k");
+        assert_eq!(count_tick(&2.0), "2");
+        assert_eq!(count_tick(&2.5), "");
+    }
+}
