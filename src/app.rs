@@ -128,7 +128,7 @@ fn showcase(out_dir: &Path) -> Result<()> {
     }
     let mut out = format!("{}\n\n", report::side_by_side(&reports));
     out.push_str(&format!(
-        "{}: {}\nReports (summary.json, timeseries.csv):\n",
+        "{}: {}\nReports (summary.json, timeseries.csv, dashboard.svg, dashboard.png):\n",
         SHOWCASE_SCENARIO,
         scenarios
             .first()
