@@ -157,7 +157,7 @@ impl<'a> Simulation<'a> {
         };
         for _ in 0..scenario.instances.count {
             // The initial fleet was running before the run: up, warm, and in rotation.
-            let id = sim.launch();
+            let id = sim.launch(false);
             sim.booted(id);
             sim.instances[id.index()].warm_at = SimTime::ZERO;
             sim.balancer.add(id);
@@ -309,8 +309,14 @@ impl<'a> Simulation<'a> {
 
     /// The balancer or instance refused the attempt; the client hears of it one hop later.
     fn client_failed(&mut self, sref: SessionRef, counted: bool, cause: Cause) {
-        self.recorder.failed(counted, cause);
         let at = self.now + self.scenario.balancer.hop_latency;
+        self.fail_attempt(sref, counted, cause, at);
+    }
+
+    /// Counts a failed attempt once and tells its client at `at`: the one path every failure
+    /// takes, so that the accounting invariant cannot be broken by a new cause.
+    fn fail_attempt(&mut self, sref: SessionRef, counted: bool, cause: Cause, at: SimTime) {
+        self.recorder.failed(counted, cause);
         self.client_result(sref, at, Outcome::Failed(cause));
     }
 
@@ -364,8 +370,7 @@ impl<'a> Simulation<'a> {
             inst.timed_out += 1;
             req.client_waiting = false;
             let (session, counted) = (req.session, req.counted);
-            self.recorder.failed(counted, Cause::Timeout);
-            self.client_result(session, now, Outcome::Failed(Cause::Timeout));
+            self.fail_attempt(session, counted, Cause::Timeout, now);
         }
     }
 
@@ -378,18 +383,19 @@ impl<'a> Simulation<'a> {
         }
         req.client_waiting = false;
         let (session, counted) = (req.session, req.counted);
-        self.recorder.failed(counted, Cause::Timeout);
-        self.client_result(session, self.now, Outcome::Failed(Cause::Timeout));
+        self.fail_attempt(session, counted, Cause::Timeout, self.now);
     }
 
     // ----- instances -----------------------------------------------------------------------
 
-    fn launch(&mut self) -> InstanceId {
+    /// Adds an instance. It boots for `boot_time` unless it is part of the initial fleet, which
+    /// was running before the run (`booting: false`: the caller brings it up at once).
+    fn launch(&mut self, booting: bool) -> InstanceId {
         let id = InstanceId(self.instances.len() as u32);
         let now = self.now;
         self.instances
             .push(Instance::new(now, self.scenario.instances.queue));
-        if now > SimTime::ZERO || self.instances.len() > self.scenario.instances.count as usize {
+        if booting {
             self.queue
                 .push(now + self.scenario.instances.boot_time, Event::Booted(id));
         }
@@ -442,9 +448,7 @@ impl<'a> Simulation<'a> {
                 self.recorder.session_lost(session_counted, first);
                 self.requests.remove(r.slot, r.generation);
                 self.connections[id.index()] -= 1;
-                self.recorder.failed(counted, Cause::SessionLost);
-                let at = now + self.scenario.balancer.hop_latency;
-                self.client_result(sref, at, Outcome::Failed(Cause::SessionLost));
+                self.client_failed(sref, counted, Cause::SessionLost);
                 return self.fill_workers(id);
             }
             if !s.logged_in {
@@ -506,8 +510,7 @@ impl<'a> Simulation<'a> {
                 self.recorder.succeeded(req.counted, seen - req.sent);
                 self.client_result(req.session, seen, Outcome::Success);
             } else {
-                self.recorder.failed(req.counted, Cause::Timeout);
-                self.client_result(req.session, deadline, Outcome::Failed(Cause::Timeout));
+                self.fail_attempt(req.session, req.counted, Cause::Timeout, deadline);
             }
         }
     }
@@ -573,14 +576,12 @@ impl<'a> Simulation<'a> {
         );
         doomed.sort_unstable_by_key(|r| r.slot);
         doomed.dedup();
-        let hop = self.scenario.balancer.hop_latency;
         for &r in &doomed {
             let Some(req) = self.requests.remove(r.slot, r.generation) else {
                 continue;
             };
             if req.client_waiting {
-                self.recorder.failed(req.counted, cause);
-                self.client_result(req.session, now + hop, Outcome::Failed(cause));
+                self.client_failed(req.session, req.counted, cause);
             }
         }
         self.scratch = doomed;
@@ -617,7 +618,7 @@ impl<'a> Simulation<'a> {
     fn reconcile(&mut self) {
         let active = self.instances.iter().filter(|i| i.is_active()).count() as u32;
         for _ in active..self.desired {
-            self.launch();
+            self.launch(true);
         }
         for _ in self.desired..active {
             let victim = self
