@@ -4,5 +4,8 @@
 mod recorder;
 mod report;
 
-pub use recorder::{Cause, Recorder, RunMeta};
+pub use recorder::{
+    Cause, DemandModel, FleetSnapshot, LaunchCause, LostCause, Recorder, RunMeta, TerminateCause,
+    REVERSAL_WINDOW,
+};
 pub use report::*;

@@ -4,6 +4,11 @@
 //! per report window, so it does not grow with the number of requests simulated. Everything sent
 //! before the warm-up ends is left out of the summary but still feeds the time series, so charts
 //! show the whole run.
+//!
+//! Elasticity (how closely the ready fleet follows the load) is accumulated window by window as
+//! each window closes, from two per-window quantities: the *supply*, ready instances
+//! time-averaged over the window ([`Recorder::ready`]), and the *demand*, the instances the
+//! window's offered load needed ([`DemandModel`]). See [`Elasticity`] for the definitions.
 
 use hdrhistogram::Histogram;
 
@@ -20,14 +25,107 @@ pub enum Cause {
     SessionLost,
     /// Still running when its instance was terminated.
     Killed,
+    /// Refused with 429 by the per-user rate limit. Not retried: retrying at once would be
+    /// refused again.
+    RateLimited,
+    /// No load balancer was up: the connection was refused or reset. Retried.
+    BalancerDown,
 }
 
 impl Cause {
-    /// A failure the client retries (a lost session is a logout, not a transport error).
+    /// A failure the client retries (a lost session is a logout and a 429 a refusal, not
+    /// transport errors).
     pub fn is_retryable(self) -> bool {
-        self != Cause::SessionLost
+        !matches!(self, Cause::SessionLost | Cause::RateLimited)
     }
 }
+
+/// Why a session was lost (its user forced to log in again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LostCause {
+    /// The instance holding the session crashed.
+    Crash,
+    /// The instance holding the session was drained and terminated by a scale-in.
+    ScaleIn,
+    /// The instance holding the session was replaced by a rolling deploy.
+    Deploy,
+    /// The balancer sent the session to an instance that does not hold it, the holder being up.
+    Rerouting,
+    /// The session store lost its data.
+    StoreFailure,
+    /// The session outlived its time to live.
+    Expired,
+}
+
+/// Why an instance was launched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LaunchCause {
+    /// Part of the fleet at the start of the run.
+    Initial,
+    /// The desired count went up (autoscaler or `scale` event).
+    ScaleOut,
+    /// Replaces a crashed instance.
+    Replacement,
+    /// A new-version instance of a rolling deploy.
+    Deploy,
+}
+
+/// Why an instance was drained and terminated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TerminateCause {
+    /// The desired count went down (autoscaler or `scale` event).
+    ScaleIn,
+    /// An old-version instance retired by a rolling deploy.
+    Deploy,
+}
+
+/// The fleet's instance counts at the end of a report window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FleetSnapshot {
+    /// In the balancer's rotation.
+    pub ready: u32,
+    /// The count the fleet is converging to (autoscaler decision or `scale` event).
+    pub desired: u32,
+    /// Launched, not yet in rotation.
+    pub booting: u32,
+    /// Out of rotation, finishing in-flight work before termination.
+    pub draining: u32,
+}
+
+/// How elasticity demand (the instances a window's load needed) is derived from offered load.
+///
+/// Demand is `ceil(load per second / per_instance)`, at least 1 when anything was offered and 0
+/// only when nothing was. The simulation sets the model from its scenario
+/// ([`Recorder::with_demand`]); without it the recorder assumes `Work { per_instance: 1.0 }`,
+/// one worker-second per second per instance.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DemandModel {
+    /// Load is offered work, in worker-seconds per second (Σ service demand of the requests sent
+    /// in the window, [`Recorder::offered`], over the window's length); `per_instance` is what
+    /// one instance serves, in worker-seconds per second (e.g. workers × target utilization).
+    Work { per_instance: f64 },
+    /// Load is request attempts sent per second; `per_instance` is the requests per second one
+    /// instance serves.
+    Rate { per_instance: f64 },
+}
+
+impl DemandModel {
+    /// Used until [`Recorder::with_demand`] says otherwise.
+    pub const DEFAULT: DemandModel = DemandModel::Work { per_instance: 1.0 };
+
+    fn per_instance(self) -> f64 {
+        match self {
+            DemandModel::Work { per_instance } | DemandModel::Rate { per_instance } => per_instance,
+        }
+    }
+}
+
+/// Two opposite scaling actions closer than this are a reversal (flapping).
+pub const REVERSAL_WINDOW: SimDuration = SimDuration::from_secs(300);
+
+/// Supply within this many instances of demand is neither under- nor over-provisioned: a
+/// time-averaged 3.999 ready instances against a demand of 4 is not "under".
+const PROVISIONING_TOLERANCE: f64 = 0.5;
 
 /// Latencies are recorded in microseconds, from 1 µs to one hour, at 3 significant digits.
 const LATENCY_MAX_US: u64 = 3_600_000_000;
@@ -56,6 +154,10 @@ struct Window {
     busy_area: u128,
     /// ∫ worker capacity dt over the window.
     capacity_area: u128,
+    /// ∫ ready instances dt over the window, in instance-nanoseconds.
+    ready_area: u128,
+    /// Σ service demand of the requests sent in the window, in worker-nanoseconds.
+    offered_ns: u128,
 }
 
 /// A piecewise-constant quantity integrated over time.
@@ -65,10 +167,76 @@ struct Level {
     since: SimTime,
 }
 
+/// Running sums of the elasticity metrics over the measured windows.
+#[derive(Default)]
+struct ElasticityAcc {
+    /// T: Σ Δt, seconds.
+    seconds: f64,
+    /// Σ max(d − s, 0) / max(d, 1) · Δt.
+    under_area: f64,
+    /// Σ max(s − d, 0) / max(d, 1) · Δt.
+    over_area: f64,
+    /// Σ Δt over windows with s < d − tolerance.
+    under_seconds: f64,
+    /// Σ Δt over windows with s > d + tolerance.
+    over_seconds: f64,
+    /// Consecutive measured window pairs, and those whose supply and demand moved differently.
+    pairs: u64,
+    unstable_pairs: u64,
+    /// The previous measured window's rounded supply and demand.
+    previous: Option<(i64, i64)>,
+}
+
+impl ElasticityAcc {
+    fn add(&mut self, seconds: f64, supply: f64, demand: u32) {
+        let d = f64::from(demand);
+        let base = d.max(1.0);
+        self.seconds += seconds;
+        self.under_area += (d - supply).max(0.0) / base * seconds;
+        self.over_area += (supply - d).max(0.0) / base * seconds;
+        if supply < d - PROVISIONING_TOLERANCE {
+            self.under_seconds += seconds;
+        } else if supply > d + PROVISIONING_TOLERANCE {
+            self.over_seconds += seconds;
+        }
+        let now = (supply.round() as i64, i64::from(demand));
+        if let Some(before) = self.previous {
+            self.pairs += 1;
+            let moved = |a: i64, b: i64| (b - a).signum();
+            if moved(before.0, now.0) != moved(before.1, now.1) {
+                self.unstable_pairs += 1;
+            }
+        }
+        self.previous = Some(now);
+    }
+
+    fn finish(&self) -> Elasticity {
+        let over_time = |x: f64| {
+            if self.seconds > 0.0 {
+                x / self.seconds
+            } else {
+                0.0
+            }
+        };
+        Elasticity {
+            under_accuracy: over_time(self.under_area),
+            over_accuracy: over_time(self.over_area),
+            under_timeshare: over_time(self.under_seconds),
+            over_timeshare: over_time(self.over_seconds),
+            instability: if self.pairs > 0 {
+                self.unstable_pairs as f64 / self.pairs as f64
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
 pub struct Recorder {
     warmup: SimTime,
     window_width: SimDuration,
     window_start: SimTime,
+    demand: DemandModel,
     requests: Requests,
     sessions: Sessions,
     lost_total: u64,
@@ -79,9 +247,22 @@ pub struct Recorder {
     busy: Level,
     capacity: Level,
     alive: Level,
+    ready: Level,
+    /// Whether [`Recorder::ready`] was ever called; if not, a window's supply is the ready count
+    /// at its end.
+    ready_tracked: bool,
     /// ∫ alive instances dt over the measured span, in instance-nanoseconds.
     alive_area: u128,
     fleet: Fleet,
+    /// Time and direction (up?) of the last scaling action.
+    last_action: Option<(SimTime, bool)>,
+    elasticity: ElasticityAcc,
+    revocation: Revocation,
+    /// Σ exposure of revoked sessions, nanoseconds.
+    exposure_ns: u128,
+    /// Present once enabled (or used).
+    cache: Option<Cache>,
+    rate_limit: Option<RateLimit>,
     routed: Vec<u64>,
     timeline: Vec<TimelineEntry>,
 }
@@ -93,6 +274,7 @@ impl Recorder {
             warmup,
             window_width: window,
             window_start: SimTime::ZERO,
+            demand: DemandModel::DEFAULT,
             requests: Requests::default(),
             sessions: Sessions::default(),
             lost_total: 0,
@@ -103,11 +285,43 @@ impl Recorder {
             busy: Level::default(),
             capacity: Level::default(),
             alive: Level::default(),
+            ready: Level::default(),
+            ready_tracked: false,
             alive_area: 0,
             fleet: Fleet::default(),
+            last_action: None,
+            elasticity: ElasticityAcc::default(),
+            revocation: Revocation::default(),
+            exposure_ns: 0,
+            cache: None,
+            rate_limit: None,
             routed: Vec::new(),
             timeline: Vec::new(),
         }
+    }
+
+    /// How elasticity demand is derived from offered load (default [`DemandModel::DEFAULT`]).
+    ///
+    /// # Panics
+    /// If `per_instance` is not a positive finite number.
+    pub fn with_demand(mut self, model: DemandModel) -> Self {
+        let per_instance = model.per_instance();
+        assert!(
+            per_instance.is_finite() && per_instance > 0.0,
+            "demand per instance must be positive, not {per_instance}"
+        );
+        self.demand = model;
+        self
+    }
+
+    /// The run has a local cache: the report gets a `cache` section (zeros if never used).
+    pub fn enable_cache(&mut self) {
+        self.cache.get_or_insert_with(Cache::default);
+    }
+
+    /// The run has a per-user rate limit: the report gets a `rate_limit` section.
+    pub fn enable_rate_limit(&mut self) {
+        self.rate_limit.get_or_insert_with(RateLimit::default);
     }
 
     /// Whether something happening at `t` belongs to the summary.
@@ -127,15 +341,35 @@ impl Recorder {
         self.sessions.completed += u64::from(counted);
     }
 
-    /// A session was found missing; `first` if this session had not been lost before.
+    /// A session was found missing; `first` if this session had not been lost before. The cause
+    /// is taken to be re-routing; see [`Recorder::session_lost_by`].
     #[inline]
     pub fn session_lost(&mut self, counted: bool, first: bool) {
+        self.session_lost_by(counted, first, LostCause::Rerouting);
+    }
+
+    /// A session was found missing because of `cause`; `first` if this session had not been lost
+    /// before. A session is filed under the cause of its first loss only, so the causes add up
+    /// to `sessions.lost`.
+    #[inline]
+    pub fn session_lost_by(&mut self, counted: bool, first: bool, cause: LostCause) {
         if first {
             self.lost_total += 1;
         }
         if counted {
             self.sessions.lost += u64::from(first);
             self.sessions.relogins += 1;
+            if first {
+                let c = &mut self.sessions.lost_by_cause;
+                *match cause {
+                    LostCause::Crash => &mut c.crash,
+                    LostCause::ScaleIn => &mut c.scale_in,
+                    LostCause::Deploy => &mut c.deploy,
+                    LostCause::Rerouting => &mut c.rerouting,
+                    LostCause::StoreFailure => &mut c.store_failure,
+                    LostCause::Expired => &mut c.expired,
+                } += 1;
+            }
         }
     }
 
@@ -146,6 +380,12 @@ impl Recorder {
             self.requests.sent += 1;
             self.requests.retries += u64::from(retry);
         }
+    }
+
+    /// A request's service demand, counted into the window's offered work when it is sent.
+    #[inline]
+    pub fn offered(&mut self, demand: SimDuration) {
+        self.window.offered_ns += u128::from(demand.as_nanos());
     }
 
     #[inline]
@@ -172,6 +412,9 @@ impl Recorder {
     #[inline]
     pub fn failed(&mut self, counted: bool, cause: Cause) {
         self.window.failed += 1;
+        if cause == Cause::RateLimited {
+            self.enable_rate_limit();
+        }
         if counted {
             let f = &mut self.requests.failed;
             *match cause {
@@ -181,8 +424,31 @@ impl Recorder {
                 Cause::StoreUnavailable => &mut f.store_unavailable,
                 Cause::SessionLost => &mut f.session_lost,
                 Cause::Killed => &mut f.killed,
+                Cause::RateLimited => &mut f.rejected_by_rate_limit,
+                Cause::BalancerDown => &mut f.balancer_down,
             } += 1;
         }
+    }
+
+    /// A request looked up the local cache.
+    #[inline]
+    pub fn cache(&mut self, counted: bool, hit: bool) {
+        let cache = self.cache.get_or_insert_with(Cache::default);
+        if counted {
+            if hit {
+                cache.hits += 1;
+            } else {
+                cache.misses += 1;
+            }
+        }
+    }
+
+    /// A request was admitted by a per-instance limiter although its user was over the
+    /// fleet-wide limit (each instance counting on its own lets a user through more often).
+    #[inline]
+    pub fn rate_limit_excess(&mut self, counted: bool) {
+        let limit = self.rate_limit.get_or_insert_with(RateLimit::default);
+        limit.admitted_over_user_limit += u64::from(counted);
     }
 
     /// Busy workers and worker capacity changed at `now`.
@@ -190,6 +456,12 @@ impl Recorder {
     pub fn workers(&mut self, now: SimTime, busy: u64, capacity: u64) {
         self.window.busy_area += Self::advance(&mut self.busy, now, busy);
         self.window.capacity_area += Self::advance(&mut self.capacity, now, capacity);
+    }
+
+    /// Ready (routable) instances changed at `now`: the supply side of elasticity.
+    pub fn ready(&mut self, now: SimTime, ready: u32) {
+        self.ready_tracked = true;
+        self.window.ready_area += Self::advance(&mut self.ready, now, u64::from(ready));
     }
 
     /// Instances alive changed at `now`.
@@ -201,16 +473,71 @@ impl Recorder {
         }
     }
 
+    /// An instance was launched as part of the initial fleet; see
+    /// [`Recorder::instance_launched_by`].
     pub fn instance_launched(&mut self) {
+        self.instance_launched_by(LaunchCause::Initial);
+    }
+
+    pub fn instance_launched_by(&mut self, cause: LaunchCause) {
         self.fleet.launched += 1;
+        let by = &mut self.fleet.launched_by;
+        *match cause {
+            LaunchCause::Initial => &mut by.initial,
+            LaunchCause::ScaleOut => &mut by.scale_out,
+            LaunchCause::Replacement => &mut by.replacement,
+            LaunchCause::Deploy => &mut by.deploy,
+        } += 1;
     }
 
     pub fn instance_crashed(&mut self) {
         self.fleet.crashed += 1;
     }
 
+    /// An instance was terminated by a scale-in; see [`Recorder::instance_terminated_by`].
     pub fn instance_terminated(&mut self) {
+        self.instance_terminated_by(TerminateCause::ScaleIn);
+    }
+
+    pub fn instance_terminated_by(&mut self, cause: TerminateCause) {
         self.fleet.terminated += 1;
+        let by = &mut self.fleet.terminated_by;
+        *match cause {
+            TerminateCause::ScaleIn => &mut by.scale_in,
+            TerminateCause::Deploy => &mut by.deploy,
+        } += 1;
+    }
+
+    /// The desired instance count changed from `from` to `to` (an autoscaler decision or a
+    /// `scale` event). No change is no action. An action in the opposite direction to the
+    /// previous one, at most [`REVERSAL_WINDOW`] after it, is a reversal.
+    pub fn scale_action(&mut self, now: SimTime, from: u32, to: u32) {
+        if from == to {
+            return;
+        }
+        let up = to > from;
+        self.fleet.scale_actions += 1;
+        if let Some((at, was_up)) = self.last_action {
+            if was_up != up && now.saturating_since(at) <= REVERSAL_WINDOW {
+                self.fleet.reversals += 1;
+            }
+        }
+        self.last_action = Some((now, up));
+    }
+
+    /// A session's credential was revoked; it stays usable for `exposure` afterwards (until a
+    /// signed token expires; zero for server-side stores).
+    pub fn revoked(&mut self, exposure: SimDuration) {
+        let r = &mut self.revocation;
+        r.revoked += 1;
+        r.exposure_seconds = r.exposure_seconds.max(exposure.as_secs_f64());
+        self.exposure_ns += u128::from(exposure.as_nanos());
+    }
+
+    /// A request was accepted on a revoked credential.
+    #[inline]
+    pub fn request_after_revoke(&mut self, counted: bool) {
+        self.revocation.requests_after_revoke += u64::from(counted);
     }
 
     pub fn event(&mut self, now: SimTime, label: String, sessions_affected: u64) {
@@ -221,10 +548,32 @@ impl Recorder {
         });
     }
 
-    /// Closes the report window that ends at `now`.
+    /// Closes the report window that ends at `now`, with `instances_ready` in rotation; see
+    /// [`Recorder::close_window_with`]. Desired is taken to equal ready, nothing boots or
+    /// drains, and the store is idle.
     pub fn close_window(&mut self, now: SimTime, instances_ready: u32) {
+        let fleet = FleetSnapshot {
+            ready: instances_ready,
+            desired: instances_ready,
+            booting: 0,
+            draining: 0,
+        };
+        self.close_window_with(now, fleet, 0.0);
+    }
+
+    /// Closes the report window that ends at `now`. `fleet` is the fleet at `now`;
+    /// `store_utilization` is the session store's busy fraction over the window.
+    pub fn close_window_with(
+        &mut self,
+        now: SimTime,
+        fleet: FleetSnapshot,
+        store_utilization: f64,
+    ) {
         self.workers(now, self.busy.value, self.capacity.value);
+        let ready = self.ready.value;
+        self.window.ready_area += Self::advance(&mut self.ready, now, ready);
         let w = std::mem::take(&mut self.window);
+        let width = now.saturating_since(self.window_start);
         let utilization = if w.capacity_area == 0 {
             0.0
         } else {
@@ -239,6 +588,15 @@ impl Recorder {
             )
         };
         self.window_latency.reset();
+        let demand = self.demand_of(&w, width);
+        if self.measured(self.window_start) && !width.is_zero() {
+            let supply = if self.ready_tracked {
+                w.ready_area as f64 / width.as_nanos() as f64
+            } else {
+                f64::from(fleet.ready)
+            };
+            self.elasticity.add(width.as_secs_f64(), supply, demand);
+        }
         self.rows.push(WindowRow {
             t_s: self.window_start.as_secs_f64(),
             arrivals: w.arrivals,
@@ -247,9 +605,14 @@ impl Recorder {
             failed: w.failed,
             p50_ms,
             p99_ms,
-            instances_ready,
+            instances_ready: fleet.ready,
             utilization,
             sessions_lost_total: self.lost_total,
+            instances_desired: fleet.desired,
+            instances_booting: fleet.booting,
+            instances_draining: fleet.draining,
+            store_utilization,
+            instances_demand: demand,
         });
         self.window_start = now;
         // Fleet peak at the start of the measured span counts even if nothing changes after.
@@ -260,6 +623,26 @@ impl Recorder {
 
     pub fn window_width(&self) -> SimDuration {
         self.window_width
+    }
+
+    /// Instances the window's offered load needed: `ceil(load per second / per_instance)`, at
+    /// least 1 when anything was offered, 0 when nothing was.
+    fn demand_of(&self, w: &Window, width: SimDuration) -> u32 {
+        let load = match self.demand {
+            DemandModel::Work { .. } => w.offered_ns as f64 / 1e9,
+            DemandModel::Rate { .. } => w.sent as f64,
+        };
+        if load <= 0.0 {
+            return 0;
+        }
+        let seconds = width.as_secs_f64();
+        if seconds <= 0.0 {
+            return 1;
+        }
+        let instances = load / (seconds * self.demand.per_instance());
+        // A hair below the next integer, so that float noise on an exact multiple (4 × 10 s of
+        // work summed from many requests) does not ask for one more instance.
+        (instances - 1e-9).ceil().clamp(1.0, f64::from(u32::MAX)) as u32
     }
 
     /// Adds `level · (now − since)` and moves the level's clock to `now`.
@@ -292,6 +675,23 @@ impl Recorder {
         } else {
             0.0
         };
+        self.fleet.r#final = self.alive.value;
+        self.fleet.elasticity = self.elasticity.finish();
+        if self.revocation.revoked > 0 {
+            self.revocation.mean_exposure_seconds =
+                self.exposure_ns as f64 / 1e9 / self.revocation.revoked as f64;
+        }
+        if let Some(cache) = &mut self.cache {
+            let lookups = cache.hits + cache.misses;
+            cache.hit_ratio = if lookups > 0 {
+                cache.hits as f64 / lookups as f64
+            } else {
+                0.0
+            };
+        }
+        if let Some(limit) = &mut self.rate_limit {
+            limit.rejected = self.requests.failed.rejected_by_rate_limit;
+        }
         let h = &self.latency;
         let latency_ms = if h.is_empty() {
             Latency::default()
@@ -325,6 +725,9 @@ impl Recorder {
                 imbalance: if mean > 0.0 { max / mean } else { 0.0 },
                 requests_per_instance: routed,
             },
+            revocation: self.revocation,
+            cache: self.cache,
+            rate_limit: self.rate_limit,
             engine: Engine {
                 events: meta.events,
                 wall_seconds: meta.wall_seconds,
@@ -359,6 +762,10 @@ mod tests {
         SimTime::ZERO + SimDuration::from_secs(s)
     }
 
+    fn ms(ms: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_millis(ms)
+    }
+
     fn meta() -> RunMeta {
         RunMeta {
             scenario: "t".into(),
@@ -369,6 +776,15 @@ mod tests {
             events: 0,
             wall_seconds: 0.0,
         }
+    }
+
+    fn close(r: &mut Recorder, now: SimTime, ready: u32) {
+        let fleet = FleetSnapshot {
+            ready,
+            desired: ready,
+            ..FleetSnapshot::default()
+        };
+        r.close_window_with(now, fleet, 0.0);
     }
 
     #[test]
@@ -407,5 +823,372 @@ mod tests {
         assert!((rep.fleet.instance_seconds - 15.0).abs() < 1e-9);
         assert!((rep.fleet.mean - 1.5).abs() < 1e-9);
         assert_eq!(rep.fleet.peak, 2);
+        // One instance is alive when the run ends.
+        assert_eq!(rep.fleet.r#final, 1);
+    }
+
+    #[test]
+    fn the_old_window_close_means_desired_equals_ready_and_nothing_boots() {
+        let mut r = Recorder::new(t(0), SimDuration::from_secs(10), t(10));
+        r.close_window(t(10), 3);
+        let row = &r.finish(t(10), 0, meta()).timeseries[0];
+        assert_eq!(
+            (
+                row.instances_ready,
+                row.instances_desired,
+                row.instances_booting
+            ),
+            (3, 3, 0)
+        );
+        assert_eq!((row.instances_draining, row.store_utilization), (0, 0.0));
+    }
+
+    #[test]
+    fn the_new_window_close_records_the_fleet_snapshot_and_store_load() {
+        let mut r = Recorder::new(t(0), SimDuration::from_secs(10), t(10));
+        let fleet = FleetSnapshot {
+            ready: 2,
+            desired: 5,
+            booting: 3,
+            draining: 1,
+        };
+        r.close_window_with(t(10), fleet, 0.75);
+        let row = &r.finish(t(10), 0, meta()).timeseries[0];
+        assert_eq!(
+            (
+                row.instances_ready,
+                row.instances_desired,
+                row.instances_booting,
+                row.instances_draining
+            ),
+            (2, 5, 3, 1)
+        );
+        assert_eq!(row.store_utilization, 0.75);
+    }
+
+    #[test]
+    fn lost_sessions_by_cause_count_each_session_once_by_its_first_loss() {
+        let mut r = Recorder::new(t(10), SimDuration::from_secs(10), t(20));
+        // During warm-up: counted in the series' running total, not in the summary.
+        r.session_lost_by(false, true, LostCause::Crash);
+        // Session A: lost to a crash, then again to re-routing (a re-login, not a new loss).
+        r.session_lost_by(true, true, LostCause::Crash);
+        r.session_lost_by(true, false, LostCause::Rerouting);
+        // Session B: lost to a scale-in; C to a deploy; D through the old call (re-routing).
+        r.session_lost_by(true, true, LostCause::ScaleIn);
+        r.session_lost_by(true, true, LostCause::Deploy);
+        r.session_lost(true, true);
+        // E: the store lost it; F: it expired, then lost again to a crash.
+        r.session_lost_by(true, true, LostCause::StoreFailure);
+        r.session_lost_by(true, true, LostCause::Expired);
+        r.session_lost_by(true, false, LostCause::Crash);
+        r.close_window(t(20), 1);
+        let rep = r.finish(t(20), 0, meta());
+        let by = &rep.sessions.lost_by_cause;
+        assert_eq!(
+            by,
+            &LostByCause {
+                crash: 1,
+                scale_in: 1,
+                deploy: 1,
+                rerouting: 1,
+                store_failure: 1,
+                expired: 1,
+            }
+        );
+        assert_eq!(by.total(), rep.sessions.lost);
+        // Six distinct sessions, eight losses in all.
+        assert_eq!((rep.sessions.lost, rep.sessions.relogins), (6, 8));
+        assert_eq!(rep.timeseries[0].sessions_lost_total, 7);
+    }
+
+    #[test]
+    fn launches_and_terminations_are_counted_by_cause() {
+        let mut r = Recorder::new(t(0), SimDuration::from_secs(10), t(10));
+        r.instance_launched();
+        r.instance_launched();
+        r.instance_launched_by(LaunchCause::ScaleOut);
+        r.instance_launched_by(LaunchCause::Replacement);
+        r.instance_launched_by(LaunchCause::Deploy);
+        r.instance_terminated();
+        r.instance_terminated_by(TerminateCause::Deploy);
+        let fleet = r.finish(t(10), 0, meta()).fleet;
+        assert_eq!(fleet.launched, 5);
+        assert_eq!(
+            fleet.launched_by,
+            LaunchedBy {
+                initial: 2,
+                scale_out: 1,
+                replacement: 1,
+                deploy: 1
+            }
+        );
+        assert_eq!(fleet.terminated, 2);
+        assert_eq!(
+            fleet.terminated_by,
+            TerminatedBy {
+                scale_in: 1,
+                deploy: 1
+            }
+        );
+    }
+
+    /// Scale actions at `(seconds, from, to)`: (actions, reversals).
+    fn actions(steps: &[(u64, u32, u32)]) -> (u64, u64) {
+        let mut r = Recorder::new(t(0), SimDuration::from_secs(10), t(3600));
+        for &(s, from, to) in steps {
+            r.scale_action(t(s), from, to);
+        }
+        let fleet = r.finish(t(3600), 0, meta()).fleet;
+        (fleet.scale_actions, fleet.reversals)
+    }
+
+    #[test]
+    fn a_scale_down_within_five_minutes_of_a_scale_up_is_a_reversal() {
+        // Up at 100 s, down 240 s later.
+        assert_eq!(actions(&[(100, 2, 4), (340, 4, 3)]), (2, 1));
+        // Exactly five minutes apart still counts.
+        assert_eq!(actions(&[(100, 2, 4), (400, 4, 3)]), (2, 1));
+    }
+
+    #[test]
+    fn a_scale_down_six_minutes_after_a_scale_up_is_not_a_reversal() {
+        assert_eq!(actions(&[(100, 2, 4), (460, 4, 3)]), (2, 0));
+    }
+
+    #[test]
+    fn two_scale_ups_in_a_row_are_not_a_reversal() {
+        assert_eq!(actions(&[(100, 2, 4), (130, 4, 6)]), (2, 0));
+    }
+
+    #[test]
+    fn flapping_counts_every_change_of_direction_and_no_change_is_no_action() {
+        // up, down, up, down a minute apart: three reversals; 5 → 5 is not an action.
+        let steps = [
+            (60, 2, 5),
+            (120, 5, 3),
+            (150, 3, 3),
+            (180, 3, 5),
+            (240, 5, 2),
+        ];
+        assert_eq!(actions(&steps), (4, 3));
+    }
+
+    #[test]
+    fn elasticity_follows_the_spec_research_definitions() {
+        // Warm-up 10 s, windows of 10 s, run of 50 s; demand = ceil(work / (10 s × 2)): each
+        // instance serves 2 worker-seconds per second.
+        let mut r = Recorder::new(t(10), SimDuration::from_secs(10), t(50))
+            .with_demand(DemandModel::Work { per_instance: 2.0 });
+        let work = |r: &mut Recorder, worker_seconds: u64| {
+            // Many small requests, as a run sends them.
+            for _ in 0..worker_seconds * 10 {
+                r.offered(SimDuration::from_millis(100));
+            }
+        };
+        // [0, 10) warm-up: nothing ready, 1,000 worker-seconds offered (d = 50). Left out.
+        r.ready(t(0), 0);
+        work(&mut r, 1_000);
+        close(&mut r, t(10), 0);
+        // [10, 20): s = 2, d = 40 / 20 = 2. Balanced.
+        r.ready(t(10), 2);
+        work(&mut r, 40);
+        close(&mut r, t(20), 2);
+        // [20, 30): 2 ready until 25 s, then 4: s = 3; d = 100 / 20 = 5. Under-provisioned:
+        // (5 − 3) / 5 · 10 s = 4 s.
+        r.ready(t(25), 4);
+        work(&mut r, 100);
+        close(&mut r, t(30), 4);
+        // [30, 40): s = 4; d = ceil(41 / 20) = ceil(2.05) = 3. Over-provisioned:
+        // (4 − 3) / 3 · 10 s = 10/3 s.
+        work(&mut r, 41);
+        close(&mut r, t(40), 4);
+        // [40, 50): 4 ready until 49.99 s, then 3: s = (4 · 9.99 + 3 · 0.01) / 10 = 3.999;
+        // d = 80 / 20 = 4. Under by 0.001 / 4 · 10 s = 0.0025 s, but within the 0.5-instance
+        // tolerance, so not time under-provisioned.
+        r.ready(ms(49_990), 3);
+        work(&mut r, 80);
+        close(&mut r, t(50), 3);
+        let rep = r.finish(t(50), 0, meta());
+
+        let demand: Vec<u32> = rep.timeseries.iter().map(|w| w.instances_demand).collect();
+        assert_eq!(demand, [50, 2, 5, 3, 4]);
+        let e = &rep.fleet.elasticity;
+        let close_to = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        // T = 40 s (four measured windows).
+        // under: (0 + 4 + 0 + 0.0025) / 40 = 0.1000625
+        assert!(close_to(e.under_accuracy, 0.100_062_5), "{e:?}");
+        // over: (10/3) / 40 = 1/12
+        assert!(close_to(e.over_accuracy, 1.0 / 12.0), "{e:?}");
+        // One window of four each under and over.
+        assert!(close_to(e.under_timeshare, 0.25), "{e:?}");
+        assert!(close_to(e.over_timeshare, 0.25), "{e:?}");
+        // Rounded supply 2, 3, 4, 4 against demand 2, 5, 3, 4:
+        // (+1, +3) agree; (+1, −2) disagree; (0, +1) disagree → 2 of 3 pairs.
+        assert!(close_to(e.instability, 2.0 / 3.0), "{e:?}");
+    }
+
+    #[test]
+    fn demand_is_zero_only_when_nothing_was_offered() {
+        let mut r = Recorder::new(t(0), SimDuration::from_secs(10), t(30));
+        close(&mut r, t(10), 1);
+        // 1 ms of work in 10 s: 0.0001 instances, rounded up to one.
+        r.offered(SimDuration::from_millis(1));
+        close(&mut r, t(20), 1);
+        // Exactly 4 instances' worth, summed from a thousand requests: 4, not 5.
+        for _ in 0..1_000 {
+            r.offered(SimDuration::from_millis(40));
+        }
+        close(&mut r, t(30), 1);
+        let demand: Vec<u32> = r
+            .finish(t(30), 0, meta())
+            .timeseries
+            .iter()
+            .map(|w| w.instances_demand)
+            .collect();
+        assert_eq!(demand, [0, 1, 4]);
+    }
+
+    #[test]
+    fn rate_demand_counts_requests_sent_per_second() {
+        let mut r = Recorder::new(t(0), SimDuration::from_secs(10), t(10))
+            .with_demand(DemandModel::Rate { per_instance: 1.0 });
+        for _ in 0..25 {
+            r.sent(true, false);
+        }
+        close(&mut r, t(10), 3);
+        let rep = r.finish(t(10), 0, meta());
+        // 25 requests / 10 s = 2.5/s at 1/s per instance: 3 instances; 3 were ready.
+        assert_eq!(rep.timeseries[0].instances_demand, 3);
+        assert_eq!(rep.fleet.elasticity, Elasticity::default());
+    }
+
+    #[test]
+    fn without_ready_calls_supply_is_the_ready_count_at_each_window_end() {
+        let mut r = Recorder::new(t(0), SimDuration::from_secs(10), t(10))
+            .with_demand(DemandModel::Rate { per_instance: 1.0 });
+        for _ in 0..40 {
+            r.sent(true, false);
+        }
+        r.close_window(t(10), 2);
+        let e = r.finish(t(10), 0, meta()).fleet.elasticity;
+        // d = 4, s = 2: under by (4 − 2) / 4 over the whole measured time.
+        assert_eq!((e.under_accuracy, e.under_timeshare), (0.5, 1.0));
+    }
+
+    #[test]
+    fn revocation_reports_the_longest_and_the_mean_exposure() {
+        let mut r = Recorder::new(t(10), SimDuration::from_secs(10), t(20));
+        // Tokens revoked with 15 min, 5 min and 0 s left to live.
+        r.revoked(SimDuration::from_secs(900));
+        r.revoked(SimDuration::from_secs(300));
+        r.revoked(SimDuration::ZERO);
+        r.request_after_revoke(true);
+        r.request_after_revoke(true);
+        r.request_after_revoke(false);
+        let rev = r.finish(t(20), 0, meta()).revocation;
+        assert_eq!(rev.revoked, 3);
+        assert_eq!(rev.exposure_seconds, 900.0);
+        // (900 + 300 + 0) / 3
+        assert_eq!(rev.mean_exposure_seconds, 400.0);
+        assert_eq!(rev.requests_after_revoke, 2);
+    }
+
+    #[test]
+    fn nothing_revoked_is_all_zeros() {
+        let r = Recorder::new(t(0), SimDuration::from_secs(10), t(10));
+        assert_eq!(r.finish(t(10), 0, meta()).revocation, Revocation::default());
+    }
+
+    #[test]
+    fn every_request_is_accounted_for_once_with_the_new_causes() {
+        let mut r = Recorder::new(t(0), SimDuration::from_secs(10), t(10));
+        r.enable_rate_limit();
+        let causes = [
+            Cause::InstanceDown,
+            Cause::QueueFull,
+            Cause::Timeout,
+            Cause::StoreUnavailable,
+            Cause::SessionLost,
+            Cause::Killed,
+            Cause::RateLimited,
+            Cause::BalancerDown,
+        ];
+        for (i, &cause) in causes.iter().enumerate() {
+            // i + 1 failures of the i-th cause.
+            for _ in 0..=i {
+                r.sent(true, false);
+                r.failed(true, cause);
+            }
+        }
+        for _ in 0..5 {
+            r.sent(true, false);
+            r.succeeded(true, SimDuration::from_millis(1));
+        }
+        r.sent(true, false); // still in flight
+        r.close_window(t(10), 1);
+        let rep = r.finish(t(10), 1, meta());
+        let f = &rep.requests.failed;
+        assert_eq!((f.rejected_by_rate_limit, f.balancer_down), (7, 8));
+        // 1 + 2 + … + 8 = 36 failures, 5 successes, 1 in flight.
+        assert_eq!(f.total(), 36);
+        assert_eq!(rep.requests.sent, 42);
+        assert!(rep.requests.is_balanced());
+        assert_eq!(rep.rate_limit.map(|l| l.rejected), Some(7));
+    }
+
+    #[test]
+    fn a_rate_limited_request_is_not_retried_but_a_balancer_outage_is() {
+        assert!(!Cause::RateLimited.is_retryable());
+        assert!(Cause::BalancerDown.is_retryable());
+        assert!(!Cause::SessionLost.is_retryable());
+        assert!(Cause::Timeout.is_retryable());
+    }
+
+    #[test]
+    fn cache_and_rate_limit_sections_appear_only_when_enabled() {
+        let off = Recorder::new(t(0), SimDuration::from_secs(10), t(10)).finish(t(10), 0, meta());
+        assert_eq!((off.cache, off.rate_limit), (None, None));
+
+        let mut r = Recorder::new(t(5), SimDuration::from_secs(10), t(10));
+        r.enable_cache();
+        r.enable_rate_limit();
+        r.cache(false, true); // warm-up: not counted
+        r.cache(true, true);
+        r.cache(true, true);
+        r.cache(true, true);
+        r.cache(true, false);
+        r.rate_limit_excess(true);
+        r.rate_limit_excess(false);
+        let on = r.finish(t(10), 0, meta());
+        assert_eq!(
+            on.cache,
+            Some(Cache {
+                hits: 3,
+                misses: 1,
+                hit_ratio: 0.75
+            })
+        );
+        assert_eq!(
+            on.rate_limit,
+            Some(RateLimit {
+                rejected: 0,
+                admitted_over_user_limit: 1
+            })
+        );
+    }
+
+    #[test]
+    fn an_enabled_but_unused_cache_reports_zeros() {
+        let mut r = Recorder::new(t(0), SimDuration::from_secs(10), t(10));
+        r.enable_cache();
+        assert_eq!(r.finish(t(10), 0, meta()).cache, Some(Cache::default()));
+    }
+
+    #[test]
+    #[should_panic(expected = "demand per instance must be positive")]
+    fn fails_with_a_message_on_a_zero_demand_per_instance() {
+        let _ = Recorder::new(t(0), SimDuration::from_secs(10), t(10))
+            .with_demand(DemandModel::Rate { per_instance: 0.0 });
     }
 }

@@ -18,6 +18,14 @@ pub struct Report {
     pub latency_ms: Latency,
     pub fleet: Fleet,
     pub balance: Balance,
+    /// Sessions whose credentials were revoked (always present; zeros when none were).
+    pub revocation: Revocation,
+    /// The local cache; present only when the run has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<Cache>,
+    /// The per-user rate limit; present only when the run has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
     pub engine: Engine,
     /// Scenario events as they were applied (also during warm-up).
     pub timeline: Vec<TimelineEntry>,
@@ -52,6 +60,10 @@ pub struct Failed {
     pub session_lost: u64,
     /// Still running when its instance was terminated (drain shorter than the work).
     pub killed: u64,
+    /// Refused with 429 by the per-user rate limit (not retried).
+    pub rejected_by_rate_limit: u64,
+    /// No load balancer was up: the connection was refused or reset (retried).
+    pub balancer_down: u64,
 }
 
 impl Failed {
@@ -62,6 +74,8 @@ impl Failed {
             + self.store_unavailable
             + self.session_lost
             + self.killed
+            + self.rejected_by_rate_limit
+            + self.balancer_down
     }
 }
 
@@ -82,6 +96,36 @@ pub struct Sessions {
     pub lost: u64,
     /// Log-ins beyond the first (one per lost-session event).
     pub relogins: u64,
+    /// `lost` split by the cause of each session's first loss (the causes add up to `lost`).
+    pub lost_by_cause: LostByCause,
+}
+
+/// Distinct lost sessions by the cause of their first loss.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct LostByCause {
+    /// The instance holding the session crashed.
+    pub crash: u64,
+    /// The instance holding the session was removed by a scale-in.
+    pub scale_in: u64,
+    /// The instance holding the session was replaced by a rolling deploy.
+    pub deploy: u64,
+    /// The balancer sent the session to an instance that does not hold it, its holder being up.
+    pub rerouting: u64,
+    /// The session store lost its data.
+    pub store_failure: u64,
+    /// The session outlived its time to live.
+    pub expired: u64,
+}
+
+impl LostByCause {
+    pub fn total(&self) -> u64 {
+        self.crash
+            + self.scale_in
+            + self.deploy
+            + self.rerouting
+            + self.store_failure
+            + self.expired
+    }
 }
 
 /// Response times of successful requests after warm-up, in milliseconds.
@@ -108,6 +152,102 @@ pub struct Fleet {
     pub peak: u64,
     /// Time-averaged instances alive.
     pub mean: f64,
+    /// Instances alive when the run ended.
+    pub r#final: u64,
+    /// Changes of the desired instance count (autoscaler decisions and `scale` events), over the
+    /// whole run.
+    pub scale_actions: u64,
+    /// Scale actions in the opposite direction to the previous action and at most 5 minutes
+    /// after it: flapping.
+    pub reversals: u64,
+    /// `launched` split by why.
+    pub launched_by: LaunchedBy,
+    /// `terminated` split by why.
+    pub terminated_by: TerminatedBy,
+    /// How closely the ready fleet followed the load, over the measured windows.
+    pub elasticity: Elasticity,
+}
+
+/// Launches by cause, over the whole run (they add up to `fleet.launched`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct LaunchedBy {
+    /// The fleet at the start of the run.
+    pub initial: u64,
+    /// The desired count went up.
+    pub scale_out: u64,
+    /// Replacements of crashed instances.
+    pub replacement: u64,
+    /// New-version instances of rolling deploys.
+    pub deploy: u64,
+}
+
+/// Terminations by cause, over the whole run (they add up to `fleet.terminated`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct TerminatedBy {
+    /// The desired count went down.
+    pub scale_in: u64,
+    /// Old-version instances retired by rolling deploys.
+    pub deploy: u64,
+}
+
+/// The SPEC Research Group's elasticity metrics (Herbst et al., "Ready for Rain? A View from
+/// SPEC Research on the Future of Cloud Metrics", 2016; the metrics of SPEC RG's BUNGEE), as
+/// fractions (0.25 is 25 %).
+///
+/// Computed over the measured report windows (those starting at or after the end of warm-up).
+/// For window `t` of length `Δt` seconds, over `T = Σ Δt`:
+/// - supply `s_t`: ready (routable) instances, time-averaged over the window;
+/// - demand `d_t`: the instances the window's offered load needed,
+///   `ceil(load per second / per_instance)` (see `DemandModel`: offered work in worker-seconds,
+///   or requests sent), at least 1 when anything was offered and 0 only when nothing was
+///   (the `instances_demand` column of `timeseries.csv`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Elasticity {
+    /// `(1/T) · Σ max(d_t − s_t, 0) / max(d_t, 1) · Δt`: the average share of demand missing.
+    pub under_accuracy: f64,
+    /// `(1/T) · Σ max(s_t − d_t, 0) / max(d_t, 1) · Δt`: the average surplus, relative to demand.
+    pub over_accuracy: f64,
+    /// Share of time with `s_t < d_t − 0.5` (under-provisioned; the half-instance tolerance
+    /// keeps a time-averaged 3.999 against 4 from counting).
+    pub under_timeshare: f64,
+    /// Share of time with `s_t > d_t + 0.5` (over-provisioned).
+    pub over_timeshare: f64,
+    /// Share of consecutive window pairs in which supply and demand did not move the same way:
+    /// `sgn(Δs) ≠ sgn(Δd)`, with `Δs` taken on `s_t` rounded to whole instances. 0 with fewer
+    /// than two measured windows.
+    pub instability: f64,
+}
+
+/// Revoked credentials (e.g. a `revoke` event). A server-side session is gone at once; a signed
+/// token stays usable until it expires.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Revocation {
+    /// Sessions revoked, over the whole run.
+    pub revoked: u64,
+    /// The longest time a revoked credential stayed usable, seconds.
+    pub exposure_seconds: f64,
+    /// The mean of that time over revoked sessions, seconds (0 when none were revoked).
+    pub mean_exposure_seconds: f64,
+    /// Requests after warm-up accepted on a revoked credential.
+    pub requests_after_revoke: u64,
+}
+
+/// Lookups of the instances' local cache by requests sent after warm-up.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Cache {
+    pub hits: u64,
+    pub misses: u64,
+    /// `hits / (hits + misses)`; 0 without lookups.
+    pub hit_ratio: f64,
+}
+
+/// The per-user rate limit, over requests sent after warm-up.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Refused with 429 (the same count as `requests.failed.rejected_by_rate_limit`).
+    pub rejected: u64,
+    /// Admitted by a per-instance limiter although the user was over the limit fleet-wide.
+    pub admitted_over_user_limit: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -153,4 +293,14 @@ pub struct WindowRow {
     pub utilization: f64,
     /// Cumulative distinct lost sessions since the start of the run.
     pub sessions_lost_total: u64,
+    /// The instance count the fleet converges to, at the end of the window.
+    pub instances_desired: u32,
+    /// Instances launched and not yet in rotation, at the end of the window.
+    pub instances_booting: u32,
+    /// Instances out of rotation finishing their work, at the end of the window.
+    pub instances_draining: u32,
+    /// The session store's busy fraction over the window (0 for stores without a capacity).
+    pub store_utilization: f64,
+    /// The instances the window's offered load needed (elasticity demand; see [`Elasticity`]).
+    pub instances_demand: u32,
 }

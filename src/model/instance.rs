@@ -37,12 +37,18 @@ pub enum Life {
 pub enum Stop {
     Crash,
     ScaleIn,
+    /// Replaced by a newer version in a rolling deploy.
+    Deploy,
 }
 
 #[derive(Debug)]
 pub struct Instance {
     pub life: Life,
     pub launched_at: SimTime,
+    /// The release it runs; a rolling deploy replaces older versions.
+    pub version: u32,
+    /// When the balancer first put it into rotation.
+    pub ready_at: Option<SimTime>,
     /// Until when the instance serves slower (warm-up after boot).
     pub warm_at: SimTime,
     pub stopped: Option<Stop>,
@@ -59,13 +65,24 @@ pub struct Instance {
     pub failed_checks: u32,
     /// Consecutive passed health checks.
     pub passed_checks: u32,
+    /// Gray failure: service times are multiplied by `slow_factor` until `slow_until`.
+    pub slow_until: SimTime,
+    pub slow_factor: f64,
+    /// ∫ busy workers dt since launch, in worker-nanoseconds (for the CPU metric).
+    pub busy_area: u128,
+    /// When `busy` last changed.
+    pub busy_since: SimTime,
+    /// Requests routed here since launch (for the requests-per-second metric).
+    pub routed: u64,
 }
 
 impl Instance {
-    pub fn new(launched_at: SimTime, queue_capacity: u32) -> Self {
+    pub fn new(launched_at: SimTime, version: u32, queue_capacity: u32) -> Self {
         Instance {
             life: Life::Booting,
             launched_at,
+            version,
+            ready_at: None,
             warm_at: launched_at,
             stopped: None,
             busy: 0,
@@ -74,7 +91,27 @@ impl Instance {
             timer_at: None,
             failed_checks: 0,
             passed_checks: 0,
+            slow_until: launched_at,
+            slow_factor: 1.0,
+            busy_area: 0,
+            busy_since: launched_at,
+            routed: 0,
         }
+    }
+
+    /// Sets the busy-worker count at `now`, integrating the previous level.
+    #[inline]
+    pub fn set_busy(&mut self, now: SimTime, busy: u32) {
+        let dt = now.saturating_since(self.busy_since).as_nanos();
+        self.busy_area += u128::from(self.busy) * u128::from(dt);
+        self.busy_since = now;
+        self.busy = busy;
+    }
+
+    /// ∫ busy workers dt up to `now`, in worker-nanoseconds.
+    pub fn busy_area_at(&self, now: SimTime) -> u128 {
+        let dt = now.saturating_since(self.busy_since).as_nanos();
+        self.busy_area + u128::from(self.busy) * u128::from(dt)
     }
 
     /// Serves requests it receives (draining ones still finish theirs).

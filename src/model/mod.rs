@@ -14,9 +14,12 @@
 mod arrivals;
 pub mod autoscaler;
 pub mod balancer;
+mod database;
 mod ids;
 mod instance;
+mod limits;
 mod sampling;
+mod scaling;
 mod sim;
 mod slab;
 mod store;

@@ -72,6 +72,11 @@ impl<T> Slab<T> {
         Some(value)
     }
 
+    /// Number of live records.
+    pub fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
     /// Live records with their `(slot, generation)`, in slot order (deterministic).
     pub fn iter(&self) -> impl Iterator<Item = (u32, u32, &T)> {
         self.slots

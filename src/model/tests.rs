@@ -25,6 +25,7 @@ fn open_system(count: u32, workers: u32, rate: f64, service_ms: u64, duration_s:
         report: ReportConfig { window: secs(60) },
         workload: Workload {
             arrivals: RateProfile::Constant(rate),
+            spike: None,
             session: SessionShape {
                 requests: CountDist::Constant { value: 1 },
                 think_time: Dist::Constant {
@@ -46,6 +47,7 @@ fn open_system(count: u32, workers: u32, rate: f64, service_ms: u64, duration_s:
                 healthy_threshold: 2,
             },
             deregistration_delay: secs(30),
+            standby: None,
         },
         instances: InstanceConfig {
             count,
@@ -66,6 +68,7 @@ fn open_system(count: u32, workers: u32, rate: f64, service_ms: u64, duration_s:
             store: SessionStore::Jwt,
             ttl: secs(1800),
             jwt_verify: SimDuration::ZERO,
+            token_ttl: secs(900),
         },
         redis: RedisConfig {
             latency: Dist::Exponential {
@@ -73,7 +76,12 @@ fn open_system(count: u32, workers: u32, rate: f64, service_ms: u64, duration_s:
             },
             max_ops: 100_000.0,
         },
+        database: None,
+        local_cache: None,
+        rate_limit: None,
+        autoscaler: None,
         events: vec![],
+        mtbf: None,
     }
 }
 
@@ -402,4 +410,345 @@ fn warming_instances_serve_slower() {
         p99(480.0),
         p99(180.0)
     );
+}
+
+// ----- fleet dynamics ------------------------------------------------------------------------
+
+fn autoscaled(metric: ScalingMetric, target: f64) -> Scenario {
+    let mut s = interactive(SessionStore::Jwt, Affinity::None);
+    s.events.clear();
+    s.instances.boot_time = secs(30);
+    s.autoscaler = Some(AutoscalerConfig {
+        metric,
+        target,
+        min: 2,
+        max: 40,
+        interval: secs(15),
+        tolerance: 0.1,
+        scale_up: ScalingBehavior {
+            stabilization: SimDuration::ZERO,
+            cooldown: SimDuration::ZERO,
+            max_step: 4,
+        },
+        scale_down: ScalingBehavior {
+            stabilization: secs(300),
+            cooldown: SimDuration::ZERO,
+            max_step: 1,
+        },
+        instance_warmup: secs(30),
+        scale_in_pick: ScaleInPick::Newest,
+    });
+    s
+}
+
+#[test]
+fn the_autoscaler_holds_cpu_near_its_target_after_a_step_in_load() {
+    // 20 sessions/s of 20 requests 3 s apart ≈ 20 × 20 / (20 × 3.02 s) ... in steady state the
+    // offered work is λ_req × 20 ms. Quadrupling the session rate at 300 s quadruples it; the
+    // autoscaler must end near ceil(work / (8 workers × 0.5)) instances, with utilization
+    // near 0.5 in the last windows.
+    let mut s = autoscaled(ScalingMetric::Cpu, 0.5);
+    s.workload.arrivals = RateProfile::Steps(vec![
+        RatePoint {
+            at: SimTime::ZERO,
+            rate: 20.0,
+            ramp: SimDuration::ZERO,
+        },
+        RatePoint {
+            at: at(300),
+            rate: 80.0,
+            ramp: SimDuration::ZERO,
+        },
+    ]);
+    let r = simulate(&s);
+    assert_balanced(&r);
+    assert!(r.fleet.scale_actions >= 2, "{:?}", r.fleet);
+    assert!(r.fleet.launched_by.scale_out >= 4, "{:?}", r.fleet);
+    let last: Vec<_> = r.timeseries.iter().rev().take(10).collect();
+    let util = last.iter().map(|w| w.utilization).sum::<f64>() / last.len() as f64;
+    assert!((0.35..=0.6).contains(&util), "utilization {util}");
+    // Desired is what the series reports, and ready catches up with it.
+    let w = last[0];
+    assert_eq!(w.instances_desired, w.instances_ready, "{w:?}");
+}
+
+#[test]
+fn rps_and_concurrency_metrics_size_the_fleet_by_littles_law() {
+    // Offered ≈ 20 sessions/s × 20 requests / (20 × 3 s think) ... measure it from the run:
+    // the final fleet must be within one instance of ceil(rps / target).
+    let s = autoscaled(ScalingMetric::Rps, 20.0);
+    let r = simulate(&s);
+    assert_balanced(&r);
+    let tail = &r.timeseries[r.timeseries.len() - 8..];
+    let rps = tail.iter().map(|w| w.sent as f64).sum::<f64>() / (tail.len() as f64 * 60.0);
+    let expected = (rps / 20.0).ceil();
+    let size = f64::from(tail.last().unwrap().instances_desired);
+    assert!(
+        (size - expected).abs() <= 1.0 || size == 2.0 && expected <= 2.0,
+        "{size} instances for {rps:.1} req/s"
+    );
+}
+
+#[test]
+fn a_rolling_deploy_replaces_every_instance_within_its_surge_and_availability() {
+    let mut s = interactive(SessionStore::InMemory, Affinity::Cookie);
+    s.instances.boot_time = secs(20);
+    s.report.window = secs(5);
+    s.events = vec![ScheduledEvent {
+        at: at(300),
+        action: Action::RollingDeploy {
+            max_surge: 1,
+            max_unavailable: 0,
+        },
+    }];
+    let r = simulate(&s);
+    assert_balanced(&r);
+    assert_eq!(r.fleet.launched_by.deploy, 4);
+    assert_eq!(r.fleet.terminated_by.deploy, 4);
+    assert_eq!(r.fleet.r#final, 4);
+    // Never more than desired + surge live, never fewer than desired ready after the start.
+    for w in r.timeseries.iter().filter(|w| w.t_s >= 5.0) {
+        assert!(w.instances_ready >= 4, "{w:?}");
+        assert!(w.instances_ready + w.instances_booting <= 5, "{w:?}");
+    }
+    // Sticky in-memory users lose their sessions to the deploy, and nobody hits a dead one.
+    assert!(r.sessions.lost_by_cause.deploy > 100, "{:?}", r.sessions);
+    assert_eq!(r.requests.failed.instance_down, 0);
+    assert!(r
+        .timeline
+        .iter()
+        .any(|e| e.label.contains("old version drained")));
+}
+
+#[test]
+fn a_deploy_with_max_unavailable_drains_before_it_launches() {
+    let mut s = interactive(SessionStore::Redis, Affinity::None);
+    s.instances.boot_time = secs(20);
+    s.report.window = secs(5);
+    s.events = vec![ScheduledEvent {
+        at: at(300),
+        action: Action::RollingDeploy {
+            max_surge: 0,
+            max_unavailable: 2,
+        },
+    }];
+    let r = simulate(&s);
+    assert_balanced(&r);
+    assert_eq!(r.fleet.launched_by.deploy, 4);
+    assert_eq!(r.sessions.lost, 0);
+    let during: Vec<_> = r.timeseries.iter().filter(|w| w.t_s >= 300.0).collect();
+    assert!(during.iter().all(|w| w.instances_ready >= 2));
+    assert!(during.iter().any(|w| w.instances_ready == 2));
+    assert!(during
+        .iter()
+        .all(|w| w.instances_ready + w.instances_booting <= 4));
+}
+
+#[test]
+fn a_balancer_failure_without_standby_is_a_total_outage() {
+    let mut s = interactive(SessionStore::Jwt, Affinity::None);
+    s.events = vec![ScheduledEvent {
+        at: at(600),
+        action: Action::LbFailure,
+    }];
+    let r = simulate(&s);
+    assert_balanced(&r);
+    let after: Vec<_> = r.timeseries.iter().filter(|w| w.t_s >= 600.0).collect();
+    assert!(after.iter().all(|w| w.succeeded == 0), "{after:?}");
+    let total_outage = r.requests.failed.balancer_down;
+    assert!(total_outage > 10_000);
+    // With a standby, 10 s of failures and then business as usual.
+    s.balancer.standby = Some(Standby { failover: secs(10) });
+    let r = simulate(&s);
+    assert_balanced(&r);
+    assert!(r
+        .timeseries
+        .iter()
+        .filter(|w| w.t_s >= 660.0)
+        .all(|w| w.succeeded > 0));
+    let blip = r.requests.failed.balancer_down;
+    assert!(blip > 0);
+    // 10 s of failures against 600 s of them.
+    assert!(blip * 20 < total_outage, "{blip} vs {total_outage}");
+}
+
+#[test]
+fn random_crashes_follow_the_mtbf() {
+    // 4 instances for 1200 s with an MTBF of 1200 s: about 4 crashes expected (each replaced
+    // instance is exposed again); the count is Poisson-like, so accept a wide band.
+    let mut s = interactive(SessionStore::Jwt, Affinity::None);
+    s.events.clear();
+    s.mtbf = Some(Mtbf {
+        from: SimTime::ZERO,
+        mean: secs(1200),
+    });
+    let r = simulate(&s);
+    assert_balanced(&r);
+    assert!((1..=10).contains(&r.fleet.crashed), "{:?}", r.fleet);
+    assert_eq!(
+        r.fleet.launched_by.replacement,
+        r.fleet.crashed.min(r.fleet.launched_by.replacement)
+    );
+    // Same seed, same crashes.
+    assert_eq!(simulate(&s).fleet, r.fleet);
+}
+
+#[test]
+fn revoked_tokens_stay_usable_until_they_expire_but_store_sessions_do_not() {
+    let mut s = interactive(SessionStore::Jwt, Affinity::None);
+    s.workload.session.requests = CountDist::Geometric { mean: 200.0 };
+    s.sessions.token_ttl = secs(300);
+    s.events = vec![ScheduledEvent {
+        at: at(600),
+        action: Action::Revoke { sessions: 50 },
+    }];
+    let jwt = simulate(&s);
+    assert_balanced(&jwt);
+    assert_eq!(jwt.revocation.revoked, 50);
+    assert!(jwt.revocation.exposure_seconds <= 300.0);
+    assert!(jwt.revocation.exposure_seconds > 0.0);
+    assert!(jwt.revocation.requests_after_revoke > 50);
+    s.sessions.store = SessionStore::Redis;
+    let redis = simulate(&s);
+    assert_eq!(redis.revocation.revoked, 50);
+    assert_eq!(redis.revocation.exposure_seconds, 0.0);
+    assert_eq!(redis.revocation.requests_after_revoke, 0);
+}
+
+#[test]
+fn a_redis_outage_fails_requests_and_data_loss_logs_users_out() {
+    let mut s = interactive(SessionStore::Redis, Affinity::None);
+    s.events = vec![ScheduledEvent {
+        at: at(600),
+        action: Action::RedisOutage {
+            duration: secs(30),
+            data_loss: false,
+        },
+    }];
+    let kept = simulate(&s);
+    assert_balanced(&kept);
+    assert!(kept.requests.failed.store_unavailable > 100);
+    assert_eq!(kept.sessions.lost, 0);
+    s.events[0].action = Action::RedisOutage {
+        duration: secs(30),
+        data_loss: true,
+    };
+    let wiped = simulate(&s);
+    assert_balanced(&wiped);
+    assert!(
+        wiped.sessions.lost_by_cause.store_failure > 100,
+        "{:?}",
+        wiped.sessions
+    );
+    assert_eq!(
+        wiped.sessions.lost,
+        wiped.sessions.lost_by_cause.store_failure
+    );
+}
+
+#[test]
+fn a_slow_instance_hurts_round_robin_more_than_least_connections() {
+    let mut s = interactive(SessionStore::Jwt, Affinity::None);
+    s.workload.timeout = secs(1);
+    s.workload.retries = 0;
+    s.events = vec![ScheduledEvent {
+        at: at(300),
+        action: Action::SlowInstance {
+            factor: 20.0,
+            duration: secs(600),
+            pick: Pick::Index(0),
+        },
+    }];
+    let rr = simulate(&s);
+    assert_balanced(&rr);
+    s.balancer.algorithm = Algorithm::LeastConnections;
+    let lc = simulate(&s);
+    assert_balanced(&lc);
+    // Round-robin keeps sending the slow instance a quarter of the traffic, far more than it
+    // can serve: those requests time out. Least-connections sees its connections pile up.
+    let (rr_failed, lc_failed) = (rr.requests.failed.timeout, lc.requests.failed.timeout);
+    assert!(
+        rr_failed > 10 * lc_failed.max(1),
+        "{rr_failed} vs {lc_failed}"
+    );
+    assert!(
+        rr_failed * 10 > rr.requests.sent,
+        "{rr_failed} of {}",
+        rr.requests.sent
+    );
+}
+
+#[test]
+fn a_per_instance_rate_limit_lets_users_exceed_their_limit() {
+    // Users send a request every 100 ms (10/s) against a 5/s limit.
+    let mut s = interactive(SessionStore::Jwt, Affinity::None);
+    s.events.clear();
+    s.workload.arrivals = RateProfile::Constant(2.0);
+    s.workload.session.think_time = Dist::Constant { value: ms(100) };
+    s.rate_limit = Some(RateLimitConfig {
+        per_user_per_s: 5.0,
+        scope: LimitScope::Shared,
+    });
+    let shared = simulate(&s);
+    assert_balanced(&shared);
+    assert!(shared.requests.failed.rejected_by_rate_limit > 1000);
+    s.rate_limit = Some(RateLimitConfig {
+        per_user_per_s: 5.0,
+        scope: LimitScope::Instance,
+    });
+    let local = simulate(&s);
+    assert_balanced(&local);
+    // Spread over four instances, each sees 2.5/s per user: nothing is rejected, and what a
+    // fleet-wide limit would have stopped leaks through.
+    assert!(
+        local.requests.failed.rejected_by_rate_limit
+            < shared.requests.failed.rejected_by_rate_limit / 10
+    );
+    let leaked = local.rate_limit.as_ref().unwrap().admitted_over_user_limit;
+    assert!(leaked > 1000, "{leaked}");
+}
+
+#[test]
+fn a_local_cache_loses_hits_as_requests_spread_unless_sticky_or_shared() {
+    let mut s = interactive(SessionStore::Jwt, Affinity::None);
+    s.events.clear();
+    s.local_cache = Some(LocalCacheConfig {
+        hit_ratio_one_instance: 0.9,
+        miss_penalty: ms(30),
+        shared: false,
+    });
+    let spread = simulate(&s);
+    let ratio = |r: &Report| r.cache.as_ref().unwrap().hit_ratio;
+    // Round-robin over 4 instances: the previous request was on the same instance 1/4 of the
+    // time, so the hit ratio is ≈ 0.9 / 4 = 0.225.
+    assert!((ratio(&spread) - 0.225).abs() < 0.03, "{}", ratio(&spread));
+    s.balancer.affinity = Affinity::Cookie;
+    let sticky = simulate(&s);
+    assert!((ratio(&sticky) - 0.9).abs() < 0.02, "{}", ratio(&sticky));
+    s.balancer.affinity = Affinity::None;
+    s.local_cache.as_mut().unwrap().shared = true;
+    let shared = simulate(&s);
+    assert!((ratio(&shared) - 0.9).abs() < 0.02, "{}", ratio(&shared));
+    assert!(spread.latency_ms.mean > shared.latency_ms.mean);
+}
+
+#[test]
+fn a_database_past_its_connections_caps_throughput() {
+    // 2 queries of 10 ms on 4 connections: at most 4 / 0.02 = 200 requests/s. Offered 300/s;
+    // without instance queues at most 64 requests are inside, so the database's backlog stays
+    // bounded (64 × 2 × 10 ms / 4 = 320 ms) and nothing times out.
+    let mut s = open_system(8, 8, 300.0, 1, 600);
+    s.workload.timeout = secs(10);
+    s.instances.queue = 0;
+    s.database = Some(DatabaseConfig {
+        max_connections: 4,
+        pool_per_instance: 4,
+        queries_per_request: 2,
+        query_time: Dist::Constant { value: ms(10) },
+    });
+    let r = simulate(&s);
+    assert_balanced(&r);
+    let throughput = r.requests.succeeded as f64 / r.simulated_seconds;
+    assert!(throughput < 205.0, "{throughput}");
+    assert!(throughput > 150.0, "{throughput}");
 }

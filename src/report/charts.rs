@@ -8,7 +8,7 @@
 //!        Offered load and throughput          ── requests/s ── sessions/s    title and legend
 //!   req/s│░░░░░░░░░│~~~~~~~~~~~~~~~┆┆~~~~~~~~~~~~~~~~~~~~│sessions/s         five panels, one
 //!        └──────────────────────────────────────────────┘                    time axis: warm-up
-//!         Latency · Instances ready · Utilization · Failures                 shaded, events dashed
+//!         Latency · Instances · Utilization · Failures                       shaded, events dashed
 //! ```
 //!
 //! One drawing function, generic over plotters' backend, renders both formats, so the SVG and the
@@ -33,7 +33,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::{
     BitMapBackend, ChartBuilder, DashedLineSeries, DrawingArea, DrawingBackend, IntoDrawingArea,
-    IntoLogRange, LineSeries, PathElement, Rectangle, SVGBackend, Text,
+    IntoLogRange, LineSeries, PathElement, Polygon, Rectangle, SVGBackend, Text,
 };
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, Color, FontDesc, FontStyle, RGBColor, ShapeStyle, TextStyle};
@@ -332,7 +332,7 @@ fn windows(rows: &[WindowRow], run_end_s: f64) -> Vec<(f64, f64)> {
 const PANEL_TITLES: [&str; 5] = [
     "Offered load and throughput",
     "Latency of successful requests",
-    "Instances ready",
+    "Instances",
     "Utilization",
     "Failures",
 ];
@@ -361,6 +361,8 @@ struct Series {
     side: Side,
     /// Unbroken runs of points; a window without a value breaks the line.
     segments: Vec<Vec<(f64, f64)>>,
+    /// Drawn dashed, over the solid lines, so that a line it coincides with shows between dashes.
+    dashed: bool,
 }
 
 impl Series {
@@ -389,6 +391,14 @@ impl Series {
             color,
             side,
             segments,
+            dashed: false,
+        }
+    }
+
+    fn dashed(self) -> Self {
+        Self {
+            dashed: true,
+            ..self
         }
     }
 
@@ -398,6 +408,20 @@ impl Series {
 
     fn style(&self) -> ShapeStyle {
         self.color.stroke_width(2)
+    }
+}
+
+/// A shaded area between two lines, on the left axis: unbroken runs of `(x, low, high)`.
+struct Band {
+    label: &'static str,
+    color: RGBColor,
+    segments: Vec<Vec<(f64, f64, f64)>>,
+}
+
+impl Band {
+    /// Light enough for the lines over it to stay legible.
+    fn style(&self) -> ShapeStyle {
+        self.color.mix(0.35).filled()
     }
 }
 
@@ -411,6 +435,8 @@ struct Panel {
     /// Said over the plot when every value is zero, so a flat line reads as good news rather
     /// than as a missing series.
     all_zero: Option<&'static str>,
+    /// Shaded under the series.
+    bands: Vec<Band>,
 }
 
 struct RightAxis {
@@ -432,10 +458,16 @@ impl Panel {
     }
 
     fn max(&self, side: Side) -> f64 {
+        let bands = self
+            .bands
+            .iter()
+            .filter(|_| side == Side::Left)
+            .flat_map(|b| b.segments.iter().flatten().map(|&(_, _, high)| high));
         self.series
             .iter()
             .filter(|s| s.side == side)
             .flat_map(Series::values)
+            .chain(bands)
             .fold(0.0, f64::max)
     }
 
@@ -476,16 +508,33 @@ fn panels(report: &Report, axis: &TimeAxis) -> Vec<Panel> {
             .map(move |(x, _, row)| (row.succeeded > 0 && f(row) > 0.0).then(|| (x, f(row))))
             .collect::<Vec<_>>()
     };
-    // The count is taken at the end of the window: a step held over the window, so that the drop
+    // Counts are taken at the end of the window: a step held over the window, so that the drop
     // lines up with the failures that caused it.
-    let ready = rows
-        .iter()
-        .zip(&windows)
-        .filter(|(_, &(_, width))| width > 0.0)
-        .flat_map(|(row, &(start, width))| {
-            let v = f64::from(row.instances_ready);
-            [Some((axis.x(start), v)), Some((axis.x(start + width), v))]
-        });
+    let step = |f: fn(&WindowRow) -> u32| {
+        rows.iter()
+            .zip(&windows)
+            .filter(|(_, &(_, width))| width > 0.0)
+            .flat_map(move |(row, &(start, width))| {
+                let v = f64::from(f(row));
+                [Some((axis.x(start), v)), Some((axis.x(start + width), v))]
+            })
+            .collect::<Vec<_>>()
+    };
+    // Booting instances stacked on the ready ones, as steps like the lines; no shade (a break)
+    // where nothing boots.
+    let mut booting: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new()];
+    for (row, &(start, width)) in rows.iter().zip(&windows) {
+        if width > 0.0 && row.instances_booting > 0 {
+            let low = f64::from(row.instances_ready);
+            let high = low + f64::from(row.instances_booting);
+            let run = booting.last_mut().expect("never empty");
+            run.push((axis.x(start), low, high));
+            run.push((axis.x(start + width), low, high));
+        } else if booting.last().is_some_and(|run| !run.is_empty()) {
+            booting.push(Vec::new());
+        }
+    }
+    booting.retain(|run| !run.is_empty());
     let lost = rows.iter().zip(&windows).map(|(row, &(start, width))| {
         Some((axis.x(start + width), row.sessions_lost_total as f64))
     });
@@ -499,6 +548,7 @@ fn panels(report: &Report, axis: &TimeAxis) -> Vec<Panel> {
             counts: false,
         }),
         all_zero: None,
+        bands: Vec::new(),
         series: vec![
             Series::new(
                 "requests succeeded/s",
@@ -520,6 +570,7 @@ fn panels(report: &Report, axis: &TimeAxis) -> Vec<Panel> {
         scale: Scale::Linear,
         right: None,
         all_zero: None,
+        bands: Vec::new(),
         series: vec![
             Series::new("p50", palette::BLUE, Side::Left, latency(|r| r.p50_ms)),
             Series::new(
@@ -544,12 +595,26 @@ fn panels(report: &Report, axis: &TimeAxis) -> Vec<Panel> {
         scale: Scale::Count,
         right: None,
         all_zero: None,
-        series: vec![Series::new(
-            "instances ready (routable)",
-            palette::GREEN,
-            Side::Left,
-            ready,
-        )],
+        bands: vec![Band {
+            label: "booting (shaded)",
+            color: palette::ORANGE,
+            segments: booting,
+        }],
+        series: vec![
+            Series::new(
+                "ready (routable)",
+                palette::GREEN,
+                Side::Left,
+                step(|r| r.instances_ready),
+            ),
+            Series::new(
+                "desired (dashed)",
+                palette::BLUE,
+                Side::Left,
+                step(|r| r.instances_desired),
+            )
+            .dashed(),
+        ],
     };
     let utilization = Panel {
         title: PANEL_TITLES[3],
@@ -557,6 +622,7 @@ fn panels(report: &Report, axis: &TimeAxis) -> Vec<Panel> {
         scale: Scale::Percent,
         right: None,
         all_zero: None,
+        bands: Vec::new(),
         series: vec![Series::new(
             "busy workers / all workers",
             palette::PURPLE,
@@ -573,6 +639,7 @@ fn panels(report: &Report, axis: &TimeAxis) -> Vec<Panel> {
             counts: true,
         }),
         all_zero: Some("no failed requests, no lost sessions"),
+        bands: Vec::new(),
         series: vec![
             Series::new(
                 "failed requests/s",
@@ -782,6 +849,9 @@ where
 /// Dash and gap of event lines, pixels.
 const DASH: i32 = 6;
 const DASH_GAP: i32 = 4;
+/// Dash and gap of dashed series: longer than event lines', so the two do not look alike.
+const SERIES_DASH: u32 = 12;
+const SERIES_DASH_GAP: u32 = 6;
 
 fn marker_style() -> ShapeStyle {
     palette::BLACK.mix(0.55).stroke_width(1)
@@ -903,9 +973,38 @@ where
             marker_style(),
         ))?;
     }
-    for series in panel.series.iter().filter(|s| s.side == Side::Left) {
+    for band in &panel.bands {
+        for run in &band.segments {
+            // The upper edge left to right, then the lower edge back.
+            let outline = run
+                .iter()
+                .map(|&(x, _, high)| (x, high))
+                .chain(run.iter().rev().map(|&(x, low, _)| (x, low)));
+            chart.draw_series(std::iter::once(Polygon::new(
+                outline.collect::<Vec<_>>(),
+                band.style(),
+            )))?;
+        }
+    }
+    // Solid lines first, dashed ones over them.
+    let mut left: Vec<&Series> = panel
+        .series
+        .iter()
+        .filter(|s| s.side == Side::Left)
+        .collect();
+    left.sort_by_key(|s| s.dashed);
+    for series in left {
         for segment in &series.segments {
-            chart.draw_series(LineSeries::new(segment.iter().copied(), series.style()))?;
+            if series.dashed {
+                chart.draw_series(DashedLineSeries::new(
+                    segment.iter().copied(),
+                    SERIES_DASH,
+                    SERIES_DASH_GAP,
+                    series.style(),
+                ))?;
+            } else {
+                chart.draw_series(LineSeries::new(segment.iter().copied(), series.style()))?;
+            }
         }
     }
     if let Some(right) = &panel.right {
@@ -991,17 +1090,42 @@ where
     ))?;
     let legend_font = font(LEGEND_SIZE);
     let mut x = right;
-    for series in panel.series.iter().rev() {
-        x -= text_width(series.label, &legend_font)?;
+    let label = |x: &mut i32, text: &str| -> Result<()> {
+        *x -= text_width(text, &legend_font)?;
         row.draw(&Text::new(
-            series.label,
-            (x, middle),
+            text,
+            (*x, middle),
             TextStyle::from(legend_font.clone()).pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
-        x -= 6 + SWATCH;
-        row.draw(&PathElement::new(
-            vec![(x, middle), (x + SWATCH, middle)],
-            series.color.stroke_width(3),
+        *x -= 6 + SWATCH;
+        Ok(())
+    };
+    for series in panel.series.iter().rev() {
+        label(&mut x, series.label)?;
+        let style = series.color.stroke_width(3);
+        if series.dashed {
+            // Two dashes and a gap, as the line is drawn.
+            let dash = (SWATCH - 4) / 2;
+            for start in [x, x + dash + 4] {
+                row.draw(&PathElement::new(
+                    vec![(start, middle), (start + dash, middle)],
+                    style,
+                ))?;
+            }
+        } else {
+            row.draw(&PathElement::new(
+                vec![(x, middle), (x + SWATCH, middle)],
+                style,
+            ))?;
+        }
+        x -= 24;
+    }
+    // A band in the legend only when there is some shading to explain.
+    for band in panel.bands.iter().rev().filter(|b| !b.segments.is_empty()) {
+        label(&mut x, band.label)?;
+        row.draw(&Rectangle::new(
+            [(x, middle - 7), (x + SWATCH, middle + 7)],
+            band.style(),
         ))?;
         x -= 24;
     }
@@ -1147,6 +1271,66 @@ mod tests {
                 assert!(drawn > 200, "{}: {drawn} pixels", series.label);
             }
         }
+    }
+
+    #[test]
+    fn the_instances_panel_draws_desired_as_a_dashed_line_beside_ready() {
+        let mut report = fixtures::crash_sticky_with_windows();
+        // A scale-out to 4 at 300 s that never becomes ready: desired apart from ready.
+        for row in &mut report.timeseries[30..] {
+            row.instances_desired = 4;
+        }
+        let axis = TimeAxis::of(&report);
+        let instances = &panels(&report, &axis)[2];
+        let desired = instances
+            .series
+            .iter()
+            .find(|s| s.label == "desired (dashed)")
+            .expect("a desired series");
+        assert!(desired.dashed);
+        // A step per window: the first window is held at 2 from 0 to 10 s (1/6 min).
+        assert_eq!(desired.segments[0][..2], [(0.0, 2.0), (10.0 / 60.0, 2.0)]);
+        assert_eq!(desired.values().fold(0.0, f64::max), 4.0);
+
+        let image = decode(&dashboard_png(&report).expect("renders"));
+        let layout = layout(&report).expect("a layout");
+        let blue = count_in_plot(&image, &layout, 2, |p| p == rgb(palette::BLUE));
+        let green = count_in_plot(&image, &layout, 2, |p| p == rgb(palette::GREEN));
+        // 90 windows of dashes (2/3 ink) at 4, ~900 columns, 2 px wide; ready stays solid.
+        assert!(blue > 1_000, "desired: {blue} pixels");
+        assert!(green > 1_000, "ready: {green} pixels");
+        let svg = dashboard_svg(&report).expect("renders");
+        assert!(svg.contains("desired (dashed)"));
+        assert!(svg.contains("ready (routable)"));
+    }
+
+    #[test]
+    fn booting_instances_are_shaded_above_the_ready_line_only_when_some_boot() {
+        // Orange at 35 % over white: (246, 221, 166).
+        let shaded =
+            |p: Rgb<u8>| p[0] > 235 && (200..240).contains(&p[1]) && (140..190).contains(&p[2]);
+        let mut report = fixtures::crash_sticky_with_windows();
+        let image = decode(&dashboard_png(&report).expect("renders"));
+        let layout = layout(&report).expect("a layout");
+        assert_eq!(count_in_plot(&image, &layout, 2, shaded), 0);
+        assert!(!dashboard_svg(&report).expect("renders").contains("booting"));
+
+        // A replacement boots from 610 s to 700 s.
+        for row in &mut report.timeseries[61..70] {
+            row.instances_booting = 1;
+        }
+        let instances = &panels(&report, &TimeAxis::of(&report))[2];
+        assert_eq!(instances.bands[0].segments.len(), 1);
+        // Stacked on the one ready instance: from 1 to 2.
+        assert_eq!(
+            instances.bands[0].segments[0][0].1..instances.bands[0].segments[0][0].2,
+            1.0..2.0
+        );
+        let image = decode(&dashboard_png(&report).expect("renders"));
+        assert!(count_in_plot(&image, &layout, 2, shaded) > 1_000);
+        assert!(dashboard_svg(&report)
+            .expect("renders")
+            .contains("booting (shaded)"));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! `requests_per_instance` sums to `sent`, so the tests also show what a real Report looks like.
 
 use crate::metrics::{
-    Balance, Engine, Failed, Fleet, Latency, Report, Requests, Sessions, TimelineEntry, WindowRow,
+    Balance, Elasticity, Engine, Failed, Fleet, Latency, LaunchedBy, LostByCause, Report, Requests,
+    Revocation, Sessions, TerminatedBy, TimelineEntry, WindowRow,
 };
 
 /// In-memory sessions with cookie affinity: the crash logs out everyone pinned to instance 1.
@@ -17,6 +18,8 @@ pub(crate) fn crash_sticky() -> Report {
         store_unavailable: 0,
         session_lost: 3_240,
         killed: 0,
+        rejected_by_rate_limit: 0,
+        balancer_down: 0,
     };
     // 1,234,567 − 4,543 failed − 35 in flight.
     let succeeded = 1_229_989;
@@ -40,6 +43,11 @@ pub(crate) fn crash_sticky() -> Report {
             completed: 61_650,
             lost: 3_217,
             relogins: 3_240,
+            // Every one was on the crashed instance.
+            lost_by_cause: LostByCause {
+                crash: 3_217,
+                ..LostByCause::default()
+            },
         },
         latency_ms: Latency {
             mean: 23.4567,
@@ -58,11 +66,34 @@ pub(crate) fn crash_sticky() -> Report {
             crashed: 1,
             peak: 2,
             mean: 1_560.0 / 1_080.0,
+            r#final: 1,
+            scale_actions: 0,
+            reversals: 0,
+            launched_by: LaunchedBy {
+                initial: 2,
+                ..LaunchedBy::default()
+            },
+            terminated_by: TerminatedBy::default(),
+            // 108 measured windows of 10 s with a demand of 2. Instance 1 leaves the rotation at
+            // 610 s: the 59 windows from then on have 1 ready of 2 needed.
+            elasticity: Elasticity {
+                // 59 × 10 s × (2 − 1) / 2 / 1,080 s
+                under_accuracy: 295.0 / 1_080.0,
+                over_accuracy: 0.0,
+                // 590 s of 1,080 s
+                under_timeshare: 590.0 / 1_080.0,
+                over_timeshare: 0.0,
+                // Supply fell while demand held, once in 107 window pairs.
+                instability: 1.0 / 107.0,
+            },
         },
         balance: Balance {
             imbalance: 748_210.0 / 617_283.5,
             requests_per_instance: vec![748_210, 486_357],
         },
+        revocation: Revocation::default(),
+        cache: None,
+        rate_limit: None,
         engine: Engine {
             events: 9_876_543,
             wall_seconds: 1.234,
@@ -86,6 +117,11 @@ pub(crate) fn crash_sticky() -> Report {
                 instances_ready: 2,
                 utilization: 0.41235,
                 sessions_lost_total: 0,
+                instances_desired: 2,
+                instances_booting: 0,
+                instances_draining: 0,
+                store_utilization: 0.0,
+                instances_demand: 2,
             },
             WindowRow {
                 t_s: 600.0,
@@ -99,6 +135,11 @@ pub(crate) fn crash_sticky() -> Report {
                 instances_ready: 2,
                 utilization: 0.6,
                 sessions_lost_total: 1_800,
+                instances_desired: 2,
+                instances_booting: 0,
+                instances_draining: 0,
+                store_utilization: 0.0,
+                instances_demand: 2,
             },
             WindowRow {
                 t_s: 612.5,
@@ -111,6 +152,12 @@ pub(crate) fn crash_sticky() -> Report {
                 instances_ready: 1,
                 utilization: 0.8125,
                 sessions_lost_total: 3_217,
+                // Nothing replaces the crashed instance: desired stays 2 with 1 ready.
+                instances_desired: 2,
+                instances_booting: 0,
+                instances_draining: 0,
+                store_utilization: 0.0,
+                instances_demand: 2,
             },
         ],
     }
@@ -160,6 +207,7 @@ fn not_lost(mut report: Report) -> Report {
     report.requests.failed.session_lost = 0;
     report.sessions.lost = 0;
     report.sessions.relogins = 0;
+    report.sessions.lost_by_cause = LostByCause::default();
     report.balance.requests_per_instance[0] -= relogin_requests;
     let per_instance = &report.balance.requests_per_instance;
     let mean = report.requests.sent as f64 / per_instance.len() as f64;
@@ -173,6 +221,10 @@ fn fixtures_satisfy_the_accounting_invariant() {
         assert!(report.requests.is_balanced(), "{}", report.scenario);
         let routed: u64 = report.balance.requests_per_instance.iter().sum();
         assert_eq!(routed, report.requests.sent, "{}", report.scenario);
+        let lost = report.sessions.lost_by_cause.total();
+        assert_eq!(lost, report.sessions.lost, "{}", report.scenario);
+        let f = &report.fleet;
+        assert_eq!(f.launched_by.initial, f.launched, "{}", report.scenario);
     }
 }
 
@@ -219,6 +271,13 @@ pub(crate) fn crash_sticky_with_windows() -> Report {
                     0.05 + 0.03 * ramp as f64
                 },
                 sessions_lost_total: lost,
+                // Nothing replaces the crashed instance.
+                instances_desired: 2,
+                instances_booting: 0,
+                instances_draining: 0,
+                store_utilization: 0.0,
+                // The load needs both instances once clients have ramped up.
+                instances_demand: if ramp < 6 { 1 } else { 2 },
             }
         })
         .collect();

@@ -73,11 +73,24 @@ pub(crate) fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
         return NONE.to_owned();
     }
-    let pct = part as f64 * 100.0 / whole as f64;
+    shown_percent(part as f64 * 100.0 / whole as f64, part > 0, part < whole)
+}
+
+/// A fraction (`0.25`) as a percentage with two decimals (`25.00 %`), rounded like [`percent`]:
+/// a non-zero fraction never shows as `0.00 %`, nor one below 1 as `100.00 %`. Fractions above 1
+/// are shown as they are (`over_accuracy` can exceed 100 %).
+pub(crate) fn fraction(v: f64) -> String {
+    if !v.is_finite() {
+        return NONE.to_owned();
+    }
+    shown_percent(v * 100.0, v > 0.0, v < 1.0)
+}
+
+fn shown_percent(pct: f64, some: bool, not_all: bool) -> String {
     let smallest = 0.01;
-    let shown = if part > 0 && pct < smallest {
+    let shown = if some && pct < smallest {
         smallest
-    } else if part < whole && pct > 100.0 - smallest {
+    } else if not_all && pct > 100.0 - smallest && pct < 100.0 {
         100.0 - smallest
     } else {
         pct
@@ -146,5 +159,17 @@ mod tests {
         assert_eq!(percent(999_999, 1_000_000), "99.99 %");
         // 1 / 1,000,000 = 0.0001 % would print as 0.00 %.
         assert_eq!(percent(1, 1_000_000), "0.01 %");
+    }
+
+    #[test]
+    fn fractions_read_as_percentages_that_never_round_a_difference_away() {
+        assert_eq!(fraction(0.25), "25.00 %");
+        assert_eq!(fraction(0.0), "0.00 %");
+        assert_eq!(fraction(1.0), "100.00 %");
+        assert_eq!(fraction(0.000_001), "0.01 %");
+        assert_eq!(fraction(0.999_999), "99.99 %");
+        // Over-provisioning can exceed the demand several times.
+        assert_eq!(fraction(2.5), "250.00 %");
+        assert_eq!(fraction(f64::NAN), NONE);
     }
 }

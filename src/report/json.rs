@@ -64,6 +64,37 @@ mod tests {
         "/engine/events_per_second",
     ];
 
+    /// Fields added since issue #2, pinned the same way: scripts may rely on them now.
+    const ADDED_FIELDS: &[&str] = &[
+        "/requests/failed/killed",
+        "/requests/failed/rejected_by_rate_limit",
+        "/requests/failed/balancer_down",
+        "/sessions/lost_by_cause/crash",
+        "/sessions/lost_by_cause/scale_in",
+        "/sessions/lost_by_cause/deploy",
+        "/sessions/lost_by_cause/rerouting",
+        "/sessions/lost_by_cause/store_failure",
+        "/sessions/lost_by_cause/expired",
+        "/fleet/final",
+        "/fleet/scale_actions",
+        "/fleet/reversals",
+        "/fleet/launched_by/initial",
+        "/fleet/launched_by/scale_out",
+        "/fleet/launched_by/replacement",
+        "/fleet/launched_by/deploy",
+        "/fleet/terminated_by/scale_in",
+        "/fleet/terminated_by/deploy",
+        "/fleet/elasticity/under_accuracy",
+        "/fleet/elasticity/over_accuracy",
+        "/fleet/elasticity/under_timeshare",
+        "/fleet/elasticity/over_timeshare",
+        "/fleet/elasticity/instability",
+        "/revocation/revoked",
+        "/revocation/exposure_seconds",
+        "/revocation/mean_exposure_seconds",
+        "/revocation/requests_after_revoke",
+    ];
+
     fn parse(report: &Report) -> Value {
         serde_json::from_slice(&summary_json(report)).expect("summary.json is valid JSON")
     }
@@ -73,6 +104,7 @@ mod tests {
         let json = parse(&fixtures::crash_sticky());
         let missing: Vec<&str> = PUBLIC_FIELDS
             .iter()
+            .chain(ADDED_FIELDS)
             .copied()
             .filter(|pointer| json.pointer(pointer).is_none())
             .collect();
@@ -92,6 +124,42 @@ mod tests {
         assert_eq!(
             json["balance"]["requests_per_instance"],
             serde_json::json!([748_210, 486_357])
+        );
+    }
+
+    #[test]
+    fn added_fields_have_stable_json_types() {
+        let json = parse(&fixtures::crash_sticky());
+        assert_eq!(json["fleet"]["final"], 1);
+        assert_eq!(json["sessions"]["lost_by_cause"]["crash"], 3_217);
+        assert!(json["fleet"]["elasticity"]["over_accuracy"].is_f64());
+        assert!(json["revocation"]["exposure_seconds"].is_f64());
+        assert!(json["revocation"]["revoked"].is_u64());
+    }
+
+    #[test]
+    fn cache_and_rate_limit_appear_only_when_the_run_has_them() {
+        let mut report = fixtures::crash_sticky();
+        let json = parse(&report);
+        assert!(json.get("cache").is_none());
+        assert!(json.get("rate_limit").is_none());
+        report.cache = Some(crate::metrics::Cache {
+            hits: 3,
+            misses: 1,
+            hit_ratio: 0.75,
+        });
+        report.rate_limit = Some(crate::metrics::RateLimit {
+            rejected: 5,
+            admitted_over_user_limit: 2,
+        });
+        let json = parse(&report);
+        assert_eq!(
+            json["cache"],
+            serde_json::json!({ "hits": 3, "misses": 1, "hit_ratio": 0.75 })
+        );
+        assert_eq!(
+            json["rate_limit"],
+            serde_json::json!({ "rejected": 5, "admitted_over_user_limit": 2 })
         );
     }
 

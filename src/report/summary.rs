@@ -3,8 +3,8 @@
 //! The terminal table and the Markdown table render these same rows, so the two never disagree
 //! about what a run's summary contains or how a number reads.
 
-use super::human::{count, fixed, ms, percent, seconds, NONE};
-use crate::metrics::{Failed, Report};
+use super::human::{count, fixed, fraction, ms, percent, seconds, NONE};
+use crate::metrics::{Failed, LostByCause, Report};
 
 /// More instances than this and the per-instance counts are abbreviated (with min and max added),
 /// so a 100-instance fleet does not produce a 1,000-character cell.
@@ -57,14 +57,51 @@ pub(crate) fn lost_share(report: &Report) -> String {
 pub(crate) type CauseCount = fn(&Failed) -> u64;
 
 /// Request failure causes in a fixed order, labelled as people say them.
-pub(crate) const FAILURE_CAUSES: [(&str, CauseCount); 6] = [
+pub(crate) const FAILURE_CAUSES: [(&str, CauseCount); 8] = [
     ("instance down", |f| f.instance_down),
     ("queue full", |f| f.queue_full),
     ("timeout", |f| f.timeout),
     ("store unavailable", |f| f.store_unavailable),
     ("session lost", |f| f.session_lost),
     ("killed", |f| f.killed),
+    ("rate limited", |f| f.rejected_by_rate_limit),
+    ("balancer down", |f| f.balancer_down),
 ];
+
+/// Reads one lost-session cause's count.
+pub(crate) type LostCount = fn(&LostByCause) -> u64;
+
+/// Lost-session causes in a fixed order, labelled as people say them.
+pub(crate) const LOST_CAUSES: [(&str, LostCount); 6] = [
+    ("crash", |c| c.crash),
+    ("scale-in", |c| c.scale_in),
+    ("deploy", |c| c.deploy),
+    ("re-routing", |c| c.rerouting),
+    ("store failure", |c| c.store_failure),
+    ("expired", |c| c.expired),
+];
+
+/// The non-zero lost-session causes, `crash 3,000 · re-routing 217`, or `None` if none is.
+pub(crate) fn lost_by_cause(causes: &LostByCause) -> Option<String> {
+    let parts: Vec<String> = LOST_CAUSES
+        .iter()
+        .filter(|(_, n)| n(causes) > 0)
+        .map(|(cause, n)| format!("{cause} {}", count(n(causes))))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// Scale actions with their reversals in brackets: `12 (3)`.
+pub(crate) fn scale_actions(report: &Report) -> String {
+    let f = &report.fleet;
+    format!("{} ({})", count(f.scale_actions), count(f.reversals))
+}
+
+/// An elasticity accuracy and its time share, `27.31 % · 54.63 % of time`: how much of the
+/// demand was missing (or in surplus) on average, and for how much of the time.
+pub(crate) fn provisioning(accuracy: f64, timeshare: f64) -> String {
+    format!("{} · {} of time", fraction(accuracy), fraction(timeshare))
+}
 
 /// The summary's numbers, section by section, in the order people read them: what was asked and
 /// what failed, who was logged out, how fast it was, what it cost, how even it was, how long the
@@ -78,20 +115,50 @@ pub(crate) fn sections(report: &Report) -> Vec<Section> {
     for (cause, failed) in FAILURE_CAUSES {
         requests = requests.row(format!("  {cause}"), count(failed(&r.failed)));
     }
-    let requests = requests
+    let mut requests = requests
         .row("in flight at end", count(r.in_flight_at_end))
         .row("retries", count(r.retries))
         .row("success rate", success_rate(report));
+    if let Some(cache) = &report.cache {
+        let lookups = cache.hits + cache.misses;
+        requests = requests.row(
+            "cache hit ratio",
+            format!("{} of {}", percent(cache.hits, lookups), count(lookups)),
+        );
+    }
+    if let Some(limit) = &report.rate_limit {
+        requests = requests.row(
+            "admitted over user limit",
+            count(limit.admitted_over_user_limit),
+        );
+    }
 
     let s = &report.sessions;
-    let sessions = Section::new("sessions")
+    let mut sessions = Section::new("sessions")
         .row("started", count(s.started))
         .row("completed", count(s.completed))
         .row(
             "lost",
             format!("{} ({} of started)", count(s.lost), lost_share(report)),
-        )
-        .row("relogins", count(s.relogins));
+        );
+    if let Some(causes) = lost_by_cause(&s.lost_by_cause) {
+        sessions = sessions.row("  by cause", causes);
+    }
+    sessions = sessions.row("relogins", count(s.relogins));
+    let v = &report.revocation;
+    if v.revoked > 0 {
+        sessions = sessions
+            .row("revoked", count(v.revoked))
+            .row(
+                "  usable after revoke (max / mean)",
+                format!(
+                    "{} / {}",
+                    seconds(v.exposure_seconds),
+                    seconds(v.mean_exposure_seconds)
+                ),
+            )
+            .row("  requests after revoke", count(v.requests_after_revoke));
+    }
 
     let l = &report.latency_ms;
     let latency = Section::new("latency (ms)")
@@ -104,13 +171,25 @@ pub(crate) fn sections(report: &Report) -> Vec<Section> {
         .row("max", ms(l.max));
 
     let f = &report.fleet;
+    let e = &f.elasticity;
     let fleet = Section::new("fleet")
         .row("instance-seconds", fixed(f.instance_seconds, 1))
         .row("launched", count(f.launched))
         .row("terminated", count(f.terminated))
         .row("crashed", count(f.crashed))
         .row("peak", count(f.peak))
-        .row("mean", fixed(f.mean, 2));
+        .row("mean", fixed(f.mean, 2))
+        .row("final", count(f.r#final))
+        .row("scale actions (reversals)", scale_actions(report))
+        .row(
+            "under-provisioned",
+            provisioning(e.under_accuracy, e.under_timeshare),
+        )
+        .row(
+            "over-provisioned",
+            provisioning(e.over_accuracy, e.over_timeshare),
+        )
+        .row("instability", fraction(e.instability));
 
     let b = &report.balance;
     let mut balance = Section::new("balance")
@@ -216,6 +295,93 @@ mod tests {
         report.requests.in_flight_at_end = 10;
         // 90 succeeded of 100 finished; the 10 in flight have no outcome yet.
         assert_eq!(success_rate(&report), "90.00 %");
+    }
+
+    fn section(report: &Report, title: &str) -> Vec<(String, String)> {
+        sections(report)
+            .into_iter()
+            .find(|s| s.title == title)
+            .unwrap_or_else(|| panic!("a {title} section"))
+            .rows
+    }
+
+    fn has_metric(rows: &[(String, String)], metric: &str) -> bool {
+        rows.iter().any(|(m, _)| m == metric)
+    }
+
+    #[test]
+    fn lost_sessions_are_split_by_their_non_zero_causes_only() {
+        let mut report = fixtures::crash_sticky();
+        report.sessions.lost_by_cause.crash = 3_000;
+        report.sessions.lost_by_cause.rerouting = 217;
+        let rows = section(&report, "sessions");
+        assert!(rows.contains(&(
+            "  by cause".to_owned(),
+            "crash 3,000 · re-routing 217".to_owned()
+        )));
+        // Nobody lost: no row at all.
+        let rows = section(&fixtures::crash_redis(), "sessions");
+        assert!(!has_metric(&rows, "  by cause"));
+    }
+
+    #[test]
+    fn revocation_is_shown_only_when_something_was_revoked() {
+        let mut report = fixtures::crash_sticky();
+        assert!(!has_metric(&section(&report, "sessions"), "revoked"));
+        report.revocation.revoked = 40;
+        report.revocation.exposure_seconds = 900.0;
+        report.revocation.mean_exposure_seconds = 437.5;
+        report.revocation.requests_after_revoke = 1_234;
+        let rows = section(&report, "sessions");
+        assert!(rows.contains(&("revoked".to_owned(), "40".to_owned())));
+        assert!(rows.contains(&(
+            "  usable after revoke (max / mean)".to_owned(),
+            "900 s / 437.5 s".to_owned()
+        )));
+        assert!(rows.contains(&("  requests after revoke".to_owned(), "1,234".to_owned())));
+    }
+
+    #[test]
+    fn cache_and_rate_limit_rows_appear_when_the_run_has_them() {
+        let mut report = fixtures::crash_sticky();
+        let rows = section(&report, "requests");
+        assert!(!has_metric(&rows, "cache hit ratio"));
+        assert!(!has_metric(&rows, "admitted over user limit"));
+        report.cache = Some(crate::metrics::Cache {
+            hits: 750,
+            misses: 250,
+            hit_ratio: 0.75,
+        });
+        report.rate_limit = Some(crate::metrics::RateLimit {
+            rejected: 0,
+            admitted_over_user_limit: 12,
+        });
+        let rows = section(&report, "requests");
+        assert!(rows.contains(&("cache hit ratio".to_owned(), "75.00 % of 1,000".to_owned())));
+        assert!(rows.contains(&("admitted over user limit".to_owned(), "12".to_owned())));
+    }
+
+    #[test]
+    fn the_fleet_shows_scale_actions_and_elasticity() {
+        let mut report = fixtures::crash_sticky();
+        report.fleet.scale_actions = 7;
+        report.fleet.reversals = 1;
+        let rows = section(&report, "fleet");
+        let expected = [
+            ("final", "1"),
+            ("scale actions (reversals)", "7 (1)"),
+            // 295 / 1,080 of demand missing, 590 s of 1,080 s under.
+            ("under-provisioned", "27.31 % · 54.63 % of time"),
+            ("over-provisioned", "0.00 % · 0.00 % of time"),
+            // 1 of 107 window pairs.
+            ("instability", "0.93 %"),
+        ];
+        for (metric, value) in expected {
+            assert!(
+                rows.contains(&(metric.to_owned(), value.to_owned())),
+                "{metric}: {rows:?}"
+            );
+        }
     }
 
     #[test]

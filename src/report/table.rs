@@ -6,8 +6,8 @@
 
 use comfy_table::{presets::UTF8_FULL, CellAlignment, Table};
 
-use super::human::{count, fixed, ms, seconds};
-use super::summary::{lost_share, sections, success_rate, timeline, FAILURE_CAUSES};
+use super::human::{count, fixed, fraction, ms, seconds};
+use super::summary::{lost_share, scale_actions, sections, success_rate, timeline, FAILURE_CAUSES};
 use crate::metrics::Report;
 
 /// One run's summary: who it is (scenario, description, seed, simulated time) on top, then a
@@ -87,6 +87,13 @@ pub fn side_by_side(runs: &[(String, Report)]) -> String {
         vec![
             row("instance-seconds", &|r| fixed(r.fleet.instance_seconds, 1)),
             row("instances crashed", &|r| count(r.fleet.crashed)),
+            row("scale actions (reversals)", &scale_actions),
+            row("time under-provisioned", &|r| {
+                fraction(r.fleet.elasticity.under_timeshare)
+            }),
+            row("time over-provisioned", &|r| {
+                fraction(r.fleet.elasticity.over_timeshare)
+            }),
             row("imbalance (max / mean)", &|r| fixed(r.balance.imbalance, 3)),
         ],
     ];

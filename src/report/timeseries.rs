@@ -1,12 +1,15 @@
 //! `timeseries.csv`: one row per report window, for charts and spreadsheets.
 //!
-//! Floats have a fixed precision (milliseconds and utilisation to three decimals) so that two runs
+//! Floats have a fixed precision (milliseconds and utilisations to three decimals) so that two runs
 //! with the same seed produce byte-identical files, and diffs show real changes only.
+//!
+//! Columns are a public interface: new ones are appended, never inserted or renamed, so scripts
+//! that read columns by position keep working.
 
 use crate::metrics::{Report, WindowRow};
 
 /// Column names, in order.
-pub(crate) const COLUMNS: [&str; 10] = [
+pub(crate) const COLUMNS: [&str; 15] = [
     "t_s",
     "arrivals",
     "sent",
@@ -17,6 +20,11 @@ pub(crate) const COLUMNS: [&str; 10] = [
     "instances_ready",
     "utilization",
     "sessions_lost_total",
+    "instances_desired",
+    "instances_booting",
+    "instances_draining",
+    "store_utilization",
+    "instances_demand",
 ];
 
 /// A header row, then one row per entry of `report.timeseries`.
@@ -32,7 +40,7 @@ pub fn timeseries_csv(report: &Report) -> Vec<u8> {
         .expect("flushing CSV to memory cannot fail")
 }
 
-fn fields(row: &WindowRow) -> [String; 10] {
+fn fields(row: &WindowRow) -> [String; 15] {
     [
         // Window starts are multiples of the window length: shortest exact form (`600`, `612.5`).
         row.t_s.to_string(),
@@ -45,6 +53,11 @@ fn fields(row: &WindowRow) -> [String; 10] {
         row.instances_ready.to_string(),
         format!("{:.3}", row.utilization),
         row.sessions_lost_total.to_string(),
+        row.instances_desired.to_string(),
+        row.instances_booting.to_string(),
+        row.instances_draining.to_string(),
+        format!("{:.3}", row.store_utilization),
+        row.instances_demand.to_string(),
     ]
 }
 
@@ -64,9 +77,43 @@ mod tests {
             csv.lines().next(),
             Some(
                 "t_s,arrivals,sent,succeeded,failed,p50_ms,p99_ms,instances_ready,utilization,\
-                 sessions_lost_total"
+                 sessions_lost_total,instances_desired,instances_booting,instances_draining,\
+                 store_utilization,instances_demand"
             )
         );
+    }
+
+    #[test]
+    fn new_columns_come_after_the_original_ten() {
+        // The first ten columns, in the order scripts already read them by position.
+        let original = [
+            "t_s",
+            "arrivals",
+            "sent",
+            "succeeded",
+            "failed",
+            "p50_ms",
+            "p99_ms",
+            "instances_ready",
+            "utilization",
+            "sessions_lost_total",
+        ];
+        assert_eq!(COLUMNS[..original.len()], original);
+    }
+
+    #[test]
+    fn fleet_store_and_demand_columns_hold_the_rows_values() {
+        let mut report = fixtures::crash_sticky();
+        report.timeseries.truncate(1);
+        let row = &mut report.timeseries[0];
+        row.instances_desired = 5;
+        row.instances_booting = 3;
+        row.instances_draining = 1;
+        row.store_utilization = 0.123_456;
+        row.instances_demand = 4;
+        let csv = text(&report);
+        let last = csv.lines().nth(1).expect("one row");
+        assert!(last.ends_with(",5,3,1,0.123,4"), "{last}");
     }
 
     #[test]

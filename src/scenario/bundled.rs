@@ -46,6 +46,18 @@ pub const BUNDLED: &[Bundled] = bundled![
     "round-robin-in-memory",
     "ip-hash-nat",
     "redis-bottleneck",
+    "flash-crowd-autoscale",
+    "scale-in-sticky",
+    "rolling-deploy-sticky",
+    "rolling-deploy-redis",
+    "drain-shorter-than-grace",
+    "redis-outage",
+    "database-ceiling",
+    "autoscaler-flapping",
+    "gray-failure",
+    "lb-single-point",
+    "jwt-revocation",
+    "diurnal-day",
 ];
 
 /// The bundled scenario called `name`.

@@ -240,7 +240,7 @@ fn set(root: &mut Value, path: &[Segment], value: Value) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::raw::{RawDist, RawStore};
+    use crate::scenario::raw::{RawDist, RawEvent, RawStore};
 
     const BASE: &str = "\
 name: t
@@ -304,7 +304,10 @@ events: [ { at: 1m, action: crash } ]
             matches!(r.instances.service_time, RawDist::Constant { value } if value.0.as_nanos() == 5_000_000)
         );
         assert_eq!(r.redis.max_ops, 2500.0);
-        assert_eq!(r.events[0].at().0.as_nanos(), 300_000_000_000);
+        assert_eq!(
+            r.events[0].at().map(|t| t.0.as_nanos()),
+            Some(300_000_000_000)
+        );
         // Untouched fields keep their values.
         assert_eq!(r.workload.arrivals.rate, Some(10.0));
     }
@@ -368,6 +371,85 @@ events: [ { at: 1m, action: crash } ]
         assert!(e.contains("`name` is not a mapping"), "{e}");
         let e = sets(&["instances.0=x"]).unwrap_err().to_string();
         assert!(e.contains("`instances` is not a list"), "{e}");
+    }
+
+    /// A scenario using the optional blocks, to check they survive the JSON round trip.
+    const BLOCKS: &str = "\
+name: t
+duration: 20m
+workload:
+  arrivals:
+    diurnal: { period: 24h, min: 10, max: 100 }
+    spike: { at: 5m, duration: 2m, multiplier: 4 }
+balancer: { standby: { failover: 5s } }
+sessions: { store: redis, token_ttl: 10m }
+database: { max_connections: 20 }
+local_cache: { hit_ratio_one_instance: 0.9, miss_penalty: 20ms }
+rate_limit: { per_user_per_s: 5, scope: shared }
+autoscaler: { metric: p95-latency, target: 200, min: 2, max: 20, scale_down: { max_step: 2 } }
+events:
+  - { action: crash, mtbf: 2h }
+  - { at: 8m, action: rolling-deploy, max_unavailable: 1 }
+  - { at: 10m, action: redis-outage, duration: 1m, data_loss: true }
+  - { at: 11m, action: redis-slowdown, factor: 5, duration: 2m }
+  - { at: 12m, action: slow-instance, factor: 10, duration: 3m, pick: index, index: 1 }
+  - { at: 13m, action: lb-failure }
+  - { at: 14m, action: revoke, sessions: 100 }
+";
+
+    fn blocks(args: &[&str]) -> Result<RawScenario, ScenarioError> {
+        let overrides: Vec<Override> = args.iter().map(|a| a.parse().unwrap()).collect();
+        apply(
+            serde_saphyr::from_str(BLOCKS).unwrap(),
+            &overrides,
+            "t.yaml",
+        )
+    }
+
+    #[test]
+    fn fields_of_the_optional_blocks_can_be_set() {
+        let before: RawScenario = serde_saphyr::from_str(BLOCKS).unwrap();
+        // An untouched round trip through JSON loses nothing.
+        assert_eq!(blocks(&["seed=1"]).unwrap(), before);
+        let r = blocks(&[
+            "autoscaler.max=30",
+            "workload.arrivals.spike.multiplier=3",
+            "autoscaler.scale_up.max_step=8",
+            "events.1.max_surge=2",
+        ])
+        .unwrap();
+        let a = r.autoscaler.as_ref().unwrap();
+        assert_eq!((a.min, a.max, a.target), (2, 30, 200.0));
+        assert_eq!((a.scale_up.max_step, a.scale_down.max_step), (8, 2));
+        assert_eq!(r.workload.arrivals.spike.as_ref().unwrap().multiplier, 3.0);
+        assert!(matches!(
+            r.events[1],
+            RawEvent::RollingDeploy {
+                max_surge: 2,
+                max_unavailable: 1,
+                ..
+            }
+        ));
+        // Everything else is as written.
+        assert_eq!(r.events[0], before.events[0]);
+        assert_eq!(r.database, before.database);
+    }
+
+    #[test]
+    fn a_standby_can_be_added_from_the_command_line() {
+        let r = sets(&["balancer.standby.failover=10s"]).unwrap();
+        assert_eq!(
+            r.balancer.standby.map(|s| s.failover.0.as_nanos()),
+            Some(10_000_000_000)
+        );
+        let r = sets(&["balancer.standby={}"]).unwrap();
+        assert!(r.balancer.standby.is_some());
+    }
+
+    #[test]
+    fn an_unknown_autoscaler_field_suggests_a_fix() {
+        let e = blocks(&["autoscaler.mx=30"]).unwrap_err().to_string();
+        assert!(e.contains("did you mean `autoscaler.max`?"), "{e}");
     }
 
     #[test]

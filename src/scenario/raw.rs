@@ -61,6 +61,19 @@ pub struct RawScenario {
     pub sessions: RawSessions,
     #[serde(default)]
     pub redis: RawRedis,
+    /// A database with a connection limit behind the instances. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<RawDatabase>,
+    /// An in-process cache on each instance. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_cache: Option<RawLocalCache>,
+    /// A per-user rate limit. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RawRateLimit>,
+    /// A target-tracking autoscaler. Default: none (the fleet changes only by events and
+    /// crash replacement).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaler: Option<RawAutoscaler>,
     /// Scheduled operations and faults, in any order. Default: none.
     #[serde(default)]
     pub events: Vec<RawEvent>,
@@ -93,7 +106,8 @@ impl Default for RawReport {
     expecting = "the `workload` mapping (arrivals, session, client_ips, ...)"
 )]
 pub struct RawWorkload {
-    /// Required. New sessions per second: `rate:` or `profile:`.
+    /// Required. New sessions per second: `rate:`, `profile:` or `diurnal:`, optionally with a
+    /// `spike:`.
     pub arrivals: RawArrivals,
     #[serde(default)]
     pub session: RawSession,
@@ -125,11 +139,11 @@ fn default_retry_backoff() -> HumanDuration {
     ms(100)
 }
 
-/// Exactly one of `rate` and `profile`.
+/// Exactly one of `rate`, `profile` and `diurnal`; `spike` combines with any of them.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "the `arrivals` mapping (rate or profile)"
+    expecting = "the `arrivals` mapping (rate, profile or diurnal; spike)"
 )]
 pub struct RawArrivals {
     /// A constant rate, in sessions per second (≥ 0).
@@ -139,6 +153,44 @@ pub struct RawArrivals {
     /// Points are sorted by `at`, inside the run. Before the first point the rate is 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Vec<RawRatePoint>>,
+    /// A daily cycle: `{ period: 24h, min: 10, max: 1000 }`, `min` at time zero and `max` half a
+    /// period later, following a cosine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diurnal: Option<RawDiurnal>,
+    /// A flash crowd: `{ at: 5m, duration: 2m, multiplier: 4 }` multiplies the rate (whichever
+    /// of `rate`, `profile`, `diurnal` gives it) during `[at, at + duration)`. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spike: Option<RawSpike>,
+}
+
+/// `rate(t) = min + (max − min)·(1 − cos 2πt/period)/2`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "the `diurnal` mapping (period, min, max)"
+)]
+pub struct RawDiurnal {
+    /// Required. Length of one cycle (> 0), e.g. `24h`.
+    pub period: HumanDuration,
+    /// Required. Sessions per second at the trough, at time zero (≥ 0).
+    pub min: f64,
+    /// Required. Sessions per second at the peak, half a period in (≥ `min`, > 0).
+    pub max: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "the `spike` mapping (at, duration, multiplier)"
+)]
+pub struct RawSpike {
+    /// Required. When the spike starts; must be before the end of the run.
+    pub at: HumanDuration,
+    /// Required. How long it lasts (> 0); it may run past the end of the run.
+    pub duration: HumanDuration,
+    /// Required. Factor on the arrival rate (≥ 0): above 1 for a flash crowd, below 1 for a
+    /// lull.
+    pub multiplier: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -225,7 +277,8 @@ pub enum RawCountDist {
 #[serde(
     default,
     deny_unknown_fields,
-    expecting = "the `balancer` mapping (algorithm, affinity, hop_latency, health_check)"
+    expecting = "the `balancer` mapping (algorithm, affinity, hop_latency, health_check, \
+                 deregistration_delay, standby)"
 )]
 pub struct RawBalancer {
     /// `round-robin`, `random`, `least-connections`, `power-of-two`, `consistent-hash` or
@@ -240,6 +293,27 @@ pub struct RawBalancer {
     /// How long a deregistered (draining) instance may finish in-flight requests before the
     /// balancer closes them. Default: `30s`.
     pub deregistration_delay: HumanDuration,
+    /// A standby balancer that takes over when the active one fails (`lb-failure`):
+    /// `{ failover: 10s }`. Default: none (a failed balancer stays down).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standby: Option<RawStandby>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    default,
+    deny_unknown_fields,
+    expecting = "the `standby` mapping (failover)"
+)]
+pub struct RawStandby {
+    /// From the active balancer's failure to the standby serving traffic. Default: `10s`.
+    pub failover: HumanDuration,
+}
+
+impl Default for RawStandby {
+    fn default() -> Self {
+        RawStandby { failover: secs(10) }
+    }
 }
 
 impl Default for RawBalancer {
@@ -250,6 +324,7 @@ impl Default for RawBalancer {
             hop_latency: HumanDuration::default(),
             health_check: RawHealthCheck::default(),
             deregistration_delay: secs(30),
+            standby: None,
         }
     }
 }
@@ -302,7 +377,8 @@ impl Default for RawHealthCheck {
 #[serde(
     default,
     deny_unknown_fields,
-    expecting = "the `instances` mapping (count, workers, queue, service_time)"
+    expecting = "the `instances` mapping (count, workers, queue, service_time, boot_time, \
+                 warmup, replace, termination_grace)"
 )]
 pub struct RawInstances {
     /// Instances at the start of the run (≥ 1). Default: `2`.
@@ -369,7 +445,7 @@ impl Default for RawInstances {
 #[serde(
     default,
     deny_unknown_fields,
-    expecting = "the `sessions` mapping (store, ttl, jwt_verify)"
+    expecting = "the `sessions` mapping (store, ttl, jwt_verify, token_ttl)"
 )]
 pub struct RawSessions {
     /// Where session state lives: `in-memory`, `redis` or `jwt`. Default: `in-memory`.
@@ -379,6 +455,9 @@ pub struct RawSessions {
     /// CPU time to verify a token, added to each request's service time (jwt only).
     /// Default: `50us`.
     pub jwt_verify: HumanDuration,
+    /// Lifetime of a signed token (jwt only, > 0): a revoked token stays usable until it
+    /// expires; tokens of sessions in good standing are refreshed silently. Default: `15m`.
+    pub token_ttl: HumanDuration,
 }
 
 impl Default for RawSessions {
@@ -387,6 +466,7 @@ impl Default for RawSessions {
             store: RawStore::InMemory,
             ttl: secs(30 * 60),
             jwt_verify: us(50),
+            token_ttl: secs(15 * 60),
         }
     }
 }
@@ -423,8 +503,211 @@ impl Default for RawRedis {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    default,
+    deny_unknown_fields,
+    expecting = "the `database` mapping (max_connections, pool_per_instance, \
+                 queries_per_request, query_time)"
+)]
+pub struct RawDatabase {
+    /// Queries the database runs at once (≥ 1); beyond that, queries wait in FIFO order.
+    /// Default: `100`.
+    pub max_connections: u32,
+    /// Connections in each instance's pool (≥ 1); a request waits for a free one.
+    /// Default: `10`.
+    pub pool_per_instance: u32,
+    /// Queries a request runs one after another (≥ 1). Default: `1`.
+    pub queries_per_request: u32,
+    /// Time the database spends on one query.
+    /// Default: `{ dist: exponential, mean: 5ms }`.
+    pub query_time: RawDist,
+}
+
+impl Default for RawDatabase {
+    fn default() -> Self {
+        RawDatabase {
+            max_connections: 100,
+            pool_per_instance: 10,
+            queries_per_request: 1,
+            query_time: RawDist::Exponential { mean: ms(5) },
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "the `local_cache` mapping (hit_ratio_one_instance, miss_penalty, shared)"
+)]
+pub struct RawLocalCache {
+    /// Required. Fraction of requests that hit the cache when there is one instance, in
+    /// [0, 1]. Across a fleet a request hits only where the user's previous request was served.
+    pub hit_ratio_one_instance: f64,
+    /// Required. Service time added to a request that misses.
+    pub miss_penalty: HumanDuration,
+    /// A shared cache (Redis, Memcached) keeps the single-instance hit ratio at any fleet size.
+    /// Default: `false`.
+    #[serde(default)]
+    pub shared: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "the `rate_limit` mapping (per_user_per_s, scope)"
+)]
+pub struct RawRateLimit {
+    /// Required. Requests per second each user may make (> 0), with bursts up to one second's
+    /// worth.
+    pub per_user_per_s: f64,
+    /// `instance` (each instance counts on its own, so the effective limit grows with the
+    /// instances a user reaches) or `shared` (one counter for the fleet). Default: `instance`.
+    #[serde(default)]
+    pub scope: RawLimitScope,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", expecting = "a rate-limit scope")]
+pub enum RawLimitScope {
+    #[default]
+    Instance,
+    Shared,
+}
+
+/// Target tracking as Kubernetes HPA does it: `desired = ceil(current × metric / target)`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "the `autoscaler` mapping (metric, target, min, max, interval, tolerance, \
+                 scale_up, scale_down, instance_warmup, scale_in_pick)"
+)]
+pub struct RawAutoscaler {
+    /// `cpu`, `rps`, `p95-latency`, `queue-depth` or `concurrency`. Default: `cpu`.
+    #[serde(default)]
+    pub metric: RawScalingMetric,
+    /// Required. The metric's target value per instance (> 0): a fraction of busy workers for
+    /// `cpu` (≤ 1), requests per second for `rps`, milliseconds for `p95-latency`, requests for
+    /// `queue-depth` and `concurrency`.
+    pub target: f64,
+    /// Fewest instances (≥ 1). Default: `1`.
+    #[serde(default = "default_autoscaler_min")]
+    pub min: u32,
+    /// Most instances (≥ `min`); `instances.count` must lie in `[min, max]`. Default: `10`.
+    #[serde(default = "default_autoscaler_max")]
+    pub max: u32,
+    /// Time between two evaluations (> 0). Default: `15s`.
+    #[serde(default = "default_autoscaler_interval")]
+    pub interval: HumanDuration,
+    /// No change while metric/target is within `1 ± tolerance`, in [0, 1). Default: `0.1`.
+    #[serde(default = "default_tolerance")]
+    pub tolerance: f64,
+    /// Default: `{ stabilization: 0s, cooldown: 0s, max_step: 4 }`.
+    #[serde(default)]
+    pub scale_up: RawScaleUp,
+    /// Default: `{ stabilization: 5m, cooldown: 0s, max_step: 1 }`.
+    #[serde(default)]
+    pub scale_down: RawScaleDown,
+    /// A new instance's metrics are ignored this long after it becomes ready. Default: `60s`.
+    #[serde(default = "default_instance_warmup")]
+    pub instance_warmup: HumanDuration,
+    /// Which instance a scale-in drains: `newest`, `oldest` or `least-loaded`.
+    /// Default: `newest`.
+    #[serde(default)]
+    pub scale_in_pick: RawScaleInPick,
+}
+
+fn default_autoscaler_min() -> u32 {
+    1
+}
+fn default_autoscaler_max() -> u32 {
+    10
+}
+fn default_autoscaler_interval() -> HumanDuration {
+    secs(15)
+}
+fn default_tolerance() -> f64 {
+    0.1
+}
+fn default_instance_warmup() -> HumanDuration {
+    secs(60)
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", expecting = "a scaling metric")]
+pub enum RawScalingMetric {
+    #[default]
+    Cpu,
+    Rps,
+    P95Latency,
+    QueueDepth,
+    Concurrency,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", expecting = "a scale-in choice")]
+pub enum RawScaleInPick {
+    #[default]
+    Newest,
+    Oldest,
+    LeastLoaded,
+}
+
+/// How fast the autoscaler adds instances. The two directions are separate types only because
+/// their defaults differ.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    default,
+    deny_unknown_fields,
+    expecting = "the `scale_up` mapping (stabilization, cooldown, max_step)"
+)]
+pub struct RawScaleUp {
+    /// Scale up only to the lowest recommendation within this window. Default: `0s`.
+    pub stabilization: HumanDuration,
+    /// No further scale-up this long after the last one. Default: `0s`.
+    pub cooldown: HumanDuration,
+    /// Most instances added by one action (≥ 1). Default: `4`.
+    pub max_step: u32,
+}
+
+impl Default for RawScaleUp {
+    fn default() -> Self {
+        RawScaleUp {
+            stabilization: HumanDuration::default(),
+            cooldown: HumanDuration::default(),
+            max_step: 4,
+        }
+    }
+}
+
+/// How fast the autoscaler removes instances.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    default,
+    deny_unknown_fields,
+    expecting = "the `scale_down` mapping (stabilization, cooldown, max_step)"
+)]
+pub struct RawScaleDown {
+    /// Scale down only to the highest recommendation within this window. Default: `5m`.
+    pub stabilization: HumanDuration,
+    /// No further scale-down this long after the last one. Default: `0s`.
+    pub cooldown: HumanDuration,
+    /// Most instances removed by one action (≥ 1). Default: `1`.
+    pub max_step: u32,
+}
+
+impl Default for RawScaleDown {
+    fn default() -> Self {
+        RawScaleDown {
+            stabilization: secs(5 * 60),
+            cooldown: HumanDuration::default(),
+            max_step: 1,
+        }
+    }
+}
+
 /// One scheduled event, tagged by `action:`. A new kind of event is a new variant here plus its
-/// arm in `validate::event`.
+/// arm in `Checker::action` (validate.rs). `at` is required, except for a crash with `mtbf`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(
     tag = "action",
@@ -434,13 +717,81 @@ impl Default for RawRedis {
 )]
 pub enum RawEvent {
     /// `{ at: 10m, action: crash, count: 1, pick: busiest }`: instances die at once, losing their
-    /// queue, in-flight work and memory.
+    /// queue, in-flight work and memory. `{ action: crash, mtbf: 2h }`: random crashes instead.
     Crash {
+        /// When; must be before the end of the run. Required without `mtbf`; with it, when the
+        /// random crashes start (default `0s`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<HumanDuration>,
+        /// How many instances die (≥ 1). Default: `1`. Not with `mtbf`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u32>,
+        /// `random`, `busiest`, `oldest` or `index` (with `index: N`). Default: `random`.
+        /// Not with `mtbf`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pick: Option<RawPick>,
+        /// With `pick: index`: the launch index of the victim (0 = first launched).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<u32>,
+        /// Mean time between failures of one instance (> 0): from `at` on, each live instance
+        /// crashes after an exponentially distributed time with this mean. At most one event
+        /// may have it. Default: none (one crash at `at`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mtbf: Option<HumanDuration>,
+    },
+    /// `{ at: 9m, action: scale, to: 8 }`: sets the desired instance count. New instances boot
+    /// and join after passing health checks; surplus ones (picked by the autoscaler's
+    /// `scale_in_pick`, newest first without one) drain and terminate.
+    Scale {
         /// When; must be before the end of the run.
         at: HumanDuration,
-        /// How many instances die (≥ 1). Default: `1`.
-        #[serde(default = "default_crash_count")]
-        count: u32,
+        /// The desired number of instances (≥ 1; within `[autoscaler.min, autoscaler.max]` when
+        /// there is an autoscaler).
+        to: u32,
+    },
+    /// `{ at: 8m, action: rolling-deploy, max_surge: 1, max_unavailable: 0 }`: replaces every
+    /// instance by a new one; old ones drain once their replacements are ready.
+    RollingDeploy {
+        /// When; must be before the end of the run.
+        at: HumanDuration,
+        /// Instances allowed above the desired count during the deploy. Default: `1`.
+        #[serde(default = "default_max_surge")]
+        max_surge: u32,
+        /// Instances allowed below the desired count during the deploy. Default: `0`. Not both
+        /// `0`: the deploy could never progress.
+        #[serde(default)]
+        max_unavailable: u32,
+    },
+    /// `{ at: 10m, action: redis-outage, duration: 1m, data_loss: false }`: the session store is
+    /// unreachable (`sessions.store: redis` only).
+    RedisOutage {
+        /// When; must be before the end of the run.
+        at: HumanDuration,
+        /// Required. How long the store is down (> 0).
+        duration: HumanDuration,
+        /// Whether every session in the store is gone when it comes back. Default: `false`.
+        #[serde(default)]
+        data_loss: bool,
+    },
+    /// `{ at: 11m, action: redis-slowdown, factor: 5, duration: 2m }`: store operations take
+    /// `factor` times longer (`sessions.store: redis` only).
+    RedisSlowdown {
+        /// When; must be before the end of the run.
+        at: HumanDuration,
+        /// Required. Latency multiplier (≥ 1).
+        factor: f64,
+        /// Required. How long it lasts (> 0).
+        duration: HumanDuration,
+    },
+    /// `{ at: 12m, action: slow-instance, factor: 10, duration: 3m, pick: random }`: a gray
+    /// failure; the instance serves slower but still passes health checks.
+    SlowInstance {
+        /// When; must be before the end of the run.
+        at: HumanDuration,
+        /// Required. Service-time multiplier (≥ 1).
+        factor: f64,
+        /// Required. How long it lasts (> 0).
+        duration: HumanDuration,
         /// `random`, `busiest`, `oldest` or `index` (with `index: N`). Default: `random`.
         #[serde(default)]
         pick: RawPick,
@@ -448,26 +799,40 @@ pub enum RawEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         index: Option<u32>,
     },
-    /// `{ at: 9m, action: scale, to: 8 }`: sets the desired instance count. New instances boot
-    /// and join after passing health checks; surplus ones (newest first) drain and terminate.
-    Scale {
+    /// `{ at: 13m, action: lb-failure }`: the active balancer dies; a `balancer.standby` takes
+    /// over after its failover delay.
+    LbFailure {
         /// When; must be before the end of the run.
         at: HumanDuration,
-        /// The desired number of instances (≥ 0).
-        to: u32,
+    },
+    /// `{ at: 14m, action: revoke, sessions: 100 }`: live sessions are logged out (with `jwt`,
+    /// their tokens revoked, and still accepted until they expire).
+    Revoke {
+        /// When; must be before the end of the run.
+        at: HumanDuration,
+        /// Required. How many live sessions (≥ 1); if fewer are live, all of them.
+        sessions: u32,
     },
 }
 
 impl RawEvent {
-    /// When the event happens, whatever its kind (events are sorted by it).
-    pub fn at(&self) -> HumanDuration {
+    /// When the event happens, whatever its kind (events are sorted by it). `None` only for a
+    /// crash written without `at` (allowed with `mtbf`).
+    pub fn at(&self) -> Option<HumanDuration> {
         match self {
-            RawEvent::Crash { at, .. } | RawEvent::Scale { at, .. } => *at,
+            RawEvent::Crash { at, .. } => *at,
+            RawEvent::Scale { at, .. }
+            | RawEvent::RollingDeploy { at, .. }
+            | RawEvent::RedisOutage { at, .. }
+            | RawEvent::RedisSlowdown { at, .. }
+            | RawEvent::SlowInstance { at, .. }
+            | RawEvent::LbFailure { at }
+            | RawEvent::Revoke { at, .. } => Some(*at),
         }
     }
 }
 
-fn default_crash_count() -> u32 {
+fn default_max_surge() -> u32 {
     1
 }
 

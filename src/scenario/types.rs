@@ -23,8 +23,26 @@ pub struct Scenario {
     pub instances: InstanceConfig,
     pub sessions: SessionConfig,
     pub redis: RedisConfig,
+    /// An optional relational database behind the instances (a shared tier with a ceiling).
+    pub database: Option<DatabaseConfig>,
+    /// An optional in-process cache on each instance.
+    pub local_cache: Option<LocalCacheConfig>,
+    /// An optional per-user rate limit.
+    pub rate_limit: Option<RateLimitConfig>,
+    /// An optional target-tracking autoscaler.
+    pub autoscaler: Option<AutoscalerConfig>,
     /// Scheduled operations and faults, sorted by time (stable for equal times).
     pub events: Vec<ScheduledEvent>,
+    /// Random crashes: each live instance fails after an exponential time with this mean.
+    pub mtbf: Option<Mtbf>,
+}
+
+/// Random crashes from `from` on (the `{ action: crash, mtbf: 2h }` event).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mtbf {
+    pub from: SimTime,
+    /// Mean time between failures of one instance.
+    pub mean: SimDuration,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +55,8 @@ pub struct ReportConfig {
 pub struct Workload {
     /// New sessions per second over time.
     pub arrivals: RateProfile,
+    /// A flash crowd multiplying the rate for a while (`arrivals.spike`).
+    pub spike: Option<Spike>,
     pub session: SessionShape,
     /// Size of the client IP pool (clients behind one NAT share an IP).
     pub client_ips: u32,
@@ -55,6 +75,22 @@ pub enum RateProfile {
     /// Piecewise: each point sets the rate from `at` on, reached by a linear ramp of `ramp` from
     /// the previous level. Sorted by `at`; the first point is at time zero.
     Steps(Vec<RatePoint>),
+    /// A daily cycle: `min` at time zero, `max` half a period later,
+    /// `rate(t) = min + (max − min)·(1 − cos 2πt/period)/2`.
+    Diurnal {
+        period: SimDuration,
+        min: f64,
+        max: f64,
+    },
+}
+
+/// The arrival rate is multiplied by `multiplier` during `[at, at + duration)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spike {
+    pub at: SimTime,
+    pub duration: SimDuration,
+    /// ≥ 0; above 1 for a flash crowd.
+    pub multiplier: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -135,6 +171,14 @@ pub struct BalancerConfig {
     pub health_check: HealthCheck,
     /// How long a draining instance may finish in-flight requests before the balancer closes them.
     pub deregistration_delay: SimDuration,
+    /// A standby balancer that takes over when the active one fails.
+    pub standby: Option<Standby>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Standby {
+    /// From the active balancer's failure to the standby serving traffic.
+    pub failover: SimDuration,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -186,6 +230,9 @@ pub struct SessionConfig {
     pub ttl: SimDuration,
     /// CPU time to verify a token (jwt only), added to the service time.
     pub jwt_verify: SimDuration,
+    /// Lifetime of a signed token (jwt only): a revoked token stays usable until it expires.
+    /// Tokens of sessions in good standing are refreshed silently when they expire.
+    pub token_ttl: SimDuration,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -194,6 +241,95 @@ pub struct RedisConfig {
     pub latency: Dist,
     /// Operations per second the store can serve; beyond that operations queue.
     pub max_ops: f64,
+}
+
+/// A database with a connection limit: each instance holds a pool; a request checks out a pool
+/// connection, then runs its queries one after another on the database, which executes at most
+/// `max_connections` queries at once (FIFO beyond that).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DatabaseConfig {
+    /// Queries the database runs concurrently (≥ 1).
+    pub max_connections: u32,
+    /// Connections in each instance's pool (≥ 1).
+    pub pool_per_instance: u32,
+    /// Sequential queries per request (≥ 1).
+    pub queries_per_request: u32,
+    pub query_time: Dist,
+}
+
+/// An in-process cache. With one instance a request hits with `hit_ratio_one_instance`; across
+/// a fleet a request hits only if it lands where the user's previous request was served (the
+/// data is cached there), unless the cache is shared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalCacheConfig {
+    /// In [0, 1].
+    pub hit_ratio_one_instance: f64,
+    /// Service time added on a miss.
+    pub miss_penalty: SimDuration,
+    /// A shared cache (e.g. Redis or Memcached) keeps the single-instance hit ratio.
+    pub shared: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitScope {
+    /// Each instance counts on its own: the effective limit multiplies by the instances a user
+    /// reaches.
+    Instance,
+    /// One counter for the fleet (in a shared store).
+    Shared,
+}
+
+/// A per-user token bucket: `per_user_per_s` requests per second, bursts up to one second's worth.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateLimitConfig {
+    pub per_user_per_s: f64,
+    pub scope: LimitScope,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalingMetric {
+    /// Busy workers / all workers of the measured instances, time-averaged over the interval.
+    Cpu,
+    /// Requests routed per measured instance per second over the interval.
+    Rps,
+    /// 95th percentile of response times completed by measured instances in the interval (ms).
+    P95Latency,
+    /// Requests waiting per measured instance, sampled at evaluation.
+    QueueDepth,
+    /// Requests in service or waiting per measured instance, sampled at evaluation.
+    Concurrency,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScaleInPick {
+    Newest,
+    Oldest,
+    LeastLoaded,
+}
+
+/// Target tracking with Kubernetes HPA semantics (see `model::autoscaler`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AutoscalerConfig {
+    pub metric: ScalingMetric,
+    /// In the metric's unit (p95-latency: milliseconds); > 0.
+    pub target: f64,
+    pub min: u32,
+    pub max: u32,
+    pub interval: SimDuration,
+    pub tolerance: f64,
+    pub scale_up: ScalingBehavior,
+    pub scale_down: ScalingBehavior,
+    /// A new instance's metrics are ignored this long after it becomes ready.
+    pub instance_warmup: SimDuration,
+    pub scale_in_pick: ScaleInPick,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalingBehavior {
+    pub stabilization: SimDuration,
+    pub cooldown: SimDuration,
+    /// ≥ 1.
+    pub max_step: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -207,8 +343,35 @@ pub struct ScheduledEvent {
 pub enum Action {
     /// `count` instances die at once: queue, in-flight work and memory are lost.
     Crash { count: u32, pick: Pick },
-    /// Sets the desired instance count: launch the missing ones, drain the surplus (newest first).
+    /// Sets the desired instance count: launch the missing ones, drain the surplus (picked by
+    /// the autoscaler's `scale_in_pick`, newest first without one).
     Scale { to: u32 },
+    /// Replaces every instance by one of a new version, at most `max_surge` above the desired
+    /// count and at most `max_unavailable` below it; old instances drain once new ones are ready.
+    RollingDeploy {
+        max_surge: u32,
+        max_unavailable: u32,
+    },
+    /// The session store is unreachable for `duration`; with `data_loss` every session in it is
+    /// gone when it comes back.
+    RedisOutage {
+        duration: SimDuration,
+        data_loss: bool,
+    },
+    /// Store operations take `factor` times longer for `duration`.
+    RedisSlowdown { factor: f64, duration: SimDuration },
+    /// Gray failure: one instance serves `factor` times slower for `duration` but still passes
+    /// health checks.
+    SlowInstance {
+        factor: f64,
+        duration: SimDuration,
+        pick: Pick,
+    },
+    /// The active balancer dies: connections through it are reset; with a standby, traffic
+    /// resumes after its failover delay, else never.
+    LbFailure,
+    /// `sessions` live sessions are logged out (or their credentials revoked).
+    Revoke { sessions: u32 },
 }
 
 impl Action {
@@ -217,6 +380,12 @@ impl Action {
         match self {
             Action::Crash { count, .. } => format!("crash ×{count}"),
             Action::Scale { to } => format!("scale to {to}"),
+            Action::RollingDeploy { .. } => "rolling deploy".into(),
+            Action::RedisOutage { .. } => "redis outage".into(),
+            Action::RedisSlowdown { factor, .. } => format!("redis slowdown ×{factor}"),
+            Action::SlowInstance { factor, .. } => format!("slow instance ×{factor}"),
+            Action::LbFailure => "balancer failure".into(),
+            Action::Revoke { sessions } => format!("revoke {sessions}"),
         }
     }
 }

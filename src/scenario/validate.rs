@@ -6,7 +6,7 @@
 //!
 //! Besides checking, validation resolves: durations become integer nanoseconds, a lognormal
 //! given as (mean, p99) becomes (mu, sigma), a profile gets its implicit zero point, events are
-//! sorted by time.
+//! sorted by time, and a crash event with `mtbf` becomes [`Scenario::mtbf`] instead of an event.
 
 use super::duration::HumanDuration;
 use super::error::{Origin, Problem};
@@ -71,6 +71,24 @@ fn at(path: &str, field: &str) -> String {
     format!("{path}.{field}")
 }
 
+/// What the rules for events need to know about the rest of the scenario.
+struct EventContext {
+    duration: SimDuration,
+    instance_count: u32,
+    store: RawStore,
+    /// The autoscaler's `[min, max]`, when there is one.
+    autoscaler: Option<(u32, u32)>,
+}
+
+/// A store as written in the file, for messages.
+fn store_name(store: RawStore) -> &'static str {
+    match store {
+        RawStore::InMemory => "in-memory",
+        RawStore::Redis => "redis",
+        RawStore::Jwt => "jwt",
+    }
+}
+
 impl Checker<'_> {
     fn report(&mut self, path: &str, message: impl Into<String>) {
         self.problems.push(Problem {
@@ -101,6 +119,35 @@ impl Checker<'_> {
         rate
     }
 
+    fn positive_number(&mut self, path: &str, x: f64) -> f64 {
+        if !(x.is_finite() && x > 0.0) {
+            self.report(path, format!("must be a number > 0, got {x}"));
+        }
+        x
+    }
+
+    /// A multiplier of time (a slowdown): 1 means no change.
+    fn factor(&mut self, path: &str, f: f64) -> f64 {
+        if !(f.is_finite() && f >= 1.0) {
+            self.report(
+                path,
+                format!("must be a number ≥ 1 (1 = no slowdown), got {f}"),
+            );
+        }
+        f
+    }
+
+    /// A point in time of the run: must be before its end.
+    fn instant(&mut self, path: &str, t: HumanDuration, duration: SimDuration) -> SimTime {
+        if !duration.is_zero() && t.0 >= duration {
+            self.report(
+                path,
+                format!("{t} is not before the end of the run ({duration})"),
+            );
+        }
+        SimTime(t.0.as_nanos())
+    }
+
     fn scenario(&mut self, raw: &RawScenario) -> Scenario {
         self.name(&raw.name);
         let duration = self.positive("duration", raw.duration);
@@ -114,7 +161,21 @@ impl Checker<'_> {
             );
         }
         let instances = self.instances(&raw.instances);
-        let events = self.events(&raw.events, duration, instances.count);
+        let autoscaler = raw
+            .autoscaler
+            .as_ref()
+            .map(|a| self.autoscaler(a, instances.count));
+        let context = EventContext {
+            duration,
+            instance_count: instances.count,
+            store: raw.sessions.store,
+            // Bounds that are themselves wrong are reported once, at the autoscaler.
+            autoscaler: autoscaler
+                .as_ref()
+                .map(|a| (a.min, a.max))
+                .filter(|(min, max)| min <= max),
+        };
+        let (events, mtbf) = self.events(&raw.events, &context);
         Scenario {
             name: raw.name.clone(),
             description: raw.description.clone(),
@@ -135,6 +196,7 @@ impl Checker<'_> {
                 },
                 ttl: self.positive("sessions.ttl", raw.sessions.ttl),
                 jwt_verify: raw.sessions.jwt_verify.0,
+                token_ttl: self.positive("sessions.token_ttl", raw.sessions.token_ttl),
             },
             redis: RedisConfig {
                 latency: self.dist("redis.latency", &raw.redis.latency),
@@ -146,7 +208,12 @@ impl Checker<'_> {
                     m
                 },
             },
+            database: raw.database.as_ref().map(|d| self.database(d)),
+            local_cache: raw.local_cache.as_ref().map(|c| self.local_cache(c)),
+            rate_limit: raw.rate_limit.as_ref().map(|r| self.rate_limit(r)),
+            autoscaler,
             events,
+            mtbf,
         }
     }
 
@@ -171,6 +238,11 @@ impl Checker<'_> {
     fn workload(&mut self, w: &RawWorkload, duration: SimDuration) -> Workload {
         Workload {
             arrivals: self.arrivals(&w.arrivals, duration),
+            spike: w
+                .arrivals
+                .spike
+                .as_ref()
+                .map(|spike| self.spike(spike, duration)),
             session: SessionShape {
                 requests: self.count_dist("workload.session.requests", &w.session.requests),
                 think_time: self.dist("workload.session.think_time", &w.session.think_time),
@@ -184,20 +256,81 @@ impl Checker<'_> {
 
     fn arrivals(&mut self, a: &RawArrivals, duration: SimDuration) -> RateProfile {
         const PATH: &str = "workload.arrivals";
-        match (a.rate, &a.profile) {
-            (Some(rate), None) => RateProfile::Constant(self.rate(&at(PATH, "rate"), rate)),
-            (None, Some(points)) => RateProfile::Steps(self.profile(points, duration)),
-            (Some(_), Some(_)) => {
-                self.report(PATH, "give either `rate` or `profile`, not both");
-                RateProfile::Constant(0.0)
-            }
-            (None, None) => {
+        let given: Vec<&str> = [
+            ("rate", a.rate.is_some()),
+            ("profile", a.profile.is_some()),
+            ("diurnal", a.diurnal.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, present)| present.then_some(key))
+        .collect();
+        match (a.rate, &a.profile, &a.diurnal) {
+            (Some(rate), None, None) => RateProfile::Constant(self.rate(&at(PATH, "rate"), rate)),
+            (None, Some(points), None) => RateProfile::Steps(self.profile(points, duration)),
+            (None, None, Some(d)) => self.diurnal(d),
+            (None, None, None) => {
                 self.report(
                     PATH,
-                    "needs `rate: <sessions/s>` or `profile: [ { at: 0s, rate: <sessions/s> } ]`",
+                    "needs `rate: <sessions/s>`, `profile: [ { at: 0s, rate: <sessions/s> } ]` \
+                     or `diurnal: { period: 24h, min: <sessions/s>, max: <sessions/s> }`",
                 );
                 RateProfile::Constant(0.0)
             }
+            _ => {
+                let given: Vec<String> = given.iter().map(|k| format!("`{k}`")).collect();
+                self.report(
+                    PATH,
+                    format!(
+                        "give one of `rate`, `profile` and `diurnal`, not several (found {})",
+                        given.join(" and ")
+                    ),
+                );
+                RateProfile::Constant(0.0)
+            }
+        }
+    }
+
+    fn diurnal(&mut self, d: &RawDiurnal) -> RateProfile {
+        const PATH: &str = "workload.arrivals.diurnal";
+        let period = self.positive(&at(PATH, "period"), d.period);
+        let min = self.rate(&at(PATH, "min"), d.min);
+        if !d.max.is_finite() {
+            self.report(
+                &at(PATH, "max"),
+                format!("must be a number > 0, got {}", d.max),
+            );
+        } else if min.is_finite() && d.max < min {
+            self.report(
+                &at(PATH, "max"),
+                format!("must be ≥ min ({min}), got {}", d.max),
+            );
+        } else if d.max <= 0.0 {
+            self.report(
+                &at(PATH, "max"),
+                format!("must be > 0, got {} (for no arrivals use `rate: 0`)", d.max),
+            );
+        }
+        RateProfile::Diurnal {
+            period,
+            min,
+            max: d.max,
+        }
+    }
+
+    /// The spike may run past the end of the run, but must start inside it.
+    fn spike(&mut self, s: &RawSpike, duration: SimDuration) -> Spike {
+        const PATH: &str = "workload.arrivals.spike";
+        let multiplier = s.multiplier;
+        if !(multiplier.is_finite() && multiplier >= 0.0) {
+            self.report(
+                &at(PATH, "multiplier"),
+                format!("must be a number ≥ 0 (above 1 for a flash crowd), got {multiplier}"),
+            );
+        }
+        Spike {
+            at: self.instant(&at(PATH, "at"), s.at, duration),
+            duration: self.positive(&at(PATH, "duration"), s.duration),
+            multiplier,
         }
     }
 
@@ -216,12 +349,7 @@ impl Checker<'_> {
         for (i, p) in points.iter().enumerate() {
             let path = format!("{PATH}[{i}]");
             let rate = self.rate(&at(&path, "rate"), p.rate);
-            if !duration.is_zero() && p.at.0 >= duration {
-                self.report(
-                    &at(&path, "at"),
-                    format!("{} is not before the end of the run ({duration})", p.at),
-                );
-            }
+            let when = self.instant(&at(&path, "at"), p.at, duration);
             if let Some(prev) = i.checked_sub(1).map(|j| &points[j]) {
                 if p.at <= prev.at {
                     self.report(
@@ -239,7 +367,7 @@ impl Checker<'_> {
                 }
             }
             out.push(RatePoint {
-                at: SimTime(p.at.0.as_nanos()),
+                at: when,
                 rate,
                 ramp: p.ramp.0,
             });
@@ -354,6 +482,9 @@ impl Checker<'_> {
             },
             hop_latency: b.hop_latency.0,
             deregistration_delay: b.deregistration_delay.0,
+            standby: b.standby.as_ref().map(|s| Standby {
+                failover: s.failover.0,
+            }),
             health_check: HealthCheck {
                 interval: self.positive(&at(HC, "interval"), b.health_check.interval),
                 unhealthy_threshold: self.at_least_one(
@@ -393,72 +524,313 @@ impl Checker<'_> {
         }
     }
 
+    fn database(&mut self, d: &RawDatabase) -> DatabaseConfig {
+        const PATH: &str = "database";
+        DatabaseConfig {
+            max_connections: self.at_least_one(&at(PATH, "max_connections"), d.max_connections),
+            pool_per_instance: self
+                .at_least_one(&at(PATH, "pool_per_instance"), d.pool_per_instance),
+            queries_per_request: self
+                .at_least_one(&at(PATH, "queries_per_request"), d.queries_per_request),
+            query_time: self.dist(&at(PATH, "query_time"), &d.query_time),
+        }
+    }
+
+    fn local_cache(&mut self, c: &RawLocalCache) -> LocalCacheConfig {
+        let ratio = c.hit_ratio_one_instance;
+        if !(0.0..=1.0).contains(&ratio) {
+            self.report(
+                "local_cache.hit_ratio_one_instance",
+                format!("must be a fraction in [0, 1], got {ratio}"),
+            );
+        }
+        LocalCacheConfig {
+            hit_ratio_one_instance: ratio,
+            miss_penalty: c.miss_penalty.0,
+            shared: c.shared,
+        }
+    }
+
+    fn rate_limit(&mut self, r: &RawRateLimit) -> RateLimitConfig {
+        RateLimitConfig {
+            per_user_per_s: self.positive_number("rate_limit.per_user_per_s", r.per_user_per_s),
+            scope: match r.scope {
+                RawLimitScope::Instance => LimitScope::Instance,
+                RawLimitScope::Shared => LimitScope::Shared,
+            },
+        }
+    }
+
+    /// Also checks that the initial fleet lies in `[min, max]`: the autoscaler would otherwise
+    /// resize it at its first evaluation, which is surely not what the scenario means.
+    fn autoscaler(&mut self, a: &RawAutoscaler, instance_count: u32) -> AutoscalerConfig {
+        const PATH: &str = "autoscaler";
+        let metric = match a.metric {
+            RawScalingMetric::Cpu => ScalingMetric::Cpu,
+            RawScalingMetric::Rps => ScalingMetric::Rps,
+            RawScalingMetric::P95Latency => ScalingMetric::P95Latency,
+            RawScalingMetric::QueueDepth => ScalingMetric::QueueDepth,
+            RawScalingMetric::Concurrency => ScalingMetric::Concurrency,
+        };
+        let target = self.positive_number(&at(PATH, "target"), a.target);
+        if metric == ScalingMetric::Cpu && target.is_finite() && target > 1.0 {
+            let hint = if target <= 100.0 {
+                format!(" (for {target} % write {})", target / 100.0)
+            } else {
+                String::new()
+            };
+            self.report(
+                &at(PATH, "target"),
+                format!(
+                    "is the fraction of busy workers with `metric: cpu`: must be ≤ 1, \
+                     got {target}{hint}"
+                ),
+            );
+        }
+        let min = self.at_least_one(&at(PATH, "min"), a.min);
+        if a.min > a.max {
+            self.report(
+                &at(PATH, "min"),
+                format!("must be ≤ max ({}), got {}", a.max, a.min),
+            );
+        } else if a.min >= 1 && !(a.min..=a.max).contains(&instance_count) {
+            self.report(
+                "instances.count",
+                format!(
+                    "must be within the autoscaler's [min, max] = [{}, {}], got {instance_count}",
+                    a.min, a.max
+                ),
+            );
+        }
+        let tolerance = a.tolerance;
+        if !(0.0..1.0).contains(&tolerance) {
+            self.report(
+                &at(PATH, "tolerance"),
+                format!("must be a fraction in [0, 1), got {tolerance}"),
+            );
+        }
+        AutoscalerConfig {
+            metric,
+            target,
+            min,
+            max: a.max,
+            interval: self.positive(&at(PATH, "interval"), a.interval),
+            tolerance,
+            scale_up: ScalingBehavior {
+                stabilization: a.scale_up.stabilization.0,
+                cooldown: a.scale_up.cooldown.0,
+                max_step: self.at_least_one("autoscaler.scale_up.max_step", a.scale_up.max_step),
+            },
+            scale_down: ScalingBehavior {
+                stabilization: a.scale_down.stabilization.0,
+                cooldown: a.scale_down.cooldown.0,
+                max_step: self
+                    .at_least_one("autoscaler.scale_down.max_step", a.scale_down.max_step),
+            },
+            instance_warmup: a.instance_warmup.0,
+            scale_in_pick: match a.scale_in_pick {
+                RawScaleInPick::Newest => ScaleInPick::Newest,
+                RawScaleInPick::Oldest => ScaleInPick::Oldest,
+                RawScaleInPick::LeastLoaded => ScaleInPick::LeastLoaded,
+            },
+        }
+    }
+
+    /// Scheduled events, sorted by time, and the random crashes of an `mtbf` crash event (which
+    /// is not scheduled: it is a rate, not a moment).
     fn events(
         &mut self,
         raw: &[RawEvent],
-        duration: SimDuration,
-        instance_count: u32,
-    ) -> Vec<ScheduledEvent> {
-        let mut events: Vec<ScheduledEvent> = raw
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let path = format!("events[{i}]");
-                if !duration.is_zero() && e.at().0 >= duration {
-                    self.report(
-                        &at(&path, "at"),
-                        format!("{} is not before the end of the run ({duration})", e.at()),
-                    );
-                }
-                ScheduledEvent {
-                    at: SimTime(e.at().0.as_nanos()),
-                    action: self.action(&path, e, instance_count),
-                }
-            })
-            .collect();
-        // Stable: events at the same time keep the order they were written in.
-        events.sort_by_key(|e| e.at);
-        events
-    }
-
-    /// One arm per event kind.
-    fn action(&mut self, path: &str, e: &RawEvent, instance_count: u32) -> Action {
-        match *e {
-            RawEvent::Crash {
-                at: _,
+        context: &EventContext,
+    ) -> (Vec<ScheduledEvent>, Option<Mtbf>) {
+        let mut events = Vec::with_capacity(raw.len());
+        // The random crashes, and which event gave them.
+        let mut mtbf: Option<(usize, Mtbf)> = None;
+        for (i, e) in raw.iter().enumerate() {
+            let path = format!("events[{i}]");
+            let when = e
+                .at()
+                .map(|t| self.instant(&at(&path, "at"), t, context.duration));
+            if let RawEvent::Crash {
+                mtbf: Some(mean),
                 count,
                 pick,
                 index,
-            } => {
-                let count = self.at_least_one(&at(path, "count"), count);
-                let pick = match (pick, index) {
-                    (RawPick::Index, Some(n)) => {
-                        if n >= instance_count {
-                            self.report(
-                                &at(path, "index"),
-                                format!(
-                                    "must be < instances.count ({instance_count}), got {n} \
-                                     (indices start at 0)"
-                                ),
-                            );
-                        }
-                        Pick::Index(n)
+                ..
+            } = *e
+            {
+                let mean = self.positive(&at(&path, "mtbf"), mean);
+                for (field, written) in [
+                    ("count", count.is_some()),
+                    ("pick", pick.is_some()),
+                    ("index", index.is_some()),
+                ] {
+                    if written {
+                        self.report(
+                            &at(&path, field),
+                            "does not apply with `mtbf` (random crashes take any live \
+                             instance, one at a time); write a separate crash event for a \
+                             scheduled one",
+                        );
                     }
-                    (RawPick::Index, None) => {
-                        self.report(&at(path, "pick"), "`pick: index` needs `index: N`");
-                        Pick::Index(0)
+                }
+                match &mtbf {
+                    Some((first, _)) => self.report(
+                        &at(&path, "mtbf"),
+                        format!(
+                            "only one crash event may have `mtbf`, and events[{first}] already \
+                             does"
+                        ),
+                    ),
+                    None => {
+                        let from = when.unwrap_or(SimTime::ZERO);
+                        mtbf = Some((i, Mtbf { from, mean }));
                     }
-                    (_, Some(_)) => {
-                        self.report(&at(path, "index"), "only applies with `pick: index`");
-                        Pick::Random
-                    }
-                    (RawPick::Random, None) => Pick::Random,
-                    (RawPick::Busiest, None) => Pick::Busiest,
-                    (RawPick::Oldest, None) => Pick::Oldest,
-                };
-                Action::Crash { count, pick }
+                }
+                continue;
             }
-            RawEvent::Scale { at: _, to } => Action::Scale { to },
+            let Some(when) = when else {
+                self.report(
+                    &at(&path, "at"),
+                    "a crash needs `at: <time>`, or `mtbf: <duration>` for random crashes",
+                );
+                continue;
+            };
+            events.push(ScheduledEvent {
+                at: when,
+                action: self.action(&path, e, context),
+            });
+        }
+        // Stable: events at the same time keep the order they were written in.
+        events.sort_by_key(|e| e.at);
+        (events, mtbf.map(|(_, m)| m))
+    }
+
+    /// One arm per event kind (a crash with `mtbf` is handled by `events`).
+    fn action(&mut self, path: &str, e: &RawEvent, context: &EventContext) -> Action {
+        match *e {
+            RawEvent::Crash {
+                count, pick, index, ..
+            } => Action::Crash {
+                count: self.at_least_one(&at(path, "count"), count.unwrap_or(1)),
+                pick: self.pick(path, pick.unwrap_or_default(), index, context),
+            },
+            RawEvent::Scale { to, .. } => {
+                let to = self.at_least_one(&at(path, "to"), to);
+                if let Some((min, max)) = context.autoscaler {
+                    if to >= 1 && !(min..=max).contains(&to) {
+                        self.report(
+                            &at(path, "to"),
+                            format!(
+                                "must be within the autoscaler's [min, max] = [{min}, {max}], \
+                                 got {to}"
+                            ),
+                        );
+                    }
+                }
+                Action::Scale { to }
+            }
+            RawEvent::RollingDeploy {
+                max_surge,
+                max_unavailable,
+                ..
+            } => {
+                if max_surge == 0 && max_unavailable == 0 {
+                    self.report(
+                        &at(path, "max_surge"),
+                        "and max_unavailable are both 0, so the deploy could never replace an \
+                         instance: allow max_surge ≥ 1 or max_unavailable ≥ 1",
+                    );
+                }
+                Action::RollingDeploy {
+                    max_surge,
+                    max_unavailable,
+                }
+            }
+            RawEvent::RedisOutage {
+                duration,
+                data_loss,
+                ..
+            } => {
+                self.needs_redis(path, "redis-outage", context.store);
+                Action::RedisOutage {
+                    duration: self.positive(&at(path, "duration"), duration),
+                    data_loss,
+                }
+            }
+            RawEvent::RedisSlowdown {
+                factor, duration, ..
+            } => {
+                self.needs_redis(path, "redis-slowdown", context.store);
+                Action::RedisSlowdown {
+                    factor: self.factor(&at(path, "factor"), factor),
+                    duration: self.positive(&at(path, "duration"), duration),
+                }
+            }
+            RawEvent::SlowInstance {
+                factor,
+                duration,
+                pick,
+                index,
+                ..
+            } => Action::SlowInstance {
+                factor: self.factor(&at(path, "factor"), factor),
+                duration: self.positive(&at(path, "duration"), duration),
+                pick: self.pick(path, pick, index, context),
+            },
+            RawEvent::LbFailure { .. } => Action::LbFailure,
+            RawEvent::Revoke { sessions, .. } => Action::Revoke {
+                sessions: self.at_least_one(&at(path, "sessions"), sessions),
+            },
+        }
+    }
+
+    /// A victim choice (`pick`, with `index` only for `pick: index`).
+    fn pick(
+        &mut self,
+        path: &str,
+        pick: RawPick,
+        index: Option<u32>,
+        context: &EventContext,
+    ) -> Pick {
+        let instance_count = context.instance_count;
+        match (pick, index) {
+            (RawPick::Index, Some(n)) => {
+                if n >= instance_count {
+                    self.report(
+                        &at(path, "index"),
+                        format!(
+                            "must be < instances.count ({instance_count}), got {n} \
+                             (indices start at 0)"
+                        ),
+                    );
+                }
+                Pick::Index(n)
+            }
+            (RawPick::Index, None) => {
+                self.report(&at(path, "pick"), "`pick: index` needs `index: N`");
+                Pick::Index(0)
+            }
+            (_, Some(_)) => {
+                self.report(&at(path, "index"), "only applies with `pick: index`");
+                Pick::Random
+            }
+            (RawPick::Random, None) => Pick::Random,
+            (RawPick::Busiest, None) => Pick::Busiest,
+            (RawPick::Oldest, None) => Pick::Oldest,
+        }
+    }
+
+    /// Store faults only make sense when sessions live in the store.
+    fn needs_redis(&mut self, path: &str, action: &str, store: RawStore) {
+        if store != RawStore::Redis {
+            self.report(
+                &at(path, "action"),
+                format!(
+                    "`{action}` needs `sessions.store: redis`, but the store is `{}`",
+                    store_name(store)
+                ),
+            );
         }
     }
 }
@@ -549,6 +921,15 @@ mod tests {
         );
         assert_eq!(s.redis.max_ops, 100_000.0);
         assert!(s.events.is_empty());
+        assert_eq!(s.workload.spike, None);
+        assert_eq!(s.balancer.standby, None);
+        assert_eq!(s.balancer.deregistration_delay, SimDuration::from_secs(30));
+        assert_eq!(s.sessions.token_ttl, SimDuration::from_secs(15 * 60));
+        assert_eq!(s.database, None);
+        assert_eq!(s.local_cache, None);
+        assert_eq!(s.rate_limit, None);
+        assert_eq!(s.autoscaler, None);
+        assert_eq!(s.mtbf, None);
     }
 
     #[test]
@@ -663,12 +1044,20 @@ mod tests {
         fails_at(
             &with_workload("{ arrivals: { rate: 1, profile: [ { at: 0s, rate: 1 } ] } }"),
             "workload.arrivals",
-            "not both",
+            "not several (found `rate` and `profile`)",
+        );
+        fails_at(
+            &with_workload(
+                "{ arrivals: { rate: 1, diurnal: { period: 1h, min: 1, max: 2 }, \
+                 profile: [ { at: 0s, rate: 1 } ] } }",
+            ),
+            "workload.arrivals",
+            "found `rate` and `profile` and `diurnal`",
         );
         fails_at(
             &with_workload("{ arrivals: {} }"),
             "workload.arrivals",
-            "needs `rate",
+            "needs `rate: <sessions/s>`, `profile: [",
         );
         fails_at(
             &with_workload("{ arrivals: { profile: [] } }"),
@@ -889,6 +1278,726 @@ mod tests {
         assert_eq!(
             err[0].origin,
             Origin::Override("instances.workers=0".into())
+        );
+    }
+
+    // ----- arrivals: diurnal and spike ------------------------------------------------------
+
+    #[test]
+    fn a_diurnal_profile_is_resolved() {
+        let s = check(&with_workload(
+            "{ arrivals: { diurnal: { period: 24h, min: 10, max: 1000 } } }",
+        ))
+        .unwrap();
+        assert_eq!(
+            s.workload.arrivals,
+            RateProfile::Diurnal {
+                period: SimDuration::from_secs(24 * 3600),
+                min: 10.0,
+                max: 1000.0
+            }
+        );
+        // A flat cycle is allowed (min = max > 0).
+        assert!(check(&with_workload(
+            "{ arrivals: { diurnal: { period: 1h, min: 5, max: 5 } } }"
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn diurnal_rules() {
+        let d = |diurnal: &str| with_workload(&format!("{{ arrivals: {{ diurnal: {diurnal} }} }}"));
+        const PATH: &str = "workload.arrivals.diurnal";
+        fails_at(
+            &d("{ period: 0s, min: 1, max: 2 }"),
+            &at(PATH, "period"),
+            "> 0",
+        );
+        fails_at(
+            &d("{ period: 1h, min: -1, max: 2 }"),
+            &at(PATH, "min"),
+            "≥ 0, got -1",
+        );
+        fails_at(
+            &d("{ period: 1h, min: 5, max: 2 }"),
+            &at(PATH, "max"),
+            "must be ≥ min (5), got 2",
+        );
+        fails_at(
+            &d("{ period: 1h, min: 0, max: 0 }"),
+            &at(PATH, "max"),
+            "must be > 0, got 0 (for no arrivals use `rate: 0`)",
+        );
+        fails_at(
+            &d("{ period: 1h, min: 0, max: .inf }"),
+            &at(PATH, "max"),
+            "must be a number > 0, got inf",
+        );
+    }
+
+    #[test]
+    fn a_spike_combines_with_any_rate_and_may_outlast_the_run() {
+        for arrivals in [
+            "rate: 10",
+            "profile: [ { at: 0s, rate: 10 } ]",
+            "diurnal: { period: 1h, min: 1, max: 10 }",
+        ] {
+            let s = check(&with_workload(&format!(
+                "{{ arrivals: {{ {arrivals}, spike: {{ at: 15m, duration: 10m, multiplier: 4 }} }} }}"
+            )))
+            .unwrap();
+            assert_eq!(
+                s.workload.spike,
+                Some(Spike {
+                    at: SimTime(15 * 60 * 1_000_000_000),
+                    duration: SimDuration::from_secs(600),
+                    multiplier: 4.0
+                }),
+                "{arrivals}"
+            );
+        }
+        // A lull is a spike below 1.
+        assert!(check(&with_workload(
+            "{ arrivals: { rate: 10, spike: { at: 1m, duration: 1m, multiplier: 0 } } }"
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn spike_rules() {
+        let s =
+            |spike: &str| with_workload(&format!("{{ arrivals: {{ rate: 10, spike: {spike} }} }}"));
+        const PATH: &str = "workload.arrivals.spike";
+        fails_at(
+            &s("{ at: 1m, duration: 1m, multiplier: -2 }"),
+            &at(PATH, "multiplier"),
+            "≥ 0 (above 1 for a flash crowd), got -2",
+        );
+        fails_at(
+            &s("{ at: 1m, duration: 1m, multiplier: .nan }"),
+            &at(PATH, "multiplier"),
+            "≥ 0",
+        );
+        fails_at(
+            &s("{ at: 20m, duration: 1m, multiplier: 2 }"),
+            &at(PATH, "at"),
+            "20m is not before the end of the run (20m)",
+        );
+        fails_at(
+            &s("{ at: 1m, duration: 0s, multiplier: 2 }"),
+            &at(PATH, "duration"),
+            "> 0",
+        );
+    }
+
+    // ----- balancer, sessions, shared tiers -------------------------------------------------
+
+    #[test]
+    fn a_standby_balancer_defaults_to_a_ten_second_failover() {
+        let s = check(&raw("balancer: { standby: {} }\n")).unwrap();
+        assert_eq!(
+            s.balancer.standby,
+            Some(Standby {
+                failover: SimDuration::from_secs(10)
+            })
+        );
+        let s = check(&raw("balancer: { standby: { failover: 0s } }\n")).unwrap();
+        assert_eq!(
+            s.balancer.standby.map(|s| s.failover),
+            Some(SimDuration::ZERO)
+        );
+    }
+
+    #[test]
+    fn token_ttl_is_read_and_must_be_positive() {
+        let s = check(&raw("sessions: { store: jwt, token_ttl: 2m }\n")).unwrap();
+        assert_eq!(s.sessions.token_ttl, SimDuration::from_secs(120));
+        fails_at(
+            &raw("sessions: { token_ttl: 0s }\n"),
+            "sessions.token_ttl",
+            "> 0",
+        );
+    }
+
+    #[test]
+    fn a_database_block_gets_its_defaults() {
+        let s = check(&raw("database: {}\n")).unwrap();
+        assert_eq!(
+            s.database,
+            Some(DatabaseConfig {
+                max_connections: 100,
+                pool_per_instance: 10,
+                queries_per_request: 1,
+                query_time: Dist::Exponential {
+                    mean: SimDuration::from_millis(5)
+                },
+            })
+        );
+        let s = check(&raw(
+            "database: { max_connections: 20, pool_per_instance: 5, queries_per_request: 3, \
+             query_time: { dist: constant, value: 2ms } }\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            s.database,
+            Some(DatabaseConfig {
+                max_connections: 20,
+                pool_per_instance: 5,
+                queries_per_request: 3,
+                query_time: Dist::Constant {
+                    value: SimDuration::from_millis(2)
+                },
+            })
+        );
+    }
+
+    #[test]
+    fn database_rules() {
+        let r =
+            raw("database: { max_connections: 0, pool_per_instance: 0, queries_per_request: 0 }\n");
+        fails_at(&r, "database.max_connections", "≥ 1, got 0");
+        fails_at(&r, "database.pool_per_instance", "≥ 1, got 0");
+        fails_at(&r, "database.queries_per_request", "≥ 1, got 0");
+        fails_at(
+            &raw("database: { query_time: { dist: exponential, mean: 0s } }\n"),
+            "database.query_time.mean",
+            "> 0",
+        );
+    }
+
+    #[test]
+    fn a_local_cache_needs_a_ratio_in_zero_one() {
+        let s = check(&raw(
+            "local_cache: { hit_ratio_one_instance: 0.9, miss_penalty: 20ms }\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            s.local_cache,
+            Some(LocalCacheConfig {
+                hit_ratio_one_instance: 0.9,
+                miss_penalty: SimDuration::from_millis(20),
+                shared: false
+            })
+        );
+        for ratio in ["0", "1"] {
+            let r = raw(&format!(
+                "local_cache: {{ hit_ratio_one_instance: {ratio}, miss_penalty: 20ms, shared: true }}\n"
+            ));
+            assert!(check(&r).is_ok(), "{ratio}");
+        }
+        for ratio in ["1.5", "-0.1", ".nan"] {
+            fails_at(
+                &raw(&format!(
+                    "local_cache: {{ hit_ratio_one_instance: {ratio}, miss_penalty: 20ms }}\n"
+                )),
+                "local_cache.hit_ratio_one_instance",
+                "must be a fraction in [0, 1]",
+            );
+        }
+    }
+
+    #[test]
+    fn a_rate_limit_needs_a_positive_rate() {
+        let s = check(&raw("rate_limit: { per_user_per_s: 5 }\n")).unwrap();
+        assert_eq!(
+            s.rate_limit,
+            Some(RateLimitConfig {
+                per_user_per_s: 5.0,
+                scope: LimitScope::Instance
+            })
+        );
+        let s = check(&raw("rate_limit: { per_user_per_s: 0.5, scope: shared }\n")).unwrap();
+        assert_eq!(s.rate_limit.map(|r| r.scope), Some(LimitScope::Shared));
+        for rate in ["0", "-1", ".inf"] {
+            fails_at(
+                &raw(&format!("rate_limit: {{ per_user_per_s: {rate} }}\n")),
+                "rate_limit.per_user_per_s",
+                "must be a number > 0",
+            );
+        }
+    }
+
+    // ----- autoscaler -----------------------------------------------------------------------
+
+    #[test]
+    fn an_autoscaler_gets_hpa_like_defaults() {
+        let s = check(&raw("autoscaler: { target: 0.6 }\n")).unwrap();
+        assert_eq!(
+            s.autoscaler,
+            Some(AutoscalerConfig {
+                metric: ScalingMetric::Cpu,
+                target: 0.6,
+                min: 1,
+                max: 10,
+                interval: SimDuration::from_secs(15),
+                tolerance: 0.1,
+                scale_up: ScalingBehavior {
+                    stabilization: SimDuration::ZERO,
+                    cooldown: SimDuration::ZERO,
+                    max_step: 4
+                },
+                scale_down: ScalingBehavior {
+                    stabilization: SimDuration::from_secs(300),
+                    cooldown: SimDuration::ZERO,
+                    max_step: 1
+                },
+                instance_warmup: SimDuration::from_secs(60),
+                scale_in_pick: ScaleInPick::Newest,
+            })
+        );
+    }
+
+    #[test]
+    fn autoscaler_fields_are_read_and_each_direction_keeps_its_own_defaults() {
+        let s = check(&raw("instances: { count: 3 }\n\
+             autoscaler:\n\
+             \x20 metric: p95-latency\n\
+             \x20 target: 250\n\
+             \x20 min: 2\n\
+             \x20 max: 20\n\
+             \x20 interval: 30s\n\
+             \x20 tolerance: 0\n\
+             \x20 scale_up: { cooldown: 1m }\n\
+             \x20 scale_down: { max_step: 2 }\n\
+             \x20 instance_warmup: 0s\n\
+             \x20 scale_in_pick: least-loaded\n"))
+        .unwrap();
+        let a = s.autoscaler.unwrap();
+        assert_eq!(a.metric, ScalingMetric::P95Latency);
+        assert_eq!((a.target, a.min, a.max), (250.0, 2, 20));
+        assert_eq!(a.interval, SimDuration::from_secs(30));
+        assert_eq!(a.tolerance, 0.0);
+        // Setting one field of a direction leaves that direction's other defaults alone.
+        assert_eq!(
+            a.scale_up,
+            ScalingBehavior {
+                stabilization: SimDuration::ZERO,
+                cooldown: SimDuration::from_secs(60),
+                max_step: 4
+            }
+        );
+        assert_eq!(
+            a.scale_down,
+            ScalingBehavior {
+                stabilization: SimDuration::from_secs(300),
+                cooldown: SimDuration::ZERO,
+                max_step: 2
+            }
+        );
+        assert_eq!(a.instance_warmup, SimDuration::ZERO);
+        assert_eq!(a.scale_in_pick, ScaleInPick::LeastLoaded);
+        for (written, metric) in [
+            ("cpu", ScalingMetric::Cpu),
+            ("rps", ScalingMetric::Rps),
+            ("queue-depth", ScalingMetric::QueueDepth),
+            ("concurrency", ScalingMetric::Concurrency),
+        ] {
+            let s = check(&raw(&format!(
+                "autoscaler: {{ metric: {written}, target: 0.5, scale_in_pick: oldest }}\n"
+            )))
+            .unwrap();
+            let a = s.autoscaler.unwrap();
+            assert_eq!((a.metric, a.scale_in_pick), (metric, ScaleInPick::Oldest));
+        }
+    }
+
+    #[test]
+    fn autoscaler_target_rules() {
+        let a = |fields: &str| raw(&format!("autoscaler: {{ {fields} }}\n"));
+        for target in ["0", "-1", ".inf"] {
+            fails_at(
+                &a(&format!("metric: rps, target: {target}")),
+                "autoscaler.target",
+                "must be a number > 0",
+            );
+        }
+        fails_at(
+            &a("target: 60"),
+            "autoscaler.target",
+            "fraction of busy workers with `metric: cpu`: must be ≤ 1, got 60 (for 60 % write 0.6)",
+        );
+        fails_at(&a("target: 1.5"), "autoscaler.target", "must be ≤ 1");
+        assert!(check(&a("target: 1")).is_ok());
+        // Other metrics have their own units: 60 requests/s, 60 ms.
+        assert!(check(&a("metric: rps, target: 60")).is_ok());
+        assert!(check(&a("metric: p95-latency, target: 60")).is_ok());
+    }
+
+    #[test]
+    fn autoscaler_bounds_rules() {
+        let a = |fields: &str| raw(&format!("autoscaler: {{ target: 0.5, {fields} }}\n"));
+        fails_at(&a("min: 0"), "autoscaler.min", "≥ 1, got 0");
+        fails_at(
+            &a("min: 5, max: 3"),
+            "autoscaler.min",
+            "must be ≤ max (3), got 5",
+        );
+        // The default max is 10.
+        fails_at(
+            &a("min: 12"),
+            "autoscaler.min",
+            "must be ≤ max (10), got 12",
+        );
+        // The initial fleet (2 by default) must lie in [min, max].
+        fails_at(
+            &a("min: 3, max: 6"),
+            "instances.count",
+            "must be within the autoscaler's [min, max] = [3, 6], got 2",
+        );
+        fails_at(
+            &raw("instances: { count: 12 }\nautoscaler: { target: 0.5 }\n"),
+            "instances.count",
+            "[1, 10], got 12",
+        );
+        // One problem for one mistake: min > max does not also blame instances.count.
+        assert_eq!(
+            problems(&a("min: 5, max: 3")).len(),
+            1,
+            "{:?}",
+            problems(&a("min: 5, max: 3"))
+        );
+    }
+
+    #[test]
+    fn autoscaler_timing_and_step_rules() {
+        let a = |fields: &str| raw(&format!("autoscaler: {{ target: 0.5, {fields} }}\n"));
+        fails_at(&a("interval: 0s"), "autoscaler.interval", "> 0");
+        for tolerance in ["1", "-0.1", "1.5", ".nan"] {
+            fails_at(
+                &a(&format!("tolerance: {tolerance}")),
+                "autoscaler.tolerance",
+                "must be a fraction in [0, 1)",
+            );
+        }
+        fails_at(
+            &a("scale_up: { max_step: 0 }"),
+            "autoscaler.scale_up.max_step",
+            "≥ 1, got 0",
+        );
+        fails_at(
+            &a("scale_down: { max_step: 0 }"),
+            "autoscaler.scale_down.max_step",
+            "≥ 1, got 0",
+        );
+    }
+
+    // ----- events ---------------------------------------------------------------------------
+
+    /// A scenario with `events: [ event ]` (and `extra` before it).
+    fn with_event(extra: &str, event: &str) -> RawScenario {
+        raw(&format!("{extra}events: [ {event} ]\n"))
+    }
+
+    fn only_action(r: &RawScenario) -> Action {
+        let s = check(r).unwrap();
+        assert_eq!(s.events.len(), 1);
+        s.events[0].action.clone()
+    }
+
+    #[test]
+    fn every_action_is_read_with_its_defaults() {
+        let redis = "sessions: { store: redis }\n";
+        assert_eq!(
+            only_action(&with_event("", "{ at: 1m, action: rolling-deploy }")),
+            Action::RollingDeploy {
+                max_surge: 1,
+                max_unavailable: 0
+            }
+        );
+        assert_eq!(
+            only_action(&with_event(
+                "",
+                "{ at: 1m, action: rolling-deploy, max_surge: 0, max_unavailable: 2 }"
+            )),
+            Action::RollingDeploy {
+                max_surge: 0,
+                max_unavailable: 2
+            }
+        );
+        assert_eq!(
+            only_action(&with_event(
+                redis,
+                "{ at: 1m, action: redis-outage, duration: 1m }"
+            )),
+            Action::RedisOutage {
+                duration: SimDuration::from_secs(60),
+                data_loss: false
+            }
+        );
+        assert_eq!(
+            only_action(&with_event(
+                redis,
+                "{ at: 1m, action: redis-outage, duration: 30s, data_loss: true }"
+            )),
+            Action::RedisOutage {
+                duration: SimDuration::from_secs(30),
+                data_loss: true
+            }
+        );
+        assert_eq!(
+            only_action(&with_event(
+                redis,
+                "{ at: 1m, action: redis-slowdown, factor: 5, duration: 2m }"
+            )),
+            Action::RedisSlowdown {
+                factor: 5.0,
+                duration: SimDuration::from_secs(120)
+            }
+        );
+        assert_eq!(
+            only_action(&with_event(
+                "",
+                "{ at: 1m, action: slow-instance, factor: 10, duration: 3m }"
+            )),
+            Action::SlowInstance {
+                factor: 10.0,
+                duration: SimDuration::from_secs(180),
+                pick: Pick::Random
+            }
+        );
+        assert_eq!(
+            only_action(&with_event(
+                "",
+                "{ at: 1m, action: slow-instance, factor: 1, duration: 3m, pick: index, index: 1 }"
+            )),
+            Action::SlowInstance {
+                factor: 1.0,
+                duration: SimDuration::from_secs(180),
+                pick: Pick::Index(1)
+            }
+        );
+        assert_eq!(
+            only_action(&with_event("", "{ at: 1m, action: lb-failure }")),
+            Action::LbFailure
+        );
+        assert_eq!(
+            only_action(&with_event("", "{ at: 1m, action: revoke, sessions: 100 }")),
+            Action::Revoke { sessions: 100 }
+        );
+        assert_eq!(
+            only_action(&with_event("", "{ at: 1m, action: scale, to: 8 }")),
+            Action::Scale { to: 8 }
+        );
+    }
+
+    #[test]
+    fn the_end_of_run_rule_applies_to_every_action() {
+        for event in [
+            "{ at: 20m, action: scale, to: 3 }",
+            "{ at: 20m, action: rolling-deploy }",
+            "{ at: 20m, action: redis-outage, duration: 1m }",
+            "{ at: 20m, action: redis-slowdown, factor: 2, duration: 1m }",
+            "{ at: 20m, action: slow-instance, factor: 2, duration: 1m }",
+            "{ at: 20m, action: lb-failure }",
+            "{ at: 20m, action: revoke, sessions: 1 }",
+            "{ at: 20m, action: crash, mtbf: 1h }",
+        ] {
+            fails_at(
+                &with_event("sessions: { store: redis }\n", event),
+                "events[0].at",
+                "20m is not before the end of the run (20m)",
+            );
+        }
+    }
+
+    #[test]
+    fn scale_rules() {
+        fails_at(
+            &with_event("", "{ at: 1m, action: scale, to: 0 }"),
+            "events[0].to",
+            "≥ 1, got 0",
+        );
+        let autoscaled = "autoscaler: { target: 0.5, min: 2, max: 6 }\n";
+        fails_at(
+            &with_event(autoscaled, "{ at: 1m, action: scale, to: 8 }"),
+            "events[0].to",
+            "must be within the autoscaler's [min, max] = [2, 6], got 8",
+        );
+        fails_at(
+            &with_event(autoscaled, "{ at: 1m, action: scale, to: 1 }"),
+            "events[0].to",
+            "[2, 6], got 1",
+        );
+        assert!(check(&with_event(autoscaled, "{ at: 1m, action: scale, to: 6 }")).is_ok());
+        // Without an autoscaler any count ≥ 1 goes.
+        assert!(check(&with_event("", "{ at: 1m, action: scale, to: 50 }")).is_ok());
+    }
+
+    #[test]
+    fn a_rolling_deploy_must_be_able_to_progress() {
+        fails_at(
+            &with_event(
+                "",
+                "{ at: 1m, action: rolling-deploy, max_surge: 0, max_unavailable: 0 }",
+            ),
+            "events[0].max_surge",
+            "and max_unavailable are both 0, so the deploy could never replace an instance",
+        );
+        // max_unavailable defaults to 0.
+        fails_at(
+            &with_event("", "{ at: 1m, action: rolling-deploy, max_surge: 0 }"),
+            "events[0].max_surge",
+            "both 0",
+        );
+    }
+
+    #[test]
+    fn store_faults_need_the_redis_store() {
+        for (store, event) in [
+            ("jwt", "{ at: 1m, action: redis-outage, duration: 1m }"),
+            (
+                "in-memory",
+                "{ at: 1m, action: redis-slowdown, factor: 2, duration: 1m }",
+            ),
+        ] {
+            let action = if event.contains("outage") {
+                "redis-outage"
+            } else {
+                "redis-slowdown"
+            };
+            fails_at(
+                &with_event(&format!("sessions: {{ store: {store} }}\n"), event),
+                "events[0].action",
+                &format!("`{action}` needs `sessions.store: redis`, but the store is `{store}`"),
+            );
+        }
+    }
+
+    #[test]
+    fn store_fault_rules() {
+        let redis = "sessions: { store: redis }\n";
+        fails_at(
+            &with_event(redis, "{ at: 1m, action: redis-outage, duration: 0s }"),
+            "events[0].duration",
+            "> 0",
+        );
+        fails_at(
+            &with_event(
+                redis,
+                "{ at: 1m, action: redis-slowdown, factor: 0.5, duration: 1m }",
+            ),
+            "events[0].factor",
+            "≥ 1 (1 = no slowdown), got 0.5",
+        );
+        fails_at(
+            &with_event(
+                redis,
+                "{ at: 1m, action: redis-slowdown, factor: 0, duration: 1m }",
+            ),
+            "events[0].factor",
+            "≥ 1",
+        );
+        fails_at(
+            &with_event(
+                redis,
+                "{ at: 1m, action: redis-slowdown, factor: 2, duration: 0s }",
+            ),
+            "events[0].duration",
+            "> 0",
+        );
+    }
+
+    #[test]
+    fn slow_instance_rules() {
+        let e = |event: &str| with_event("", event);
+        fails_at(
+            &e("{ at: 1m, action: slow-instance, factor: 0.5, duration: 1m }"),
+            "events[0].factor",
+            "≥ 1",
+        );
+        fails_at(
+            &e("{ at: 1m, action: slow-instance, factor: 2, duration: 0s }"),
+            "events[0].duration",
+            "> 0",
+        );
+        // `pick` as for a crash.
+        fails_at(
+            &e("{ at: 1m, action: slow-instance, factor: 2, duration: 1m, pick: index }"),
+            "events[0].pick",
+            "needs `index: N`",
+        );
+        fails_at(
+            &e("{ at: 1m, action: slow-instance, factor: 2, duration: 1m, pick: index, index: 2 }"),
+            "events[0].index",
+            "< instances.count (2)",
+        );
+        fails_at(
+            &e("{ at: 1m, action: slow-instance, factor: 2, duration: 1m, pick: busiest, index: 0 }"),
+            "events[0].index",
+            "only applies",
+        );
+    }
+
+    #[test]
+    fn revoke_needs_at_least_one_session() {
+        fails_at(
+            &with_event("", "{ at: 1m, action: revoke, sessions: 0 }"),
+            "events[0].sessions",
+            "≥ 1, got 0",
+        );
+    }
+
+    // ----- crashes by MTBF ------------------------------------------------------------------
+
+    #[test]
+    fn an_mtbf_crash_becomes_random_crashes_not_an_event() {
+        let s = check(&raw("events:\n\
+             \x20 - { at: 5m, action: scale, to: 3 }\n\
+             \x20 - { action: crash, mtbf: 2h }\n"))
+        .unwrap();
+        assert_eq!(
+            s.mtbf,
+            Some(Mtbf {
+                from: SimTime::ZERO,
+                mean: SimDuration::from_secs(7200)
+            })
+        );
+        assert_eq!(s.events.len(), 1);
+        assert_eq!(s.events[0].action, Action::Scale { to: 3 });
+        let s = check(&with_event("", "{ at: 5m, action: crash, mtbf: 30m }")).unwrap();
+        assert_eq!(
+            s.mtbf,
+            Some(Mtbf {
+                from: SimTime(300_000_000_000),
+                mean: SimDuration::from_secs(1800)
+            })
+        );
+        assert!(s.events.is_empty());
+    }
+
+    #[test]
+    fn mtbf_rules() {
+        fails_at(
+            &with_event("", "{ action: crash, mtbf: 0s }"),
+            "events[0].mtbf",
+            "> 0",
+        );
+        for field in ["count: 2", "pick: busiest", "index: 0"] {
+            let key = field.split(':').next().unwrap();
+            fails_at(
+                &with_event("", &format!("{{ action: crash, mtbf: 1h, {field} }}")),
+                &format!("events[0].{key}"),
+                "does not apply with `mtbf`",
+            );
+        }
+        let two = raw("events:\n\
+             \x20 - { action: crash, mtbf: 1h }\n\
+             \x20 - { at: 1m, action: crash }\n\
+             \x20 - { at: 2m, action: crash, mtbf: 2h }\n");
+        fails_at(
+            &two,
+            "events[2].mtbf",
+            "only one crash event may have `mtbf`, and events[0] already does",
+        );
+        assert_eq!(problems(&two).len(), 1, "{:?}", problems(&two));
+    }
+
+    #[test]
+    fn a_crash_without_mtbf_still_needs_at() {
+        fails_at(
+            &with_event("", "{ action: crash, count: 2 }"),
+            "events[0].at",
+            "a crash needs `at: <time>`, or `mtbf: <duration>` for random crashes",
         );
     }
 }

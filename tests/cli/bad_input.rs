@@ -264,3 +264,161 @@ fn validate_reports_the_same_errors() {
         "instances.workers",
     );
 }
+
+// ----- the optional blocks and the newer events ---------------------------------------------
+
+/// The crash event of crash-sticky, which these tests replace by other events.
+const CRASH_EVENT: &str = "  - { at: 10m, action: crash, count: 1, pick: busiest }";
+
+#[test]
+fn fails_on_an_autoscaler_whose_min_exceeds_its_max() {
+    let ws = Workspace::new();
+    let yaml = format!("{CRASH_STICKY}autoscaler:\n  target: 0.6\n  min: 8\n  max: 4\n");
+    let path = ws.file("bounds.yaml", &yaml);
+    let stderr = run_fails(&ws, &path, &[]);
+    assert_points_at(
+        &stderr,
+        "bounds.yaml",
+        line_of(&yaml, "min: 8"),
+        "autoscaler.min",
+    );
+    assert_mentions(&stderr, "must be ≤ max (4), got 8");
+}
+
+#[test]
+fn fails_on_an_unknown_autoscaler_field_with_a_did_you_mean_hint() {
+    let ws = Workspace::new();
+    let yaml = format!("{CRASH_STICKY}autoscaler:\n  target: 0.6\n  mx: 20\n");
+    let path = ws.file("mx.yaml", &yaml);
+    let stderr = run_fails(&ws, &path, &[]);
+    assert_points_at(
+        &stderr,
+        "mx.yaml",
+        line_of(&yaml, "mx: 20"),
+        "autoscaler.mx",
+    );
+    assert_mentions(&stderr, "unknown field `mx`");
+    assert_mentions(&stderr, "did you mean `max`?");
+}
+
+#[test]
+fn fails_on_a_redis_outage_without_the_redis_store() {
+    let ws = Workspace::new();
+    let yaml = crash_sticky_with("  store: in-memory", "  store: jwt").replacen(
+        CRASH_EVENT,
+        "  - { at: 12m, action: redis-outage, duration: 1m }",
+        1,
+    );
+    let path = ws.file("outage.yaml", &yaml);
+    let stderr = run_fails(&ws, &path, &[]);
+    assert_points_at(
+        &stderr,
+        "outage.yaml",
+        line_of(&yaml, "redis-outage"),
+        "events[0].action",
+    );
+    assert_mentions(
+        &stderr,
+        "`redis-outage` needs `sessions.store: redis`, but the store is `jwt`",
+    );
+}
+
+#[test]
+fn fails_on_a_second_mtbf_crash_event() {
+    let ws = Workspace::new();
+    let yaml = crash_sticky_with(
+        CRASH_EVENT,
+        "  - { action: crash, mtbf: 2h }\n  - at: 5m\n    action: crash\n    mtbf: 1h",
+    );
+    let path = ws.file("mtbf.yaml", &yaml);
+    let stderr = run_fails(&ws, &path, &[]);
+    assert_points_at(
+        &stderr,
+        "mtbf.yaml",
+        line_of(&yaml, "mtbf: 1h"),
+        "events[1].mtbf",
+    );
+    assert_mentions(
+        &stderr,
+        "only one crash event may have `mtbf`, and events[0] already does",
+    );
+}
+
+#[test]
+fn fails_on_a_spike_with_a_negative_multiplier() {
+    let ws = Workspace::new();
+    let yaml = crash_sticky_with(
+        "    rate: 50",
+        "    rate: 50\n    spike: { at: 5m, duration: 2m, multiplier: -4 }",
+    );
+    let path = ws.file("spike.yaml", &yaml);
+    let stderr = run_fails(&ws, &path, &[]);
+    assert_points_at(
+        &stderr,
+        "spike.yaml",
+        line_of(&yaml, "multiplier: -4"),
+        "workload.arrivals.spike.multiplier",
+    );
+    assert_mentions(
+        &stderr,
+        "must be a number ≥ 0 (above 1 for a flash crowd), got -4",
+    );
+}
+
+#[test]
+fn fails_on_a_rolling_deploy_that_could_never_progress() {
+    let ws = Workspace::new();
+    let yaml = crash_sticky_with(
+        CRASH_EVENT,
+        "  - at: 8m\n    action: rolling-deploy\n    max_surge: 0\n    max_unavailable: 0",
+    );
+    let path = ws.file("deploy.yaml", &yaml);
+    let stderr = run_fails(&ws, &path, &[]);
+    assert_points_at(
+        &stderr,
+        "deploy.yaml",
+        line_of(&yaml, "max_surge: 0"),
+        "events[0].max_surge",
+    );
+    assert_mentions(&stderr, "and max_unavailable are both 0");
+}
+
+#[test]
+fn fails_on_a_crash_with_neither_at_nor_mtbf() {
+    let ws = Workspace::new();
+    let yaml = crash_sticky_with(
+        CRASH_EVENT,
+        "  - { action: crash, count: 1, pick: busiest }",
+    );
+    let path = ws.file("when.yaml", &yaml);
+    let stderr = run_fails(&ws, &path, &[]);
+    assert_points_at(
+        &stderr,
+        "when.yaml",
+        line_of(&yaml, "action: crash"),
+        "events[0].at",
+    );
+    assert_mentions(
+        &stderr,
+        "a crash needs `at: <time>`, or `mtbf: <duration>` for random crashes",
+    );
+}
+
+#[test]
+fn fails_when_a_set_leaves_the_initial_fleet_outside_the_autoscaler_range() {
+    let ws = Workspace::new();
+    let yaml = format!("{CRASH_STICKY}autoscaler:\n  target: 0.6\n  min: 2\n  max: 8\n");
+    let path = ws.file("autoscaled.yaml", &yaml);
+    let stderr = run_fails(&ws, &path, &["--set", "autoscaler.max=3"]);
+    // crash-sticky starts with 4 instances, now above the autoscaler's max.
+    assert_points_at(
+        &stderr,
+        "autoscaled.yaml",
+        line_of(&yaml, "  count: 4"),
+        "instances.count",
+    );
+    assert_mentions(
+        &stderr,
+        "must be within the autoscaler's [min, max] = [2, 3], got 4",
+    );
+}

@@ -4,5 +4,6 @@
 
 mod bad_input;
 mod commands;
+mod dynamics;
 mod scenarios;
 mod support;

@@ -9,13 +9,25 @@ use assert_cmd::Command;
 pub const CRASH_STICKY: &str = include_str!("../../scenarios/crash-sticky.yaml");
 
 /// Every bundled scenario's name, as `fleetsim scenarios` must list them.
-pub const BUNDLED: [&str; 6] = [
+pub const BUNDLED: [&str; 18] = [
     "baseline",
     "crash-sticky",
     "crash-redis",
     "round-robin-in-memory",
     "ip-hash-nat",
     "redis-bottleneck",
+    "flash-crowd-autoscale",
+    "scale-in-sticky",
+    "rolling-deploy-sticky",
+    "rolling-deploy-redis",
+    "drain-shorter-than-grace",
+    "redis-outage",
+    "database-ceiling",
+    "autoscaler-flapping",
+    "gray-failure",
+    "lb-single-point",
+    "jwt-revocation",
+    "diurnal-day",
 ];
 
 /// The binary under test, run from the package root.

@@ -135,6 +135,7 @@ mod tests {
                 healthy_threshold: 2,
             },
             deregistration_delay: SimDuration::from_secs(30),
+            standby: None,
         };
         let mut b = Balancer::new(&config, stream(1, stream_key("balancer"), 0));
         for i in 0..n {
