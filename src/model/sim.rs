@@ -425,7 +425,6 @@ impl<'a> Simulation<'a> {
         let counted = self.recorder.measured(now);
         self.recorder.sent(counted, s.attempt > 0);
         let demand = self.service_time.sample(&mut s.rng);
-        self.recorder.offered(demand);
         if self.balancer_down_until.is_some_and(|t| now < t) {
             // No balancer answers: the connection is refused.
             return self.client_failed(sref, counted, Cause::BalancerDown);
@@ -438,6 +437,9 @@ impl<'a> Simulation<'a> {
             return self.client_failed(sref, counted, Cause::InstanceDown);
         };
         self.recorder.routed(id.index(), counted);
+        // Work offered to the fleet, for the elasticity demand (refusals by the balancer
+        // itself never reach an instance and are not demand on it).
+        self.recorder.offered(demand);
         let workers = self.scenario.instances.workers;
         let inst = &mut self.instances[id.index()];
         inst.routed += 1;
@@ -1066,8 +1068,16 @@ impl<'a> Simulation<'a> {
                 }
             }
             Action::Scale { to } => {
-                self.recorder.event(self.now, format!("scale to {to}"), 0);
+                let before: Vec<InstanceId> = self.active_ids().collect();
                 self.set_desired(to);
+                // Sessions whose state or pin was on an instance this scale-in drained.
+                let drained: Vec<InstanceId> = before
+                    .into_iter()
+                    .filter(|id| !self.instances[id.index()].is_active())
+                    .collect();
+                let affected = self.sessions_on(&drained);
+                self.recorder
+                    .event(self.now, format!("scale to {to}"), affected);
             }
             Action::RollingDeploy {
                 max_surge,

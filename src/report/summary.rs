@@ -224,14 +224,12 @@ pub(crate) fn timeline(report: &Report) -> Option<Section> {
         .timeline
         .iter()
         .fold(Section::new("timeline"), |section, entry| {
-            section.row(
-                seconds(entry.t_s),
-                format!(
-                    "{}: {} sessions affected",
-                    entry.label,
-                    count(entry.sessions_affected)
-                ),
-            )
+            // Operations that touch no session (a scale-up, a failover) read as plain events.
+            let what = match entry.sessions_affected {
+                0 => entry.label.clone(),
+                n => format!("{}: {} sessions affected", entry.label, count(n)),
+            };
+            section.row(seconds(entry.t_s), what)
         });
     Some(section)
 }
@@ -394,6 +392,11 @@ mod tests {
                 "600 s".to_owned(),
                 "crash instance 1 (busiest): 3,305 sessions affected".to_owned()
             )]
+        );
+        report.timeline[0].sessions_affected = 0;
+        assert_eq!(
+            timeline(&report).unwrap().rows[0].1,
+            "crash instance 1 (busiest)"
         );
         report.timeline.clear();
         assert!(timeline(&report).is_none());
