@@ -263,3 +263,23 @@ fn a_whole_day_grows_the_fleet_past_a_thousand_and_back() {
     let util = mean(&noon, "utilization");
     assert!((0.45..=0.7).contains(&util), "{util}");
 }
+
+#[test]
+fn an_autoscaled_run_with_faults_is_reproducible_byte_for_byte() {
+    let (a, b) = (Workspace::new(), Workspace::new());
+    let extra = ["--set", "autoscaler.scale_in_pick=least-loaded"];
+    run(&a, "flash-crowd-autoscale", &extra);
+    run(&b, "flash-crowd-autoscale", &extra);
+    let read = |ws: &Workspace, file: &str| {
+        std::fs::read(ws.out().join("flash-crowd-autoscale").join(file)).unwrap()
+    };
+    assert_eq!(read(&a, "timeseries.csv"), read(&b, "timeseries.csv"));
+    let without_wall_clock = |ws: &Workspace| {
+        let mut v: Value = serde_json::from_slice(&read(ws, "summary.json")).unwrap();
+        let engine = v["engine"].as_object_mut().unwrap();
+        engine.remove("wall_seconds");
+        engine.remove("events_per_second");
+        v
+    };
+    assert_eq!(without_wall_clock(&a), without_wall_clock(&b));
+}
