@@ -100,11 +100,11 @@ pub struct FleetSnapshot {
 /// one worker-second per second per instance.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum DemandModel {
-    /// Load is offered work, in worker-seconds per second (Σ service demand of the requests sent
-    /// in the window, [`Recorder::offered`], over the window's length); `per_instance` is what
+    /// Load is offered work, in worker-seconds per second (Σ service demand of the requests that
+    /// reached an instance in the window, [`Recorder::offered`], over the window's length); `per_instance` is what
     /// one instance serves, in worker-seconds per second (e.g. workers × target utilization).
     Work { per_instance: f64 },
-    /// Load is request attempts sent per second; `per_instance` is the requests per second one
+    /// Load is requests reaching an instance per second; `per_instance` is the requests per second one
     /// instance serves.
     Rate { per_instance: f64 },
 }
@@ -156,8 +156,11 @@ struct Window {
     capacity_area: u128,
     /// ∫ ready instances dt over the window, in instance-nanoseconds.
     ready_area: u128,
-    /// Σ service demand of the requests sent in the window, in worker-nanoseconds.
+    /// Σ service demand of the requests that reached an instance in the window, in
+    /// worker-nanoseconds.
     offered_ns: u128,
+    /// Requests that reached an instance in the window.
+    offered_requests: u64,
 }
 
 /// A piecewise-constant quantity integrated over time.
@@ -382,10 +385,12 @@ impl Recorder {
         }
     }
 
-    /// A request's service demand, counted into the window's offered work when it is sent.
+    /// A request reached an instance with this service demand: counted into the window's
+    /// offered load.
     #[inline]
     pub fn offered(&mut self, demand: SimDuration) {
         self.window.offered_ns += u128::from(demand.as_nanos());
+        self.window.offered_requests += 1;
     }
 
     #[inline]
@@ -630,7 +635,7 @@ impl Recorder {
     fn demand_of(&self, w: &Window, width: SimDuration) -> u32 {
         let load = match self.demand {
             DemandModel::Work { .. } => w.offered_ns as f64 / 1e9,
-            DemandModel::Rate { .. } => w.sent as f64,
+            DemandModel::Rate { .. } => w.offered_requests as f64,
         };
         if load <= 0.0 {
             return 0;
@@ -1050,11 +1055,12 @@ mod tests {
     }
 
     #[test]
-    fn rate_demand_counts_requests_sent_per_second() {
+    fn rate_demand_counts_requests_offered_per_second() {
         let mut r = Recorder::new(t(0), SimDuration::from_secs(10), t(10))
             .with_demand(DemandModel::Rate { per_instance: 1.0 });
         for _ in 0..25 {
             r.sent(true, false);
+            r.offered(SimDuration::from_millis(1));
         }
         close(&mut r, t(10), 3);
         let rep = r.finish(t(10), 0, meta());
@@ -1069,6 +1075,7 @@ mod tests {
             .with_demand(DemandModel::Rate { per_instance: 1.0 });
         for _ in 0..40 {
             r.sent(true, false);
+            r.offered(SimDuration::from_millis(1));
         }
         r.close_window(t(10), 2);
         let e = r.finish(t(10), 0, meta()).fleet.elasticity;

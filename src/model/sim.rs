@@ -663,7 +663,10 @@ impl<'a> Simulation<'a> {
             .tier
             .request_cost(now)
             .map_err(|_| Cause::StoreUnavailable)?;
-        let expired = s.logged_in && now.saturating_since(s.last_seen) > sessions.ttl;
+        // Server-side sessions expire when idle; a token is refreshed instead (see below).
+        let expired = s.logged_in
+            && sessions.store != SessionStore::Jwt
+            && now.saturating_since(s.last_seen) > sessions.ttl;
         s.last_seen = now;
         let lost = if !s.logged_in || s.revoked {
             None
@@ -1019,17 +1022,21 @@ impl<'a> Simulation<'a> {
             Life::Dead => {
                 inst.passed_checks = 0;
                 inst.failed_checks += 1;
-                if inst.failed_checks >= hc.unhealthy_threshold && self.balancer.is_routable(id) {
-                    self.leave_rotation(id);
-                    let label = if self.scenario.instances.replace {
-                        format!("instance {} marked down; replacement launched", id.0)
-                    } else {
-                        format!("instance {} marked down", id.0)
-                    };
-                    self.recorder.event(self.now, label, 0);
+                if inst.failed_checks < hc.unhealthy_threshold {
+                    // Not detected yet: check again.
+                } else {
+                    // Detected. One that never joined rotation is noticed by the same checks
+                    // (its readiness never came), only without leaving the balancer.
+                    if self.balancer.is_routable(id) {
+                        self.leave_rotation(id);
+                        let label = if self.scenario.instances.replace {
+                            format!("instance {} marked down; replacement launched", id.0)
+                        } else {
+                            format!("instance {} marked down", id.0)
+                        };
+                        self.recorder.event(self.now, label, 0);
+                    }
                     self.reconcile(LaunchCause::Replacement);
-                }
-                if !self.balancer.is_routable(id) {
                     return; // dead and out of rotation: no more checks
                 }
             }

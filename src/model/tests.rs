@@ -752,3 +752,31 @@ fn a_database_past_its_connections_caps_throughput() {
     assert!(throughput < 205.0, "{throughput}");
     assert!(throughput > 150.0, "{throughput}");
 }
+
+#[test]
+fn an_instance_that_crashes_before_joining_rotation_is_replaced_too() {
+    // Scale 4 → 6 at 300 s; the new instances are up at 310 s and need two passed checks 5 s
+    // apart to join, so instance 4 crashing at 311 s has never been in rotation. Its failed
+    // checks still reveal it, and the platform replaces it.
+    let mut s = interactive(SessionStore::Jwt, Affinity::None);
+    s.instances.boot_time = secs(10);
+    s.events = vec![
+        ScheduledEvent {
+            at: at(300),
+            action: Action::Scale { to: 6 },
+        },
+        ScheduledEvent {
+            at: at(311),
+            action: Action::Crash {
+                count: 1,
+                pick: Pick::Index(4),
+            },
+        },
+    ];
+    let r = simulate(&s);
+    assert_balanced(&r);
+    assert_eq!(r.fleet.crashed, 1);
+    assert_eq!(r.fleet.launched_by.replacement, 1, "{:?}", r.fleet);
+    assert_eq!(r.fleet.r#final, 6);
+    assert_eq!(r.timeseries.last().unwrap().instances_ready, 6);
+}
