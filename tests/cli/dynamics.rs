@@ -6,22 +6,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::scenarios::run;
+use crate::scenarios::{f, run, u};
 use crate::support::Workspace;
-
-fn u(v: &Value, path: &str) -> u64 {
-    path.split('.')
-        .fold(v, |v, k| &v[k])
-        .as_u64()
-        .unwrap_or_else(|| panic!("{path} is not a count in {v}"))
-}
-
-fn f(v: &Value, path: &str) -> f64 {
-    path.split('.')
-        .fold(v, |v, k| &v[k])
-        .as_f64()
-        .unwrap_or_else(|| panic!("{path} is not a number in {v}"))
-}
 
 /// Runs a scenario and returns its summary and its time series (one map per window).
 fn run_with_series(scenario: &str, extra: &[&str]) -> (Value, Vec<HashMap<String, f64>>) {

@@ -36,14 +36,14 @@ fn report_folder(out: &Path) -> String {
     names.pop().expect("one report folder")
 }
 
-fn u(v: &Value, path: &str) -> u64 {
+pub fn u(v: &Value, path: &str) -> u64 {
     path.split('.')
         .fold(v, |v, k| &v[k])
         .as_u64()
         .unwrap_or_else(|| panic!("{path} is not a count in {v}"))
 }
 
-fn f(v: &Value, path: &str) -> f64 {
+pub fn f(v: &Value, path: &str) -> f64 {
     path.split('.')
         .fold(v, |v, k| &v[k])
         .as_f64()
