@@ -764,14 +764,11 @@ impl<'a> Simulation<'a> {
             let seen = now + self.scenario.balancer.hop_latency;
             if seen <= deadline {
                 self.recorder.succeeded(req.counted, seen - req.sent);
-                if let Some(h) = self.scaler.as_mut().and_then(|s| s.latency.as_mut()) {
+                if let Some(scaler) = self.scaler.as_mut() {
+                    let warmup = scaler.config.instance_warmup;
                     let inst = &self.instances[id.index()];
-                    let warmup = self
-                        .scenario
-                        .autoscaler
-                        .as_ref()
-                        .map_or(SimDuration::ZERO, |a| a.instance_warmup);
-                    if inst.ready_at.is_some_and(|t| t + warmup <= now) {
+                    let measured = inst.ready_at.is_some_and(|t| t + warmup <= now);
+                    if let Some(h) = scaler.latency.as_mut().filter(|_| measured) {
                         h.saturating_record(((seen - req.sent).as_nanos() / 1_000).max(1));
                     }
                 }

@@ -26,6 +26,17 @@ pub fn run(ws: &Workspace, scenario: &str, extra: &[&str]) -> Value {
     serde_json::from_str(&text).expect("summary.json is JSON")
 }
 
+/// A run's summary.json without its wall-clock fields: what must be identical between two runs
+/// of the same scenario and seed.
+pub fn deterministic_summary(ws: &Workspace, scenario: &str) -> Value {
+    let bytes = std::fs::read(ws.out().join(scenario).join("summary.json")).unwrap();
+    let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+    let engine = v["engine"].as_object_mut().unwrap();
+    engine.remove("wall_seconds");
+    engine.remove("events_per_second");
+    v
+}
+
 /// The single folder a run created under `out`.
 fn report_folder(out: &Path) -> String {
     let mut names: Vec<String> = std::fs::read_dir(out)
@@ -116,13 +127,7 @@ fn the_same_seed_writes_the_same_bytes() {
         std::fs::read(ws.out().join("crash-sticky").join(file)).unwrap()
     };
     assert_eq!(read(&a, "timeseries.csv"), read(&b, "timeseries.csv"));
-    let without_wall_clock = |ws: &Workspace| {
-        let mut v: Value = serde_json::from_slice(&read(ws, "summary.json")).unwrap();
-        let engine = v["engine"].as_object_mut().unwrap();
-        engine.remove("wall_seconds");
-        engine.remove("events_per_second");
-        v
-    };
+    let without_wall_clock = |ws: &Workspace| deterministic_summary(ws, "crash-sticky");
     assert_eq!(without_wall_clock(&a), without_wall_clock(&b));
     // …and another seed gives another run.
     let c = Workspace::new();
