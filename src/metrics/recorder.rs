@@ -668,6 +668,21 @@ impl Recorder {
         self.alive.since = now;
     }
 
+    /// How the measured windows fared against a p99 objective.
+    fn slo(&self, objective: SimDuration) -> Slo {
+        let p99_ms = objective.as_secs_f64() * 1e3;
+        let warmup_s = self.warmup.as_secs_f64();
+        let measured = self.rows.iter().filter(|r| r.t_s >= warmup_s);
+        let (windows, windows_over) = measured.fold((0, 0), |(n, over), r| {
+            (n + 1, over + u64::from(r.p99_ms > p99_ms))
+        });
+        Slo {
+            p99_ms,
+            windows,
+            windows_over,
+        }
+    }
+
     /// Condenses the run into a report. `in_flight` counts measured requests whose client was
     /// still waiting at `end`.
     pub fn finish(mut self, end: SimTime, in_flight: u64, meta: RunMeta) -> Report {
@@ -711,6 +726,7 @@ impl Recorder {
                 max: us_to_ms(h.max()),
             }
         };
+        let slo = meta.slo.map(|objective| self.slo(objective));
         let mut routed = self.routed;
         routed.resize(meta.instances_launched, 0);
         let mean = routed.iter().sum::<u64>() as f64 / routed.len().max(1) as f64;
@@ -725,6 +741,7 @@ impl Recorder {
             requests: self.requests,
             sessions: self.sessions,
             latency_ms,
+            slo,
             fleet: self.fleet,
             balance: Balance {
                 imbalance: if mean > 0.0 { max / mean } else { 0.0 },
@@ -757,6 +774,8 @@ pub struct RunMeta {
     pub instances_launched: usize,
     pub events: u64,
     pub wall_seconds: f64,
+    /// The p99 latency objective, if the scenario sets one.
+    pub slo: Option<SimDuration>,
 }
 
 #[cfg(test)]
@@ -780,6 +799,7 @@ mod tests {
             instances_launched: 2,
             events: 0,
             wall_seconds: 0.0,
+            slo: None,
         }
     }
 

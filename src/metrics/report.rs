@@ -16,6 +16,9 @@ pub struct Report {
     pub requests: Requests,
     pub sessions: Sessions,
     pub latency_ms: Latency,
+    /// The p99 latency objective (`report.slo`); present only when the scenario sets one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slo: Option<Slo>,
     pub fleet: Fleet,
     pub balance: Balance,
     /// Sessions whose credentials were revoked (always present; zeros when none were).
@@ -248,6 +251,17 @@ pub struct RateLimit {
     pub rejected: u64,
     /// Admitted by a per-instance limiter although the user was over the limit fleet-wide.
     pub admitted_over_user_limit: u64,
+}
+
+/// The p99 latency objective, checked window by window over the measured windows.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Slo {
+    /// The objective, milliseconds.
+    pub p99_ms: f64,
+    /// Measured windows (starting at or after the end of warm-up).
+    pub windows: u64,
+    /// Measured windows whose p99 latency exceeded the objective.
+    pub windows_over: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]

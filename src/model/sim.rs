@@ -345,6 +345,7 @@ impl<'a> Simulation<'a> {
             instances_launched: self.instances.len(),
             events: self.events,
             wall_seconds,
+            slo: scenario.report.slo,
         };
         self.recorder.finish(self.end, in_flight, meta)
     }

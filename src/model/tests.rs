@@ -22,7 +22,11 @@ fn open_system(count: u32, workers: u32, rate: f64, service_ms: u64, duration_s:
         seed: 42,
         duration: secs(duration_s),
         warmup: secs(100),
-        report: ReportConfig { window: secs(60) },
+        source: Default::default(),
+        report: ReportConfig {
+            window: secs(60),
+            slo: None,
+        },
         workload: Workload {
             arrivals: RateProfile::Constant(rate),
             spike: None,

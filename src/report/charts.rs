@@ -21,23 +21,23 @@
 //! consecutive window starts; the last window may be partial and ends with the run.
 
 use std::ops::Range;
-use std::sync::OnceLock;
 
-use anyhow::{ensure, Context, Result};
-use image::codecs::png::PngEncoder;
-use image::{ColorType, ImageEncoder};
+use anyhow::{Context, Result};
 use plotters::chart::LabelAreaPosition;
 use plotters::coord::combinators::LogCoord;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::{
-    BitMapBackend, ChartBuilder, DashedLineSeries, DrawingArea, DrawingBackend, IntoDrawingArea,
-    IntoLogRange, LineSeries, PathElement, Polygon, Rectangle, SVGBackend, Text,
+    ChartBuilder, DashedLineSeries, DrawingArea, DrawingBackend, IntoLogRange, LineSeries,
+    PathElement, Polygon, Rectangle, Text,
 };
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{register_font, Color, FontDesc, FontStyle, RGBColor, ShapeStyle, TextStyle};
+use plotters::style::{Color, RGBColor, ShapeStyle, TextStyle};
 
+use super::draw::{
+    self, bold, count_tick, count_ticks, fit, font, number, palette, text_width, TICKS,
+};
 use crate::metrics::{Report, WindowRow};
 
 /// Image size in pixels.
@@ -58,7 +58,6 @@ const AXIS_WIDTH: u32 = 86;
 const X_AXIS_HEIGHT: u32 = 52;
 const PANEL_GAP: u32 = 8;
 
-const FONT: &str = "sans-serif";
 const HEADER_SIZE: f64 = 28.0;
 const SUBHEADER_SIZE: f64 = 18.0;
 const TITLE_SIZE: f64 = 20.0;
@@ -67,75 +66,20 @@ const TICK_SIZE: f64 = 15.0;
 const AXIS_DESC_SIZE: f64 = 16.0;
 const EVENT_SIZE: f64 = 15.0;
 
-/// The Okabe–Ito palette: distinguishable with every common colour-vision deficiency.
-mod palette {
-    use plotters::style::RGBColor;
-
-    pub const BLUE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
-    pub const ORANGE: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
-    pub const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
-    pub const VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
-    pub const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
-    pub const BLACK: RGBColor = RGBColor(0x00, 0x00, 0x00);
-    /// Not part of the palette: paper, grid, shading and secondary text.
-    pub const WHITE: RGBColor = RGBColor(0xFF, 0xFF, 0xFF);
-    pub const GREY: RGBColor = RGBColor(0x55, 0x55, 0x55);
-}
-
 /// The dashboard as an SVG document.
 pub fn dashboard_svg(report: &Report) -> Result<String> {
     let plan = Plan::of(report)?;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        draw_dashboard(&root, &plan).context("cannot draw the dashboard as SVG")?;
-        root.present().context("cannot finish the SVG dashboard")?;
-    }
-    Ok(svg)
+    draw::svg((WIDTH, HEIGHT), |root| {
+        draw_dashboard(root, &plan).context("cannot draw the dashboard as SVG")
+    })
 }
 
 /// The dashboard as a PNG file's bytes.
 pub fn dashboard_png(report: &Report) -> Result<Vec<u8>> {
     let plan = Plan::of(report)?;
-    let mut rgb = vec![0_u8; WIDTH as usize * HEIGHT as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
-        draw_dashboard(&root, &plan).context("cannot draw the dashboard as PNG")?;
-        root.present().context("cannot finish the PNG dashboard")?;
-    }
-    let mut png = Vec::new();
-    PngEncoder::new(&mut png)
-        .write_image(&rgb, WIDTH, HEIGHT, ColorType::Rgb8)
-        .context("cannot encode the dashboard as PNG")?;
-    Ok(png)
-}
-
-/// plotters finds fonts by name in a process-wide table; without an entry every text fails with
-/// `FontUnavailable`. Registering is idempotent, but once is enough.
-fn register_fonts() -> Result<()> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let registered = *REGISTERED.get_or_init(|| {
-        register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
-            && register_font(FONT, FontStyle::Bold, dejavu::sans::bold()).is_ok()
-    });
-    ensure!(registered, "the bundled DejaVu Sans font cannot be loaded");
-    Ok(())
-}
-
-fn font(size: f64) -> FontDesc<'static> {
-    FontDesc::new(FONT.into(), size, FontStyle::Normal)
-}
-
-fn bold(size: f64) -> FontDesc<'static> {
-    FontDesc::new(FONT.into(), size, FontStyle::Bold)
-}
-
-/// Width of `text` in pixels, as plotters will lay it out.
-fn text_width(text: &str, font: &FontDesc) -> Result<i32> {
-    let (width, _) = font
-        .box_size(text)
-        .map_err(|e| anyhow::anyhow!("cannot measure the text {text:?}: {e}"))?;
-    Ok(i32::try_from(width).unwrap_or(i32::MAX))
+    draw::png((WIDTH, HEIGHT), |root| {
+        draw_dashboard(root, &plan).context("cannot draw the dashboard as PNG")
+    })
 }
 
 // ----- what to draw --------------------------------------------------------------------------
@@ -158,7 +102,7 @@ struct Plan {
 
 impl Plan {
     fn of(report: &Report) -> Result<Self> {
-        register_fonts()?;
+        draw::register_fonts()?;
         let axis = TimeAxis::of(report);
         let mut events: Vec<(f64, &str)> = report
             .timeline
@@ -196,22 +140,6 @@ impl Plan {
 
 fn content_width() -> i32 {
     (WIDTH - 2 * MARGIN) as i32
-}
-
-/// `text`, cut with an ellipsis to fit `width` pixels.
-fn fit(text: &str, font: &FontDesc, width: i32) -> Result<String> {
-    if text_width(text, font)? <= width {
-        return Ok(text.to_owned());
-    }
-    let mut chars: Vec<char> = text.chars().collect();
-    while !chars.is_empty() {
-        chars.pop();
-        let candidate: String = chars.iter().collect::<String>() + "…";
-        if text_width(&candidate, font)? <= width {
-            return Ok(candidate);
-        }
-    }
-    Ok(String::new())
 }
 
 /// Pixel rows of the parts of the image, top to bottom.
@@ -1130,44 +1058,6 @@ where
         x -= 24;
     }
     Ok(())
-}
-
-/// A tick label: no trailing zeros, thousands as `k` from ten thousand on.
-fn number(v: f64) -> String {
-    let v = v + 0.0; // -0.0 + 0.0 is 0.0: no "-0" label
-    if v.abs() >= 10_000.0 {
-        format!("{}k", trim(format!("{:.1}", v / 1000.0)))
-    } else if v.abs() >= 10.0 {
-        trim(format!("{v:.1}"))
-    } else {
-        trim(format!("{v:.2}"))
-    }
-}
-
-/// Most y ticks per axis: enough to read values off, few enough for ~230 px.
-const TICKS: usize = 6;
-
-/// Tick count for an axis of whole things from 0 to `top`: no more ticks than whole numbers, so
-/// that plotters' step never falls below one.
-fn count_ticks(top: f64) -> usize {
-    (top.floor().max(0.0) as usize + 1).min(TICKS)
-}
-
-/// A tick label on an axis of whole things: blank between whole numbers.
-fn count_tick(v: &f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        number(*v)
-    } else {
-        String::new()
-    }
-}
-
-fn trim(text: String) -> String {
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        text
-    }
 }
 
 #[cfg(test)]

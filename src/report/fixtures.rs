@@ -58,6 +58,7 @@ pub(crate) fn crash_sticky() -> Report {
             p999: 402.3,
             max: 4_987.1,
         },
+        slo: None,
         fleet: Fleet {
             // Instance 0 lives the whole 1,080 s; instance 1 crashes 480 s after warm-up.
             instance_seconds: 1_560.0,

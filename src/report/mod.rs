@@ -14,6 +14,7 @@
 //! machine formats keep full precision (JSON) or a fixed, documented precision (CSV).
 
 mod charts;
+pub(crate) mod draw;
 mod files;
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -13,7 +13,7 @@ use super::hints;
 use super::lines::{within, LineIndex, Pos};
 use super::overrides::{self, Override};
 use super::raw::RawScenario;
-use super::types::Scenario;
+use super::types::{Scenario, Source};
 use super::validate::validate;
 
 /// Parses and validates `text`; `display_name` (a path, or `scenarios/<name>.yaml`) names the
@@ -26,7 +26,7 @@ pub fn parse_str(
     let raw: RawScenario =
         serde_saphyr::from_str(text).map_err(|e| parse_error(display_name, text, &e))?;
     let raw = overrides::apply(raw, overrides, display_name)?;
-    validate(&raw, &|_| Origin::Default).map_err(|_| {
+    let mut scenario = validate(&raw, &|_| Origin::Default).map_err(|_| {
         // Validate again, now paying for the line index to say where each problem is.
         let index = LineIndex::build(text);
         let locate = |path: &str| origin(path, &index, overrides);
@@ -41,7 +41,12 @@ pub fn parse_str(
             file: display_name.to_owned(),
             problems,
         }
-    })
+    })?;
+    scenario.source = Source {
+        yaml: text.to_owned(),
+        overrides: overrides.iter().map(|o| o.arg().to_owned()).collect(),
+    };
+    Ok(scenario)
 }
 
 /// Where the value at `path` came from: the last `--set` touching it (or a part of it), else the

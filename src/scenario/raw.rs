@@ -87,16 +87,22 @@ fn default_seed() -> u64 {
 #[serde(
     default,
     deny_unknown_fields,
-    expecting = "the `report` mapping (window)"
+    expecting = "the `report` mapping (window, slo)"
 )]
 pub struct RawReport {
     /// Width of one time-series window (one row of timeseries.csv). Default: `10s`.
     pub window: HumanDuration,
+    /// The p99 latency objective: drawn on the dashboard's latency panel, and the report counts
+    /// the measured windows whose p99 exceeded it. Default: none.
+    pub slo: Option<HumanDuration>,
 }
 
 impl Default for RawReport {
     fn default() -> Self {
-        RawReport { window: secs(10) }
+        RawReport {
+            window: secs(10),
+            slo: None,
+        }
     }
 }
 

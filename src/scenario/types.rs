@@ -35,6 +35,16 @@ pub struct Scenario {
     pub events: Vec<ScheduledEvent>,
     /// Random crashes: each live instance fails after an exponential time with this mean.
     pub mtbf: Option<Mtbf>,
+    /// The text the scenario was read from and the overrides applied to it, for reports.
+    pub source: Source,
+}
+
+/// Where a scenario came from: its YAML as read, and the `--set` overrides applied on top.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Source {
+    pub yaml: String,
+    /// The overrides as given on the command line (`sessions.store=redis`), in order.
+    pub overrides: Vec<String>,
 }
 
 /// Random crashes from `from` on (the `{ action: crash, mtbf: 2h }` event).
@@ -49,6 +59,8 @@ pub struct Mtbf {
 pub struct ReportConfig {
     /// Width of one time-series window.
     pub window: SimDuration,
+    /// The p99 latency objective, if any.
+    pub slo: Option<SimDuration>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

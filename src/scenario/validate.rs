@@ -184,6 +184,7 @@ impl Checker<'_> {
             warmup: raw.warmup.0,
             report: ReportConfig {
                 window: self.positive("report.window", raw.report.window),
+                slo: raw.report.slo.map(|slo| self.positive("report.slo", slo)),
             },
             workload: self.workload(&raw.workload, duration),
             balancer: self.balancer(&raw.balancer),
@@ -214,6 +215,7 @@ impl Checker<'_> {
             autoscaler,
             events,
             mtbf,
+            source: Source::default(),
         }
     }
 
