@@ -1,0 +1,275 @@
+//! The headline numbers of one run, and their mean ± 95 % confidence interval across seeds.
+//!
+//! A design review compares a handful of numbers; these are they. Each run gives one
+//! [`Outcome`]; the seeds of one variant give a sample per metric, summarised as an
+//! [`Estimate`]: the sample mean and the half-width of Student's t interval,
+//! `t(0.975, n − 1) · s / √n`.
+
+use serde::Serialize;
+
+use crate::metrics::Report;
+
+/// A headline metric of a comparison or sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Headline {
+    SessionsLost,
+    FailedRequests,
+    P50,
+    P99,
+    InstanceSeconds,
+    Churn,
+}
+
+impl Headline {
+    /// Every headline metric, in the order of tables, CSV columns and charts.
+    pub const ALL: [Headline; 6] = [
+        Headline::SessionsLost,
+        Headline::FailedRequests,
+        Headline::P50,
+        Headline::P99,
+        Headline::InstanceSeconds,
+        Headline::Churn,
+    ];
+
+    /// The column name in CSV and JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Headline::SessionsLost => "sessions_lost",
+            Headline::FailedRequests => "failed_requests",
+            Headline::P50 => "p50_ms",
+            Headline::P99 => "p99_ms",
+            Headline::InstanceSeconds => "instance_seconds",
+            Headline::Churn => "churn",
+        }
+    }
+
+    /// The name people read, in tables and chart titles.
+    pub fn label(self) -> &'static str {
+        match self {
+            Headline::SessionsLost => "lost sessions",
+            Headline::FailedRequests => "failed requests",
+            Headline::P50 => "p50 latency",
+            Headline::P99 => "p99 latency",
+            Headline::InstanceSeconds => "instance-seconds",
+            Headline::Churn => "instance churn",
+        }
+    }
+
+    /// The unit, for axis descriptions.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Headline::SessionsLost => "sessions",
+            Headline::FailedRequests => "requests",
+            Headline::P50 | Headline::P99 => "ms",
+            Headline::InstanceSeconds => "instance·s",
+            Headline::Churn => "launches + terminations",
+        }
+    }
+
+    /// Whether values are whole counts (tables print them without decimals).
+    pub fn is_count(self) -> bool {
+        matches!(
+            self,
+            Headline::SessionsLost | Headline::FailedRequests | Headline::Churn
+        )
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One run's headline numbers, all measured after warm-up.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    values: [f64; Headline::ALL.len()],
+}
+
+impl Outcome {
+    /// - lost sessions: `sessions.lost`;
+    /// - failed requests: `requests.failed` summed over causes;
+    /// - p50 / p99: latency of successful requests, ms;
+    /// - instance-seconds: `fleet.instance_seconds` (the cost);
+    /// - churn: instances launched after the initial fleet plus instances terminated or crashed.
+    pub fn of(report: &Report) -> Self {
+        let fleet = &report.fleet;
+        let churn = fleet.launched - fleet.launched_by.initial + fleet.terminated + fleet.crashed;
+        Self::from_values([
+            report.sessions.lost as f64,
+            report.requests.failed.total() as f64,
+            report.latency_ms.p50,
+            report.latency_ms.p99,
+            fleet.instance_seconds,
+            churn as f64,
+        ])
+    }
+
+    /// An outcome from values in [`Headline::ALL`] order (as read back from a CSV row).
+    pub fn from_values(values: [f64; Headline::ALL.len()]) -> Self {
+        Self { values }
+    }
+
+    pub fn get(&self, metric: Headline) -> f64 {
+        self.values[metric.index()]
+    }
+}
+
+/// Mean and 95 % confidence interval of one metric over `n` seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Estimate {
+    pub mean: f64,
+    /// Half-width of the 95 % interval: the interval is `mean ± half_width`. 0 with one seed
+    /// (no spread can be estimated from one run; tables say so).
+    pub half_width: f64,
+    /// Sample standard deviation (0 with one seed).
+    pub std_dev: f64,
+    pub n: usize,
+}
+
+impl Estimate {
+    /// The estimate of `samples`' mean. An empty sample gives zeros with `n = 0`.
+    pub fn of(samples: &[f64]) -> Self {
+        let n = samples.len();
+        if n == 0 {
+            return Self {
+                mean: 0.0,
+                half_width: 0.0,
+                std_dev: 0.0,
+                n,
+            };
+        }
+        let mean = samples.iter().sum::<f64>() / n as f64;
+        if n == 1 {
+            return Self {
+                mean,
+                half_width: 0.0,
+                std_dev: 0.0,
+                n,
+            };
+        }
+        let squares: f64 = samples.iter().map(|x| (x - mean).powi(2)).sum();
+        let std_dev = (squares / (n - 1) as f64).sqrt();
+        Self {
+            mean,
+            half_width: t_975(n - 1) * std_dev / (n as f64).sqrt(),
+            std_dev,
+            n,
+        }
+    }
+
+    pub fn low(&self) -> f64 {
+        self.mean - self.half_width
+    }
+
+    pub fn high(&self) -> f64 {
+        self.mean + self.half_width
+    }
+
+    /// The estimate of `metric` over `outcomes`.
+    pub fn of_metric(outcomes: &[Outcome], metric: Headline) -> Self {
+        let samples: Vec<f64> = outcomes.iter().map(|o| o.get(metric)).collect();
+        Self::of(&samples)
+    }
+}
+
+/// Student's t quantile at 0.975 (two-sided 95 %) for `df` degrees of freedom (`df ≥ 1`).
+///
+/// Exact to six decimals from a table up to 30 degrees of freedom; beyond, the Cornish–Fisher
+/// expansion of the t quantile around the normal one (Abramowitz & Stegun 26.7.5), whose error
+/// at 31 degrees of freedom is below 1e-5 and shrinks from there.
+pub fn t_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004,
+        2.262157, 2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905,
+        2.109816, 2.100922, 2.093024, 2.085963, 2.079614, 2.073873, 2.068658, 2.063899,
+        2.059539, 2.055529, 2.051831, 2.048407, 2.045230, 2.042272,
+    ];
+    assert!(df >= 1, "a t quantile needs at least one degree of freedom");
+    if let Some(&t) = TABLE.get(df - 1) {
+        return t;
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let v = df as f64;
+    let (z2, z3) = (z * z, z * z * z);
+    let (z5, z7) = (z3 * z2, z3 * z2 * z2);
+    z + (z3 + z) / (4.0 * v)
+        + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * v * v)
+        + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * v * v * v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tolerance: f64) -> bool {
+        (a - b).abs() <= tolerance
+    }
+
+    #[test]
+    fn five_samples_by_hand() {
+        // mean 3; s² = (4 + 1 + 0 + 1 + 4) / 4 = 2.5; s/√5 = 0.707107; t(0.975, 4) = 2.776445.
+        let e = Estimate::of(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(e.n, 5);
+        assert!(close(e.mean, 3.0, 1e-12));
+        assert!(close(e.std_dev, 2.5_f64.sqrt(), 1e-12));
+        assert!(close(e.half_width, 2.776445 * 0.707_106_78, 1e-6), "{e:?}");
+        assert!(close(e.low(), 3.0 - 1.963_243, 1e-5));
+        assert!(close(e.high(), 3.0 + 1.963_243, 1e-5));
+    }
+
+    #[test]
+    fn two_samples_use_the_wide_one_degree_of_freedom_quantile() {
+        // mean 15, s = √50, s/√2 = 5, t(0.975, 1) = 12.706205.
+        let e = Estimate::of(&[10.0, 20.0]);
+        assert!(close(e.half_width, 12.706205 * 5.0, 1e-9), "{e:?}");
+    }
+
+    #[test]
+    fn identical_samples_have_no_spread() {
+        let e = Estimate::of(&[7.0; 10]);
+        assert_eq!((e.mean, e.half_width, e.std_dev), (7.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn one_sample_gives_its_value_and_no_interval() {
+        let e = Estimate::of(&[42.0]);
+        assert_eq!((e.mean, e.half_width, e.n), (42.0, 0.0, 1));
+        assert_eq!(Estimate::of(&[]).n, 0);
+    }
+
+    #[test]
+    fn the_t_quantile_joins_its_table_smoothly_and_tends_to_the_normal_one() {
+        // Published values: t(0.975, 40) = 2.021075, t(0.975, 60) = 2.000298,
+        // t(0.975, 120) = 1.979930.
+        assert!(close(t_975(40), 2.021075, 2e-6), "{}", t_975(40));
+        assert!(close(t_975(60), 2.000298, 2e-6), "{}", t_975(60));
+        assert!(close(t_975(120), 1.979930, 2e-6), "{}", t_975(120));
+        // Past the table, the expansion at 31 continues the table's descent.
+        assert!(t_975(31) < t_975(30) && t_975(31) > t_975(40));
+        assert!(close(t_975(1_000_000), 1.959964, 1e-5));
+        // Decreasing in the degrees of freedom throughout.
+        for df in 1..200 {
+            assert!(t_975(df + 1) < t_975(df), "df {df}");
+        }
+    }
+
+    #[test]
+    fn the_interval_covers_the_true_mean_about_95_percent_of_the_time() {
+        // Normal samples of 8 from a fixed-seed generator: coverage of a correct 95 % interval
+        // over 4,000 trials falls within 93.5–96.5 % (±4.4 standard errors of a binomial).
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Normal};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(11);
+        let normal = Normal::new(10.0, 3.0).unwrap();
+        let trials = 4_000;
+        let covered = (0..trials)
+            .filter(|_| {
+                let samples: Vec<f64> = (0..8).map(|_| normal.sample(&mut rng)).collect();
+                let e = Estimate::of(&samples);
+                e.low() <= 10.0 && 10.0 <= e.high()
+            })
+            .count();
+        let share = covered as f64 / trials as f64;
+        assert!((0.935..=0.965).contains(&share), "coverage {share}");
+    }
+}
