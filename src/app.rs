@@ -5,39 +5,41 @@
 //! (apart from `report::write_run`). Reports go to stdout; notes about files written go to stderr,
 //! so `fleetsim run x --format json > x.json` captures clean JSON.
 
+use std::fs;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Cli, Command, RunArgs, ScenarioArgs};
-use crate::metrics::Report;
+use crate::cli::{
+    Cli, Command, CompareArgs, MergeArgs, ParallelArgs, RunArgs, ScenarioArgs, SweepArgs,
+};
 use crate::model::simulate;
 use crate::report;
-use crate::scenario::{self, Override, Scenario, ScenarioError};
+use crate::scenario::{self, Scenario, ScenarioError};
+use crate::study::runner::Runner;
+use crate::study::{self, compare, grid, sweep, Axis};
 
-/// The scenario the showcase runs under each session store.
+/// The scenario the showcase compares across session stores.
 pub const SHOWCASE_SCENARIO: &str = "crash-sticky";
 
-/// Where the showcase writes its reports.
+/// Where the showcase writes its comparison.
 pub const SHOWCASE_DIR: &str = "output/showcase";
 
-/// The showcase's variants: (suffix of the scenario name, column label, overrides).
-const SHOWCASE_VARIANTS: [(&str, &str, &[&str]); 3] = [
-    (
-        "",
-        "in-memory + sticky",
-        &["sessions.store=in-memory", "balancer.affinity=cookie"],
-    ),
-    ("+redis", "redis", &["sessions.store=redis"]),
-    ("+jwt", "jwt", &["sessions.store=jwt"]),
-];
+/// The showcase's axis: the three places a session can live.
+pub const SHOWCASE_VARY: &str = "sessions.store=in-memory,redis,jwt";
+
+/// Seeds per variant in the showcase: enough for intervals narrow enough to read.
+pub const SHOWCASE_SEEDS: usize = 10;
 
 /// Runs the command line's command.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => showcase(Path::new(SHOWCASE_DIR)),
         Some(Command::Run(args)) => run_scenario(&args),
+        Some(Command::Compare(args)) => compare(&args),
+        Some(Command::Sweep(args)) => sweep(&args),
+        Some(Command::Merge(args)) => merge(&args),
         Some(Command::Validate(args)) => validate(&args.scenario),
         Some(Command::Scenarios) => list_scenarios(),
     }
@@ -54,7 +56,7 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
         scenario.seed = seed;
     }
     let report = simulate(&scenario);
-    let folder = report::write_run(&args.out, &report)?;
+    let folder = report::write_run(&args.out, &report, &scenario.source)?;
     print(&report::render(&report, args.format))?;
     eprintln!("wrote {}", folder.display());
     Ok(())
@@ -81,64 +83,172 @@ fn list_scenarios() -> Result<()> {
     print(out.as_bytes())
 }
 
-/// The showcase's three scenarios, each with its column label: `crash-sticky` as bundled
-/// (in-memory, sticky), then with Redis, then with JWT. Names are suffixed (`crash-sticky+redis`)
-/// so each run writes its own folder.
-pub fn showcase_scenarios() -> Result<Vec<(String, Scenario)>, ScenarioError> {
-    SHOWCASE_VARIANTS
-        .iter()
-        .map(|&(suffix, label, sets)| {
-            let overrides = sets
-                .iter()
-                .map(|s| s.parse::<Override>())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|reason| ScenarioError::Read {
-                    file: SHOWCASE_SCENARIO.to_owned(),
-                    reason,
-                })?;
-            let mut scenario = scenario::load(SHOWCASE_SCENARIO, &overrides)?;
-            scenario.name.push_str(suffix);
-            Ok((label.to_owned(), scenario))
-        })
-        .collect()
+/// The showcase's comparison, ready to run: `crash-sticky` under each session store.
+pub fn showcase_plan() -> Result<compare::Plan> {
+    let vary: Axis = SHOWCASE_VARY.parse().map_err(anyhow::Error::msg)?;
+    Ok(compare::Plan::new(
+        SHOWCASE_SCENARIO,
+        &[],
+        vec![vary],
+        SHOWCASE_SEEDS,
+        None,
+    )?)
 }
 
-/// No command: the three session stores through the same crash, side by side.
+/// No command: the three session stores through the same crash, over the same seeds.
 fn showcase(out_dir: &Path) -> Result<()> {
-    let scenarios = showcase_scenarios()?;
-    // The runs are independent and deterministic each, so they can run on separate threads.
-    let reports: Vec<(String, Report)> = std::thread::scope(|scope| {
-        let runs: Vec<_> = scenarios
-            .iter()
-            .map(|(label, s)| (label.clone(), scope.spawn(move || simulate(s))))
-            .collect();
-        runs.into_iter()
-            .map(|(label, run)| match run.join() {
-                Ok(report) => (label, report),
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+    let runner = Runner::new(None, false)?;
+    write_comparison(&showcase_plan()?, out_dir, &runner)
+}
+
+/// `fleetsim compare`.
+fn compare(args: &CompareArgs) -> Result<()> {
+    grid::check_distinct(&args.vary, "--vary").map_err(anyhow::Error::msg)?;
+    let plan = compare::Plan::new(
+        &args.scenario.scenario,
+        &args.scenario.set,
+        args.vary.clone(),
+        args.seeds as usize,
+        args.seed,
+    )?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output/compare").join(&plan.scenario));
+    write_comparison(&plan, &out, &runner(&args.parallel)?)
+}
+
+fn runner(args: &ParallelArgs) -> Result<Runner> {
+    Runner::new(args.threads.map(usize::from), args.quiet)
+}
+
+/// Runs a comparison and writes compare.{csv,json,svg,png,html} into `out`, with the first seed
+/// of each variant as a full report under `out/runs/`; prints the table and where it all is.
+fn write_comparison(plan: &compare::Plan, out: &Path, runner: &Runner) -> Result<()> {
+    let (comparison, first_runs) = plan.run(runner);
+    fs::create_dir_all(out)
+        .with_context(|| format!("cannot create the folder {}", out.display()))?;
+    let runs_dir = out.join("runs");
+    let mut links = Vec::with_capacity(first_runs.len());
+    for ((label, _, scenario), mut report) in plan.variants.iter().zip(first_runs) {
+        report.scenario = format!("{}+{}", report.scenario, folder_slug(label));
+        let folder = report::write_run(&runs_dir, &report, &scenario.source)?;
+        let relative = folder.strip_prefix(out).unwrap_or(&folder);
+        links.push(Some(format!("{}/report.html", relative.display())));
+    }
+    let svg = study::charts::compare_svg(&comparison)?;
+    report::write_atomically(
+        &out.join("compare.csv"),
+        &compare::csv(&comparison, &plan.axes),
+    )?;
+    report::write_atomically(
+        &out.join("compare.json"),
+        &compare::json(&comparison, &plan.axes),
+    )?;
+    report::write_atomically(&out.join("compare.svg"), svg.as_bytes())?;
+    report::write_atomically(
+        &out.join("compare.png"),
+        &study::charts::compare_png(&comparison)?,
+    )?;
+    let html = study::html::compare_html(&comparison, &svg, &links);
+    let html_path = out.join("compare.html");
+    report::write_atomically(&html_path, html.as_bytes())?;
+    print(
+        format!(
+            "{}\n\nReport: {}\n(also compare.csv, compare.json, compare.svg, compare.png; the \
+             first seed of each variant as a full report under {})\n",
+            compare::table(&comparison),
+            html_path.display(),
+            runs_dir.display()
+        )
+        .as_bytes(),
+    )
+}
+
+/// A variant label as part of a folder name: `store=redis, affinity=none` → `store=redis_affinity=none`.
+fn folder_slug(label: &str) -> String {
+    label
+        .split(", ")
+        .map(|part| {
+            part.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "=.-".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// `fleetsim sweep`.
+fn sweep(args: &SweepArgs) -> Result<()> {
+    grid::check_distinct(&args.grid, "--grid").map_err(anyhow::Error::msg)?;
+    let plan = sweep::Plan::new(
+        &args.scenario.scenario,
+        &args.scenario.set,
+        args.grid.clone(),
+        args.seeds as usize,
+        args.seed,
+        args.shard,
+    )?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        let base = Path::new("output/sweep").join(&plan.meta.scenario);
+        match args.shard {
+            Some(s) => base.join(format!("shard-{}-of-{}", s.index, s.count)),
+            None => base,
+        }
     });
-    let mut folders: Vec<PathBuf> = Vec::with_capacity(reports.len());
-    for ((_, report), (_, s)) in reports.iter().zip(&scenarios) {
-        let mut report = report.clone();
-        // The folder is named after the report's scenario: make sure it carries the suffix.
-        report.scenario.clone_from(&s.name);
-        folders.push(report::write_run(out_dir, &report)?);
+    let rows = plan.run(&out, args.resume, &runner(&args.parallel)?)?;
+    match args.shard {
+        Some(shard) => print(
+            format!(
+                "shard {shard}: {} runs in {}
+combine all {} shards with: fleetsim merge DIR...
+",
+                rows.len(),
+                out.join(sweep::CSV_FILE).display(),
+                shard.count
+            )
+            .as_bytes(),
+        ),
+        None => finish_sweep(&plan.meta, &rows, &out),
     }
-    let mut out = format!("{}\n\n", report::side_by_side(&reports));
-    out.push_str(&format!(
-        "{}: {}\nReports (summary.json, timeseries.csv, dashboard.svg, dashboard.png):\n",
-        SHOWCASE_SCENARIO,
-        scenarios
-            .first()
-            .map(|(_, s)| s.description.as_str())
-            .unwrap_or_default()
-    ));
-    for folder in &folders {
-        out.push_str(&format!("  {}\n", folder.display()));
-    }
-    print(out.as_bytes())
+}
+
+/// `fleetsim merge`.
+fn merge(args: &MergeArgs) -> Result<()> {
+    let out = match (&args.out, args.dirs.first()) {
+        (Some(out), _) => out.clone(),
+        (None, None) => anyhow::bail!("merge needs at least one folder"),
+        (None, Some(first)) => Path::new("output/sweep").join(sweep::Meta::read(first)?.scenario),
+    };
+    let (meta, rows) = sweep::merge(&args.dirs, &out)?;
+    finish_sweep(&meta, &rows, &out)
+}
+
+/// A complete sweep: charts beside sweep.csv, and the per-point table on stdout.
+fn finish_sweep(meta: &sweep::Meta, rows: &[sweep::Row], out: &Path) -> Result<()> {
+    let summary = sweep::summarize(meta, rows);
+    report::write_atomically(
+        &out.join("sweep.svg"),
+        study::charts::sweep_svg(&summary)?.as_bytes(),
+    )?;
+    report::write_atomically(&out.join("sweep.png"), &study::charts::sweep_png(&summary)?)?;
+    print(
+        format!(
+            "{}: {} points × {} seeds\n{}\nwrote {} (and sweep.json, sweep.svg, sweep.png)\n",
+            meta.scenario,
+            summary.points.len(),
+            meta.seeds,
+            sweep::table(&summary),
+            out.join(sweep::CSV_FILE).display()
+        )
+        .as_bytes(),
+    )
 }
 
 /// Writes to stdout; a closed pipe (`fleetsim scenarios | head -1`) is not an error.
@@ -159,13 +269,16 @@ mod tests {
 
     #[test]
     fn the_showcase_compares_three_stores_on_the_same_crash() {
-        let runs = showcase_scenarios().unwrap();
-        let names: Vec<&str> = runs.iter().map(|(_, s)| s.name.as_str()).collect();
-        assert_eq!(
-            names,
-            ["crash-sticky", "crash-sticky+redis", "crash-sticky+jwt"]
-        );
-        let stores: Vec<SessionStore> = runs.iter().map(|(_, s)| s.sessions.store).collect();
+        let plan = showcase_plan().unwrap();
+        assert_eq!(plan.scenario, "crash-sticky");
+        assert_eq!(plan.seeds.len(), SHOWCASE_SEEDS);
+        let labels: Vec<&str> = plan.variants.iter().map(|(l, _, _)| l.as_str()).collect();
+        assert_eq!(labels, ["store=in-memory", "store=redis", "store=jwt"]);
+        let stores: Vec<SessionStore> = plan
+            .variants
+            .iter()
+            .map(|(_, _, s)| s.sessions.store)
+            .collect();
         assert_eq!(
             stores,
             [
@@ -174,11 +287,22 @@ mod tests {
                 SessionStore::Jwt
             ]
         );
-        // Everything but the store (and the name) is the same scenario.
-        for (_, s) in &runs[1..] {
-            assert_eq!(s.events, runs[0].1.events);
-            assert_eq!(s.workload, runs[0].1.workload);
-            assert_eq!(s.seed, runs[0].1.seed);
+        // Everything but the store is the same scenario.
+        let first = &plan.variants[0].2;
+        for (_, _, s) in &plan.variants[1..] {
+            assert_eq!(s.events, first.events);
+            assert_eq!(s.workload, first.workload);
+            assert_eq!(s.balancer, first.balancer);
         }
+    }
+
+    #[test]
+    fn variant_labels_become_plain_folder_names() {
+        assert_eq!(folder_slug("store=redis"), "store=redis");
+        assert_eq!(
+            folder_slug("store=redis, affinity=none"),
+            "store=redis_affinity=none"
+        );
+        assert_eq!(folder_slug("x={a: 1}"), "x=_a__1_");
     }
 }

@@ -9,12 +9,14 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::report::Format;
 use crate::scenario::Override;
+use crate::study::sweep::Shard;
+use crate::study::Axis;
 
 /// Deterministic discrete-event simulator of web fleets: load balancer, instances, session
 /// store, faults.
 ///
-/// Without a command, runs the showcase: the crash-sticky scenario with sessions in instance
-/// memory, in Redis and in JWTs, side by side (reports under output/showcase/).
+/// Without a command, runs the showcase: a comparison of the crash-sticky scenario with sessions
+/// in instance memory, in Redis and in JWTs, over ten seeds (report: output/showcase/compare.html).
 #[derive(Debug, Parser)]
 #[command(name = "fleetsim", version, about, long_about)]
 pub struct Cli {
@@ -24,8 +26,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a scenario: print its summary and write summary.json and timeseries.csv.
+    /// Run a scenario: print its summary and write summary.json, timeseries.csv, the dashboard and
+    /// report.html.
     Run(RunArgs),
+    /// Run variants of a scenario over the same seeds and compare them, mean ± 95 % confidence
+    /// interval.
+    Compare(CompareArgs),
+    /// Run a scenario over a grid of parameter values × seeds, streaming results to sweep.csv.
+    Sweep(SweepArgs),
+    /// Combine the shard folders of a sharded sweep into one sweep.
+    Merge(MergeArgs),
     /// Check a scenario and print what is wrong with it, or "ok".
     Validate(ValidateArgs),
     /// List the bundled scenarios with their one-line stories.
@@ -61,6 +71,92 @@ pub struct RunArgs {
     /// How to print the summary on stdout (table, json = summary.json, markdown).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// How many runs at once, and whether to show progress.
+#[derive(Debug, Args)]
+pub struct ParallelArgs {
+    /// Worker threads (default: one per core, or RAYON_NUM_THREADS). Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
+    /// No progress bar (it is only drawn on a terminal anyway).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+
+    /// A field and the values to compare, e.g. `sessions.store=in-memory,redis,jwt` or
+    /// `instances.count=4..8:2`. Repeatable: variants are every combination.
+    #[arg(long = "vary", value_name = "PATH=VALUES")]
+    pub vary: Vec<Axis>,
+
+    /// Seeds per variant; every variant runs the same seeds.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub seeds: u32,
+
+    /// First seed (default: the scenario's `seed`); the others follow it.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Folder for compare.{csv,json,svg,png,html} and the per-variant reports
+    /// (default: output/compare/<scenario>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub parallel: ParallelArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+
+    /// A field and its values: a list `in-memory,redis`, a range `2..16` or `2..16:2`.
+    /// Repeatable: the grid is every combination; charts put the first axis on x.
+    #[arg(long = "grid", value_name = "PATH=VALUES", required = true)]
+    pub grid: Vec<Axis>,
+
+    /// Seeds per grid point; every point runs the same seeds.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub seeds: u32,
+
+    /// First seed (default: the scenario's `seed`); the others follow it.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Run only slice K of N (0 ≤ K < N) of the runs, for one machine of a cluster; combine
+    /// the slices with `fleetsim merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+
+    /// Continue the sweep already in --out, skipping the runs it finished.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Folder for sweep.csv, sweep.json and the charts (default: output/sweep/<scenario>, or
+    /// output/sweep/<scenario>/shard-K-of-N with --shard).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub parallel: ParallelArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard folders (every shard of one sweep, once).
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+
+    /// Folder for the merged sweep (default: output/sweep/<scenario>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,7 @@
 //! The report's rows are per window. Rates are counts divided by the window's width, taken from
 //! consecutive window starts; the last window may be partial and ends with the run.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use anyhow::{Context, Result};
@@ -36,8 +37,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, RGBColor, ShapeStyle, TextStyle};
 
 use super::draw::{
-    self, bold, count_tick, count_ticks, fit, font, number, palette, text_width, TICKS,
+    self, assign_lanes, bold, count_tick, count_ticks, fit, font, linear_top, log_range, number,
+    palette, text_width, TimeAxis, TICKS,
 };
+use super::human::ms;
 use crate::metrics::{Report, WindowRow};
 
 /// Image size in pixels.
@@ -171,48 +174,9 @@ pub(crate) fn layout(report: &Report) -> Result<Layout> {
     Ok(Plan::of(report)?.layout)
 }
 
-/// Simulated time in minutes for runs of ten minutes or more, in seconds below.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct TimeAxis {
-    minutes: bool,
-    /// End of the run, in axis units.
-    end: f64,
-    /// End of the warm-up, in axis units.
-    warmup: f64,
-}
-
 impl TimeAxis {
     fn of(report: &Report) -> Self {
-        let end_s = run_end_s(report);
-        let minutes = end_s >= 600.0;
-        let unit = if minutes { 60.0 } else { 1.0 };
-        let end = end_s / unit;
-        Self {
-            minutes,
-            end: if end > 0.0 { end } else { 1.0 },
-            warmup: (report.warmup_seconds.max(0.0) / unit).min(end.max(0.0)),
-        }
-    }
-
-    /// Seconds → axis units.
-    fn x(&self, seconds: f64) -> f64 {
-        if self.minutes {
-            seconds / 60.0
-        } else {
-            seconds
-        }
-    }
-
-    fn range(&self) -> Range<f64> {
-        0.0..self.end
-    }
-
-    fn desc(&self) -> &'static str {
-        if self.minutes {
-            "simulated time (min)"
-        } else {
-            "simulated time (s)"
-        }
+        Self::new(run_end_s(report), report.warmup_seconds)
     }
 
     /// "18 min measured after 2 min of warm-up".
@@ -284,7 +248,7 @@ enum Scale {
 }
 
 struct Series {
-    label: &'static str,
+    label: Cow<'static, str>,
     color: RGBColor,
     side: Side,
     /// Unbroken runs of points; a window without a value breaks the line.
@@ -295,7 +259,7 @@ struct Series {
 
 impl Series {
     fn new(
-        label: &'static str,
+        label: impl Into<Cow<'static, str>>,
         color: RGBColor,
         side: Side,
         points: impl IntoIterator<Item = Option<(f64, f64)>>,
@@ -315,7 +279,7 @@ impl Series {
         }
         segments.retain(|s| !s.is_empty());
         Self {
-            label,
+            label: label.into(),
             color,
             side,
             segments,
@@ -509,6 +473,20 @@ fn panels(report: &Report, axis: &TimeAxis) -> Vec<Panel> {
             ),
         ],
     };
+    // The objective across the whole run, so the reader sees which windows break it; part of the
+    // panel's values, so the y range (and the choice of a log scale) makes room for it. Not drawn
+    // over an empty panel, which says "no data" instead.
+    if let Some(slo) = report.slo.as_ref().filter(|_| latency.has_data()) {
+        latency.series.push(
+            Series::new(
+                format!("p99 objective {} ms", ms(slo.p99_ms)),
+                palette::BLACK,
+                Side::Left,
+                [Some((0.0, slo.p99_ms)), Some((axis.end, slo.p99_ms))],
+            )
+            .dashed(),
+        );
+    }
     // A timeout-length spike would flatten everything else against the axis.
     if latency
         .min_positive()
@@ -586,24 +564,8 @@ fn panels(report: &Report, axis: &TimeAxis) -> Vec<Panel> {
     vec![load, latency, instances, utilization, failures]
 }
 
-/// A y axis from zero with some headroom above `max`, so lines do not run along the frame.
-fn linear_top(max: f64) -> f64 {
-    if max > 0.0 {
-        max * 1.12
-    } else {
-        1.0
-    }
-}
-
 fn linear(range: Range<f64>) -> RangedCoordf64 {
     range.into()
-}
-
-/// Whole decades around `[min, max]`.
-fn log_range(min: f64, max: f64) -> Range<f64> {
-    let low = 10_f64.powf(min.log10().floor());
-    let high = 10_f64.powf(max.log10().ceil());
-    low..if high > low { high } else { low * 10.0 }
 }
 
 // ----- the event strip -----------------------------------------------------------------------
@@ -684,31 +646,6 @@ fn strip_labels(
         })
         .collect();
     Ok((labels, event_lanes))
-}
-
-/// Puts each `(left, right)` span in the first of at most `max_lanes` lanes where it starts after
-/// the lane's last span ends (with a gap); `None` when no lane has room. A lane's last span is
-/// also its rightmost, since a span only joins a lane to the right of everything in it.
-fn assign_lanes(
-    spans: impl IntoIterator<Item = (i32, i32)>,
-    max_lanes: usize,
-) -> Vec<Option<usize>> {
-    const GAP: i32 = 10;
-    let mut ends: Vec<i32> = Vec::new();
-    spans
-        .into_iter()
-        .map(|(left, right)| {
-            if let Some(lane) = ends.iter().position(|&end| end + GAP <= left) {
-                ends[lane] = right;
-                Some(lane)
-            } else if ends.len() < max_lanes {
-                ends.push(right);
-                Some(ends.len() - 1)
-            } else {
-                None
-            }
-        })
-        .collect()
 }
 
 // ----- drawing -------------------------------------------------------------------------------
@@ -1029,7 +966,7 @@ where
         Ok(())
     };
     for series in panel.series.iter().rev() {
-        label(&mut x, series.label)?;
+        label(&mut x, &series.label)?;
         let style = series.color.stroke_width(3);
         if series.dashed {
             // Two dashes and a gap, as the line is drawn.
@@ -1320,6 +1257,87 @@ mod tests {
         report.timeseries[60].p99_ms = 160.0;
         assert_eq!(latency(&report), Scale::Linear);
         assert_eq!(log_range(17.9, 4_987.1), 10.0..10_000.0);
+    }
+
+    fn with_objective(mut report: Report, p99_ms: f64) -> Report {
+        report.slo = Some(crate::metrics::Slo {
+            p99_ms,
+            windows: 108,
+            windows_over: 3,
+        });
+        report
+    }
+
+    #[test]
+    fn a_p99_objective_is_a_dashed_line_across_the_latency_panel_named_in_the_legend() {
+        let report = with_objective(fixtures::crash_sticky_with_windows(), 250.0);
+        let axis = TimeAxis::of(&report);
+        let latency = panels(&report, &axis).swap_remove(1);
+        let objective = latency
+            .series
+            .iter()
+            .find(|s| s.label == "p99 objective 250 ms")
+            .expect("an objective series");
+        assert!(objective.dashed);
+        // From the start of the run to its end (20 min), level at 250 ms.
+        assert_eq!(objective.segments, [vec![(0.0, 250.0), (20.0, 250.0)]]);
+        // Between the data's 18 ms and 4,987 ms: the log scale still spans 10..10,000 ms.
+        assert_eq!(latency.scale, Scale::Log);
+        assert!(dashboard_svg(&report)
+            .expect("renders")
+            .contains("p99 objective 250 ms"));
+        // Without an objective, no such line.
+        let plain = fixtures::crash_sticky_with_windows();
+        assert!(!dashboard_svg(&plain)
+            .expect("renders")
+            .contains("objective"));
+    }
+
+    #[test]
+    fn the_latency_range_makes_room_for_an_objective_above_every_window() {
+        let mut report = fixtures::crash_sticky_with_windows();
+        // No spike: p99 at most 172 ms, p50 from 18 ms, so a linear scale.
+        report.timeseries[60].p99_ms = 160.0;
+        let report = with_objective(report, 1_000.0);
+        let latency = panels(&report, &TimeAxis::of(&report)).swap_remove(1);
+        // 1,000 / 17.98 ≈ 56 < 100: still linear, and its top (1.12 × max) is above 1,000.
+        assert_eq!(latency.scale, Scale::Linear);
+        assert_eq!(latency.max(Side::Left), 1_000.0);
+
+        // In the PNG the objective is the only pure black in the plot: one horizontal line,
+        // 2 px thick, dashed 12 on 6 off across ~1,200 columns (≈ 1,600 pixels), near the top at
+        // 1,000 / 1,120 of the height.
+        let image = decode(&dashboard_png(&report).expect("renders"));
+        let layout = layout(&report).expect("a layout");
+        let black = count_in_plot(&image, &layout, 1, |p| p == rgb(palette::BLACK));
+        assert!(black > 1_000, "objective: {black} pixels");
+        let (left, right) = plot_columns();
+        let rows = &layout.panels[1];
+        let (top, bottom) = (rows.start + TITLE_HEIGHT, rows.end - X_AXIS_HEIGHT);
+        let black_rows: Vec<u32> = (top..bottom)
+            .filter(|&y| {
+                (left as u32 + 2..right as u32 - 2)
+                    .any(|x| *image.get_pixel(x, y) == rgb(palette::BLACK))
+            })
+            .collect();
+        assert!(black_rows.len() <= 3, "rows {black_rows:?}");
+        let at = f64::from(black_rows[0] - top) / f64::from(bottom - top);
+        assert!(at < 0.2, "the line sits {at:.2} of the way down");
+
+        let without = fixtures::crash_sticky_with_windows();
+        let image = decode(&dashboard_png(&without).expect("renders"));
+        assert_eq!(
+            count_in_plot(&image, &layout, 1, |p| p == rgb(palette::BLACK)),
+            0
+        );
+    }
+
+    #[test]
+    fn an_objective_alone_does_not_hide_that_there_is_no_data() {
+        let report = with_objective(empty(), 250.0);
+        let svg = dashboard_svg(&report).expect("renders");
+        assert_eq!(svg.matches("no data").count(), 5);
+        assert!(!svg.contains("objective"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! two backends, so the SVG and the PNG of a chart cannot disagree. Both are pure: the same input
 //! gives the same bytes.
 
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use anyhow::{ensure, Context, Result};
@@ -26,6 +27,7 @@ pub(crate) mod palette {
     pub(crate) const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
     pub(crate) const VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
     pub(crate) const PURPLE: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
+    pub(crate) const SKY_BLUE: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
     pub(crate) const BLACK: RGBColor = RGBColor(0x00, 0x00, 0x00);
     /// Not part of the palette: paper, grid, shading and secondary text.
     pub(crate) const WHITE: RGBColor = RGBColor(0xFF, 0xFF, 0xFF);
@@ -112,6 +114,92 @@ pub(crate) fn trim(text: String) -> String {
     } else {
         text
     }
+}
+
+/// A y axis from zero with some headroom above `max`, so lines do not run along the frame.
+pub(crate) fn linear_top(max: f64) -> f64 {
+    if max > 0.0 {
+        max * 1.12
+    } else {
+        1.0
+    }
+}
+
+/// Whole decades around `[min, max]`.
+pub(crate) fn log_range(min: f64, max: f64) -> Range<f64> {
+    let low = 10_f64.powf(min.log10().floor());
+    let high = 10_f64.powf(max.log10().ceil());
+    low..if high > low { high } else { low * 10.0 }
+}
+
+/// Simulated time in minutes for runs of ten minutes or more, in seconds below.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct TimeAxis {
+    pub(crate) minutes: bool,
+    /// End of the run, in axis units.
+    pub(crate) end: f64,
+    /// End of the warm-up, in axis units.
+    pub(crate) warmup: f64,
+}
+
+impl TimeAxis {
+    /// The axis of a run that ends at `end_s` seconds, the first `warmup_s` of them warm-up.
+    pub(crate) fn new(end_s: f64, warmup_s: f64) -> Self {
+        let minutes = end_s >= 600.0;
+        let unit = if minutes { 60.0 } else { 1.0 };
+        let end = end_s / unit;
+        Self {
+            minutes,
+            end: if end > 0.0 { end } else { 1.0 },
+            warmup: (warmup_s.max(0.0) / unit).min(end.max(0.0)),
+        }
+    }
+
+    /// Seconds → axis units.
+    pub(crate) fn x(&self, seconds: f64) -> f64 {
+        if self.minutes {
+            seconds / 60.0
+        } else {
+            seconds
+        }
+    }
+
+    pub(crate) fn range(&self) -> Range<f64> {
+        0.0..self.end
+    }
+
+    pub(crate) fn desc(&self) -> &'static str {
+        if self.minutes {
+            "simulated time (min)"
+        } else {
+            "simulated time (s)"
+        }
+    }
+}
+
+/// Puts each `(left, right)` span in the first of at most `max_lanes` lanes where it starts after
+/// the lane's last span ends (with a gap); `None` when no lane has room. A lane's last span is
+/// also its rightmost, since a span only joins a lane to the right of everything in it.
+pub(crate) fn assign_lanes(
+    spans: impl IntoIterator<Item = (i32, i32)>,
+    max_lanes: usize,
+) -> Vec<Option<usize>> {
+    const GAP: i32 = 10;
+    let mut ends: Vec<i32> = Vec::new();
+    spans
+        .into_iter()
+        .map(|(left, right)| {
+            if let Some(lane) = ends.iter().position(|&end| end + GAP <= left) {
+                ends[lane] = right;
+                Some(lane)
+            } else if ends.len() < max_lanes {
+                ends.push(right);
+                Some(ends.len() - 1)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// Runs `draw` on an SVG canvas of `size` pixels and returns the document.

@@ -1,5 +1,5 @@
-//! Writing a run's files: `<dir>/<scenario>/summary.json`, `timeseries.csv` and the dashboard
-//! (`dashboard.svg`, `dashboard.png`).
+//! Writing a run's files: `<dir>/<scenario>/summary.json`, `timeseries.csv`, the dashboard
+//! (`dashboard.svg`, `dashboard.png`) and `report.html`, the page that shows them all.
 //!
 //! The only place in `report/` that touches the disk. Each file is written under a temporary name
 //! and renamed into place, so an interrupted or failed run never leaves a truncated file that a
@@ -10,12 +10,14 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use super::{dashboard_png, dashboard_svg, summary_json, timeseries_csv};
+use super::{dashboard_png, dashboard_svg, report_html, summary_json, timeseries_csv};
 use crate::metrics::Report;
+use crate::scenario::Source;
 
-/// Creates `dir/<report.scenario>/`, writes `summary.json`, `timeseries.csv`, `dashboard.svg` and
-/// `dashboard.png` in it and returns that folder. Every error names the path it concerns.
-pub fn write_run(dir: &Path, report: &Report) -> Result<PathBuf> {
+/// Creates `dir/<report.scenario>/`, writes `summary.json`, `timeseries.csv`, `dashboard.svg`,
+/// `dashboard.png` and `report.html` (which shows `source`, the scenario the run was made from) in
+/// it and returns that folder. Every error names the path it concerns.
+pub fn write_run(dir: &Path, report: &Report, source: &Source) -> Result<PathBuf> {
     let folder = dir.join(folder_name(&report.scenario)?);
     fs::create_dir_all(&folder)
         .with_context(|| format!("cannot create the folder {}", folder.display()))?;
@@ -26,6 +28,10 @@ pub fn write_run(dir: &Path, report: &Report) -> Result<PathBuf> {
         dashboard_svg(report)?.as_bytes(),
     )?;
     write_atomically(&folder.join("dashboard.png"), &dashboard_png(report)?)?;
+    write_atomically(
+        &folder.join("report.html"),
+        report_html(report, source)?.as_bytes(),
+    )?;
     Ok(folder)
 }
 
@@ -41,7 +47,7 @@ fn folder_name(scenario: &str) -> Result<&str> {
 
 /// Writes `bytes` to a hidden sibling of `path`, then renames it over `path`: readers see the old
 /// file or the new one, never half of one.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let file_name = path
         .file_name()
         .context("internal: an output path has no file name")?
@@ -66,12 +72,19 @@ mod tests {
     use crate::report::fixtures;
     use serde_json::Value;
 
+    fn source() -> Source {
+        Source {
+            yaml: "name: crash-sticky\nseed: 7\n".to_owned(),
+            overrides: vec!["sessions.store=in-memory".to_owned()],
+        }
+    }
+
     #[test]
-    fn writes_summary_timeseries_and_dashboard_in_a_folder_named_after_the_scenario() {
+    fn writes_summary_timeseries_dashboard_and_page_in_a_folder_named_after_the_scenario() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let report = fixtures::crash_sticky();
 
-        let folder = write_run(dir.path(), &report).expect("write_run succeeds");
+        let folder = write_run(dir.path(), &report, &source()).expect("write_run succeeds");
 
         assert_eq!(folder, dir.path().join("crash-sticky"));
         let mut names: Vec<String> = fs::read_dir(&folder)
@@ -91,6 +104,7 @@ mod tests {
             [
                 "dashboard.png",
                 "dashboard.svg",
+                "report.html",
                 "summary.json",
                 "timeseries.csv"
             ]
@@ -112,15 +126,22 @@ mod tests {
         assert_eq!(svg, dashboard_svg(&report).expect("renders").into_bytes());
         let png = fs::read(folder.join("dashboard.png")).expect("readable");
         assert_eq!(png, dashboard_png(&report).expect("renders"));
+        let html = fs::read(folder.join("report.html")).expect("readable");
+        assert_eq!(
+            html,
+            report_html(&report, &source())
+                .expect("renders")
+                .into_bytes()
+        );
     }
 
     #[test]
     fn a_second_run_replaces_the_first_runs_files() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut report = fixtures::crash_sticky();
-        write_run(dir.path(), &report).expect("first run");
+        write_run(dir.path(), &report, &source()).expect("first run");
         report.seed = 8;
-        let folder = write_run(dir.path(), &report).expect("second run");
+        let folder = write_run(dir.path(), &report, &source()).expect("second run");
         let json: Value =
             serde_json::from_slice(&fs::read(folder.join("summary.json")).expect("readable"))
                 .expect("valid JSON");
@@ -133,7 +154,8 @@ mod tests {
         let blocker = dir.path().join("not-a-dir");
         fs::write(&blocker, b"").expect("a plain file");
 
-        let error = write_run(&blocker, &fixtures::crash_sticky()).expect_err("must fail");
+        let error =
+            write_run(&blocker, &fixtures::crash_sticky(), &source()).expect_err("must fail");
 
         let message = format!("{error:#}");
         assert!(message.contains("not-a-dir"), "{message}");
@@ -146,7 +168,7 @@ mod tests {
         for name in ["../escape", "a/b", "..", ".", "", "/abs"] {
             let mut report = fixtures::crash_sticky();
             report.scenario = name.to_owned();
-            let error = write_run(dir.path(), &report).expect_err(name);
+            let error = write_run(dir.path(), &report, &source()).expect_err(name);
             assert!(format!("{error:#}").contains("folder name"), "{name}");
         }
         assert_eq!(fs::read_dir(dir.path()).expect("readable").count(), 0);

@@ -18,7 +18,8 @@ pub(crate) mod draw;
 mod files;
 #[cfg(test)]
 pub(crate) mod fixtures;
-mod human;
+pub(crate) mod html;
+pub(crate) mod human;
 mod json;
 mod markdown;
 mod summary;
@@ -26,9 +27,12 @@ mod table;
 mod timeseries;
 
 pub use charts::{dashboard_png, dashboard_svg};
+pub(crate) use files::write_atomically;
 pub use files::write_run;
+pub use html::report_html;
 pub use json::summary_json;
 pub use markdown::markdown;
+pub(crate) use table::{align_right_from, new_table};
 pub use table::{side_by_side, table};
 pub use timeseries::timeseries_csv;
 

@@ -4,7 +4,7 @@
 //! about what a run's summary contains or how a number reads.
 
 use super::human::{count, fixed, fraction, ms, percent, seconds, NONE};
-use crate::metrics::{Failed, LostByCause, Report};
+use crate::metrics::{Failed, LostByCause, Report, Slo};
 
 /// More instances than this and the per-instance counts are abbreviated (with min and max added),
 /// so a 100-instance fleet does not produce a 1,000-character cell.
@@ -103,6 +103,20 @@ pub(crate) fn provisioning(accuracy: f64, timeshare: f64) -> String {
     format!("{} · {} of time", fraction(accuracy), fraction(timeshare))
 }
 
+/// The p99 objective and how often the windows broke it: `250 ms · exceeded in 3 of 108 windows`.
+pub(crate) fn objective(slo: &Slo) -> String {
+    let windows = match slo.windows {
+        1 => "window",
+        _ => "windows",
+    };
+    format!(
+        "{} ms · exceeded in {} of {} {windows}",
+        ms(slo.p99_ms),
+        count(slo.windows_over),
+        count(slo.windows)
+    )
+}
+
 /// The summary's numbers, section by section, in the order people read them: what was asked and
 /// what failed, who was logged out, how fast it was, what it cost, how even it was, how long the
 /// simulation itself took.
@@ -161,7 +175,7 @@ pub(crate) fn sections(report: &Report) -> Vec<Section> {
     }
 
     let l = &report.latency_ms;
-    let latency = Section::new("latency (ms)")
+    let mut latency = Section::new("latency (ms)")
         .row("mean", ms(l.mean))
         .row("p50", ms(l.p50))
         .row("p90", ms(l.p90))
@@ -169,6 +183,9 @@ pub(crate) fn sections(report: &Report) -> Vec<Section> {
         .row("p99", ms(l.p99))
         .row("p99.9", ms(l.p999))
         .row("max", ms(l.max));
+    if let Some(slo) = &report.slo {
+        latency = latency.row("p99 objective", objective(slo));
+    }
 
     let f = &report.fleet;
     let e = &f.elasticity;
@@ -357,6 +374,38 @@ mod tests {
         let rows = section(&report, "requests");
         assert!(rows.contains(&("cache hit ratio".to_owned(), "75.00 % of 1,000".to_owned())));
         assert!(rows.contains(&("admitted over user limit".to_owned(), "12".to_owned())));
+    }
+
+    #[test]
+    fn the_p99_objective_row_says_how_many_windows_exceeded_it() {
+        let mut report = fixtures::crash_sticky();
+        assert!(!has_metric(
+            &section(&report, "latency (ms)"),
+            "p99 objective"
+        ));
+        // 18 min measured in 10 s windows: 108 windows, 3 of them over 250 ms.
+        report.slo = Some(Slo {
+            p99_ms: 250.0,
+            windows: 108,
+            windows_over: 3,
+        });
+        let rows = section(&report, "latency (ms)");
+        assert_eq!(
+            rows.last(),
+            Some(&(
+                "p99 objective".to_owned(),
+                "250 ms · exceeded in 3 of 108 windows".to_owned()
+            ))
+        );
+        report.slo = Some(Slo {
+            p99_ms: 1_500.0,
+            windows: 1,
+            windows_over: 0,
+        });
+        assert_eq!(
+            objective(report.slo.as_ref().unwrap()),
+            "1,500 ms · exceeded in 0 of 1 window"
+        );
     }
 
     #[test]

@@ -118,7 +118,7 @@ fn lines<'a>(lines: impl Iterator<Item = &'a str>) -> String {
     lines.collect::<Vec<_>>().join("\n")
 }
 
-fn new_table() -> Table {
+pub(crate) fn new_table() -> Table {
     let mut table = Table::new();
     // Never probe the terminal: the output must not depend on where it is printed.
     table.force_no_tty().load_style(UTF8_FULL);
@@ -126,7 +126,7 @@ fn new_table() -> Table {
 }
 
 /// Numbers line up on their last digit.
-fn align_right_from(table: &mut Table, first_column: usize) {
+pub(crate) fn align_right_from(table: &mut Table, first_column: usize) {
     for column in table.column_iter_mut().skip(first_column) {
         column.set_cell_alignment(CellAlignment::Right);
     }

@@ -1,8 +1,20 @@
 //! `fleetsim compare`: variants of one scenario over the same seeds.
+//!
+//! The variants are the cartesian product of the `--vary` axes; each runs once per seed, and seed
+//! `i` is the same for every variant (common random numbers). A variant is summarised by the
+//! mean ± 95 % confidence interval of each headline metric across its seeds, and by its time
+//! series averaged window by window.
 
-use crate::metrics::TimelineEntry;
+use serde::Serialize;
 
-use super::outcome::{Estimate, Outcome};
+use super::grid::combinations;
+use super::outcome::{Estimate, Headline, Outcome};
+use super::runner::Runner;
+use super::sweep::Axis;
+use crate::metrics::{Report, TimelineEntry};
+use crate::model::simulate;
+use crate::report::human::{fixed, ms};
+use crate::scenario::{self, Override, Scenario, ScenarioError};
 
 /// A finished comparison: what the table, files and charts are made from.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,4 +58,375 @@ pub struct SeriesRow {
     pub instances_ready: f64,
     /// Cumulative lost sessions since the start of the run.
     pub sessions_lost_total: f64,
+}
+
+/// A comparison ready to run: every variant's scenario, loaded and validated.
+pub struct Plan {
+    pub scenario: String,
+    pub description: String,
+    pub axes: Vec<Axis>,
+    pub seeds: Vec<u64>,
+    /// (label, overrides, scenario) per variant.
+    pub variants: Vec<(String, Vec<String>, Scenario)>,
+}
+
+impl Plan {
+    /// Loads `spec` once per variant, with `sets` then the variant's values applied: an invalid
+    /// combination is reported before anything runs. `seeds` consecutive seeds start at `seed`,
+    /// or at the scenario's own seed.
+    pub fn new(
+        spec: &str,
+        sets: &[Override],
+        axes: Vec<Axis>,
+        seeds: usize,
+        seed: Option<u64>,
+    ) -> Result<Self, ScenarioError> {
+        let mut variants = Vec::new();
+        for indices in combinations(&axes) {
+            let mut overrides = sets.to_vec();
+            overrides.extend(axes.iter().zip(&indices).map(|(a, &i)| a.override_at(i)));
+            let scenario = scenario::load(spec, &overrides)?;
+            let label = label(&axes, &indices).unwrap_or_else(|| scenario.name.clone());
+            let sets = overrides.iter().map(|o| o.arg().to_owned()).collect();
+            variants.push((label, sets, scenario));
+        }
+        let first = &variants[0].2;
+        let start = seed.unwrap_or(first.seed);
+        Ok(Self {
+            scenario: first.name.clone(),
+            description: first.description.clone(),
+            seeds: (0..seeds as u64).map(|i| start.wrapping_add(i)).collect(),
+            axes,
+            variants,
+        })
+    }
+
+    /// Runs every variant × seed on `runner`. Also returns each variant's report for the first
+    /// seed, for the per-variant report folders.
+    pub fn run(&self, runner: &Runner) -> (Comparison, Vec<Report>) {
+        let jobs: Vec<(usize, u64)> = (0..self.variants.len())
+            .flat_map(|v| self.seeds.iter().map(move |&seed| (v, seed)))
+            .collect();
+        let results = runner.map("compare", &jobs, |&(v, seed)| {
+            let mut scenario = self.variants[v].2.clone();
+            scenario.seed = seed;
+            let report = simulate(&scenario);
+            (Outcome::of(&report), series(&report), report)
+        });
+        let mut results = results.into_iter();
+        let mut variants = Vec::with_capacity(self.variants.len());
+        let mut first_reports = Vec::with_capacity(self.variants.len());
+        let mut timeline = Vec::new();
+        let mut warmup_s = 0.0;
+        for (v, (label, overrides, _)) in self.variants.iter().enumerate() {
+            let runs: Vec<_> = results.by_ref().take(self.seeds.len()).collect();
+            let outcomes: Vec<Outcome> = runs.iter().map(|(o, _, _)| *o).collect();
+            let series = average(runs.iter().map(|(_, s, _)| s.as_slice()));
+            let report = runs
+                .into_iter()
+                .next()
+                .map(|(_, _, r)| r)
+                .expect("seeds ≥ 1");
+            if v == 0 {
+                timeline.clone_from(&report.timeline);
+                warmup_s = report.warmup_seconds;
+            }
+            first_reports.push(report);
+            variants.push(VariantSummary {
+                label: label.clone(),
+                overrides: overrides.clone(),
+                estimates: Headline::ALL
+                    .iter()
+                    .map(|&m| Estimate::of_metric(&outcomes, m))
+                    .collect(),
+                outcomes,
+                series,
+            });
+        }
+        let comparison = Comparison {
+            scenario: self.scenario.clone(),
+            description: self.description.clone(),
+            seeds: self.seeds.clone(),
+            warmup_s,
+            timeline,
+            variants,
+        };
+        (comparison, first_reports)
+    }
+}
+
+/// `store=redis, affinity=none`: each axis by the last part of its path, or by its whole path
+/// when two axes end alike. `None` without axes.
+fn label(axes: &[Axis], indices: &[usize]) -> Option<String> {
+    if axes.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = axes
+        .iter()
+        .zip(indices)
+        .map(|(axis, &i)| {
+            let short = axis.short_name();
+            let clash = axes
+                .iter()
+                .filter(|other| other.short_name() == short)
+                .count()
+                > 1;
+            let name = if clash { axis.path.as_str() } else { short };
+            format!("{name}={}", axis.values[i])
+        })
+        .collect();
+    Some(parts.join(", "))
+}
+
+/// A run's windows as rates and levels.
+fn series(report: &Report) -> Vec<SeriesRow> {
+    let end = report.warmup_seconds + report.simulated_seconds;
+    let rows = &report.timeseries;
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let next = rows.get(i + 1).map_or(end, |r| r.t_s);
+            let width = (next - row.t_s).max(f64::MIN_POSITIVE);
+            SeriesRow {
+                t_s: row.t_s,
+                throughput: row.succeeded as f64 / width,
+                failures: row.failed as f64 / width,
+                p99_ms: row.p99_ms,
+                instances_ready: f64::from(row.instances_ready),
+                sessions_lost_total: row.sessions_lost_total as f64,
+            }
+        })
+        .collect()
+}
+
+/// The window-by-window mean of runs with the same windows (runs of one scenario do).
+fn average<'a>(runs: impl Iterator<Item = &'a [SeriesRow]>) -> Vec<SeriesRow> {
+    let runs: Vec<&[SeriesRow]> = runs.collect();
+    let windows = runs.iter().map(|r| r.len()).min().unwrap_or(0);
+    let n = runs.len().max(1) as f64;
+    (0..windows)
+        .map(|w| {
+            let mean = |f: fn(&SeriesRow) -> f64| runs.iter().map(|r| f(&r[w])).sum::<f64>() / n;
+            SeriesRow {
+                t_s: runs[0][w].t_s,
+                throughput: mean(|r| r.throughput),
+                failures: mean(|r| r.failures),
+                p99_ms: mean(|r| r.p99_ms),
+                instances_ready: mean(|r| r.instances_ready),
+                sessions_lost_total: mean(|r| r.sessions_lost_total),
+            }
+        })
+        .collect()
+}
+
+// ----- output --------------------------------------------------------------------------------
+
+/// `mean ± half-width` for people; the mean alone from one seed.
+pub fn cell(metric: Headline, e: &Estimate) -> String {
+    let value = |v: f64| {
+        if metric.is_count() {
+            fixed(
+                v,
+                if v.fract() == 0.0 || v.abs() >= 100.0 {
+                    0
+                } else {
+                    1
+                },
+            )
+        } else if metric == Headline::InstanceSeconds {
+            fixed(v, 0)
+        } else {
+            ms(v)
+        }
+    };
+    if e.n > 1 {
+        format!("{} ± {}", value(e.mean), value(e.half_width))
+    } else {
+        value(e.mean)
+    }
+}
+
+/// The terminal table: one row per variant, a column per headline metric.
+pub fn table(c: &Comparison) -> String {
+    let mut grid = crate::report::new_table();
+    let mut header = vec!["variant".to_owned()];
+    header.extend(Headline::ALL.iter().map(|m| match m.unit() {
+        "ms" => format!("{} (ms)", m.label()),
+        _ => m.label().to_owned(),
+    }));
+    grid.set_header(header);
+    for v in &c.variants {
+        let mut row = vec![v.label.clone()];
+        row.extend(
+            Headline::ALL
+                .iter()
+                .zip(&v.estimates)
+                .map(|(&m, e)| cell(m, e)),
+        );
+        grid.add_row(row);
+    }
+    crate::report::align_right_from(&mut grid, 1);
+    let seeds = c.seeds.len();
+    let note = if seeds > 1 {
+        format!(
+            "mean ± 95 % confidence interval over {seeds} seeds ({}–{}), the same seeds for every \
+             variant",
+            c.seeds[0],
+            c.seeds[seeds - 1]
+        )
+    } else {
+        format!(
+            "one seed ({}): no confidence interval; use --seeds to get one",
+            c.seeds.first().copied().unwrap_or_default()
+        )
+    };
+    format!("{}: {}\n{grid}\n{note}", c.scenario, c.description)
+}
+
+/// `compare.csv`: one row per variant; per metric its mean, the interval's half-width and bounds.
+pub fn csv(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["variant".to_owned()];
+    header.extend(axes.iter().map(|a| a.path.clone()));
+    header.push("seeds".to_owned());
+    for m in Headline::ALL {
+        for suffix in [
+            "mean",
+            "ci95_half_width",
+            "ci95_low",
+            "ci95_high",
+            "std_dev",
+        ] {
+            header.push(format!("{}_{suffix}", m.key()));
+        }
+    }
+    out.write_record(&header).expect("writing to memory");
+    for (i, v) in c.variants.iter().enumerate() {
+        let mut row = vec![v.label.clone()];
+        let indices = &combinations(axes)[i];
+        row.extend(axes.iter().zip(indices).map(|(a, &j)| a.values[j].clone()));
+        row.push(c.seeds.len().to_string());
+        for e in &v.estimates {
+            for x in [e.mean, e.half_width, e.low(), e.high(), e.std_dev] {
+                row.push(x.to_string());
+            }
+        }
+        out.write_record(&row).expect("writing to memory");
+    }
+    out.into_inner().expect("flushing to memory")
+}
+
+/// `compare.json`: the whole comparison, per-seed values included.
+pub fn json(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct File<'a> {
+        scenario: &'a str,
+        description: &'a str,
+        seeds: &'a [u64],
+        axes: Vec<AxisJson<'a>>,
+        variants: Vec<VariantJson<'a>>,
+    }
+    #[derive(Serialize)]
+    struct AxisJson<'a> {
+        path: &'a str,
+        values: &'a [String],
+    }
+    #[derive(Serialize)]
+    struct VariantJson<'a> {
+        label: &'a str,
+        overrides: &'a [String],
+        metrics: Vec<MetricJson>,
+    }
+    #[derive(Serialize)]
+    struct MetricJson {
+        metric: &'static str,
+        unit: &'static str,
+        #[serde(flatten)]
+        estimate: Estimate,
+        ci95_low: f64,
+        ci95_high: f64,
+        /// One value per seed, in seed order.
+        values: Vec<f64>,
+    }
+    let file = File {
+        scenario: &c.scenario,
+        description: &c.description,
+        seeds: &c.seeds,
+        axes: axes
+            .iter()
+            .map(|a| AxisJson {
+                path: &a.path,
+                values: &a.values,
+            })
+            .collect(),
+        variants: c
+            .variants
+            .iter()
+            .map(|v| VariantJson {
+                label: &v.label,
+                overrides: &v.overrides,
+                metrics: Headline::ALL
+                    .iter()
+                    .zip(&v.estimates)
+                    .map(|(&m, &e)| MetricJson {
+                        metric: m.key(),
+                        unit: m.unit(),
+                        estimate: e,
+                        ci95_low: e.low(),
+                        ci95_high: e.high(),
+                        values: v.outcomes.iter().map(|o| o.get(m)).collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    let mut bytes = serde_json::to_vec_pretty(&file).expect("plain data serialises");
+    bytes.push(b'\n');
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn axis(arg: &str) -> Axis {
+        arg.parse().unwrap()
+    }
+
+    #[test]
+    fn labels_use_short_names_unless_two_axes_end_alike() {
+        let axes = [
+            axis("sessions.store=redis,jwt"),
+            axis("balancer.affinity=none"),
+        ];
+        assert_eq!(label(&axes, &[1, 0]).unwrap(), "store=jwt, affinity=none");
+        let clash = [axis("a.count=1"), axis("b.count=2")];
+        assert_eq!(label(&clash, &[0, 0]).unwrap(), "a.count=1, b.count=2");
+        assert_eq!(label(&[], &[]), None);
+    }
+
+    #[test]
+    fn series_turns_counts_into_rates_and_averages_runs() {
+        let run = |succeeded: u64| SeriesRow {
+            t_s: 0.0,
+            throughput: succeeded as f64,
+            ..SeriesRow::default()
+        };
+        let a = [run(10), run(20)];
+        let b = [run(30), run(40)];
+        let mean = average([a.as_slice(), b.as_slice()].into_iter());
+        assert_eq!(mean[0].throughput, 20.0);
+        assert_eq!(mean[1].throughput, 30.0);
+    }
+
+    #[test]
+    fn cells_show_the_interval_only_with_two_seeds_or_more() {
+        let two = Estimate::of(&[600.0, 620.0]);
+        assert_eq!(
+            cell(Headline::SessionsLost, &two),
+            format!("610 ± {}", fixed(two.half_width, 0))
+        );
+        let one = Estimate::of(&[12.345]);
+        assert_eq!(cell(Headline::P99, &one), "12.3");
+    }
 }

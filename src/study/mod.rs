@@ -10,7 +10,10 @@
 
 pub mod charts;
 pub mod compare;
+pub mod grid;
+pub mod html;
 pub mod outcome;
+pub mod runner;
 pub mod sweep;
 
 pub use compare::{Comparison, SeriesRow, VariantSummary};

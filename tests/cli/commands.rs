@@ -66,7 +66,7 @@ fn help_describes_every_command() {
     let output = fleetsim().arg("--help").output().expect("runs");
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    for command in ["run", "validate", "scenarios"] {
+    for command in ["run", "compare", "sweep", "merge", "validate", "scenarios"] {
         assert_mentions(&stdout, command);
     }
 }

@@ -3,7 +3,10 @@
 //! One integration-test binary (faster to link than one per file), one module per concern.
 
 mod bad_input;
+mod browser;
 mod commands;
+
 mod dynamics;
 mod scenarios;
+mod study;
 mod support;

@@ -274,36 +274,3 @@ fn set_overrides_reach_the_simulation() {
     );
     assert_eq!(u(&s, "seed"), 99);
 }
-
-#[test]
-fn without_arguments_the_showcase_compares_the_three_session_stores() {
-    let ws = Workspace::new();
-    let output = fleetsim()
-        .current_dir(ws.dir.path())
-        .output()
-        .expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    for column in ["in-memory + sticky", "redis", "jwt", "sessions lost"] {
-        assert!(stdout.contains(column), "no {column:?} in:\n{stdout}");
-    }
-    let lost = |folder: &str| {
-        let path = ws
-            .dir
-            .path()
-            .join("output/showcase")
-            .join(folder)
-            .join("summary.json");
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let v: Value = serde_json::from_str(&text).unwrap();
-        u(&v, "sessions.lost")
-    };
-    assert!(lost("crash-sticky") > 300);
-    assert_eq!(lost("crash-sticky+redis"), 0);
-    assert_eq!(lost("crash-sticky+jwt"), 0);
-}

@@ -1,0 +1,500 @@
+//! `compare.html`: a comparison as one self-contained page for a design review.
+//!
+//! It says what was compared and how (the same seeds for every variant, so the same users and
+//! faults; mean ± 95 % confidence interval across seeds), gives the table, lists what the data
+//! shows metric by metric — which variant is lowest, which highest, and whether that difference
+//! stands out from the noise of the seeds — then the chart and the variants with links to their
+//! own `report.html`. The findings are computed from the numbers, so they cannot drift from the
+//! table. Same stylesheet as `report.html`, no script, nothing fetched.
+
+use super::compare::{Comparison, VariantSummary};
+use super::outcome::{Estimate, Headline};
+use crate::report::html::{escape, inline_svg, page_end, page_start};
+use crate::report::human::fixed;
+
+/// `compare.html` for `c`, with `chart_svg` (an SVG document; empty for none) inline.
+///
+/// `links` holds, per variant in order, the `report.html` of the run written for it, relative to
+/// where the page is saved (`runs/crash-sticky+store=redis/report.html`). A variant without a run
+/// (`None`, or no entry) gets no link.
+pub fn compare_html(c: &Comparison, chart_svg: &str, links: &[Option<String>]) -> String {
+    let seeds = c.seeds.len();
+    let title = format!(
+        "{}: {} × {}",
+        c.scenario,
+        plural(c.variants.len(), "variant", "variants"),
+        plural(seeds, "seed", "seeds")
+    );
+    let mut html = page_start(&title);
+    html.push_str(&format!(
+        "<header>\n<h1>{}</h1>\n<p class=\"story\">{}</p>\n</header>\n",
+        escape(&title),
+        escape(&c.description)
+    ));
+    html.push_str(&format!("<p>{}</p>\n", method(&c.seeds)));
+
+    html.push_str("\n<h2 id=\"table\">Results</h2>\n");
+    html.push_str(&table(c));
+
+    html.push_str("\n<h2 id=\"findings\">Findings</h2>\n<ul class=\"findings\">\n");
+    for finding in findings(c) {
+        html.push_str(&format!("<li>{finding}</li>\n"));
+    }
+    html.push_str("</ul>\n");
+
+    if !chart_svg.trim().is_empty() {
+        html.push_str("\n<h2 id=\"chart\">Chart</h2>\n<figure class=\"chart\">\n");
+        html.push_str(&inline_svg(chart_svg));
+        html.push_str(&format!(
+            "\n<figcaption>Each variant's numbers averaged over its {}.</figcaption>\n\
+             </figure>\n",
+            plural(seeds, "seed", "seeds")
+        ));
+    }
+
+    html.push_str("\n<h2 id=\"variants\">Variants</h2>\n<ul class=\"variants\">\n");
+    for (i, v) in c.variants.iter().enumerate() {
+        let link = links.get(i).and_then(Option::as_deref);
+        html.push_str(&format!("<li>{}</li>\n", variant(v, link, c.seeds.first())));
+    }
+    html.push_str("</ul>\n");
+
+    html.push_str(&page_end(&format!(
+        "Written by fleetsim {}.",
+        env!("CARGO_PKG_VERSION")
+    )));
+    html
+}
+
+/// `1 seed`, `5 seeds`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The seeds, shortly: `7`, `7, 8, 9`, `7–26` when consecutive, or `7, 11, …, 91`.
+fn seed_list(seeds: &[u64]) -> String {
+    let listed = |seeds: &[u64]| {
+        seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if seeds.len() <= 6 {
+        return listed(seeds);
+    }
+    let (first, last) = (seeds[0], seeds[seeds.len() - 1]);
+    if seeds.windows(2).all(|w| w[1] == w[0].wrapping_add(1)) {
+        format!("{first}–{last}")
+    } else {
+        format!("{}, …, {last}", listed(&seeds[..2]))
+    }
+}
+
+/// How the numbers were made, in plain words.
+fn method(seeds: &[u64]) -> String {
+    let list = seed_list(seeds);
+    let same = "A seed fixes every random draw, so under every variant the same users arrived at \
+                the same moments, asked for the same pages and met the same faults: differences \
+                between the rows come from the variants, not from luck.";
+    match seeds.len() {
+        0 | 1 => format!(
+            "Each variant ran once, with seed {list}. {same} With a single seed, though, no \
+             confidence interval can be given: each number is that one run's value, and how much \
+             it would move under other seeds is unknown. Run more seeds to measure that. Every \
+             number is measured after the warm-up."
+        ),
+        n => format!(
+            "Each variant ran with the same {n} seeds ({list}). {same} Each number is the mean \
+             across the seeds ± the half-width of its 95 % confidence interval (Student's t): \
+             when two variants' intervals overlap, the seeds cannot tell them apart. Every number \
+             is measured after the warm-up."
+        ),
+    }
+}
+
+/// A value of `metric` as the table prints it: counts and instance-seconds whole, milliseconds
+/// to one decimal.
+fn value(metric: Headline, v: f64) -> String {
+    match metric {
+        Headline::P50 | Headline::P99 => fixed(v, 1),
+        _ => fixed(v, 0),
+    }
+}
+
+/// `mean ± half-width` (kept on one line), or the mean alone from a single seed.
+fn cell(metric: Headline, e: &Estimate) -> String {
+    if e.n > 1 {
+        format!(
+            "{}\u{a0}±\u{a0}{}",
+            value(metric, e.mean),
+            value(metric, e.half_width)
+        )
+    } else {
+        value(metric, e.mean)
+    }
+}
+
+/// The estimate of `metric` for `v`, if it has one.
+fn estimate(v: &VariantSummary, metric: Headline) -> Option<&Estimate> {
+    let index = Headline::ALL.iter().position(|&m| m == metric)?;
+    v.estimates.get(index)
+}
+
+fn table(c: &Comparison) -> String {
+    let mut html = "<table class=\"compare\">\n<thead><tr><th>variant</th>".to_owned();
+    for metric in Headline::ALL {
+        html.push_str(&format!(
+            "<th class=\"num\">{}<br><span class=\"unit\">{}</span></th>",
+            escape(metric.label()),
+            escape(metric.unit())
+        ));
+    }
+    html.push_str("</tr></thead>\n<tbody>\n");
+    for v in &c.variants {
+        html.push_str(&format!("<tr><td>{}</td>", escape(&v.label)));
+        for metric in Headline::ALL {
+            let text = estimate(v, metric).map_or_else(|| "–".to_owned(), |e| cell(metric, e));
+            html.push_str(&format!("<td class=\"num\">{}</td>", escape(&text)));
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</tbody>\n</table>\n");
+    if c.seeds.len() == 1 {
+        html.push_str(
+            "<p class=\"note\">One seed: each cell is that run's value; no confidence interval \
+             can be given.</p>\n",
+        );
+    }
+    html
+}
+
+/// One sentence per headline metric (as HTML): which variant is lowest and which highest, and
+/// whether the gap between them is larger than the seeds' noise.
+fn findings(c: &Comparison) -> Vec<String> {
+    if c.variants.len() < 2 {
+        return vec!["One variant only: there is nothing to compare it with.".to_owned()];
+    }
+    let seeds = c.seeds.len();
+    Headline::ALL
+        .iter()
+        .filter_map(|&metric| {
+            let rows: Vec<(&str, &Estimate)> = c
+                .variants
+                .iter()
+                .filter_map(|v| Some((v.label.as_str(), estimate(v, metric)?)))
+                .collect();
+            finding(metric, &rows, seeds)
+        })
+        .collect()
+}
+
+fn finding(metric: Headline, rows: &[(&str, &Estimate)], seeds: usize) -> Option<String> {
+    let (_, first) = rows.first()?;
+    let low = rows.iter().map(|(_, e)| e.mean).fold(first.mean, f64::min);
+    let high = rows.iter().map(|(_, e)| e.mean).fold(first.mean, f64::max);
+    let name = capitalised(metric.label());
+    let with_unit = |e: &Estimate| format!("{} {}", cell(metric, e), metric.unit());
+    if low == high {
+        return Some(format!(
+            "{name}: the same in every variant ({}).",
+            escape(&with_unit(first))
+        ));
+    }
+    // Variants tied at an extreme are named together; the first of them stands for the interval.
+    let at = |target: f64| -> (String, &Estimate) {
+        let tied: Vec<&(&str, &Estimate)> = rows.iter().filter(|(_, e)| e.mean == target).collect();
+        let names: Vec<String> = tied
+            .iter()
+            .map(|(label, _)| format!("<strong>{}</strong>", escape(label)))
+            .collect();
+        (names.join(" and "), tied[0].1)
+    };
+    let (low_names, lowest) = at(low);
+    let (high_names, highest) = at(high);
+    let noise = if seeds < 2 || lowest.n < 2 || highest.n < 2 {
+        "with one seed, whether this is more than luck cannot be told.".to_owned()
+    } else if lowest.high() >= highest.low() {
+        format!(
+            "the intervals overlap: the difference is within the noise of {}.",
+            plural(seeds, "seed", "seeds")
+        )
+    } else {
+        format!(
+            "the intervals do not overlap: the difference is larger than the noise of {}.",
+            plural(seeds, "seed", "seeds")
+        )
+    };
+    Some(format!(
+        "{name}: lowest with {low_names} ({}), highest with {high_names} ({}); {noise}",
+        escape(&with_unit(lowest)),
+        escape(&with_unit(highest)),
+    ))
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A variant's list entry: its label, its overrides and the link to its run's `report.html`.
+fn variant(v: &VariantSummary, page: Option<&str>, first_seed: Option<&u64>) -> String {
+    let mut text = format!("<strong>{}</strong>: ", escape(&v.label));
+    if v.overrides.is_empty() {
+        text.push_str("the scenario as written");
+    } else {
+        let sets: Vec<String> = v
+            .overrides
+            .iter()
+            .map(|set| format!("<code>--set {}</code>", escape(set)))
+            .collect();
+        text.push_str(&sets.join(" "));
+    }
+    if let Some(page) = page {
+        let seed = first_seed.map_or(String::new(), |s| format!(" (seed {s})"));
+        text.push_str(&format!(
+            " · <a href=\"{}\">its run{seed}</a>",
+            escape(&path_for_url(page))
+        ));
+    }
+    text
+}
+
+/// A relative path as a URL path: bytes that mean something in a URL (`#`, `?`, `%`, spaces, …)
+/// are percent-encoded; letters, digits, `/` and the harmless `-._~=,+` are kept.
+fn path_for_url(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.replace('\\', "/").bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~=,+".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::html::STYLESHEET;
+    use crate::study::Outcome;
+
+    /// A variant from one outcome per seed, each as [lost, failed, p50, p99, instance-s, churn].
+    fn summary(label: &str, overrides: &[&str], runs: &[[f64; 6]]) -> VariantSummary {
+        let outcomes: Vec<Outcome> = runs.iter().map(|&v| Outcome::from_values(v)).collect();
+        VariantSummary {
+            label: label.to_owned(),
+            overrides: overrides.iter().map(|s| (*s).to_owned()).collect(),
+            estimates: Headline::ALL
+                .iter()
+                .map(|&m| Estimate::of_metric(&outcomes, m))
+                .collect(),
+            outcomes,
+            series: Vec::new(),
+        }
+    }
+
+    /// Two stores over three seeds. In-memory loses ~3,200 sessions, Redis none; p50 differs by
+    /// less than the seeds' spread; instance-seconds and churn are identical.
+    fn comparison() -> Comparison {
+        Comparison {
+            scenario: "crash-sticky".to_owned(),
+            description: "One of four instances crashes.".to_owned(),
+            seeds: vec![7, 8, 9],
+            warmup_s: 120.0,
+            timeline: Vec::new(),
+            variants: vec![
+                summary(
+                    "store=in-memory",
+                    &["sessions.store=in-memory"],
+                    &[
+                        [3_100.0, 4_500.0, 18.0, 120.0, 4_320.0, 1.0],
+                        [3_200.0, 4_600.0, 19.0, 125.0, 4_320.0, 1.0],
+                        [3_300.0, 4_700.0, 20.0, 130.0, 4_320.0, 1.0],
+                    ],
+                ),
+                summary(
+                    "store=redis",
+                    &["sessions.store=redis"],
+                    &[
+                        [0.0, 1_200.0, 18.5, 140.0, 4_320.0, 1.0],
+                        [0.0, 1_300.0, 19.5, 150.0, 4_320.0, 1.0],
+                        [0.0, 1_400.0, 20.5, 160.0, 4_320.0, 1.0],
+                    ],
+                ),
+            ],
+        }
+    }
+
+    fn links() -> Vec<Option<String>> {
+        vec![
+            Some("runs/crash-sticky+store=in-memory/report.html".to_owned()),
+            None,
+        ]
+    }
+
+    #[test]
+    fn the_title_names_the_scenario_the_variants_and_the_seeds() {
+        let html = compare_html(&comparison(), "", &links());
+        assert!(html.contains("<title>crash-sticky: 2 variants × 3 seeds</title>"));
+        assert!(html.contains("<h1>crash-sticky: 2 variants × 3 seeds</h1>"));
+        assert!(html.contains("<p class=\"story\">One of four instances crashes.</p>"));
+    }
+
+    #[test]
+    fn the_page_shares_the_report_stylesheet_and_fetches_nothing() {
+        let chart = "<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"><g/></svg>";
+        let html = compare_html(&comparison(), chart, &links());
+        assert!(html.contains(STYLESHEET));
+        assert!(html.contains("<svg><g/></svg>"));
+        for forbidden in ["http:", "https:", "<script", "src=", "url(", "@import"] {
+            assert!(!html.contains(forbidden), "{forbidden:?}");
+        }
+    }
+
+    #[test]
+    fn the_method_is_explained_in_plain_words() {
+        let html = compare_html(&comparison(), "", &links());
+        assert!(html.contains("Each variant ran with the same 3 seeds (7, 8, 9)."));
+        assert!(html.contains("the same users arrived at the same moments"));
+        assert!(html.contains("met the same faults"));
+        assert!(html.contains("mean across the seeds ± the half-width of its 95 % confidence"));
+    }
+
+    #[test]
+    fn cells_are_mean_plus_minus_half_width_counts_whole_and_milliseconds_to_one_decimal() {
+        let html = compare_html(&comparison(), "", &links());
+        // Lost sessions 3,100 / 3,200 / 3,300: mean 3,200, s = 100, half-width
+        // t(0.975, 2) · 100 / √3 = 4.302653 · 57.735 = 248.4 → 248.
+        // p50 18 / 19 / 20 ms: mean 19.0, s = 1, half-width 2.484 → 2.5.
+        assert!(
+            html.contains(
+                "<tr><td>store=in-memory</td><td class=\"num\">3,200\u{a0}±\u{a0}248</td>\
+             <td class=\"num\">4,600\u{a0}±\u{a0}248</td>\
+             <td class=\"num\">19.0\u{a0}±\u{a0}2.5</td>\
+             <td class=\"num\">125.0\u{a0}±\u{a0}12.4</td>\
+             <td class=\"num\">4,320\u{a0}±\u{a0}0</td>\
+             <td class=\"num\">1\u{a0}±\u{a0}0</td></tr>"
+            ),
+            "{html}"
+        );
+        for metric in Headline::ALL {
+            assert!(html.contains(&format!(
+                "<th class=\"num\">{}<br><span class=\"unit\">{}</span></th>",
+                metric.label(),
+                metric.unit()
+            )));
+        }
+    }
+
+    #[test]
+    fn findings_name_the_lowest_and_highest_and_weigh_them_against_the_noise() {
+        let found = findings(&comparison());
+        assert_eq!(found.len(), Headline::ALL.len());
+        // 0 ± 0 against 3,200 ± 248: far apart.
+        assert_eq!(
+            found[0],
+            "Lost sessions: lowest with <strong>store=redis</strong> (0\u{a0}±\u{a0}0 sessions), \
+             highest with <strong>store=in-memory</strong> (3,200\u{a0}±\u{a0}248 sessions); the \
+             intervals do not overlap: the difference is larger than the noise of 3 seeds."
+        );
+        // p50 19.0 ± 2.5 against 19.5 ± 2.5: [16.5, 21.5] and [17.0, 22.0] overlap.
+        assert!(found[2].starts_with("P50 latency: lowest with <strong>store=in-memory"));
+        assert!(
+            found[2].ends_with("the difference is within the noise of 3 seeds."),
+            "{}",
+            found[2]
+        );
+        assert_eq!(
+            found[4],
+            "Instance-seconds: the same in every variant (4,320\u{a0}±\u{a0}0 instance·s)."
+        );
+    }
+
+    #[test]
+    fn findings_follow_the_data_not_the_order_of_the_variants() {
+        let mut c = comparison();
+        c.variants.reverse();
+        let found = findings(&c);
+        assert!(found[0].starts_with("Lost sessions: lowest with <strong>store=redis</strong>"));
+        // Ties at an extreme are named together.
+        c.variants.push(summary(
+            "store=jwt",
+            &["sessions.store=jwt"],
+            &[[0.0, 1.0, 1.0, 1.0, 1.0, 1.0]; 3],
+        ));
+        let found = findings(&c);
+        assert!(found[0].starts_with(
+            "Lost sessions: lowest with <strong>store=redis</strong> and <strong>store=jwt</strong>"
+        ));
+    }
+
+    #[test]
+    fn one_seed_prints_the_value_alone_and_says_no_interval_can_be_given() {
+        let mut c = comparison();
+        c.seeds.truncate(1);
+        for v in &mut c.variants {
+            *v = summary(&v.label, &[], &[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]);
+        }
+        c.variants[1].estimates[0] = Estimate::of(&[3_217.0]);
+        let html = compare_html(&c, "", &[]);
+        assert!(html.contains("crash-sticky: 2 variants × 1 seed"));
+        assert!(!html.contains('±'));
+        assert!(html.contains("no confidence interval can be given"));
+        assert!(html.contains("<td class=\"num\">3,217</td>"));
+        assert!(html.contains("<td class=\"num\">3.0</td>"));
+        let found = findings(&c);
+        assert!(found[0].ends_with("with one seed, whether this is more than luck cannot be told."));
+    }
+
+    #[test]
+    fn variants_list_their_overrides_and_link_to_their_run_when_it_has_one() {
+        let html = compare_html(&comparison(), "", &links());
+        assert!(html.contains(
+            "<li><strong>store=in-memory</strong>: <code>--set sessions.store=in-memory</code> · \
+             <a href=\"runs/crash-sticky+store=in-memory/report.html\">its run (seed 7)</a></li>"
+        ));
+        assert!(html.contains(
+            "<li><strong>store=redis</strong>: <code>--set sessions.store=redis</code></li>"
+        ));
+        // Fewer links than variants: the rest have none.
+        let html = compare_html(&comparison(), "", &[]);
+        assert!(!html.contains("<a href"));
+    }
+
+    #[test]
+    fn link_targets_are_encoded_and_labels_escaped() {
+        assert_eq!(
+            path_for_url("runs/a=1, b=x y#2?%"),
+            "runs/a=1,%20b=x%20y%232%3F%25"
+        );
+        assert_eq!(path_for_url("runs\\ü"), "runs/%C3%BC");
+        let mut c = comparison();
+        c.variants[0].label = "<b>bold</b> & \"quoted\"".to_owned();
+        let links = [Some("a\"b".to_owned()), None];
+        let html = compare_html(&c, "", &links);
+        assert!(!html.contains("<b>"));
+        assert!(html.contains("&lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;"));
+        assert!(html.contains("href=\"a%22b\""));
+    }
+
+    #[test]
+    fn seeds_are_listed_shortly() {
+        assert_eq!(seed_list(&[7]), "7");
+        assert_eq!(seed_list(&[7, 8, 9]), "7, 8, 9");
+        assert_eq!(seed_list(&(1..=20).collect::<Vec<_>>()), "1–20");
+        assert_eq!(seed_list(&[1, 5, 9, 13, 17, 21, 25]), "1, 5, …, 25");
+    }
+
+    #[test]
+    fn the_same_comparison_gives_the_same_bytes() {
+        assert_eq!(
+            compare_html(&comparison(), "<svg/>", &links()),
+            compare_html(&comparison(), "<svg/>", &links())
+        );
+    }
+}

@@ -1,0 +1,383 @@
+//! `compare`, `sweep` and `merge` through the binary: the numbers they report, determinism
+//! whatever the thread count, resuming a killed sweep, and shards merging into exactly the
+//! unsharded sweep.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{assert_clean_failure, assert_mentions, fleetsim, Workspace};
+
+/// A short crash-sticky: 4 simulated minutes, the crash at 2 min.
+const SHORT: [&str; 6] = [
+    "--set",
+    "duration=4m",
+    "--set",
+    "warmup=1m",
+    "--set",
+    "events.0.at=2m",
+];
+
+fn succeed(args: &[&str], out: &Path) -> String {
+    let output = fleetsim()
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "fleetsim {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+fn fail(args: &[&str], out: &Path, code: i32) -> String {
+    let output = fleetsim()
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
+    stderr
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_slice(&fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .expect("JSON")
+}
+
+/// `compare.json`'s estimate of `metric` for variant `v`.
+fn metric<'a>(c: &'a Value, v: usize, metric: &str) -> &'a Value {
+    c["variants"][v]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == metric)
+        .unwrap_or_else(|| panic!("no {metric}"))
+}
+
+fn compare_args(threads: &str) -> Vec<&str> {
+    let mut args = vec![
+        "compare",
+        "crash-sticky",
+        "--vary",
+        "sessions.store=in-memory,redis,jwt",
+        "--seeds",
+        "4",
+        "--threads",
+        threads,
+    ];
+    args.extend(SHORT);
+    args
+}
+
+#[test]
+fn compare_reports_each_store_over_the_same_seeds_with_intervals() {
+    let ws = Workspace::new();
+    let stdout = succeed(&compare_args("2"), &ws.out());
+    for text in [
+        "store=in-memory",
+        "store=redis",
+        "store=jwt",
+        "±",
+        "4 seeds",
+    ] {
+        assert_mentions(&stdout, text);
+    }
+    for file in [
+        "compare.csv",
+        "compare.json",
+        "compare.svg",
+        "compare.png",
+        "compare.html",
+    ] {
+        assert!(ws.out().join(file).is_file(), "{file}");
+    }
+    let c = json(&ws.out().join("compare.json"));
+    assert_eq!(c["seeds"], serde_json::json!([7, 8, 9, 10]));
+    let lost = metric(&c, 0, "sessions_lost");
+    let values: Vec<f64> = lost["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(values.len(), 4);
+    assert!(values.iter().all(|&v| v > 50.0), "{values:?}");
+    // The interval is the one computed from the values: mean ± t(0.975, 3) · s / √4.
+    let mean = values.iter().sum::<f64>() / 4.0;
+    let s = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
+    let half = 3.182446 * s / 2.0;
+    assert!((lost["mean"].as_f64().unwrap() - mean).abs() < 1e-9);
+    assert!((lost["half_width"].as_f64().unwrap() - half).abs() < 1e-6);
+    // Stateless stores lose nothing in the same crash.
+    for v in [1, 2] {
+        assert_eq!(metric(&c, v, "sessions_lost")["mean"], 0.0);
+    }
+    // Redis pays for its round trips in latency.
+    assert!(metric(&c, 1, "p50_ms")["mean"].as_f64() > metric(&c, 0, "p50_ms")["mean"].as_f64());
+    // The CSV has one row per variant, the axis value in its own column.
+    let csv = fs::read_to_string(ws.out().join("compare.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[0].starts_with("variant,sessions.store,seeds,sessions_lost_mean,"));
+    assert!(
+        lines[2].starts_with("store=redis,redis,4,0,0,0,0,0,"),
+        "{}",
+        lines[2]
+    );
+    // Each variant's first seed is a full run report, linked from compare.html.
+    let html = fs::read_to_string(ws.out().join("compare.html")).unwrap();
+    for folder in ["crash-sticky+store=in-memory", "crash-sticky+store=jwt"] {
+        assert!(ws
+            .out()
+            .join("runs")
+            .join(folder)
+            .join("report.html")
+            .is_file());
+        assert_mentions(&html, &format!("runs/{folder}/report.html"));
+    }
+}
+
+#[test]
+fn the_thread_count_does_not_change_a_comparison() {
+    let one = Workspace::new();
+    let two = Workspace::new();
+    succeed(&compare_args("1"), &one.out());
+    succeed(&compare_args("3"), &two.out());
+    for file in ["compare.csv", "compare.json", "compare.svg", "compare.html"] {
+        assert!(
+            fs::read(one.out().join(file)).unwrap() == fs::read(two.out().join(file)).unwrap(),
+            "{file} differs between 1 and 3 threads"
+        );
+    }
+}
+
+fn sweep_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "sweep",
+        "crash-sticky",
+        "--grid",
+        "instances.count=3..5",
+        "--grid",
+        "sessions.store=in-memory,redis",
+        "--seeds",
+        "2",
+    ];
+    args.extend(SHORT);
+    args.extend_from_slice(extra);
+    args
+}
+
+const SWEEP_FILES: [&str; 4] = ["sweep.csv", "sweep.json", "sweep.svg", "sweep.png"];
+
+#[test]
+fn shards_merge_into_exactly_the_unsharded_sweep() {
+    let ws = Workspace::new();
+    let whole = ws.dir.path().join("whole");
+    let stdout = succeed(&sweep_args(&["--threads", "2"]), &whole);
+    assert_mentions(&stdout, "6 points × 2 seeds");
+    let csv = fs::read_to_string(whole.join("sweep.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 12);
+    assert_eq!(
+        lines[0],
+        "run,point,seed,instances.count,sessions.store,sessions_lost,failed_requests,p50_ms,\
+         p99_ms,instance_seconds,churn"
+    );
+    assert!(lines[1].starts_with("0,0,7,3,in-memory,"), "{}", lines[1]);
+    assert!(lines[12].starts_with("11,5,8,5,redis,"), "{}", lines[12]);
+
+    let mut shards = Vec::new();
+    for k in 0..3 {
+        let dir = ws.dir.path().join(format!("shard-{k}"));
+        let shard = format!("{k}/3");
+        let stdout = succeed(&sweep_args(&["--shard", &shard, "--threads", "1"]), &dir);
+        assert_mentions(&stdout, &format!("shard {k}/3: 4 runs"));
+        assert!(!dir.join("sweep.svg").exists(), "a shard draws no charts");
+        shards.push(dir);
+    }
+    let merged = ws.dir.path().join("merged");
+    let output = fleetsim()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for file in SWEEP_FILES {
+        assert!(
+            fs::read(whole.join(file)).unwrap() == fs::read(merged.join(file)).unwrap(),
+            "merged {file} differs from the unsharded one"
+        );
+    }
+
+    // A missing shard is named.
+    let output = fleetsim()
+        .arg("merge")
+        .args(&shards[..2])
+        .arg("--out")
+        .arg(ws.dir.path().join("partial"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert_clean_failure(&stderr);
+    assert_mentions(&stderr, "shard 2/3 is missing");
+}
+
+#[test]
+fn a_killed_sweep_resumes_where_it_stopped() {
+    let ws = Workspace::new();
+    let whole = ws.dir.path().join("whole");
+    succeed(&sweep_args(&[]), &whole);
+    let full = fs::read_to_string(whole.join("sweep.csv")).unwrap();
+
+    // What a kill leaves: the description, some rows in finishing order and half a line.
+    let killed = ws.dir.path().join("killed");
+    fs::create_dir_all(&killed).unwrap();
+    fs::copy(whole.join("sweep.json"), killed.join("sweep.json")).unwrap();
+    let lines: Vec<&str> = full.lines().collect();
+    let partial = format!(
+        "{}\n{}\n{}\n{}",
+        lines[0],
+        lines[5],
+        lines[2],
+        &lines[7][..9]
+    );
+    fs::write(killed.join("sweep.csv"), partial).unwrap();
+
+    // Without --resume the folder is left alone.
+    let stderr = fail(&sweep_args(&[]), &killed, 1);
+    assert_clean_failure(&stderr);
+    assert_mentions(&stderr, "--resume");
+
+    // With different arguments it is refused.
+    let mut other = sweep_args(&["--resume"]);
+    other[7] = "3";
+    let stderr = fail(&other, &killed, 1);
+    assert_mentions(&stderr, "different arguments (seeds)");
+
+    succeed(&sweep_args(&["--resume"]), &killed);
+    for file in SWEEP_FILES {
+        assert!(
+            fs::read(whole.join(file)).unwrap() == fs::read(killed.join(file)).unwrap(),
+            "resumed {file} differs"
+        );
+    }
+}
+
+#[test]
+fn bad_grids_and_shards_are_refused_before_anything_runs() {
+    let ws = Workspace::new();
+    for (args, code, says) in [
+        (
+            vec!["sweep", "crash-sticky", "--grid", "instances.count=5..2"],
+            2,
+            "ends before it starts",
+        ),
+        (
+            vec![
+                "sweep",
+                "crash-sticky",
+                "--grid",
+                "instances.count=3",
+                "--shard",
+                "3/3",
+            ],
+            2,
+            "not a shard",
+        ),
+        (vec!["sweep", "crash-sticky"], 2, "--grid"),
+        (
+            vec![
+                "compare",
+                "crash-sticky",
+                "--vary",
+                "sessions.store=redis",
+                "--seeds",
+                "0",
+            ],
+            2,
+            "seeds",
+        ),
+        (
+            vec!["sweep", "crash-sticky", "--grid", "instances.count=0,2"],
+            1,
+            "instances.count=0",
+        ),
+        (
+            vec![
+                "compare",
+                "crash-sticky",
+                "--vary",
+                "sessions.store=redis,memcached",
+            ],
+            1,
+            "memcached",
+        ),
+        (
+            vec![
+                "compare",
+                "crash-sticky",
+                "--vary",
+                "instances.count=2",
+                "--vary",
+                "instances.count=3",
+            ],
+            1,
+            "given twice",
+        ),
+    ] {
+        let stderr = fail(&args, &ws.out(), code);
+        assert_mentions(&stderr, says);
+        if code == 1 {
+            assert_clean_failure(&stderr);
+        }
+        assert!(!ws.out().exists(), "{args:?} wrote {}", ws.out().display());
+    }
+}
+
+#[test]
+fn without_arguments_the_showcase_compares_the_three_session_stores() {
+    let ws = Workspace::new();
+    let output = fleetsim()
+        .current_dir(ws.dir.path())
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for text in [
+        "store=in-memory",
+        "store=redis",
+        "store=jwt",
+        "lost sessions",
+        "10 seeds",
+    ] {
+        assert_mentions(&stdout, text);
+    }
+    let out = ws.dir.path().join("output/showcase");
+    assert_mentions(&stdout, "output/showcase/compare.html");
+    let c = json(&out.join("compare.json"));
+    assert!(metric(&c, 0, "sessions_lost")["ci95_low"].as_f64().unwrap() > 300.0);
+    assert_eq!(metric(&c, 1, "sessions_lost")["mean"], 0.0);
+    assert_eq!(metric(&c, 2, "sessions_lost")["mean"], 0.0);
+    assert!(out
+        .join("runs/crash-sticky+store=redis/report.html")
+        .is_file());
+}
