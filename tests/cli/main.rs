@@ -5,6 +5,7 @@
 mod bad_input;
 mod browser;
 mod commands;
+mod deploy;
 
 mod dynamics;
 mod scenarios;
