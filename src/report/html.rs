@@ -19,6 +19,9 @@ use super::summary::{sections, timeline};
 use crate::metrics::Report;
 use crate::scenario::Source;
 
+/// Summary rows measured in wall-clock time, left out of the page.
+const WALL_CLOCK_ROWS: [&str; 2] = ["wall time", "events / s"];
+
 /// The stylesheet of every fleetsim page (`report.html`, `compare.html`). Colours are the
 /// Okabe–Ito palette of the charts, black text and greys; sizes suit both a screen and a printed
 /// A4 page.
@@ -162,7 +165,13 @@ pub fn report_html(report: &Report, source: &Source) -> Result<String> {
             "<table class=\"summary\">\n<caption>{}</caption>\n<tbody>\n",
             escape(section.title)
         ));
-        for (metric, value) in &section.rows {
+        // The wall-clock rows would make two runs of one scenario and seed differ: the page
+        // keeps only what the seed determines.
+        let rows = section
+            .rows
+            .iter()
+            .filter(|(metric, _)| !WALL_CLOCK_ROWS.contains(&metric.as_str()));
+        for (metric, value) in rows {
             // Sub-rows are indented with spaces in the terminal; here with a class.
             let trimmed = metric.trim_start();
             let class = if trimmed.len() < metric.len() {
@@ -180,8 +189,8 @@ pub fn report_html(report: &Report, source: &Source) -> Result<String> {
     }
     html.push_str(
         "</div>\n<p class=\"note\">Requests, sessions and latency count what happened after \
-         the warm-up; the engine's wall time is the only number that differs between two runs \
-         of the same scenario and seed.</p>\n",
+         the warm-up. The same scenario and seed give this page byte for byte (the engine's \
+         wall time is in summary.json).</p>\n",
     );
 
     html.push_str("\n<h2 id=\"dashboard\">Dashboard</h2>\n<figure class=\"dashboard\">\n");
@@ -402,6 +411,16 @@ mod tests {
     }
 
     #[test]
+    fn the_page_does_not_depend_on_the_wall_clock() {
+        let mut report = fixtures::crash_sticky_with_windows();
+        let first = report_html(&report, &source()).expect("renders");
+        report.engine.wall_seconds *= 3.0;
+        report.engine.events_per_second /= 3.0;
+        assert_eq!(report_html(&report, &source()).expect("renders"), first);
+        assert!(first.contains("events"));
+    }
+
+    #[test]
     fn escaping_neutralises_every_character_that_means_something_in_html() {
         assert_eq!(
             escape(r#"<a href="x" title='y'>&amp;</a>"#),
@@ -480,7 +499,13 @@ mod tests {
         let html = report_html(&report, &source()).expect("renders");
         for section in sections(&report) {
             assert!(html.contains(&format!("<caption>{}</caption>", escape(section.title))));
-            for (metric, value) in &section.rows {
+            // The wall-clock rows would make two runs of one scenario and seed differ: the page
+            // keeps only what the seed determines.
+            let rows = section
+                .rows
+                .iter()
+                .filter(|(metric, _)| !WALL_CLOCK_ROWS.contains(&metric.as_str()));
+            for (metric, value) in rows {
                 let row = format!("</td><td class=\"num\">{}</td></tr>", escape(value));
                 assert!(
                     html.contains(&format!("{}{row}", escape(metric.trim()))),

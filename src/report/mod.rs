@@ -1,12 +1,12 @@
-//! Everything that turns a [`Report`] into bytes: the terminal table, the side-by-side comparison,
-//! Markdown, `summary.json` and `timeseries.csv`.
+//! Everything that turns a [`Report`] into bytes: the terminal table, Markdown, `summary.json`,
+//! `timeseries.csv`, the dashboard and `report.html`.
 //!
 //! Every format is a pure function of the Report, so each is snapshot-tested without touching the
 //! disk; [`write_run`] is the one function that writes files. Nothing here simulates.
 //!
 //! Two conventions keep callers simple:
-//! - functions returning `String` ([`table()`], [`side_by_side`], [`markdown()`]) end without a
-//!   newline, ready for `println!`;
+//! - functions returning `String` ([`table()`], [`markdown()`]) end without a newline, ready for
+//!   `println!`;
 //! - functions returning bytes ([`summary_json`], [`timeseries_csv`], [`render`]) end with one,
 //!   ready to be written to a file or to stdout as they are.
 //!
@@ -32,8 +32,8 @@ pub use files::write_run;
 pub use html::report_html;
 pub use json::summary_json;
 pub use markdown::markdown;
+pub use table::table;
 pub(crate) use table::{align_right_from, new_table};
-pub use table::{side_by_side, table};
 pub use timeseries::timeseries_csv;
 
 use crate::metrics::Report;

@@ -221,28 +221,35 @@ fn average<'a>(runs: impl Iterator<Item = &'a [SeriesRow]>) -> Vec<SeriesRow> {
 
 // ----- output --------------------------------------------------------------------------------
 
+/// A value of `metric` for people: counts whole (a mean of counts to one decimal below 100),
+/// instance-seconds whole, milliseconds to three significant digits.
+pub fn value(metric: Headline, v: f64) -> String {
+    if metric.is_count() {
+        fixed(
+            v,
+            if v.fract() == 0.0 || v.abs() >= 100.0 {
+                0
+            } else {
+                1
+            },
+        )
+    } else if metric == Headline::InstanceSeconds {
+        fixed(v, 0)
+    } else {
+        ms(v)
+    }
+}
+
 /// `mean ± half-width` for people; the mean alone from one seed.
 pub fn cell(metric: Headline, e: &Estimate) -> String {
-    let value = |v: f64| {
-        if metric.is_count() {
-            fixed(
-                v,
-                if v.fract() == 0.0 || v.abs() >= 100.0 {
-                    0
-                } else {
-                    1
-                },
-            )
-        } else if metric == Headline::InstanceSeconds {
-            fixed(v, 0)
-        } else {
-            ms(v)
-        }
-    };
     if e.n > 1 {
-        format!("{} ± {}", value(e.mean), value(e.half_width))
+        format!(
+            "{} ± {}",
+            value(metric, e.mean),
+            value(metric, e.half_width)
+        )
     } else {
-        value(e.mean)
+        value(metric, e.mean)
     }
 }
 

@@ -7,10 +7,9 @@
 //! own `report.html`. The findings are computed from the numbers, so they cannot drift from the
 //! table. Same stylesheet as `report.html`, no script, nothing fetched.
 
-use super::compare::{Comparison, VariantSummary};
+use super::compare::{self, Comparison, VariantSummary};
 use super::outcome::{Estimate, Headline};
 use crate::report::html::{escape, inline_svg, page_end, page_start};
-use crate::report::human::fixed;
 
 /// `compare.html` for `c`, with `chart_svg` (an SVG document; empty for none) inline.
 ///
@@ -113,26 +112,9 @@ fn method(seeds: &[u64]) -> String {
     }
 }
 
-/// A value of `metric` as the table prints it: counts and instance-seconds whole, milliseconds
-/// to one decimal.
-fn value(metric: Headline, v: f64) -> String {
-    match metric {
-        Headline::P50 | Headline::P99 => fixed(v, 1),
-        _ => fixed(v, 0),
-    }
-}
-
-/// `mean ± half-width` (kept on one line), or the mean alone from a single seed.
+/// `mean ± half-width` as the terminal table prints it, kept on one line.
 fn cell(metric: Headline, e: &Estimate) -> String {
-    if e.n > 1 {
-        format!(
-            "{}\u{a0}±\u{a0}{}",
-            value(metric, e.mean),
-            value(metric, e.half_width)
-        )
-    } else {
-        value(metric, e.mean)
-    }
+    compare::cell(metric, e).replace(" ± ", "\u{a0}±\u{a0}")
 }
 
 /// The estimate of `metric` for `v`, if it has one.
@@ -366,17 +348,17 @@ mod tests {
     }
 
     #[test]
-    fn cells_are_mean_plus_minus_half_width_counts_whole_and_milliseconds_to_one_decimal() {
+    fn cells_are_mean_plus_minus_half_width_as_in_the_terminal_table() {
         let html = compare_html(&comparison(), "", &links());
         // Lost sessions 3,100 / 3,200 / 3,300: mean 3,200, s = 100, half-width
         // t(0.975, 2) · 100 / √3 = 4.302653 · 57.735 = 248.4 → 248.
-        // p50 18 / 19 / 20 ms: mean 19.0, s = 1, half-width 2.484 → 2.5.
+        // p50 18 / 19 / 20 ms: mean 19.0, s = 1, half-width 2.484 → 2.48 (three digits).
         assert!(
             html.contains(
                 "<tr><td>store=in-memory</td><td class=\"num\">3,200\u{a0}±\u{a0}248</td>\
              <td class=\"num\">4,600\u{a0}±\u{a0}248</td>\
-             <td class=\"num\">19.0\u{a0}±\u{a0}2.5</td>\
-             <td class=\"num\">125.0\u{a0}±\u{a0}12.4</td>\
+             <td class=\"num\">19.0\u{a0}±\u{a0}2.48</td>\
+             <td class=\"num\">125\u{a0}±\u{a0}12.4</td>\
              <td class=\"num\">4,320\u{a0}±\u{a0}0</td>\
              <td class=\"num\">1\u{a0}±\u{a0}0</td></tr>"
             ),
@@ -446,7 +428,7 @@ mod tests {
         assert!(!html.contains('±'));
         assert!(html.contains("no confidence interval can be given"));
         assert!(html.contains("<td class=\"num\">3,217</td>"));
-        assert!(html.contains("<td class=\"num\">3.0</td>"));
+        assert!(html.contains("<td class=\"num\">3.00</td>"));
         let found = findings(&c);
         assert!(found[0].ends_with("with one seed, whether this is more than luck cannot be told."));
     }

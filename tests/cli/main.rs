@@ -6,7 +6,6 @@ mod bad_input;
 mod browser;
 mod commands;
 mod deploy;
-
 mod dynamics;
 mod scenarios;
 mod study;
