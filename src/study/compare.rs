@@ -7,14 +7,14 @@
 
 use serde::Serialize;
 
-use super::grid::combinations;
+use super::grid::{combinations, load_points};
 use super::outcome::{Estimate, Headline, Outcome};
 use super::runner::Runner;
 use super::sweep::Axis;
 use crate::metrics::{Report, TimelineEntry};
 use crate::model::simulate;
 use crate::report::human::{fixed, ms};
-use crate::scenario::{self, Override, Scenario, ScenarioError};
+use crate::scenario::{Override, Scenario};
 
 /// A finished comparison: what the table, files and charts are made from.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,16 +80,16 @@ impl Plan {
         axes: Vec<Axis>,
         seeds: usize,
         seed: Option<u64>,
-    ) -> Result<Self, ScenarioError> {
-        let mut variants = Vec::new();
-        for indices in combinations(&axes) {
-            let mut overrides = sets.to_vec();
-            overrides.extend(axes.iter().zip(&indices).map(|(a, &i)| a.override_at(i)));
-            let scenario = scenario::load(spec, &overrides)?;
-            let label = label(&axes, &indices).unwrap_or_else(|| scenario.name.clone());
-            let sets = overrides.iter().map(|o| o.arg().to_owned()).collect();
-            variants.push((label, sets, scenario));
-        }
+    ) -> anyhow::Result<Self> {
+        anyhow::ensure!(seeds >= 1, "--seeds must be at least 1");
+        let variants: Vec<_> = load_points(spec, sets, &axes)?
+            .into_iter()
+            .map(|p| {
+                let label = label(&axes, &p.indices).unwrap_or_else(|| p.scenario.name.clone());
+                let sets = p.overrides.iter().map(|o| o.arg().to_owned()).collect();
+                (label, sets, p.scenario)
+            })
+            .collect();
         let first = &variants[0].2;
         let start = seed.unwrap_or(first.seed);
         Ok(Self {
@@ -107,11 +107,14 @@ impl Plan {
         let jobs: Vec<(usize, u64)> = (0..self.variants.len())
             .flat_map(|v| self.seeds.iter().map(move |&seed| (v, seed)))
             .collect();
+        let first_seed = self.seeds[0];
         let results = runner.map("compare", &jobs, |&(v, seed)| {
             let mut scenario = self.variants[v].2.clone();
             scenario.seed = seed;
             let report = simulate(&scenario);
-            (Outcome::of(&report), series(&report), report)
+            // Only the first seed's report is kept whole (for the variant's report folder).
+            let outcome = (Outcome::of(&report), series(&report));
+            (outcome, (seed == first_seed).then_some(report))
         });
         let mut results = results.into_iter();
         let mut variants = Vec::with_capacity(self.variants.len());
@@ -119,14 +122,10 @@ impl Plan {
         let mut timeline = Vec::new();
         let mut warmup_s = 0.0;
         for (v, (label, overrides, _)) in self.variants.iter().enumerate() {
-            let runs: Vec<_> = results.by_ref().take(self.seeds.len()).collect();
-            let outcomes: Vec<Outcome> = runs.iter().map(|(o, _, _)| *o).collect();
-            let series = average(runs.iter().map(|(_, s, _)| s.as_slice()));
-            let report = runs
-                .into_iter()
-                .next()
-                .map(|(_, _, r)| r)
-                .expect("seeds ≥ 1");
+            let mut runs: Vec<_> = results.by_ref().take(self.seeds.len()).collect();
+            let outcomes: Vec<Outcome> = runs.iter().map(|((o, _), _)| *o).collect();
+            let series = average(runs.iter().map(|((_, s), _)| s.as_slice()));
+            let report = runs[0].1.take().expect("the first seed's report is kept");
             if v == 0 {
                 timeline.clone_from(&report.timeline);
                 warmup_s = report.warmup_seconds;

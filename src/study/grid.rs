@@ -9,7 +9,7 @@
 use std::str::FromStr;
 
 use super::sweep::Axis;
-use crate::scenario::Override;
+use crate::scenario::{self, Override, Scenario, ScenarioError};
 
 /// Most values one range may expand to: a typo like `1..1000000` should be an error, not a
 /// night of simulation.
@@ -84,6 +84,37 @@ pub fn combinations(axes: &[Axis]) -> Vec<Vec<usize>> {
             .collect();
     }
     all
+}
+
+/// One combination of the axes' values and the scenario it makes.
+pub struct Point {
+    /// The index of the point's value on each axis.
+    pub indices: Vec<usize>,
+    /// The overrides applied: the base `--set`s, then one per axis.
+    pub overrides: Vec<Override>,
+    pub scenario: Scenario,
+}
+
+/// Loads `spec` once per combination of `axes` (in [`combinations`] order), with `sets` then the
+/// combination's values applied: an invalid combination is reported before anything runs.
+pub fn load_points(
+    spec: &str,
+    sets: &[Override],
+    axes: &[Axis],
+) -> Result<Vec<Point>, ScenarioError> {
+    combinations(axes)
+        .into_iter()
+        .map(|indices| {
+            let mut overrides = sets.to_vec();
+            overrides.extend(axes.iter().zip(&indices).map(|(a, &i)| a.override_at(i)));
+            let scenario = scenario::load(spec, &overrides)?;
+            Ok(Point {
+                indices,
+                overrides,
+                scenario,
+            })
+        })
+        .collect()
 }
 
 /// Comma-separated items, commas inside `[]`/`{}` excluded.

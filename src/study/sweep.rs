@@ -25,12 +25,12 @@ use std::str::FromStr;
 use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::grid::combinations;
+use super::grid::load_points;
 use super::outcome::{Estimate, Headline, Outcome};
 use super::runner::Runner;
 use crate::model::simulate;
 use crate::report::write_atomically;
-use crate::scenario::{self, Override, Scenario};
+use crate::scenario::{Override, Scenario};
 
 pub const CSV_FILE: &str = "sweep.csv";
 pub const META_FILE: &str = "sweep.json";
@@ -170,12 +170,10 @@ impl Plan {
         shard: Option<Shard>,
     ) -> Result<Self> {
         ensure!(seeds >= 1, "--seeds must be at least 1");
-        let mut points = Vec::new();
-        for indices in combinations(&axes) {
-            let mut overrides = sets.to_vec();
-            overrides.extend(axes.iter().zip(&indices).map(|(a, &i)| a.override_at(i)));
-            points.push(scenario::load(spec, &overrides)?);
-        }
+        let points: Vec<Scenario> = load_points(spec, sets, &axes)?
+            .into_iter()
+            .map(|p| p.scenario)
+            .collect();
         let first = &points[0];
         let mut meta = Meta {
             scenario: first.name.clone(),
