@@ -104,7 +104,7 @@ pub struct CompareArgs {
     pub seed: Option<u64>,
 
     /// Folder for compare.{csv,json,svg,png,html} and the per-variant reports
-    /// (default: output/compare/<scenario>).
+    /// (default: `output/compare/<scenario>`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
@@ -139,8 +139,8 @@ pub struct SweepArgs {
     #[arg(long)]
     pub resume: bool,
 
-    /// Folder for sweep.csv, sweep.json and the charts (default: output/sweep/<scenario>, or
-    /// output/sweep/<scenario>/shard-K-of-N with --shard).
+    /// Folder for sweep.csv, sweep.json and the charts (default: `output/sweep/<scenario>`, or
+    /// `output/sweep/<scenario>/shard-K-of-N` with --shard).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
@@ -154,7 +154,7 @@ pub struct MergeArgs {
     #[arg(value_name = "DIR", required = true)]
     pub dirs: Vec<PathBuf>,
 
-    /// Folder for the merged sweep (default: output/sweep/<scenario>).
+    /// Folder for the merged sweep (default: `output/sweep/<scenario>`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }

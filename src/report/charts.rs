@@ -15,7 +15,8 @@
 //! PNG cannot disagree. Both are pure functions of the [`Report`] (bytes out, no files): the same
 //! report gives the same bytes. Text is set in DejaVu Sans compiled into the binary, so charts
 //! render on machines without fonts; colours are the Okabe–Ito palette, safe for colour-blind
-//! readers.
+//! readers. The header, the event strip and each panel's frame (warm-up shade, mesh, event lines)
+//! are drawn by [`super::draw`], which the comparison and sweep charts use too.
 //!
 //! The report's rows are per window. Rates are counts divided by the window's width, taken from
 //! consecutive window starts; the last window may be partial and ends with the run.
@@ -25,34 +26,26 @@ use std::ops::Range;
 
 use anyhow::{Context, Result};
 use plotters::chart::LabelAreaPosition;
-use plotters::coord::combinators::LogCoord;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
-use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::{
-    ChartBuilder, DashedLineSeries, DrawingArea, DrawingBackend, IntoLogRange, LineSeries,
-    PathElement, Polygon, Rectangle, Text,
+    ChartBuilder, DrawingArea, DrawingBackend, LineSeries, PathElement, Polygon, Rectangle, Text,
 };
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, RGBColor, ShapeStyle, TextStyle};
 
 use super::draw::{
-    self, assign_lanes, bold, count_tick, count_ticks, fit, font, linear_top, log_range, number,
-    palette, text_width, TimeAxis, TICKS,
+    self, count_tick, fit, font, linear_top, number, number_tick, palette, text_width, EventStrip,
+    Header, Scale, TimeAxis, YCoord, YLabels, AXIS_DESC_SIZE, LEGEND_SIZE, MARGIN, SUBHEADER_SIZE,
+    TICK_SIZE, WIDTH,
 };
 use super::human::ms;
 use crate::metrics::{Report, WindowRow};
 
-/// Image size in pixels.
-pub(crate) const WIDTH: u32 = 1400;
+/// Image height in pixels; the width is every chart's.
 pub(crate) const HEIGHT: u32 = 1600;
 
-const MARGIN: u32 = 20;
 const HEADER_HEIGHT: u32 = 84;
-const LANE_HEIGHT: u32 = 22;
-/// Event labels beyond this many lanes are left out (their lines stay): a chart full of
-/// overlapping text says less than one with a note that some labels are missing.
-const MAX_LANES: usize = 4;
 /// A panel's first row: title on the left, legend on the right.
 const TITLE_HEIGHT: u32 = 34;
 /// Left and right label areas are the same width on every panel, secondary axis or not, so every
@@ -61,13 +54,7 @@ const AXIS_WIDTH: u32 = 86;
 const X_AXIS_HEIGHT: u32 = 52;
 const PANEL_GAP: u32 = 8;
 
-const HEADER_SIZE: f64 = 28.0;
-const SUBHEADER_SIZE: f64 = 18.0;
 const TITLE_SIZE: f64 = 20.0;
-const LEGEND_SIZE: f64 = 16.0;
-const TICK_SIZE: f64 = 15.0;
-const AXIS_DESC_SIZE: f64 = 16.0;
-const EVENT_SIZE: f64 = 15.0;
 
 /// The dashboard as an SVG document.
 pub fn dashboard_svg(report: &Report) -> Result<String> {
@@ -93,12 +80,8 @@ struct Plan {
     seed_line: String,
     description: String,
     axis: TimeAxis,
-    /// Events on the time axis.
-    markers: Vec<Marker>,
-    /// The warm-up label and the event labels that fit.
-    labels: Vec<StripLabel>,
-    /// Labels that did not fit in [`MAX_LANES`] lanes.
-    labels_left_out: usize,
+    /// The warm-up and the events, above the panels and as lines on them.
+    strip: EventStrip,
     layout: Layout,
     panels: Vec<Panel>,
 }
@@ -107,21 +90,11 @@ impl Plan {
     fn of(report: &Report) -> Result<Self> {
         draw::register_fonts()?;
         let axis = TimeAxis::of(report);
-        let mut events: Vec<(f64, &str)> = report
-            .timeline
-            .iter()
-            .map(|e| (axis.x(e.t_s), e.label.as_str()))
-            // Outside the run there is nothing to mark it on.
-            .filter(|&(x, _)| (0.0..=axis.end).contains(&x))
-            .collect();
-        events.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let (labels, event_lanes) = strip_labels(&axis, &events)?;
-        let lanes = labels.iter().map(|l| l.lane + 1).max().unwrap_or(1);
-        let markers: Vec<Marker> = events
-            .iter()
-            .zip(event_lanes)
-            .map(|(&(x, _), lane)| Marker { x, lane })
-            .collect();
+        let strip = EventStrip::new(
+            axis,
+            plot_columns(),
+            report.timeline.iter().map(|e| (e.t_s, e.label.as_str())),
+        )?;
         Ok(Self {
             header: report.scenario.clone(),
             seed_line: format!(
@@ -131,10 +104,8 @@ impl Plan {
                 axis.span_text(report)
             ),
             description: fit(&report.description, &font(SUBHEADER_SIZE), content_width())?,
-            labels_left_out: markers.iter().filter(|m| m.lane.is_none()).count(),
-            markers,
-            labels,
-            layout: Layout::with_lanes(lanes),
+            layout: Layout::below_strip(strip.height()),
+            strip,
             panels: panels(report, &axis),
             axis,
         })
@@ -153,8 +124,8 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    fn with_lanes(lanes: usize) -> Self {
-        let strip_height = lanes.clamp(1, MAX_LANES) as u32 * LANE_HEIGHT + 6;
+    /// The strip, `strip_height` pixels under the header, and the panels under it.
+    fn below_strip(strip_height: u32) -> Self {
         let strip = HEADER_HEIGHT..HEADER_HEIGHT + strip_height;
         let count = PANEL_TITLES.len() as u32;
         let height = (HEIGHT - MARGIN - strip.end - PANEL_GAP * (count - 1)) / count;
@@ -235,18 +206,6 @@ enum Side {
     Right,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Scale {
-    /// From zero to a little above the largest value.
-    Linear,
-    /// Decades from below the smallest value to above the largest.
-    Log,
-    /// 0–100 %.
-    Percent,
-    /// Counts: from zero, integer ticks.
-    Count,
-}
-
 struct Series {
     label: Cow<'static, str>,
     color: RGBColor,
@@ -264,25 +223,11 @@ impl Series {
         side: Side,
         points: impl IntoIterator<Item = Option<(f64, f64)>>,
     ) -> Self {
-        let mut segments = vec![Vec::new()];
-        for point in points {
-            match point {
-                Some((x, y)) if x.is_finite() && y.is_finite() => {
-                    segments.last_mut().expect("never empty").push((x, y));
-                }
-                _ => {
-                    if segments.last().is_some_and(|s| !s.is_empty()) {
-                        segments.push(Vec::new());
-                    }
-                }
-            }
-        }
-        segments.retain(|s| !s.is_empty());
         Self {
             label: label.into(),
             color,
             side,
-            segments,
+            segments: draw::segments(points),
             dashed: false,
         }
     }
@@ -564,88 +509,9 @@ fn panels(report: &Report, axis: &TimeAxis) -> Vec<Panel> {
     vec![load, latency, instances, utilization, failures]
 }
 
-fn linear(range: Range<f64>) -> RangedCoordf64 {
-    range.into()
-}
-
-// ----- the event strip -----------------------------------------------------------------------
-
-/// A scenario event: a dashed line on every panel.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Marker {
-    /// Time in axis units.
-    x: f64,
-    /// The strip lane of its label; `None` when the label did not fit.
-    lane: Option<usize>,
-}
-
-/// A label in the strip above the panels, in pixels.
-#[derive(Clone, Debug, PartialEq)]
-struct StripLabel {
-    text: String,
-    /// Left edge of the text.
-    left: i32,
-    lane: usize,
-}
-
-/// Left and right pixel columns of the plotting area, shared by every panel.
+/// Left and right pixel columns of the plotting area, shared by every panel and the strip.
 fn plot_columns() -> (i32, i32) {
-    (
-        (MARGIN + AXIS_WIDTH) as i32,
-        (WIDTH - MARGIN - AXIS_WIDTH) as i32,
-    )
-}
-
-/// Labels for the warm-up span and each event, each in the first lane where it does not overlap
-/// an earlier one; and each event's lane (`None` when its label fits in no lane).
-fn strip_labels(
-    axis: &TimeAxis,
-    events: &[(f64, &str)],
-) -> Result<(Vec<StripLabel>, Vec<Option<usize>>)> {
-    let (left, right) = plot_columns();
-    let px = |x: f64| left + ((x / axis.end) * f64::from(right - left)).round() as i32;
-    let font = font(EVENT_SIZE);
-    let mut wanted = Vec::new();
-    if axis.warmup > 0.0 {
-        let width = text_width("warm-up", &font)?;
-        let (start, end) = (px(0.0), px(axis.warmup));
-        let centred = (start + end - width) / 2;
-        // Too narrow a span: start at the axis rather than spill out on both sides.
-        let at = if end - start >= width + 8 {
-            centred
-        } else {
-            start + 4
-        };
-        wanted.push(("warm-up".to_owned(), at, width));
-    }
-    for &(x, label) in events {
-        let width = text_width(label, &font)?;
-        let line = px(x);
-        // Right of its line, unless that runs off the plot.
-        let at = if line + 5 + width <= right {
-            line + 5
-        } else {
-            line - 5 - width
-        };
-        wanted.push((label.to_owned(), at, width));
-    }
-    let lanes = assign_lanes(
-        wanted.iter().map(|&(_, at, width)| (at, at + width)),
-        MAX_LANES,
-    );
-    let event_lanes = lanes[lanes.len() - events.len()..].to_vec();
-    let labels = wanted
-        .into_iter()
-        .zip(lanes)
-        .filter_map(|((text, left, _), lane)| {
-            Some(StripLabel {
-                text,
-                left,
-                lane: lane?,
-            })
-        })
-        .collect();
-    Ok((labels, event_lanes))
+    draw::plot_columns(AXIS_WIDTH, AXIS_WIDTH)
 }
 
 // ----- drawing -------------------------------------------------------------------------------
@@ -656,125 +522,27 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&palette::WHITE)?;
-    draw_header(root, plan)?;
-    draw_strip(root, plan)?;
+    draw::draw_header(
+        root,
+        &Header {
+            title: &plan.header,
+            subtitle: &plan.seed_line,
+            line: &plan.description,
+            line_below: 38,
+            // The description is cut when planned; the title and the seed line are drawn whole.
+            fit: false,
+        },
+    )?;
+    plan.strip.draw(root, &plan.layout.strip)?;
     for (panel, rows) in plan.panels.iter().zip(&plan.layout.panels) {
-        let area = root.clone().shrink(
-            (MARGIN, rows.start),
-            (WIDTH - 2 * MARGIN, rows.end - rows.start),
-        );
-        match panel.scale {
-            Scale::Log => {
-                let min = panel.min_positive().unwrap_or(1.0);
-                let range = log_range(min, panel.max(Side::Left).max(min));
-                draw_panel(&area, panel, plan, LogCoord::from(range.log_scale()))?;
-            }
-            Scale::Percent => draw_panel(&area, panel, plan, linear(0.0..105.0))?,
-            Scale::Count => {
-                let top = (panel.max(Side::Left) * 1.15).max(panel.max(Side::Left) + 1.0);
-                draw_panel(&area, panel, plan, linear(0.0..top))?;
-            }
-            Scale::Linear => draw_panel(
-                &area,
-                panel,
-                plan,
-                linear(0.0..linear_top(panel.max(Side::Left))),
-            )?,
+        let area = draw::rows_area(root, rows);
+        let y = panel
+            .scale
+            .coord(panel.max(Side::Left), panel.min_positive());
+        match y {
+            YCoord::Log(y) => draw_panel(&area, panel, plan, y)?,
+            YCoord::Linear(y) => draw_panel(&area, panel, plan, y)?,
         }
-    }
-    Ok(())
-}
-
-fn draw_header<DB>(root: &DrawingArea<DB, Shift>, plan: &Plan) -> Result<()>
-where
-    DB: DrawingBackend,
-    DB::ErrorType: 'static,
-{
-    let x = MARGIN as i32;
-    let title = bold(HEADER_SIZE);
-    root.draw(&Text::new(
-        plan.header.clone(),
-        (x, MARGIN as i32),
-        TextStyle::from(title.clone()),
-    ))?;
-    let after = x + text_width(&plan.header, &title)? + 18;
-    root.draw(&Text::new(
-        plan.seed_line.clone(),
-        (after, MARGIN as i32 + 8),
-        TextStyle::from(font(SUBHEADER_SIZE)).color(&palette::GREY),
-    ))?;
-    root.draw(&Text::new(
-        plan.description.clone(),
-        (x, MARGIN as i32 + 38),
-        TextStyle::from(font(SUBHEADER_SIZE)),
-    ))?;
-    Ok(())
-}
-
-/// Dash and gap of event lines, pixels.
-const DASH: i32 = 6;
-const DASH_GAP: i32 = 4;
-/// Dash and gap of dashed series: longer than event lines', so the two do not look alike.
-const SERIES_DASH: u32 = 12;
-const SERIES_DASH_GAP: u32 = 6;
-
-fn marker_style() -> ShapeStyle {
-    palette::BLACK.mix(0.55).stroke_width(1)
-}
-
-fn warmup_style() -> ShapeStyle {
-    palette::BLACK.mix(0.07).filled()
-}
-
-/// The strip between the header and the panels: warm-up span and event labels, with each event's
-/// dashed line running down from its label to the panels.
-fn draw_strip<DB>(root: &DrawingArea<DB, Shift>, plan: &Plan) -> Result<()>
-where
-    DB: DrawingBackend,
-    DB::ErrorType: 'static,
-{
-    let (left, right) = plot_columns();
-    let rows = &plan.layout.strip;
-    let (top, bottom) = (rows.start as i32, rows.end as i32);
-    let px = |x: f64| left + ((x / plan.axis.end) * f64::from(right - left)).round() as i32;
-    if plan.axis.warmup > 0.0 {
-        root.draw(&Rectangle::new(
-            [(left, top), (px(plan.axis.warmup), bottom)],
-            warmup_style(),
-        ))?;
-    }
-    let style = TextStyle::from(font(EVENT_SIZE)).pos(Pos::new(HPos::Left, VPos::Center));
-    let lane_middle =
-        |lane: usize| top + 3 + (lane as i32) * LANE_HEIGHT as i32 + LANE_HEIGHT as i32 / 2;
-    for label in &plan.labels {
-        root.draw(&Text::new(
-            label.text.clone(),
-            (label.left, lane_middle(label.lane)),
-            style.clone(),
-        ))?;
-    }
-    // Each line starts at its label's lane; one without a label runs the whole strip.
-    for marker in &plan.markers {
-        let line_top = lane_middle(marker.lane.unwrap_or(0)) - LANE_HEIGHT as i32 / 2 + 2;
-        let x = px(marker.x);
-        let mut y = line_top;
-        while y < bottom {
-            root.draw(&PathElement::new(
-                vec![(x, y), (x, (y + DASH).min(bottom))],
-                marker_style(),
-            ))?;
-            y += DASH + DASH_GAP;
-        }
-    }
-    if plan.labels_left_out > 0 {
-        let note = format!("+{} more events (labels left out)", plan.labels_left_out);
-        root.draw(&Text::new(
-            note,
-            (right, top - 2),
-            TextStyle::from(font(EVENT_SIZE))
-                .color(&palette::GREY)
-                .pos(Pos::new(HPos::Right, VPos::Bottom)),
-        ))?;
     }
     Ok(())
 }
@@ -798,46 +566,15 @@ where
         // The right label area belongs to the secondary axis from here on, so the primary mesh
         // labels the left side only; panels without right-axis series leave it blank.
         .set_secondary_coord(axis.range(), 0.0..right_top);
-    let y_range = chart.y_range();
-    let (y_low, y_high) = (y_range.start, y_range.end);
-
-    if axis.warmup > 0.0 {
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(0.0, y_low), (axis.warmup, y_high)],
-            warmup_style(),
-        )))?;
-    }
-    let y_formatter: &dyn Fn(&f64) -> String = match panel.scale {
-        Scale::Count => &count_tick,
-        _ => &|v: &f64| number(*v),
+    let counts = panel.scale == Scale::Count;
+    let y_formatter: &dyn Fn(&f64) -> String = if counts { &count_tick } else { &number_tick };
+    let y_labels = YLabels {
+        desc: panel.y_desc,
+        ticks: draw::y_ticks(counts, chart.y_range().end),
+        format: y_formatter,
     };
-    chart
-        .configure_mesh()
-        .bold_line_style(palette::BLACK.mix(0.10))
-        .max_light_lines(0)
-        .axis_style(palette::BLACK.mix(0.6))
-        .x_labels(12)
-        .y_labels(if panel.scale == Scale::Count {
-            count_ticks(y_high)
-        } else {
-            TICKS
-        })
-        .x_label_formatter(&|v| number(*v))
-        .y_label_formatter(y_formatter)
-        .label_style(TextStyle::from(font(TICK_SIZE)))
-        .axis_desc_style(TextStyle::from(font(AXIS_DESC_SIZE)))
-        .x_desc(axis.desc())
-        .y_desc(panel.y_desc)
-        .draw()?;
+    draw::draw_time_frame(&mut chart, &plan.strip, &y_labels)?;
 
-    for &Marker { x, .. } in &plan.markers {
-        chart.draw_series(DashedLineSeries::new(
-            [(x, y_low), (x, y_high)],
-            DASH,
-            DASH_GAP,
-            marker_style(),
-        ))?;
-    }
     for band in &panel.bands {
         for run in &band.segments {
             // The upper edge left to right, then the lower edge back.
@@ -860,32 +597,19 @@ where
     left.sort_by_key(|s| s.dashed);
     for series in left {
         for segment in &series.segments {
-            if series.dashed {
-                chart.draw_series(DashedLineSeries::new(
-                    segment.iter().copied(),
-                    SERIES_DASH,
-                    SERIES_DASH_GAP,
-                    series.style(),
-                ))?;
-            } else {
-                chart.draw_series(LineSeries::new(segment.iter().copied(), series.style()))?;
-            }
+            draw::draw_line(&mut chart, segment, series.style(), series.dashed)?;
         }
     }
     if let Some(right) = &panel.right {
         let y_formatter: &dyn Fn(&f64) -> String = if right.counts {
             &count_tick
         } else {
-            &|v: &f64| number(*v)
+            &number_tick
         };
         chart
             .configure_secondary_axes()
             .axis_style(palette::BLACK.mix(0.6))
-            .y_labels(if right.counts {
-                count_ticks(right_top)
-            } else {
-                TICKS
-            })
+            .y_labels(draw::y_ticks(right.counts, right_top))
             .y_label_formatter(y_formatter)
             .label_style(TextStyle::from(font(TICK_SIZE)))
             .axis_desc_style(TextStyle::from(font(AXIS_DESC_SIZE)))
@@ -901,38 +625,10 @@ where
         }
     }
 
-    let note = if !panel.has_data() {
-        Some("no data")
-    } else if panel.all_zero() {
-        panel.all_zero
-    } else {
-        None
-    };
+    let note = draw::panel_note(panel.has_data(), panel.all_zero(), panel.all_zero);
     if let Some(note) = note {
-        // On a white box, so that event lines and grid do not run through the words.
-        let (columns, rows) = chart.plotting_area().get_pixel_range();
-        let (base_x, base_y) = area.get_base_pixel();
-        let centre = (
-            (columns.start + columns.end) / 2 - base_x,
-            (rows.start + rows.end) / 2 - base_y,
-        );
-        let font = font(TITLE_SIZE);
-        let half_width = text_width(note, &font)? / 2 + 10;
-        let half_height = TITLE_SIZE as i32 / 2 + 6;
-        area.draw(&Rectangle::new(
-            [
-                (centre.0 - half_width, centre.1 - half_height),
-                (centre.0 + half_width, centre.1 + half_height),
-            ],
-            palette::WHITE.filled(),
-        ))?;
-        area.draw(&Text::new(
-            note,
-            centre,
-            TextStyle::from(font)
-                .color(&palette::GREY)
-                .pos(Pos::new(HPos::Center, VPos::Center)),
-        ))?;
+        let plot = chart.plotting_area().get_pixel_range();
+        draw::draw_note(area, plot, note, TITLE_SIZE)?;
     }
     Ok(())
 }
@@ -948,11 +644,7 @@ where
     let (left, right) = plot_columns();
     // The row starts at MARGIN.
     let (left, right) = (left - MARGIN as i32, right - MARGIN as i32);
-    row.draw(&Text::new(
-        panel.title,
-        (left, middle),
-        TextStyle::from(bold(TITLE_SIZE)).pos(Pos::new(HPos::Left, VPos::Center)),
-    ))?;
+    draw::draw_title(row, panel.title, (left, middle), TITLE_SIZE)?;
     let legend_font = font(LEGEND_SIZE);
     let mut x = right;
     let label = |x: &mut i32, text: &str| -> Result<()> {
@@ -1001,16 +693,10 @@ where
 mod tests {
     use super::*;
     use crate::metrics::TimelineEntry;
+    use crate::report::draw::pixels::{decode, rgb, PNG_SIGNATURE};
+    use crate::report::draw::{log_range, MAX_LANES};
     use crate::report::fixtures;
-    use image::{ImageFormat, Rgb, RgbImage};
-
-    const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
-
-    fn decode(png: &[u8]) -> RgbImage {
-        image::load_from_memory_with_format(png, ImageFormat::Png)
-            .expect("a decodable PNG")
-            .to_rgb8()
-    }
+    use image::{Rgb, RgbImage};
 
     fn empty() -> Report {
         let mut report = fixtures::crash_sticky();
@@ -1034,10 +720,6 @@ mod tests {
             .flat_map(|y| (left as u32 + 2..right as u32 - 2).map(move |x| (x, y)))
             .filter(|&(x, y)| keep(*image.get_pixel(x, y)))
             .count()
-    }
-
-    fn rgb(color: RGBColor) -> Rgb<u8> {
-        Rgb([color.0, color.1, color.2])
     }
 
     #[test]
@@ -1353,37 +1035,6 @@ mod tests {
     }
 
     #[test]
-    fn close_events_get_their_labels_in_separate_lanes() {
-        let report = fixtures::crash_sticky_with_windows();
-        let plan = Plan::of(&report).expect("a plan");
-        // warm-up, then the crash at 600 s and its detection 10 s (~10 px) later.
-        let lanes: Vec<(&str, usize)> = plan
-            .labels
-            .iter()
-            .map(|l| (l.text.as_str(), l.lane))
-            .collect();
-        assert_eq!(
-            lanes,
-            [
-                ("warm-up", 0),
-                ("crash instance 1 (busiest)", 0),
-                ("instance 1 marked down", 1)
-            ]
-        );
-        assert_eq!(plan.labels_left_out, 0);
-    }
-
-    #[test]
-    fn labels_go_to_the_first_lane_with_room_and_beyond_the_last_are_left_out() {
-        let spans = [(0, 100), (50, 150), (120, 200), (60, 70), (65, 75)];
-        // (120, 200) fits after (0, 100) with the 10 px gap; the last overlaps all three lanes.
-        assert_eq!(
-            assign_lanes(spans, 3),
-            [Some(0), Some(1), Some(0), Some(2), None]
-        );
-    }
-
-    #[test]
     fn many_events_leave_some_labels_out_and_say_how_many() {
         let mut report = fixtures::crash_sticky_with_windows();
         report.timeline = (0..12)
@@ -1394,8 +1045,8 @@ mod tests {
             })
             .collect();
         let plan = Plan::of(&report).expect("a plan");
-        assert_eq!(plan.labels_left_out, 12 - MAX_LANES);
-        assert_eq!(plan.markers.len(), 12);
+        assert_eq!(plan.strip.labels_left_out, 12 - MAX_LANES);
+        assert_eq!(plan.strip.markers.len(), 12);
         let svg = dashboard_svg(&report).expect("renders");
         assert!(svg.contains(&format!("+{} more events", 12 - MAX_LANES)));
     }

@@ -22,18 +22,21 @@
 //! SVG and PNG cannot disagree, and each is a pure function of its input: the same comparison
 //! gives the same bytes. Variants keep their colour everywhere (bar, line, legend); beyond the
 //! palette's seven colours a variant repeats a colour with dashed lines and hollow bars.
+//!
+//! The header, the event strip, the time panels' frame (warm-up shade, mesh, event lines) and the
+//! mesh of every grid cell come from `report::draw`, as the dashboard's do; what is particular to
+//! many runs (legend, bars with whiskers, the sweep's axis) is drawn here.
 
 use std::ops::Range;
 
 use anyhow::{Context, Result};
-use plotters::chart::LabelAreaPosition;
-use plotters::coord::combinators::LogCoord;
+use plotters::chart::{ChartContext, LabelAreaPosition};
+use plotters::coord::cartesian::Cartesian2d;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::{
-    ChartBuilder, Circle, DashedLineSeries, DrawingArea, DrawingBackend, EmptyElement,
-    IntoLogRange, LineSeries, PathElement, Rectangle, Text,
+    ChartBuilder, Circle, DrawingArea, DrawingBackend, EmptyElement, PathElement, Rectangle, Text,
 };
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, RGBColor, ShapeStyle, TextStyle};
@@ -42,14 +45,11 @@ use super::compare::{Comparison, SeriesRow};
 use super::outcome::{Estimate, Headline};
 use super::sweep::SweepSummary;
 use crate::report::draw::{
-    self, assign_lanes, bold, count_tick, count_ticks, fit, font, linear_top, log_range, number,
-    palette, text_width, TimeAxis, TICKS,
+    self, bold, count_tick, fit, font, number, palette, text_width, EventStrip, Header, Scale,
+    TimeAxis, YCoord, YLabels, LEGEND_SIZE, MARGIN, TICK_SIZE, WIDTH,
 };
 
-/// Image width in pixels; heights follow from what there is to draw.
-pub(crate) const WIDTH: u32 = 1400;
-
-const MARGIN: u32 = 20;
+// Every chart is `WIDTH` wide; heights follow from what there is to draw.
 const HEADER_HEIGHT: u32 = 88;
 const LEGEND_ROW: u32 = 28;
 const SECTION_HEIGHT: u32 = 40;
@@ -71,21 +71,12 @@ const PANEL_TITLE_HEIGHT: u32 = 32;
 const PANEL_AXIS_WIDTH: u32 = 86;
 const PANEL_RIGHT: u32 = 24;
 const PANEL_X_AXIS_HEIGHT: u32 = 52;
-const LANE_HEIGHT: u32 = 22;
-/// Event labels beyond this many lanes are left out (their lines stay).
-const MAX_LANES: usize = 4;
 
-const HEADER_SIZE: f64 = 28.0;
-const SUBHEADER_SIZE: f64 = 18.0;
 const SECTION_SIZE: f64 = 21.0;
 const TITLE_SIZE: f64 = 19.0;
-const LEGEND_SIZE: f64 = 16.0;
-const TICK_SIZE: f64 = 15.0;
 /// Variant names under bars: a little smaller than ticks, so more of them fit.
 const NAME_SIZE: f64 = 14.0;
-const AXIS_DESC_SIZE: f64 = 16.0;
 const VALUE_SIZE: f64 = 14.0;
-const EVENT_SIZE: f64 = 15.0;
 
 /// The comparison chart as an SVG document.
 pub fn compare_svg(c: &Comparison) -> Result<String> {
@@ -152,20 +143,6 @@ impl Look {
     fn line(&self) -> ShapeStyle {
         self.color.stroke_width(2)
     }
-}
-
-/// Dash and gap of dashed series, pixels; event lines use shorter ones so the two differ.
-const SERIES_DASH: u32 = 12;
-const SERIES_DASH_GAP: u32 = 6;
-const EVENT_DASH: u32 = 6;
-const EVENT_DASH_GAP: u32 = 4;
-
-fn event_style() -> ShapeStyle {
-    palette::BLACK.mix(0.55).stroke_width(1)
-}
-
-fn warmup_style() -> ShapeStyle {
-    palette::BLACK.mix(0.07).filled()
 }
 
 /// A finite value, or nothing: a NaN or an infinity has no place on an axis.
@@ -389,41 +366,25 @@ fn bar_fill(look: Look) -> ShapeStyle {
     }
 }
 
+/// The header of a comparison or sweep chart, every text cut to fit the image.
 fn draw_header<DB>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     subtitle: &str,
-    second_line: &str,
+    line: &str,
 ) -> Result<()>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
 {
-    let x = MARGIN as i32;
-    let title_font = bold(HEADER_SIZE);
-    let title = fit(title, &title_font, content_width() / 2)?;
-    root.draw(&Text::new(
-        title.clone(),
-        (x, MARGIN as i32),
-        TextStyle::from(title_font.clone()),
-    ))?;
-    let after = x + text_width(&title, &title_font)? + 18;
-    let subtitle = fit(
+    let header = Header {
+        title,
         subtitle,
-        &font(SUBHEADER_SIZE),
-        (WIDTH - MARGIN) as i32 - after,
-    )?;
-    root.draw(&Text::new(
-        subtitle,
-        (after, MARGIN as i32 + 8),
-        TextStyle::from(font(SUBHEADER_SIZE)).color(&palette::GREY),
-    ))?;
-    root.draw(&Text::new(
-        fit(second_line, &font(SUBHEADER_SIZE), content_width())?,
-        (x, MARGIN as i32 + 40),
-        TextStyle::from(font(SUBHEADER_SIZE)),
-    ))?;
-    Ok(())
+        line,
+        line_below: 40,
+        fit: true,
+    };
+    draw::draw_header(root, &header)
 }
 
 fn draw_section_title<DB>(root: &DrawingArea<DB, Shift>, text: &str, top: u32) -> Result<()>
@@ -431,16 +392,8 @@ where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
 {
-    root.draw(&Text::new(
-        text.to_owned(),
-        (MARGIN as i32, (top + SECTION_HEIGHT / 2) as i32),
-        TextStyle::from(bold(SECTION_SIZE)).pos(Pos::new(HPos::Left, VPos::Center)),
-    ))?;
-    Ok(())
-}
-
-fn content_width() -> i32 {
-    (WIDTH - 2 * MARGIN) as i32
+    let at = (MARGIN as i32, (top + SECTION_HEIGHT / 2) as i32);
+    draw::draw_title(root, text, at, SECTION_SIZE)
 }
 
 /// Pixel columns `(left, width)` of grid column `index`.
@@ -470,42 +423,6 @@ fn grid_height(cell_height: u32) -> u32 {
     rows * cell_height + (rows - 1) * GRID_GAP
 }
 
-/// Says `note` in the middle of a plot, on a white box so grid and event lines do not cross it.
-fn draw_note<DB>(
-    area: &DrawingArea<DB, Shift>,
-    plot: (Range<i32>, Range<i32>),
-    note: &str,
-) -> Result<()>
-where
-    DB: DrawingBackend,
-    DB::ErrorType: 'static,
-{
-    let (columns, rows) = plot;
-    let (base_x, base_y) = area.get_base_pixel();
-    let centre = (
-        (columns.start + columns.end) / 2 - base_x,
-        (rows.start + rows.end) / 2 - base_y,
-    );
-    let note_font = font(TITLE_SIZE);
-    let half_width = text_width(note, &note_font)? / 2 + 10;
-    let half_height = TITLE_SIZE as i32 / 2 + 6;
-    area.draw(&Rectangle::new(
-        [
-            (centre.0 - half_width, centre.1 - half_height),
-            (centre.0 + half_width, centre.1 + half_height),
-        ],
-        palette::WHITE.filled(),
-    ))?;
-    area.draw(&Text::new(
-        note.to_owned(),
-        centre,
-        TextStyle::from(note_font)
-            .color(&palette::GREY)
-            .pos(Pos::new(HPos::Center, VPos::Center)),
-    ))?;
-    Ok(())
-}
-
 /// A y range that holds every value in `values` and zero, with headroom above for the values
 /// printed over bars; a flat zero gets `0..1`.
 fn value_range(values: impl IntoIterator<Item = f64>, headroom: f64) -> Range<f64> {
@@ -522,18 +439,46 @@ fn value_range(values: impl IntoIterator<Item = f64>, headroom: f64) -> Range<f6
     low..high + span * headroom
 }
 
-/// The title row of a grid cell: the metric's label.
-fn draw_cell_title<DB>(row: &DrawingArea<DB, Shift>, title: &str) -> Result<()>
+/// A grid cell of `metric`: its label in the title row over a chart of `x` against `y`, with
+/// `x_axis_height` pixels under the plot for the x labels.
+fn cell_chart<'c, DB>(
+    cell: &DrawingArea<DB, Shift>,
+    metric: Headline,
+    x: Ticked,
+    y: Range<f64>,
+    x_axis_height: u32,
+) -> Result<ChartContext<'c, DB, Cartesian2d<Ticked, RangedCoordf64>>>
 where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
 {
-    row.draw(&Text::new(
-        title.to_owned(),
-        (CELL_AXIS_WIDTH as i32, CELL_TITLE_HEIGHT as i32 / 2),
-        TextStyle::from(bold(TITLE_SIZE)).pos(Pos::new(HPos::Left, VPos::Center)),
-    ))?;
-    Ok(())
+    let (title_row, body) = cell.split_vertically(CELL_TITLE_HEIGHT);
+    let middle = CELL_TITLE_HEIGHT as i32 / 2;
+    draw::draw_title(
+        &title_row,
+        metric.label(),
+        (CELL_AXIS_WIDTH as i32, middle),
+        TITLE_SIZE,
+    )?;
+    Ok(ChartBuilder::on(&body)
+        .set_label_area_size(LabelAreaPosition::Left, CELL_AXIS_WIDTH)
+        .set_label_area_size(LabelAreaPosition::Bottom, x_axis_height)
+        .margin_right(CELL_RIGHT)
+        .build_cartesian_2d(x, y)?)
+}
+
+/// The y axis of a grid cell of `metric` over `y`: its unit, whole-number ticks for counts from
+/// zero.
+fn metric_y_labels(metric: Headline, y: &Range<f64>) -> YLabels<'static> {
+    YLabels {
+        desc: metric.unit(),
+        ticks: draw::y_ticks(metric.is_count() && y.start == 0.0, y.end),
+        format: if metric.is_count() {
+            &whole_tick
+        } else {
+            &tick
+        },
+    }
 }
 
 // ----- the comparison: what to draw ----------------------------------------------------------
@@ -549,9 +494,8 @@ struct ComparePlan {
     bar_names: Vec<String>,
     bars: Vec<BarChart>,
     axis: TimeAxis,
-    markers: Vec<Marker>,
-    labels: Vec<StripLabel>,
-    labels_left_out: usize,
+    /// The warm-up and the events, above the time panels and as lines on them.
+    strip: EventStrip,
     panels: Vec<TimePanel>,
     layout: CompareLayout,
 }
@@ -570,7 +514,7 @@ struct CompareLayout {
 }
 
 impl CompareLayout {
-    fn new(legend_rows: u32, lanes: usize) -> Self {
+    fn new(legend_rows: u32, strip_height: u32) -> Self {
         let legend_top = HEADER_HEIGHT;
         let bars_title = legend_top + legend_rows * LEGEND_ROW + 4;
         let grid_top = bars_title + SECTION_HEIGHT;
@@ -578,7 +522,7 @@ impl CompareLayout {
         let series_title = grid_top + grid_height(BAR_CELL_HEIGHT) + SECTION_GAP;
         let series_legend_top = series_title + SECTION_HEIGHT;
         let strip_top = series_legend_top + legend_rows * LEGEND_ROW + 4;
-        let strip = strip_top..strip_top + lanes.clamp(1, MAX_LANES) as u32 * LANE_HEIGHT + 6;
+        let strip = strip_top..strip_top + strip_height;
         let panels: Vec<Range<u32>> = (0..PANEL_TITLES.len() as u32)
             .map(|i| {
                 let top = strip.end + i * (PANEL_HEIGHT + PANEL_GAP);
@@ -652,14 +596,6 @@ const PANEL_TITLES: [&str; 4] = [
     "Lost sessions, cumulative",
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Scale {
-    Linear,
-    /// Counts: from zero, integer ticks.
-    Count,
-    Log,
-}
-
 struct TimePanel {
     title: &'static str,
     y_desc: &'static str,
@@ -677,21 +613,10 @@ struct TimeLine {
 
 impl TimeLine {
     fn new(look: Look, points: impl IntoIterator<Item = Option<(f64, f64)>>) -> Self {
-        let mut segments = vec![Vec::new()];
-        for point in points {
-            match point {
-                Some((x, y)) if x.is_finite() && y.is_finite() => {
-                    segments.last_mut().expect("never empty").push((x, y));
-                }
-                _ => {
-                    if segments.last().is_some_and(|s| !s.is_empty()) {
-                        segments.push(Vec::new());
-                    }
-                }
-            }
+        Self {
+            look,
+            segments: draw::segments(points),
         }
-        segments.retain(|s| !s.is_empty());
-        Self { look, segments }
     }
 }
 
@@ -713,23 +638,6 @@ impl TimePanel {
     fn min_positive(&self) -> Option<f64> {
         self.values().filter(|&v| v > 0.0).min_by(f64::total_cmp)
     }
-}
-
-/// A scenario event on the time axis.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Marker {
-    /// Time in axis units.
-    x: f64,
-    /// The strip lane of its label; `None` when the label did not fit.
-    lane: Option<usize>,
-}
-
-/// A label in the strip above the time panels, in pixels.
-#[derive(Clone, Debug, PartialEq)]
-struct StripLabel {
-    text: String,
-    left: i32,
-    lane: usize,
 }
 
 impl ComparePlan {
@@ -761,20 +669,11 @@ impl ComparePlan {
             .collect();
 
         let axis = TimeAxis::new(comparison_end_s(c), c.warmup_s);
-        let mut events: Vec<(f64, &str)> = c
-            .timeline
-            .iter()
-            .map(|e| (axis.x(e.t_s), e.label.as_str()))
-            .filter(|&(x, _)| (0.0..=axis.end).contains(&x))
-            .collect();
-        events.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let (labels, lanes) = strip_labels(&axis, &events)?;
-        let markers: Vec<Marker> = events
-            .iter()
-            .zip(lanes)
-            .map(|(&(x, _), lane)| Marker { x, lane })
-            .collect();
-        let lane_count = labels.iter().map(|l| l.lane + 1).max().unwrap_or(1);
+        let strip = EventStrip::new(
+            axis,
+            plot_columns(),
+            c.timeline.iter().map(|e| (e.t_s, e.label.as_str())),
+        )?;
 
         let seeds = c.seeds.len();
         let subtitle = format!(
@@ -791,14 +690,12 @@ impl ComparePlan {
             title: c.scenario.clone(),
             subtitle,
             description: c.description.clone(),
-            layout: CompareLayout::new(legend.rows as u32, lane_count),
+            layout: CompareLayout::new(legend.rows as u32, strip.height()),
             legend,
             bar_names: names,
             bars,
             panels: time_panels(c, &axis, &looks),
-            labels_left_out: markers.iter().filter(|m| m.lane.is_none()).count(),
-            markers,
-            labels,
+            strip,
             axis,
         })
     }
@@ -955,66 +852,7 @@ fn time_panels(c: &Comparison, axis: &TimeAxis, looks: &[Look]) -> Vec<TimePanel
 
 /// Left and right pixel columns of the time panels' plotting area, shared by the strip.
 fn plot_columns() -> (i32, i32) {
-    (
-        (MARGIN + PANEL_AXIS_WIDTH) as i32,
-        (WIDTH - MARGIN - PANEL_RIGHT) as i32,
-    )
-}
-
-fn time_px(axis: &TimeAxis, x: f64) -> i32 {
-    let (left, right) = plot_columns();
-    left + ((x / axis.end) * f64::from(right - left)).round() as i32
-}
-
-/// Labels for the warm-up span and each event, each in the first lane where it does not overlap
-/// an earlier one; and each event's lane (`None` when its label fits in no lane).
-fn strip_labels(
-    axis: &TimeAxis,
-    events: &[(f64, &str)],
-) -> Result<(Vec<StripLabel>, Vec<Option<usize>>)> {
-    let (_, right) = plot_columns();
-    let label_font = font(EVENT_SIZE);
-    let mut wanted: Vec<(String, i32, i32)> = Vec::with_capacity(events.len() + 1);
-    if axis.warmup > 0.0 {
-        let text = "warm-up";
-        let width = text_width(text, &label_font)?;
-        let (start, end) = (time_px(axis, 0.0), time_px(axis, axis.warmup));
-        // Centred over the shaded span when it is wide enough, else from its start.
-        let left = if end - start >= width + 8 {
-            (start + end - width) / 2
-        } else {
-            start + 4
-        };
-        wanted.push((text.to_owned(), left, width));
-    }
-    for &(x, label) in events {
-        let width = text_width(label, &label_font)?;
-        let line = time_px(axis, x);
-        // Right of its line, unless that runs off the plot.
-        let left = if line + 5 + width <= right {
-            line + 5
-        } else {
-            line - 5 - width
-        };
-        wanted.push((label.to_owned(), left, width));
-    }
-    let lanes = assign_lanes(
-        wanted.iter().map(|&(_, left, width)| (left, left + width)),
-        MAX_LANES,
-    );
-    let event_lanes = lanes[lanes.len() - events.len()..].to_vec();
-    let labels = wanted
-        .into_iter()
-        .zip(lanes)
-        .filter_map(|((text, left, _), lane)| {
-            Some(StripLabel {
-                text,
-                left,
-                lane: lane?,
-            })
-        })
-        .collect();
-    Ok((labels, event_lanes))
+    draw::plot_columns(PANEL_AXIS_WIDTH, PANEL_RIGHT)
 }
 
 // ----- the comparison: drawing ---------------------------------------------------------------
@@ -1035,27 +873,12 @@ where
     }
     draw_section_title(root, "Over time, averaged over seeds", layout.series_title)?;
     draw_legend(root, &plan.legend, layout.series_legend_top)?;
-    draw_strip(root, plan)?;
+    plan.strip.draw(root, &layout.strip)?;
     for (panel, rows) in plan.panels.iter().zip(&layout.panels) {
-        let area = root.clone().shrink(
-            (MARGIN, rows.start),
-            (WIDTH - 2 * MARGIN, rows.end - rows.start),
-        );
-        match panel.scale {
-            Scale::Log => {
-                let min = panel.min_positive().unwrap_or(1.0);
-                let range = log_range(min, panel.max().max(min));
-                draw_time_panel(&area, panel, plan, LogCoord::from(range.log_scale()))?;
-            }
-            Scale::Count => {
-                let max = panel.max();
-                let top = (max * 1.15).max(max + 1.0);
-                draw_time_panel(&area, panel, plan, RangedCoordf64::from(0.0..top))?;
-            }
-            Scale::Linear => {
-                let top = linear_top(panel.max());
-                draw_time_panel(&area, panel, plan, RangedCoordf64::from(0.0..top))?;
-            }
+        let area = draw::rows_area(root, rows);
+        match panel.scale.coord(panel.max(), panel.min_positive()) {
+            YCoord::Log(y) => draw_time_panel(&area, panel, plan, y)?,
+            YCoord::Linear(y) => draw_time_panel(&area, panel, plan, y)?,
         }
     }
     Ok(())
@@ -1070,38 +893,17 @@ where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
 {
-    let (title_row, body) = cell.split_vertically(CELL_TITLE_HEIGHT);
-    draw_cell_title(&title_row, chart.metric.label())?;
     let n = chart.bars.len();
     let y = chart.y_range();
     let keys: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
-    let mut ctx = ChartBuilder::on(&body)
-        .set_label_area_size(LabelAreaPosition::Left, CELL_AXIS_WIDTH)
-        .set_label_area_size(LabelAreaPosition::Bottom, BAR_NAMES_HEIGHT)
-        .margin_right(CELL_RIGHT)
-        .build_cartesian_2d(Ticked::new(0.0..n.max(1) as f64, keys), y.clone())?;
+    let x = Ticked::new(0.0..n.max(1) as f64, keys);
+    let mut ctx = cell_chart(cell, chart.metric, x, y.clone(), BAR_NAMES_HEIGHT)?;
     let name = |v: &f64| names.get(v.floor() as usize).cloned().unwrap_or_default();
-    let y_formatter: &dyn Fn(&f64) -> String = if chart.metric.is_count() {
-        &whole_tick
-    } else {
-        &tick
-    };
-    ctx.configure_mesh()
+    let y_labels = metric_y_labels(chart.metric, &y);
+    draw::house_mesh(&mut ctx.configure_mesh(), &y_labels)
         .disable_x_mesh()
-        .bold_line_style(palette::BLACK.mix(0.10))
-        .max_light_lines(0)
-        .axis_style(palette::BLACK.mix(0.6))
-        .y_labels(if chart.metric.is_count() && y.start == 0.0 {
-            count_ticks(y.end)
-        } else {
-            TICKS
-        })
         .x_label_formatter(&name)
-        .y_label_formatter(y_formatter)
-        .label_style(TextStyle::from(font(TICK_SIZE)))
         .x_label_style(TextStyle::from(font(NAME_SIZE)))
-        .axis_desc_style(TextStyle::from(font(AXIS_DESC_SIZE)))
-        .y_desc(chart.metric.unit())
         .draw()?;
 
     let slot_px = cell_plot_width() / n.max(1) as i32;
@@ -1159,7 +961,8 @@ where
         }
     }
     if n == 0 {
-        draw_note(cell, ctx.plotting_area().get_pixel_range(), "no variants")?;
+        let plot = ctx.plotting_area().get_pixel_range();
+        draw::draw_note(cell, plot, "no variants", TITLE_SIZE)?;
     }
     Ok(())
 }
@@ -1171,54 +974,6 @@ fn line_width(index: usize, count: usize) -> u32 {
     }
     let rank = (count - 1 - index.min(count - 1)) as u32;
     2 + rank * 4 / (count as u32 - 1)
-}
-
-/// The strip between the "over time" legend and the panels: warm-up span and event labels, with
-/// each event's dashed line running down from its label.
-fn draw_strip<DB>(root: &DrawingArea<DB, Shift>, plan: &ComparePlan) -> Result<()>
-where
-    DB: DrawingBackend,
-    DB::ErrorType: 'static,
-{
-    let (left, right) = plot_columns();
-    let rows = &plan.layout.strip;
-    let (top, bottom) = (rows.start as i32, rows.end as i32);
-    if plan.axis.warmup > 0.0 {
-        root.draw(&Rectangle::new(
-            [(left, top), (time_px(&plan.axis, plan.axis.warmup), bottom)],
-            warmup_style(),
-        ))?;
-    }
-    let lane_middle =
-        |lane: usize| top + 3 + (lane as i32) * LANE_HEIGHT as i32 + LANE_HEIGHT as i32 / 2;
-    let style = TextStyle::from(font(EVENT_SIZE)).pos(Pos::new(HPos::Left, VPos::Center));
-    for label in &plan.labels {
-        root.draw(&Text::new(
-            label.text.clone(),
-            (label.left, lane_middle(label.lane)),
-            style.clone(),
-        ))?;
-    }
-    for marker in &plan.markers {
-        let x = time_px(&plan.axis, marker.x);
-        let line_top = lane_middle(marker.lane.unwrap_or(0)) - LANE_HEIGHT as i32 / 2 + 2;
-        let mut y = line_top;
-        while y < bottom {
-            let end = (y + EVENT_DASH as i32).min(bottom);
-            root.draw(&PathElement::new(vec![(x, y), (x, end)], event_style()))?;
-            y += (EVENT_DASH + EVENT_DASH_GAP) as i32;
-        }
-    }
-    if plan.labels_left_out > 0 {
-        root.draw(&Text::new(
-            format!("+{} more events (labels left out)", plan.labels_left_out),
-            (right, top - 2),
-            TextStyle::from(font(EVENT_SIZE))
-                .color(&palette::GREY)
-                .pos(Pos::new(HPos::Right, VPos::Bottom)),
-        ))?;
-    }
-    Ok(())
 }
 
 fn draw_time_panel<DB, Y>(
@@ -1233,49 +988,25 @@ where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let (title_row, body) = area.split_vertically(PANEL_TITLE_HEIGHT);
-    title_row.draw(&Text::new(
+    let middle = PANEL_TITLE_HEIGHT as i32 / 2;
+    draw::draw_title(
+        &title_row,
         panel.title,
-        (PANEL_AXIS_WIDTH as i32, PANEL_TITLE_HEIGHT as i32 / 2),
-        TextStyle::from(bold(TITLE_SIZE)).pos(Pos::new(HPos::Left, VPos::Center)),
-    ))?;
-    let axis = &plan.axis;
+        (PANEL_AXIS_WIDTH as i32, middle),
+        TITLE_SIZE,
+    )?;
     let mut chart = ChartBuilder::on(&body)
         .set_label_area_size(LabelAreaPosition::Left, PANEL_AXIS_WIDTH)
         .margin_right(PANEL_RIGHT)
         .set_label_area_size(LabelAreaPosition::Bottom, PANEL_X_AXIS_HEIGHT)
-        .build_cartesian_2d(axis.range(), y)?;
-    let y_range = chart.y_range();
-    let (y_low, y_high) = (y_range.start, y_range.end);
-    if axis.warmup > 0.0 {
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(0.0, y_low), (axis.warmup, y_high)],
-            warmup_style(),
-        )))?;
-    }
+        .build_cartesian_2d(plan.axis.range(), y)?;
     let counts = panel.scale == Scale::Count;
-    let y_formatter: &dyn Fn(&f64) -> String = if counts { &whole_tick } else { &tick };
-    chart
-        .configure_mesh()
-        .bold_line_style(palette::BLACK.mix(0.10))
-        .max_light_lines(0)
-        .axis_style(palette::BLACK.mix(0.6))
-        .x_labels(12)
-        .y_labels(if counts { count_ticks(y_high) } else { TICKS })
-        .x_label_formatter(&|v| number(*v))
-        .y_label_formatter(y_formatter)
-        .label_style(TextStyle::from(font(TICK_SIZE)))
-        .axis_desc_style(TextStyle::from(font(AXIS_DESC_SIZE)))
-        .x_desc(axis.desc())
-        .y_desc(panel.y_desc)
-        .draw()?;
-    for marker in &plan.markers {
-        chart.draw_series(DashedLineSeries::new(
-            [(marker.x, y_low), (marker.x, y_high)],
-            EVENT_DASH,
-            EVENT_DASH_GAP,
-            event_style(),
-        ))?;
-    }
+    let y_labels = YLabels {
+        desc: panel.y_desc,
+        ticks: draw::y_ticks(counts, chart.y_range().end),
+        format: if counts { &whole_tick } else { &tick },
+    };
+    draw::draw_time_frame(&mut chart, &plan.strip, &y_labels)?;
     // Variants often coincide (the same seeds, the same load): each is drawn a little thinner
     // than the one before it, so coinciding lines show as stripes of every colour rather than
     // as the last one alone. Dashed lines go over solid ones, showing them between the dashes.
@@ -1289,27 +1020,14 @@ where
     for (width, line) in lines {
         let style = line.look.color.stroke_width(width);
         for segment in &line.segments {
-            if line.look.dashed {
-                chart.draw_series(DashedLineSeries::new(
-                    segment.iter().copied(),
-                    SERIES_DASH,
-                    SERIES_DASH_GAP,
-                    style,
-                ))?;
-            } else {
-                chart.draw_series(LineSeries::new(segment.iter().copied(), style))?;
-            }
+            draw::draw_line(&mut chart, segment, style, line.look.dashed)?;
         }
     }
-    let note = if !panel.has_data() {
-        Some("no data")
-    } else if panel.values().all(|v| v == 0.0) {
-        panel.all_zero
-    } else {
-        None
-    };
+    let every_value_zero = panel.values().all(|v| v == 0.0);
+    let note = draw::panel_note(panel.has_data(), every_value_zero, panel.all_zero);
     if let Some(note) = note {
-        draw_note(area, chart.plotting_area().get_pixel_range(), note)?;
+        let plot = chart.plotting_area().get_pixel_range();
+        draw::draw_note(area, plot, note, TITLE_SIZE)?;
     }
     Ok(())
 }
@@ -1571,15 +1289,10 @@ where
     DB: DrawingBackend,
     DB::ErrorType: 'static,
 {
-    let (title_row, body) = cell.split_vertically(CELL_TITLE_HEIGHT);
-    draw_cell_title(&title_row, chart.metric.label())?;
     let y = chart.y_range();
     let keys: Vec<f64> = x.ticks.iter().map(|&(v, _)| v).collect();
-    let mut ctx = ChartBuilder::on(&body)
-        .set_label_area_size(LabelAreaPosition::Left, CELL_AXIS_WIDTH)
-        .set_label_area_size(LabelAreaPosition::Bottom, SWEEP_X_AXIS_HEIGHT)
-        .margin_right(CELL_RIGHT)
-        .build_cartesian_2d(Ticked::new(x.range.clone(), keys), y.clone())?;
+    let ticked = Ticked::new(x.range.clone(), keys);
+    let mut ctx = cell_chart(cell, chart.metric, ticked, y.clone(), SWEEP_X_AXIS_HEIGHT)?;
     let x_formatter = |v: &f64| {
         x.ticks
             .iter()
@@ -1587,26 +1300,10 @@ where
             .map(|(_, label)| label.clone())
             .unwrap_or_default()
     };
-    let y_formatter: &dyn Fn(&f64) -> String = if chart.metric.is_count() {
-        &whole_tick
-    } else {
-        &tick
-    };
-    ctx.configure_mesh()
-        .bold_line_style(palette::BLACK.mix(0.10))
-        .max_light_lines(0)
-        .axis_style(palette::BLACK.mix(0.6))
-        .y_labels(if chart.metric.is_count() && y.start == 0.0 {
-            count_ticks(y.end)
-        } else {
-            TICKS
-        })
+    let y_labels = metric_y_labels(chart.metric, &y);
+    draw::house_mesh(&mut ctx.configure_mesh(), &y_labels)
         .x_label_formatter(&x_formatter)
-        .y_label_formatter(y_formatter)
-        .label_style(TextStyle::from(font(TICK_SIZE)))
-        .axis_desc_style(TextStyle::from(font(AXIS_DESC_SIZE)))
         .x_desc(x.desc.as_str())
-        .y_desc(chart.metric.unit())
         .draw()?;
 
     // Lines at the same x are nudged apart by a few pixels, so their whiskers do not hide one
@@ -1629,17 +1326,7 @@ where
             .collect();
         // One width for all: the nudge already shows lines with equal values apart at their
         // markers, and a sweep's lines seldom coincide all along as time series do.
-        let style = line.look.line();
-        if line.look.dashed {
-            ctx.draw_series(DashedLineSeries::new(
-                points.iter().copied(),
-                SERIES_DASH,
-                SERIES_DASH_GAP,
-                style,
-            ))?;
-        } else {
-            ctx.draw_series(LineSeries::new(points.iter().copied(), style))?;
-        }
+        draw::draw_line(&mut ctx, &points, line.look.line(), line.look.dashed)?;
         let cap = 5.0 * units_per_px;
         for (&(x, _), (_, e)) in points.iter().zip(&line.points) {
             if let Some((low, high)) = interval(e) {
@@ -1670,7 +1357,12 @@ where
         }
     }
     if !chart.has_data() {
-        draw_note(cell, ctx.plotting_area().get_pixel_range(), "no data")?;
+        draw::draw_note(
+            cell,
+            ctx.plotting_area().get_pixel_range(),
+            "no data",
+            TITLE_SIZE,
+        )?;
     }
     Ok(())
 }
@@ -1679,22 +1371,11 @@ where
 mod tests {
     use super::*;
     use crate::metrics::TimelineEntry;
+    use crate::report::draw::pixels::{decode, rgb, PNG_SIGNATURE};
     use crate::study::compare::VariantSummary;
     use crate::study::outcome::Outcome;
     use crate::study::sweep::{Axis, SweepPoint};
-    use image::{ImageFormat, Rgb, RgbImage};
-
-    const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
-
-    fn decode(png: &[u8]) -> RgbImage {
-        image::load_from_memory_with_format(png, ImageFormat::Png)
-            .expect("a decodable PNG")
-            .to_rgb8()
-    }
-
-    fn rgb(color: RGBColor) -> Rgb<u8> {
-        Rgb([color.0, color.1, color.2])
-    }
+    use image::{Rgb, RgbImage};
 
     /// A variant of the crash story: 120 windows of 10 s, one instance of two crashing at 600 s.
     /// `lost` sessions go with it (all of them at once), the p99 peaks at `spike_ms` in the crash
@@ -2087,25 +1768,6 @@ mod tests {
         assert!(legend.items[0].text.ends_with('…'));
         assert_eq!(legend.rows, 1);
         assert_legend_fits(&legend);
-    }
-
-    #[test]
-    fn close_events_get_their_labels_in_separate_lanes() {
-        let plan = ComparePlan::of(&comparison(5)).expect("a plan");
-        let lanes: Vec<(&str, usize)> = plan
-            .labels
-            .iter()
-            .map(|l| (l.text.as_str(), l.lane))
-            .collect();
-        assert_eq!(
-            lanes,
-            [
-                ("warm-up", 0),
-                ("crash instance 1 (busiest)", 0),
-                ("instance 1 marked down", 1)
-            ]
-        );
-        assert_eq!(plan.labels_left_out, 0);
     }
 
     #[test]
