@@ -625,6 +625,7 @@ where
         }
     }
 
+    draw::draw_event_numbers(&mut chart, &plan.strip)?;
     let note = draw::panel_note(panel.has_data(), panel.all_zero(), panel.all_zero);
     if let Some(note) = note {
         let plot = chart.plotting_area().get_pixel_range();
@@ -742,6 +743,20 @@ mod tests {
             assert!(svg.contains(text), "{text}");
         }
         assert!(!svg.contains("no data"));
+    }
+
+    #[test]
+    fn every_panel_numbers_the_events_of_the_strip() {
+        let svg = dashboard_svg(&fixtures::crash_sticky_with_windows()).expect("renders");
+        // The numbers are the only grey bold text: two events on each of the five panels.
+        let tags: Vec<&str> = svg
+            .split("<text")
+            .filter(|t| t.contains("fill=\"#555555\" font-weight=\"bold\""))
+            .filter_map(|t| t.split('>').nth(1)?.split('<').next())
+            .map(str::trim)
+            .collect();
+        let expected: Vec<&str> = (0..PANEL_TITLES.len()).flat_map(|_| ["1", "2"]).collect();
+        assert_eq!(tags, expected);
     }
 
     #[test]

@@ -24,8 +24,8 @@ use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{cartesian::Cartesian2d, Shift};
 use plotters::prelude::{
-    BitMapBackend, DashedLineSeries, DrawingArea, DrawingBackend, IntoDrawingArea, IntoLogRange,
-    LineSeries, PathElement, Rectangle, SVGBackend, Text,
+    BitMapBackend, DashedLineSeries, DrawingArea, DrawingBackend, EmptyElement, IntoDrawingArea,
+    IntoLogRange, LineSeries, PathElement, Rectangle, SVGBackend, Text,
 };
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, Color, FontDesc, FontStyle, ShapeStyle, TextStyle};
@@ -338,23 +338,33 @@ const LANE_HEIGHT: u32 = 22;
 /// overlapping text says less than one with a note that some labels are missing.
 pub(crate) const MAX_LANES: usize = 4;
 
-/// A scenario event: a dashed line on every time panel.
+/// A scenario event: a dashed line on every time panel, tagged with its number.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Marker {
     /// Time in axis units.
     pub(crate) x: f64,
     /// The strip lane of its label; `None` when the label did not fit.
     pub(crate) lane: Option<usize>,
+    /// The event's number, counting from 1 in time order: its label in the strip starts with
+    /// it, and every panel shows it beside the line.
+    pub(crate) number: usize,
+    /// Whether its label (and so its tag on each panel) sits right of the line.
+    pub(crate) right_of_line: bool,
 }
 
 /// A label in the strip above the time panels, in pixels.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct StripLabel {
+    /// The event's number, set in bold before the text (none for the warm-up label).
+    pub(crate) tag: Option<String>,
     pub(crate) text: String,
-    /// Left edge of the text.
+    /// Left edge of the label (of its tag, when it has one).
     pub(crate) left: i32,
     pub(crate) lane: usize,
 }
+
+/// Pixels between an event's number and its label text in the strip.
+const TAG_GAP: i32 = 6;
 
 /// The warm-up span and a run's events over time panels that share their pixel columns for time:
 /// labels in a strip above the panels, each in the first lane where it does not overlap an
@@ -389,7 +399,10 @@ impl EventStrip {
         events.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (_, right) = columns;
         let label_font = font(EVENT_SIZE);
-        let mut wanted: Vec<(String, i32, i32)> = Vec::with_capacity(events.len() + 1);
+        let tag_font = bold(EVENT_SIZE);
+        // (tag, text, left, width)
+        let mut wanted: Vec<(Option<String>, String, i32, i32)> =
+            Vec::with_capacity(events.len() + 1);
         if axis.warmup > 0.0 {
             let text = "warm-up";
             let width = text_width(text, &label_font)?;
@@ -401,33 +414,47 @@ impl EventStrip {
             } else {
                 start + 4
             };
-            wanted.push((text.to_owned(), left, width));
+            wanted.push((None, text.to_owned(), left, width));
         }
-        for &(x, label) in &events {
-            let width = text_width(label, &label_font)?;
+        let mut sides = Vec::with_capacity(events.len());
+        for (i, &(x, label)) in events.iter().enumerate() {
+            let tag = (i + 1).to_string();
+            let width = text_width(&tag, &tag_font)? + TAG_GAP + text_width(label, &label_font)?;
             let line = axis.px(x, columns);
             // Right of its line, unless that runs off the plot.
-            let left = if line + 5 + width <= right {
+            let right_of_line = line + 5 + width <= right;
+            let left = if right_of_line {
                 line + 5
             } else {
                 line - 5 - width
             };
-            wanted.push((label.to_owned(), left, width));
+            sides.push(right_of_line);
+            wanted.push((Some(tag), label.to_owned(), left, width));
         }
         let lanes = assign_lanes(
-            wanted.iter().map(|&(_, left, width)| (left, left + width)),
+            wanted
+                .iter()
+                .map(|&(_, _, left, width)| (left, left + width)),
             MAX_LANES,
         );
         let markers: Vec<Marker> = events
             .iter()
             .zip(&lanes[lanes.len() - events.len()..])
-            .map(|(&(x, _), &lane)| Marker { x, lane })
+            .zip(sides)
+            .enumerate()
+            .map(|(i, ((&(x, _), &lane), right_of_line))| Marker {
+                x,
+                lane,
+                number: i + 1,
+                right_of_line,
+            })
             .collect();
         let labels = wanted
             .into_iter()
             .zip(lanes)
-            .filter_map(|((text, left, _), lane)| {
+            .filter_map(|((tag, text, left, _), lane)| {
                 Some(StripLabel {
+                    tag,
                     text,
                     left,
                     lane: lane?,
@@ -467,13 +494,17 @@ impl EventStrip {
         }
         let lane_middle =
             |lane: usize| top + 3 + (lane as i32) * LANE_HEIGHT as i32 + LANE_HEIGHT as i32 / 2;
-        let style = TextStyle::from(font(EVENT_SIZE)).pos(Pos::new(HPos::Left, VPos::Center));
+        let at_left = Pos::new(HPos::Left, VPos::Center);
+        let style = TextStyle::from(font(EVENT_SIZE)).pos(at_left);
+        let tag_style = TextStyle::from(bold(EVENT_SIZE)).pos(at_left);
         for label in &self.labels {
-            root.draw(&Text::new(
-                label.text.clone(),
-                (label.left, lane_middle(label.lane)),
-                style.clone(),
-            ))?;
+            let y = lane_middle(label.lane);
+            let mut left = label.left;
+            if let Some(tag) = &label.tag {
+                root.draw(&Text::new(tag.clone(), (left, y), tag_style.clone()))?;
+                left += text_width(tag, &bold(EVENT_SIZE))? + TAG_GAP;
+            }
+            root.draw(&Text::new(label.text.clone(), (left, y), style.clone()))?;
         }
         // Each line starts at its label's lane; one without a label runs the whole strip.
         for marker in &self.markers {
@@ -652,6 +683,45 @@ where
     }
     Ok(())
 }
+
+/// Each labelled event's number at the top of a time panel, on the side and in the lane of its
+/// strip label, so that no two numbers overlap where no two labels do. Drawn after the panel's
+/// series, so that no line hides them.
+pub(crate) fn draw_event_numbers<DB, Y>(
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, Y>>,
+    strip: &EventStrip,
+) -> Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let y_high = chart.y_range().end;
+    let tag_font = bold(TAG_SIZE);
+    for marker in &strip.markers {
+        let Some(lane) = marker.lane else { continue };
+        let text = marker.number.to_string();
+        let width = text_width(&text, &tag_font)?;
+        // On a white patch, so that a series passing under it does not blur it.
+        let left = if marker.right_of_line { 3 } else { -3 - width };
+        let top = 2 + lane as i32 * TAG_LANE;
+        let patch = Rectangle::new(
+            [(left - 1, top), (left + width + 1, top + TAG_LANE - 1)],
+            palette::WHITE.filled(),
+        );
+        let style = TextStyle::from(tag_font.clone())
+            .color(&palette::GREY)
+            .pos(Pos::new(HPos::Left, VPos::Top));
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((marker.x, y_high)) + patch + Text::new(text, (left, top), style),
+        ))?;
+    }
+    Ok(())
+}
+
+/// Size of an event's number on a panel, and the pixels between lanes of numbers.
+const TAG_SIZE: f64 = 13.0;
+const TAG_LANE: i32 = 14;
 
 /// One unbroken line through `points`: solid, or dashed as series are.
 pub(crate) fn draw_line<DB, X, Y>(
@@ -838,16 +908,23 @@ mod tests {
             [
                 Marker {
                     x: 10.0,
-                    lane: Some(0)
+                    lane: Some(0),
+                    number: 1,
+                    right_of_line: true,
                 },
                 Marker {
                     x: 610.0 / 60.0,
-                    lane: Some(1)
+                    lane: Some(1),
+                    number: 2,
+                    right_of_line: true,
                 }
             ]
         );
         assert_eq!(strip.labels_left_out, 0);
         assert_eq!(strip.height(), 2 * LANE_HEIGHT + 6);
+        // Labels carry their event's number, in time order; the warm-up has none.
+        let tags: Vec<Option<&str>> = strip.labels.iter().map(|l| l.tag.as_deref()).collect();
+        assert_eq!(tags, [None, Some("1"), Some("2")]);
     }
 
     #[test]
@@ -859,13 +936,17 @@ mod tests {
         let (_, right) = plot_columns(86, 86);
         let label = &strip.labels[1];
         assert_eq!(label.text, "scale in to 3 instances");
-        let width = text_width(&label.text, &font(EVENT_SIZE)).expect("measurable");
+        assert_eq!(label.tag.as_deref(), Some("1"));
+        let width = text_width("1", &bold(EVENT_SIZE)).expect("measurable")
+            + TAG_GAP
+            + text_width(&label.text, &font(EVENT_SIZE)).expect("measurable");
         // 5 px left of the line at 1,190 s.
         let line = TimeAxis::new(1_200.0, 120.0).px(1_190.0 / 60.0, plot_columns(86, 86));
         assert_eq!(label.left + width, line - 5);
         assert!(line < right);
         // An event after the end of the run has nothing to be marked on.
         assert_eq!(strip.markers.len(), 1);
+        assert!(!strip.markers[0].right_of_line);
     }
 
     #[test]

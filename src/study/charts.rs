@@ -1023,6 +1023,7 @@ where
             draw::draw_line(&mut chart, segment, style, line.look.dashed)?;
         }
     }
+    draw::draw_event_numbers(&mut chart, &plan.strip)?;
     let every_value_zero = panel.values().all(|v| v == 0.0);
     let note = draw::panel_note(panel.has_data(), every_value_zero, panel.all_zero);
     if let Some(note) = note {
