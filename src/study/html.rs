@@ -105,9 +105,11 @@ fn method(seeds: &[u64]) -> String {
         ),
         n => format!(
             "Each variant ran with the same {n} seeds ({list}). {same} Each number is the mean \
-             across the seeds ± the half-width of its 95 % confidence interval (Student's t): \
-             when two variants' intervals overlap, the seeds cannot tell them apart. Every number \
-             is measured after the warm-up."
+             across the seeds ± the half-width of its 95 % confidence interval (Student's t). \
+             Because the seeds are shared, the findings compare two variants seed by seed: the \
+             interval of their difference tells whether the gap is more than the seeds' noise, \
+             even when the two variants' own intervals overlap. Every number is measured after \
+             the warm-up."
         ),
     }
 }
@@ -161,17 +163,25 @@ fn findings(c: &Comparison) -> Vec<String> {
     Headline::ALL
         .iter()
         .filter_map(|&metric| {
-            let rows: Vec<(&str, &Estimate)> = c
+            let rows: Vec<(&VariantSummary, &Estimate)> = c
                 .variants
                 .iter()
-                .filter_map(|v| Some((v.label.as_str(), estimate(v, metric)?)))
+                .filter_map(|v| Some((v, estimate(v, metric)?)))
                 .collect();
             finding(metric, &rows, seeds)
         })
         .collect()
 }
 
-fn finding(metric: Headline, rows: &[(&str, &Estimate)], seeds: usize) -> Option<String> {
+/// The lowest and highest variant of `metric`, and whether they differ by more than noise. The
+/// seeds are common to the variants, so the test is paired: the 95 % interval of the seed-by-seed
+/// difference, which excludes 0 when the gap is more than the seeds' noise. (It is sharper than
+/// comparing the two variants' own intervals, which common seeds make move together.)
+fn finding(
+    metric: Headline,
+    rows: &[(&VariantSummary, &Estimate)],
+    seeds: usize,
+) -> Option<String> {
     let (_, first) = rows.first()?;
     let low = rows.iter().map(|(_, e)| e.mean).fold(first.mean, f64::min);
     let high = rows.iter().map(|(_, e)| e.mean).fold(first.mean, f64::max);
@@ -183,27 +193,36 @@ fn finding(metric: Headline, rows: &[(&str, &Estimate)], seeds: usize) -> Option
             escape(&with_unit(first))
         ));
     }
-    // Variants tied at an extreme are named together; the first of them stands for the interval.
-    let at = |target: f64| -> (String, &Estimate) {
-        let tied: Vec<&(&str, &Estimate)> = rows.iter().filter(|(_, e)| e.mean == target).collect();
+    // Variants tied at an extreme are named together; the first of them stands for them.
+    let at = |target: f64| -> (String, &VariantSummary, &Estimate) {
+        let tied: Vec<&(&VariantSummary, &Estimate)> =
+            rows.iter().filter(|(_, e)| e.mean == target).collect();
         let names: Vec<String> = tied
             .iter()
-            .map(|(label, _)| format!("<strong>{}</strong>", escape(label)))
+            .map(|(v, _)| format!("<strong>{}</strong>", escape(&v.label)))
             .collect();
-        (names.join(" and "), tied[0].1)
+        (names.join(" and "), tied[0].0, tied[0].1)
     };
-    let (low_names, lowest) = at(low);
-    let (high_names, highest) = at(high);
-    let noise = if seeds < 2 || lowest.n < 2 || highest.n < 2 {
+    let (low_names, low_variant, lowest) = at(low);
+    let (high_names, high_variant, highest) = at(high);
+    let differences: Vec<f64> = high_variant
+        .outcomes
+        .iter()
+        .zip(&low_variant.outcomes)
+        .map(|(h, l)| h.get(metric) - l.get(metric))
+        .collect();
+    let gap = Estimate::of(&differences);
+    let noise = if seeds < 2 || gap.n < 2 {
         "with one seed, whether this is more than luck cannot be told.".to_owned()
-    } else if lowest.high() >= highest.low() {
-        format!(
-            "the intervals overlap: the difference is within the noise of {}.",
-            plural(seeds, "seed", "seeds")
-        )
     } else {
+        let verdict = if gap.low() > 0.0 {
+            "larger than"
+        } else {
+            "within"
+        };
         format!(
-            "the intervals do not overlap: the difference is larger than the noise of {}.",
+            "seed by seed the difference is {}: {verdict} the noise of {}.",
+            escape(&with_unit(&gap)),
             plural(seeds, "seed", "seeds")
         )
     };
@@ -377,23 +396,73 @@ mod tests {
     fn findings_name_the_lowest_and_highest_and_weigh_them_against_the_noise() {
         let found = findings(&comparison());
         assert_eq!(found.len(), Headline::ALL.len());
-        // 0 ± 0 against 3,200 ± 248: far apart.
+        // 0 ± 0 against 3,200 ± 248: differences 3,100 / 3,200 / 3,300, as spread as the
+        // in-memory values themselves.
         assert_eq!(
             found[0],
             "Lost sessions: lowest with <strong>store=redis</strong> (0\u{a0}±\u{a0}0 sessions), \
-             highest with <strong>store=in-memory</strong> (3,200\u{a0}±\u{a0}248 sessions); the \
-             intervals do not overlap: the difference is larger than the noise of 3 seeds."
+             highest with <strong>store=in-memory</strong> (3,200\u{a0}±\u{a0}248 sessions); seed \
+             by seed the difference is 3,200\u{a0}±\u{a0}248 sessions: larger than the noise of 3 \
+             seeds."
         );
-        // p50 19.0 ± 2.5 against 19.5 ± 2.5: [16.5, 21.5] and [17.0, 22.0] overlap.
+        // p50 19.0 ± 2.48 against 19.5 ± 2.48: the intervals overlap, but Redis is 0.5 ms slower
+        // under every seed: the paired difference 0.5 ± 0 is more than noise.
         assert!(found[2].starts_with("P50 latency: lowest with <strong>store=in-memory"));
         assert!(
-            found[2].ends_with("the difference is within the noise of 3 seeds."),
+            found[2].ends_with(
+                "seed by seed the difference is 0.500\u{a0}±\u{a0}0 ms: larger than the noise \
+                 of 3 seeds."
+            ),
             "{}",
             found[2]
+        );
+        // p99 125 ± 12.4 against 150 ± 24.8: differences 20 / 25 / 30 ms, 25 ± 12.4.
+        assert!(
+            found[3].ends_with(
+                "seed by seed the difference is 25.0\u{a0}±\u{a0}12.4 ms: larger than the noise \
+                 of 3 seeds."
+            ),
+            "{}",
+            found[3]
         );
         assert_eq!(
             found[4],
             "Instance-seconds: the same in every variant (4,320\u{a0}±\u{a0}0 instance·s)."
+        );
+    }
+
+    #[test]
+    fn a_gap_that_changes_sign_between_seeds_is_within_the_noise() {
+        let mut c = comparison();
+        // Failed requests 10 / 20 / 30 against 12 / 18 / 33: differences 2, −2, 3.
+        c.variants[0] = summary(
+            "a",
+            &[],
+            &[
+                [0.0, 10.0, 1.0, 1.0, 1.0, 1.0],
+                [0.0, 20.0, 1.0, 1.0, 1.0, 1.0],
+                [0.0, 30.0, 1.0, 1.0, 1.0, 1.0],
+            ],
+        );
+        c.variants[1] = summary(
+            "b",
+            &[],
+            &[
+                [0.0, 12.0, 1.0, 1.0, 1.0, 1.0],
+                [0.0, 18.0, 1.0, 1.0, 1.0, 1.0],
+                [0.0, 33.0, 1.0, 1.0, 1.0, 1.0],
+            ],
+        );
+        let found = findings(&c);
+        assert!(
+            found[1].starts_with("Failed requests: lowest with <strong>a</strong>"),
+            "{}",
+            found[1]
+        );
+        assert!(
+            found[1].ends_with(": within the noise of 3 seeds."),
+            "{}",
+            found[1]
         );
     }
 
