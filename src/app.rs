@@ -124,9 +124,9 @@ fn write_comparison(plan: &compare::Plan, out: &Path, runner: &Runner) -> Result
         .with_context(|| format!("cannot create the folder {}", out.display()))?;
     let runs_dir = out.join("runs");
     let mut links = Vec::with_capacity(first_runs.len());
-    for ((label, _, scenario), mut report) in plan.variants.iter().zip(first_runs) {
-        report.scenario = format!("{}+{}", report.scenario, folder_slug(label));
-        let folder = report::write_run(&runs_dir, &report, &scenario.source)?;
+    for (variant, mut report) in plan.variants.iter().zip(first_runs) {
+        report.scenario = format!("{}+{}", report.scenario, folder_slug(&variant.label));
+        let folder = report::write_run(&runs_dir, &report, &variant.scenario.source)?;
         let relative = folder.strip_prefix(out).unwrap_or(&folder);
         links.push(Some(format!("{}/report.html", relative.display())));
     }
@@ -266,12 +266,12 @@ mod tests {
         let plan = showcase_plan().unwrap();
         assert_eq!(plan.scenario, "crash-sticky");
         assert_eq!(plan.seeds.len(), SHOWCASE_SEEDS);
-        let labels: Vec<&str> = plan.variants.iter().map(|(l, _, _)| l.as_str()).collect();
+        let labels: Vec<&str> = plan.variants.iter().map(|v| v.label.as_str()).collect();
         assert_eq!(labels, ["store=in-memory", "store=redis", "store=jwt"]);
         let stores: Vec<SessionStore> = plan
             .variants
             .iter()
-            .map(|(_, _, s)| s.sessions.store)
+            .map(|v| v.scenario.sessions.store)
             .collect();
         assert_eq!(
             stores,
@@ -282,8 +282,8 @@ mod tests {
             ]
         );
         // Everything but the store is the same scenario.
-        let first = &plan.variants[0].2;
-        for (_, _, s) in &plan.variants[1..] {
+        let first = &plan.variants[0].scenario;
+        for s in plan.variants[1..].iter().map(|v| &v.scenario) {
             assert_eq!(s.events, first.events);
             assert_eq!(s.workload, first.workload);
             assert_eq!(s.balancer, first.balancer);

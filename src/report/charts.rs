@@ -29,7 +29,7 @@ use plotters::chart::LabelAreaPosition;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::{
-    ChartBuilder, DrawingArea, DrawingBackend, LineSeries, PathElement, Polygon, Rectangle, Text,
+    ChartBuilder, DrawingArea, DrawingBackend, LineSeries, Polygon, Rectangle, Text,
 };
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, RGBColor, ShapeStyle, TextStyle};
@@ -661,21 +661,7 @@ where
     for series in panel.series.iter().rev() {
         label(&mut x, &series.label)?;
         let style = series.color.stroke_width(3);
-        if series.dashed {
-            // Two dashes and a gap, as the line is drawn.
-            let dash = (SWATCH - 4) / 2;
-            for start in [x, x + dash + 4] {
-                row.draw(&PathElement::new(
-                    vec![(start, middle), (start + dash, middle)],
-                    style,
-                ))?;
-            }
-        } else {
-            row.draw(&PathElement::new(
-                vec![(x, middle), (x + SWATCH, middle)],
-                style,
-            ))?;
-        }
+        draw::draw_legend_line(row, (x, middle), SWATCH, style, series.dashed)?;
         x -= 24;
     }
     // A band in the legend only when there is some shading to explain.

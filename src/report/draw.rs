@@ -723,6 +723,37 @@ where
 const TAG_SIZE: f64 = 13.0;
 const TAG_LANE: i32 = 14;
 
+/// A legend's sample of a line, `width` pixels from `left` at height `middle`: solid, or two
+/// dashes with a gap between them when the series is dashed.
+pub(crate) fn draw_legend_line<DB>(
+    area: &DrawingArea<DB, Shift>,
+    (left, middle): (i32, i32),
+    width: i32,
+    style: ShapeStyle,
+    dashed: bool,
+) -> Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    if dashed {
+        let gap = width / 4;
+        let dash = (width - gap) / 2;
+        for start in [left, left + width - dash] {
+            area.draw(&PathElement::new(
+                vec![(start, middle), (start + dash, middle)],
+                style,
+            ))?;
+        }
+    } else {
+        area.draw(&PathElement::new(
+            vec![(left, middle), (left + width, middle)],
+            style,
+        ))?;
+    }
+    Ok(())
+}
+
 /// One unbroken line through `points`: solid, or dashed as series are.
 pub(crate) fn draw_line<DB, X, Y>(
     chart: &mut ChartContext<DB, Cartesian2d<X, Y>>,

@@ -15,12 +15,9 @@ use plotters::style::RGBColor;
 
 use super::draw::palette;
 use super::human::{count, fixed, seconds};
-use super::summary::{sections, timeline};
+use super::summary::{sections, timeline, WALL_CLOCK_ROWS};
 use crate::metrics::Report;
 use crate::scenario::Source;
-
-/// Summary rows measured in wall-clock time, left out of the page.
-const WALL_CLOCK_ROWS: [&str; 2] = ["wall time", "events / s"];
 
 /// The stylesheet of every fleetsim page (`report.html`, `compare.html`). Colours are the
 /// Okabe–Ito palette of the charts, black text and greys; sizes suit both a screen and a printed

@@ -332,20 +332,7 @@ where
     DB::ErrorType: 'static,
 {
     let style = look.color.stroke_width(3);
-    if look.dashed {
-        let dash = (SWATCH - 6) / 3;
-        for start in [left, left + SWATCH - dash] {
-            root.draw(&PathElement::new(
-                vec![(start, middle), (start + dash, middle)],
-                style,
-            ))?;
-        }
-    } else {
-        root.draw(&PathElement::new(
-            vec![(left, middle), (left + SWATCH, middle)],
-            style,
-        ))?;
-    }
+    draw::draw_legend_line(root, (left, middle), SWATCH, style, look.dashed)?;
     let square = [
         (left + SWATCH / 2 - 6, middle - 6),
         (left + SWATCH / 2 + 6, middle + 6),

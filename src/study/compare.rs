@@ -66,8 +66,16 @@ pub struct Plan {
     pub description: String,
     pub axes: Vec<Axis>,
     pub seeds: Vec<u64>,
-    /// (label, overrides, scenario) per variant.
-    pub variants: Vec<(String, Vec<String>, Scenario)>,
+    pub variants: Vec<Variant>,
+}
+
+/// One variant of a comparison, loaded and validated.
+pub struct Variant {
+    /// How tables and legends name it, e.g. `store=redis`.
+    pub label: String,
+    /// The overrides that make it, as `path=value`.
+    pub overrides: Vec<String>,
+    pub scenario: Scenario,
 }
 
 impl Plan {
@@ -84,13 +92,13 @@ impl Plan {
         anyhow::ensure!(seeds >= 1, "--seeds must be at least 1");
         let variants: Vec<_> = load_points(spec, sets, &axes)?
             .into_iter()
-            .map(|p| {
-                let label = label(&axes, &p.indices).unwrap_or_else(|| p.scenario.name.clone());
-                let sets = p.overrides.iter().map(|o| o.arg().to_owned()).collect();
-                (label, sets, p.scenario)
+            .map(|p| Variant {
+                label: label(&axes, &p.indices).unwrap_or_else(|| p.scenario.name.clone()),
+                overrides: p.overrides.iter().map(|o| o.arg().to_owned()).collect(),
+                scenario: p.scenario,
             })
             .collect();
-        let first = &variants[0].2;
+        let first = &variants[0].scenario;
         let start = seed.unwrap_or(first.seed);
         Ok(Self {
             scenario: first.name.clone(),
@@ -109,7 +117,7 @@ impl Plan {
             .collect();
         let first_seed = self.seeds[0];
         let results = runner.map("compare", &jobs, |&(v, seed)| {
-            let mut scenario = self.variants[v].2.clone();
+            let mut scenario = self.variants[v].scenario.clone();
             scenario.seed = seed;
             let report = simulate(&scenario);
             // Only the first seed's report is kept whole (for the variant's report folder).
@@ -121,7 +129,7 @@ impl Plan {
         let mut first_reports = Vec::with_capacity(self.variants.len());
         let mut timeline = Vec::new();
         let mut warmup_s = 0.0;
-        for (v, (label, overrides, _)) in self.variants.iter().enumerate() {
+        for (v, variant) in self.variants.iter().enumerate() {
             let mut runs: Vec<_> = results.by_ref().take(self.seeds.len()).collect();
             let outcomes: Vec<Outcome> = runs.iter().map(|((o, _), _)| *o).collect();
             let series = average(runs.iter().map(|((_, s), _)| s.as_slice()));
@@ -132,8 +140,8 @@ impl Plan {
             }
             first_reports.push(report);
             variants.push(VariantSummary {
-                label: label.clone(),
-                overrides: overrides.clone(),
+                label: variant.label.clone(),
+                overrides: variant.overrides.clone(),
                 estimates: Headline::ALL
                     .iter()
                     .map(|&m| Estimate::of_metric(&outcomes, m))

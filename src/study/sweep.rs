@@ -119,6 +119,15 @@ impl Meta {
         self.points() * self.seeds
     }
 
+    /// The description of the whole sweep this folder is a shard of (itself when unsharded).
+    fn whole(&self) -> Self {
+        Meta {
+            shard: None,
+            runs: self.total_runs(),
+            ..self.clone()
+        }
+    }
+
     /// The runs this folder is responsible for, in order.
     fn own_runs(&self) -> Vec<usize> {
         (0..self.total_runs())
@@ -422,9 +431,7 @@ fn fingerprint(yaml: &str, sets: &[Override]) -> String {
 /// Combines shard folders into `out`: the same `sweep.csv` and `sweep.json` an unsharded sweep
 /// writes. Every shard of one sweep must be present once, and complete.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Meta, Vec<Row>)> {
-    ensure!(!dirs.is_empty(), "merge needs at least one sweep folder");
-    let mut shards: BTreeMap<usize, (&PathBuf, Meta)> = BTreeMap::new();
-    let mut whole: Option<Meta> = None;
+    let mut folders: Vec<(&PathBuf, Meta, Shard)> = Vec::with_capacity(dirs.len());
     for dir in dirs {
         let meta = Meta::read(dir)?;
         let Some(shard) = meta.shard else {
@@ -433,31 +440,26 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Meta, Vec<Row>)> {
                 dir.display()
             );
         };
-        let this = Meta {
-            shard: None,
-            runs: meta.total_runs(),
-            ..meta.clone()
-        };
-        match &whole {
-            None => whole = Some(this),
-            Some(first)
-                if *first == this
-                    && shards
-                        .values()
-                        .all(|(_, m)| m.shard.map(|s| s.count) == Some(shard.count)) => {}
-            Some(first) => bail!(
-                "{} is a shard of a different sweep than {} ({})",
+        folders.push((dir, meta, shard));
+    }
+    let Some((first_dir, first, first_shard)) = folders.first() else {
+        bail!("merge needs at least one sweep folder");
+    };
+    let (whole, count) = (first.whole(), first_shard.count);
+    let mut shards: BTreeMap<usize, (&PathBuf, &Meta)> = BTreeMap::new();
+    for (dir, meta, shard) in &folders {
+        let this = meta.whole();
+        if this != whole || shard.count != count {
+            let what = if this == whole {
+                "shard count".to_owned()
+            } else {
+                difference(&whole, &this)
+            };
+            bail!(
+                "{} is a shard of a different sweep than {} ({what})",
                 dir.display(),
-                shards
-                    .values()
-                    .next()
-                    .map_or_else(String::new, |(d, _)| d.display().to_string()),
-                if *first == this {
-                    "shard count".to_owned()
-                } else {
-                    difference(first, &this)
-                }
-            ),
+                first_dir.display()
+            );
         }
         if let Some((other, _)) = shards.insert(shard.index, (dir, meta)) {
             bail!(
@@ -467,12 +469,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Meta, Vec<Row>)> {
             );
         }
     }
-    let whole = whole.expect("at least one folder");
-    let count = shards
-        .values()
-        .next()
-        .and_then(|(_, m)| m.shard)
-        .map_or(1, |s| s.count);
     if let Some(missing) = (0..count).find(|k| !shards.contains_key(k)) {
         bail!("shard {missing}/{count} is missing: merge needs all {count} shard folders");
     }
