@@ -14,7 +14,8 @@ use anyhow::{Context, Result};
 use crate::cli::{
     Cli, Command, CompareArgs, MergeArgs, ParallelArgs, RunArgs, ScenarioArgs, SweepArgs,
 };
-use crate::model::simulate;
+use crate::metrics::Report;
+use crate::model::{self, simulate};
 use crate::report;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::study::runner::Runner;
@@ -55,17 +56,146 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
-    let report = simulate(&scenario);
+    let estimate = check_budget(&args.scenario.scenario, &scenario, args.budget.force)?;
+    let report = simulate_showing_progress(&scenario, &estimate);
     let folder = report::write_run(&args.out, &report, &scenario.source)?;
     print(&report::render(&report, args.format))?;
     eprintln!("wrote {}", folder.display());
     Ok(())
 }
 
-/// `fleetsim validate`.
+/// `fleetsim validate`: the scenario is valid; what a run of it will cost.
 fn validate(args: &ScenarioArgs) -> Result<()> {
     let scenario = load(args)?;
-    print(format!("ok: {} — {}\n", scenario.name, scenario.description).as_bytes())
+    let estimate = model::estimate(&scenario);
+    let mut out = format!("ok: {} — {}\n", scenario.name, scenario.description);
+    out.push_str(&format!(
+        "a run takes {} and {} of memory{}\n",
+        events_in_words(estimate.events),
+        bytes_in_words(estimate.bytes),
+        if within_budget(&estimate) {
+            ""
+        } else {
+            " (beyond the budget: `run` refuses it without --force)"
+        }
+    ));
+    print(out.as_bytes())
+}
+
+/// Events per run beyond which a run is refused without `--force`: at the simulator's usual
+/// 10–20 million events per second, a few minutes.
+pub const MAX_EVENTS: f64 = 2.0e9;
+
+/// Bytes of model state per run beyond which a run is refused without `--force`.
+pub const MAX_BYTES: f64 = 4.0 * (1u64 << 30) as f64;
+
+/// Estimated events above which a single run shows a progress bar (on a terminal): a few
+/// seconds of work.
+const PROGRESS_EVENTS: f64 = 5.0e7;
+
+fn within_budget(estimate: &model::Estimate) -> bool {
+    estimate.events <= MAX_EVENTS && estimate.bytes <= MAX_BYTES
+}
+
+/// Refuses a run of `scenario` (given as `spec`) whose estimated cost is beyond the budget,
+/// naming what drives it, unless `force`. Returns the estimate.
+pub fn check_budget(spec: &str, scenario: &Scenario, force: bool) -> Result<model::Estimate> {
+    let estimate = model::estimate(scenario);
+    if within_budget(&estimate) {
+        return Ok(estimate);
+    }
+    let mut message = format!(
+        "error: {spec}: this run is too large: {} and {} of memory (the budget is {} and {} \
+         per run)\n  what drives it:",
+        events_in_words(estimate.events),
+        bytes_in_words(estimate.bytes),
+        events_in_words(MAX_EVENTS),
+        bytes_in_words(MAX_BYTES),
+    );
+    for d in estimate.main_drivers() {
+        let mut cost = Vec::new();
+        if d.events > 0.0 {
+            cost.push(events_in_words(d.events));
+        }
+        if d.bytes > 0.0 {
+            cost.push(bytes_in_words(d.bytes));
+        }
+        message.push_str(&format!(
+            "\n    {}: {} (set by {})",
+            d.what,
+            cost.join(", "),
+            d.fields
+        ));
+    }
+    message.push_str("\n  make the run smaller, or pass --force to run it anyway");
+    if force {
+        eprintln!(
+            "{}",
+            message
+                .replacen("error:", "warning:", 1)
+                .lines()
+                .take(1)
+                .collect::<String>()
+        );
+        return Ok(estimate);
+    }
+    Err(anyhow::Error::msg(message))
+}
+
+/// `about 2.4e12 events`, `about 350 thousand events`: orders of magnitude at a glance.
+fn events_in_words(events: f64) -> String {
+    if events.is_infinite() {
+        return "an unbounded number of events (it may never end)".to_owned();
+    }
+    match events {
+        e if e < 1e6 => format!("about {:.0} thousand events", (e / 1e3).max(1.0)),
+        e if e < 1e9 => format!("about {:.0} million events", e / 1e6),
+        e => format!("about {e:.1e} events"),
+    }
+}
+
+/// Bytes in binary units with three figures.
+fn bytes_in_words(bytes: f64) -> String {
+    if bytes.is_infinite() {
+        return "unbounded memory".to_owned();
+    }
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit + 1 == units.len() && value >= 1024.0 {
+        return format!("{bytes:.1e} bytes");
+    }
+    // Three significant figures: 1.29 MiB, 12.9 MiB, 129 MiB.
+    let decimals = match value {
+        v if v < 10.0 => 2,
+        v if v < 100.0 => 1,
+        _ => 0,
+    };
+    format!("{value:.decimals$} {}", units[unit])
+}
+
+/// Runs `scenario`, with a progress bar in simulated time on a terminal when the estimate says
+/// the run is long.
+fn simulate_showing_progress(scenario: &Scenario, estimate: &model::Estimate) -> Report {
+    use std::io::IsTerminal;
+    if estimate.events < PROGRESS_EVENTS || !io::stderr().is_terminal() {
+        return simulate(scenario);
+    }
+    let end_ns = scenario.duration.as_nanos();
+    let bar = indicatif::ProgressBar::new(end_ns);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{elapsed_precise}] {wide_bar} {percent}% of simulated time (eta {eta})",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_message(scenario.name.clone());
+    let report = model::simulate_with_progress(scenario, &mut |t| bar.set_position(t.0));
+    bar.finish_and_clear();
+    report
 }
 
 /// `fleetsim scenarios`: names and stories, aligned.

@@ -71,6 +71,18 @@ pub struct RunArgs {
     /// How to print the summary on stdout (table, json = summary.json, markdown).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub budget: BudgetArgs,
+}
+
+/// The size check every simulating command makes before it starts.
+#[derive(Debug, Args)]
+pub struct BudgetArgs {
+    /// Run even when the estimated cost is beyond fleetsim's budget (about 2·10⁹ events or
+    /// 4 GiB of memory per run); the estimate is still printed.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// How many runs at once, and whether to show progress.

@@ -40,6 +40,11 @@ impl Arrivals {
         }
     }
 
+    /// Sessions per second: an upper bound of the rate over the whole run.
+    pub fn peak(&self) -> f64 {
+        self.peak
+    }
+
     /// Sessions per second at `t`.
     pub fn rate_at(&self, t: SimTime) -> f64 {
         let base = match &self.profile {

@@ -24,9 +24,10 @@
 //! (tried: at two exponential queries per request that lost nearly 30 % of the throughput); this
 //! way no slot idles while a request waits, and saturation is served at exactly
 //! `max_connections / query_time` queries per second. One slot pop and push per request:
-//! O(log max_connections).
+//! O(log of the slots in use).
 //!
-//! Memory is one `SimTime` per pool connection and per slot, whatever the run's length.
+//! Memory is one `SimTime` per pool connection and per slot in use, whatever the configured
+//! maximum and the run's length.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -38,29 +39,58 @@ use crate::scenario::DatabaseConfig;
 pub struct Database {
     /// Connections in each instance's pool.
     pool_per_instance: usize,
+    /// The database's execution slots.
+    max_connections: usize,
     /// Sequential queries per request.
     queries: u32,
     query_time: DurationSampler,
-    /// When each pool connection is back: `pool_per_instance` entries per instance, instance `i`
-    /// owning `[i·p, (i + 1)·p)`.
-    pools: Vec<SimTime>,
-    /// When each of the database's execution slots is next free (`max_connections` entries).
-    slots: BinaryHeap<Reverse<SimTime>>,
+    /// Per instance, when each of its pool connections that may still be out is back.
+    pools: Vec<Held>,
+    /// When each execution slot that may still be busy is next free.
+    slots: Held,
     /// Slot busy time since the last `take_busy`.
     busy: SimDuration,
     rng: Rng,
 }
 
+/// The "next free at" times of a set of interchangeable resources (connections, slots), kept
+/// only for those in use. A resource free by `now` is as good as one never used (a request
+/// starts at `max(now, free_at)`), so such entries are dropped when the next request looks:
+/// memory follows the resources in use, not the configured maximum, and taking the earliest
+/// entry is the same choice as taking the earliest of all `capacity` resources.
+#[derive(Default)]
+struct Held(BinaryHeap<Reverse<SimTime>>);
+
+impl Held {
+    /// Takes the resource that is free first (at `now` if one is free) out of `capacity`; the
+    /// caller gives it back with [`Held::book`].
+    fn take(&mut self, capacity: usize, now: SimTime) -> SimTime {
+        // Each entry is pushed once and dropped once: amortised O(log n) per request.
+        while self.0.peek().is_some_and(|&Reverse(t)| t <= now) {
+            self.0.pop();
+        }
+        if self.0.len() < capacity {
+            return now;
+        }
+        self.0.pop().map_or(now, |Reverse(t)| t)
+    }
+
+    /// The resource taken is busy until `until`.
+    fn book(&mut self, until: SimTime) {
+        self.0.push(Reverse(until));
+    }
+}
+
 impl Database {
     pub fn new(config: &DatabaseConfig, rng: Rng) -> Self {
         // Validation guarantees ≥ 1 of each; clamping keeps a hand-built config from deadlocking.
-        let slots = config.max_connections.max(1) as usize;
         Database {
             pool_per_instance: config.pool_per_instance.max(1) as usize,
+            max_connections: config.max_connections.max(1) as usize,
             queries: config.queries_per_request.max(1),
             query_time: DurationSampler::new(&config.query_time),
             pools: Vec::new(),
-            slots: std::iter::repeat_n(Reverse(SimTime::ZERO), slots).collect(),
+            slots: Held::default(),
             busy: SimDuration::ZERO,
             rng,
         }
@@ -69,34 +99,28 @@ impl Database {
     /// Gives a newly launched instance its pool (instances are numbered densely from 0 in launch
     /// order; called once per launch, in order).
     pub fn add_instance(&mut self) {
-        let len = self.pools.len() + self.pool_per_instance;
-        self.pools.resize(len, SimTime::ZERO);
+        self.pools.push(Held::default());
     }
 
     /// Time the database adds to a request that starts service at `now` on `instance`: the
     /// request waits for one of its instance's `pool_per_instance` connections (held for its
     /// whole database part), then runs `queries_per_request` queries one after another, each
     /// waiting for one of the database's `max_connections` execution slots (FIFO) and taking a
-    /// sampled `query_time`.
+    /// sampled `query_time`. O(log of the resources in use).
     pub fn request_cost(&mut self, instance: usize, now: SimTime) -> SimDuration {
-        let p = self.pool_per_instance;
-        let pool = &mut self.pools[instance * p..(instance + 1) * p];
-        // The connection that comes back first (the first of equals, for determinism).
-        let (conn, &back_at) = pool
-            .iter()
-            .enumerate()
-            .min_by_key(|&(_, &t)| t)
-            .expect("a pool has at least one connection");
+        let pool = &mut self.pools[instance];
+        // The connection that comes back first.
+        let back_at = pool.take(self.pool_per_instance, now);
         // The slot that frees first: FIFO among the requests that start service.
-        let Reverse(slot_free) = self.slots.pop().expect("at least one slot");
+        let slot_free = self.slots.take(self.max_connections, now);
         let mut t = back_at.max(now).max(slot_free);
         for _ in 0..self.queries {
             let q = self.query_time.sample(&mut self.rng);
             t += q;
             self.busy = self.busy + q;
         }
-        self.slots.push(Reverse(t));
-        pool[conn] = t;
+        self.slots.book(t);
+        pool.book(t);
         t - now
     }
 

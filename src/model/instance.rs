@@ -77,7 +77,7 @@ pub struct Instance {
 }
 
 impl Instance {
-    pub fn new(launched_at: SimTime, version: u32, queue_capacity: u32) -> Self {
+    pub fn new(launched_at: SimTime, version: u32) -> Self {
         Instance {
             life: Life::Booting,
             launched_at,
@@ -86,7 +86,8 @@ impl Instance {
             warm_at: launched_at,
             stopped: None,
             busy: 0,
-            queue: VecDeque::with_capacity(queue_capacity as usize),
+            // Grows with what waits, not with what may: `queue` may be a million places.
+            queue: VecDeque::new(),
             timed_out: 0,
             timer_at: None,
             failed_checks: 0,

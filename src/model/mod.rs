@@ -15,9 +15,12 @@ mod arrivals;
 pub mod autoscaler;
 pub mod balancer;
 mod database;
+mod estimate;
 mod ids;
 mod instance;
 mod limits;
+#[cfg(test)]
+mod proptests;
 mod sampling;
 mod scaling;
 mod sim;
@@ -26,6 +29,7 @@ mod store;
 #[cfg(test)]
 mod tests;
 
+pub use estimate::{estimate, Driver, Estimate};
 pub use ids::InstanceId;
 pub use sampling::{CountSampler, DurationSampler};
 pub use sim::{store_name, Simulation};
@@ -36,4 +40,12 @@ use crate::scenario::Scenario;
 /// Runs `scenario` to its end and returns the report.
 pub fn simulate(scenario: &Scenario) -> Report {
     Simulation::new(scenario).run()
+}
+
+/// [`simulate`], telling `progress` how far in simulated time the run has come, now and then.
+pub fn simulate_with_progress(
+    scenario: &Scenario,
+    progress: &mut dyn FnMut(crate::engine::SimTime),
+) -> Report {
+    Simulation::new(scenario).run_with_progress(progress)
 }

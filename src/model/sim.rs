@@ -72,7 +72,7 @@ enum Event {
 }
 
 /// A user's visit: a login followed by requests separated by think times.
-struct Session {
+pub(crate) struct Session {
     /// Arrival number: the session's identity, the same in every variant of a scenario.
     key: u64,
     /// The session's own random stream (request count, IP, service demands, think times).
@@ -105,7 +105,7 @@ struct Session {
 }
 
 /// A request attempt that has reached an instance.
-struct Request {
+pub(crate) struct Request {
     session: SessionRef,
     instance: InstanceId,
     sent: SimTime,
@@ -122,6 +122,10 @@ enum Outcome {
     Success,
     Failed(Cause),
 }
+
+/// Events between two progress reports: rare enough to cost nothing, often enough (a few per
+/// second) for a bar to move smoothly.
+pub const PROGRESS_EVERY: u64 = 1 << 20;
 
 const SESSION_STREAM: u64 = stream_key("session");
 const MTBF_STREAM: u64 = stream_key("mtbf");
@@ -317,7 +321,13 @@ impl<'a> Simulation<'a> {
     }
 
     /// Runs to the end of the scenario and returns the report.
-    pub fn run(mut self) -> Report {
+    pub fn run(self) -> Report {
+        self.run_with_progress(&mut |_| {})
+    }
+
+    /// [`Simulation::run`], telling `progress` the simulated time reached every
+    /// [`PROGRESS_EVERY`] events (for a progress bar: the model itself never looks at a clock).
+    pub fn run_with_progress(mut self, progress: &mut dyn FnMut(SimTime)) -> Report {
         let started = Instant::now();
         while let Some((t, e)) = self.queue.pop() {
             if t >= self.end {
@@ -325,6 +335,9 @@ impl<'a> Simulation<'a> {
             }
             self.now = t;
             self.events += 1;
+            if self.events % PROGRESS_EVERY == 0 {
+                progress(t);
+            }
             self.dispatch(e);
         }
         self.now = self.end;
@@ -533,7 +546,7 @@ impl<'a> Simulation<'a> {
             };
             let req = self
                 .requests
-                .get_mut(r.slot, r.generation)
+                .get(r.slot, r.generation)
                 .expect("queued requests are live");
             let deadline = req.sent + timeout;
             if deadline > now {
@@ -542,13 +555,20 @@ impl<'a> Simulation<'a> {
                 return;
             }
             inst.timed_out += 1;
-            req.client_waiting = false;
-            let (session, counted) = (req.session, req.counted);
-            self.fail_attempt(session, counted, Cause::Timeout, now);
+            // Its client may have heard of a failure already (the balancer reset it).
+            self.client_gives_up(r, Cause::Timeout);
         }
     }
 
     fn timeout(&mut self, r: RequestRef) {
+        self.client_gives_up(r, Cause::Timeout);
+    }
+
+    /// The client of live request `r` stops waiting for it now, failed by `cause`; the instance
+    /// keeps serving it blind. Does nothing if the client stopped waiting earlier (or `r` has
+    /// ended), so that an attempt is failed once whatever gives up on it first: the one path for
+    /// every failure of a request that stays on its instance.
+    fn client_gives_up(&mut self, r: RequestRef, cause: Cause) {
         let Some(req) = self.requests.get_mut(r.slot, r.generation) else {
             return; // already finished
         };
@@ -557,7 +577,7 @@ impl<'a> Simulation<'a> {
         }
         req.client_waiting = false;
         let (session, counted) = (req.session, req.counted);
-        self.fail_attempt(session, counted, Cause::Timeout, self.now);
+        self.fail_attempt(session, counted, cause, self.now);
     }
 
     // ----- instances -----------------------------------------------------------------------
@@ -567,11 +587,7 @@ impl<'a> Simulation<'a> {
     fn launch(&mut self, booting: bool, cause: LaunchCause) -> InstanceId {
         let id = InstanceId(self.instances.len() as u32);
         let now = self.now;
-        self.instances.push(Instance::new(
-            now,
-            self.version,
-            self.scenario.instances.queue,
-        ));
+        self.instances.push(Instance::new(now, self.version));
         if booting {
             self.queue
                 .push(now + self.scenario.instances.boot_time, Event::Booted(id));
@@ -1199,14 +1215,8 @@ impl<'a> Simulation<'a> {
                 .map(|(slot, generation, _)| RequestRef { slot, generation }),
         );
         for &r in &reset {
-            let req = self
-                .requests
-                .get_mut(r.slot, r.generation)
-                .expect("collected from the live set");
             // The instance does not know and serves it anyway; the client has lost it.
-            req.client_waiting = false;
-            let (session, counted) = (req.session, req.counted);
-            self.fail_attempt(session, counted, Cause::BalancerDown, now);
+            self.client_gives_up(r, Cause::BalancerDown);
         }
         self.scratch = reset;
     }

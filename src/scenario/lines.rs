@@ -55,7 +55,12 @@ impl LineIndex {
     /// then carries the position.
     pub fn build(text: &str) -> LineIndex {
         let mut index = LineIndex::default();
-        if let Ok(root) = serde_saphyr::from_str::<Spanned<Node>>(text) {
+        // Untyped, a `.nan` is refused by default and the whole index would be lost: read
+        // non-finite numbers as their canonical text (`.nan`, `.inf`, `-.inf`) instead.
+        let options = serde_saphyr::options! {
+            non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString,
+        };
+        if let Ok(root) = serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options) {
             if let Some(value) = Pos::of(&root.referenced) {
                 let entry = Entry {
                     key: value,

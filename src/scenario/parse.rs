@@ -231,6 +231,56 @@ mod tests {
     const HEAD: &str = "name: t\nduration: 20m\nworkload: { arrivals: { rate: 10 } }\n";
 
     #[test]
+    fn nan_and_infinity_are_refused_on_their_line_wherever_a_number_is_expected() {
+        for (yaml, line, field) in [
+            (
+                "workload: { arrivals: { rate: .nan } }\n",
+                3,
+                "workload.arrivals.rate",
+            ),
+            (
+                "workload:\n  arrivals:\n    rate: .inf\n",
+                5,
+                "workload.arrivals.rate",
+            ),
+            (
+                "workload: { arrivals: { rate: 1 } }\nevents:\n  - { at: 1m, action: \
+                 slow-instance, factor: -.inf, duration: 1m }\n",
+                5,
+                "events[0].factor",
+            ),
+            (
+                "workload:\n  arrivals: { rate: 1 }\n  session:\n    requests: { dist: \
+                 geometric, mean: .NaN }\n",
+                6,
+                "workload.session.requests.mean",
+            ),
+        ] {
+            let e = parse_err(&format!("name: t\nduration: 20m\n{yaml}"));
+            let first = first_line(&e);
+            assert!(
+                first.starts_with(&format!("error: t.yaml:{line}: {field}: ")),
+                "{e}"
+            );
+            assert!(first.contains("is not a finite number"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_nan_in_the_file_does_not_move_the_blame_onto_a_set() {
+        // Once, a NaN became a JSON null on the way through `--set` and the error blamed the
+        // innocent argument; now the file's line is named whatever is set.
+        let text = "name: t\nduration: 20m\nworkload: { arrivals: { rate: .nan } }\n";
+        let sets = ["seed=9".parse().expect("an override")];
+        let e = parse_str("t.yaml", text, &sets).expect_err("NaN is refused");
+        assert!(
+            first_line(&e).starts_with("error: t.yaml:3: workload.arrivals.rate"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("seed=9"), "{e}");
+    }
+
+    #[test]
     fn unknown_keys_name_line_field_and_fix() {
         let e = parse_err(&format!("{HEAD}instances:\n  count: 2\n  wrkers: 3\n"));
         assert_eq!(

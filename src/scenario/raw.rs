@@ -153,7 +153,11 @@ fn default_retry_backoff() -> HumanDuration {
 )]
 pub struct RawArrivals {
     /// A constant rate, in sessions per second (≥ 0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "finite_opt"
+    )]
     pub rate: Option<f64>,
     /// Steps and linear ramps: `[ { at: 0s, rate: 20 }, { at: 5m, rate: 80, ramp: 1m } ]`.
     /// Points are sorted by `at`, inside the run. Before the first point the rate is 0.
@@ -179,8 +183,10 @@ pub struct RawDiurnal {
     /// Required. Length of one cycle (> 0), e.g. `24h`.
     pub period: HumanDuration,
     /// Required. Sessions per second at the trough, at time zero (≥ 0).
+    #[serde(deserialize_with = "finite")]
     pub min: f64,
     /// Required. Sessions per second at the peak, half a period in (≥ `min`, > 0).
+    #[serde(deserialize_with = "finite")]
     pub max: f64,
 }
 
@@ -196,6 +202,7 @@ pub struct RawSpike {
     pub duration: HumanDuration,
     /// Required. Factor on the arrival rate (≥ 0): above 1 for a flash crowd, below 1 for a
     /// lull.
+    #[serde(deserialize_with = "finite")]
     pub multiplier: f64,
 }
 
@@ -205,6 +212,7 @@ pub struct RawRatePoint {
     /// When this level starts.
     pub at: HumanDuration,
     /// Sessions per second (≥ 0).
+    #[serde(deserialize_with = "finite")]
     pub rate: f64,
     /// The rate moves linearly from the previous level to `rate` over `[at, at + ramp]`; the
     /// ramp must end by the next point. Default: `0s` (a step).
@@ -276,7 +284,10 @@ pub enum RawCountDist {
     /// `{ dist: uniform, min: 1, max: 9 }`, both ends included (1 ≤ min ≤ max).
     Uniform { min: u32, max: u32 },
     /// `{ dist: geometric, mean: 10 }` on 1, 2, 3, … (mean ≥ 1).
-    Geometric { mean: f64 },
+    Geometric {
+        #[serde(deserialize_with = "finite")]
+        mean: f64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -420,6 +431,7 @@ pub struct RawWarmup {
     /// How long after the process is up the instance is slow. Default: `0s`.
     pub duration: HumanDuration,
     /// Service-time multiplier while warming up (≥ 1). Default: `1`.
+    #[serde(deserialize_with = "finite")]
     pub slowdown: f64,
 }
 
@@ -497,6 +509,7 @@ pub struct RawRedis {
     pub latency: RawDist,
     /// Operations per second the store can serve (> 0); beyond that, operations queue.
     /// Default: `100000`.
+    #[serde(deserialize_with = "finite")]
     pub max_ops: f64,
 }
 
@@ -549,6 +562,7 @@ impl Default for RawDatabase {
 pub struct RawLocalCache {
     /// Required. Fraction of requests that hit the cache when there is one instance, in
     /// [0, 1]. Across a fleet a request hits only where the user's previous request was served.
+    #[serde(deserialize_with = "finite")]
     pub hit_ratio_one_instance: f64,
     /// Required. Service time added to a request that misses.
     pub miss_penalty: HumanDuration,
@@ -566,6 +580,7 @@ pub struct RawLocalCache {
 pub struct RawRateLimit {
     /// Required. Requests per second each user may make (> 0), with bursts up to one second's
     /// worth.
+    #[serde(deserialize_with = "finite")]
     pub per_user_per_s: f64,
     /// `instance` (each instance counts on its own, so the effective limit grows with the
     /// instances a user reaches) or `shared` (one counter for the fleet). Default: `instance`.
@@ -595,6 +610,7 @@ pub struct RawAutoscaler {
     /// Required. The metric's target value per instance (> 0): a fraction of busy workers for
     /// `cpu` (≤ 1), requests per second for `rps`, milliseconds for `p95-latency`, requests for
     /// `queue-depth` and `concurrency`.
+    #[serde(deserialize_with = "finite")]
     pub target: f64,
     /// Fewest instances (≥ 1). Default: `1`.
     #[serde(default = "default_autoscaler_min")]
@@ -607,6 +623,7 @@ pub struct RawAutoscaler {
     pub interval: HumanDuration,
     /// No change while metric/target is within `1 ± tolerance`, in [0, 1). Default: `0.1`.
     #[serde(default = "default_tolerance")]
+    #[serde(deserialize_with = "finite")]
     pub tolerance: f64,
     /// Default: `{ stabilization: 0s, cooldown: 0s, max_step: 4 }`.
     #[serde(default)]
@@ -785,6 +802,7 @@ pub enum RawEvent {
         /// When; must be before the end of the run.
         at: HumanDuration,
         /// Required. Latency multiplier (≥ 1).
+        #[serde(deserialize_with = "finite")]
         factor: f64,
         /// Required. How long it lasts (> 0).
         duration: HumanDuration,
@@ -795,6 +813,7 @@ pub enum RawEvent {
         /// When; must be before the end of the run.
         at: HumanDuration,
         /// Required. Service-time multiplier (≥ 1).
+        #[serde(deserialize_with = "finite")]
         factor: f64,
         /// Required. How long it lasts (> 0).
         duration: HumanDuration,
@@ -850,4 +869,34 @@ pub enum RawPick {
     Busiest,
     Oldest,
     Index,
+}
+
+/// A number that must be finite: YAML's `.nan` and `.inf` are refused where they are written,
+/// with their line (the message starts with the value in backticks, which lets the parser find
+/// the field inside a flow mapping or a tagged enum), rather than reaching validation (and the `--set` tree, where JSON has no
+/// NaN and would turn it into a null that blames an innocent argument).
+fn finite<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    check_finite(f64::deserialize(deserializer)?)
+}
+
+/// [`finite`] for an optional number.
+fn finite_opt<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    Option::<f64>::deserialize(deserializer)?
+        .map(check_finite)
+        .transpose()
+}
+
+fn check_finite<E: serde::de::Error>(value: f64) -> Result<f64, E> {
+    if value.is_finite() {
+        return Ok(value);
+    }
+    // YAML's canonical spelling, which is also how the line index records the value.
+    let written = match value {
+        v if v.is_nan() => ".nan",
+        v if v > 0.0 => ".inf",
+        _ => "-.inf",
+    };
+    Err(E::custom(format_args!(
+        "`{written}` is not a finite number; expected a number"
+    )))
 }

@@ -1027,16 +1027,11 @@ mod tests {
     }
 
     #[test]
-    fn rates_must_be_finite_and_not_negative() {
+    fn rates_must_not_be_negative() {
         fails_at(
             &with_workload("{ arrivals: { rate: -5 } }"),
             "workload.arrivals.rate",
             "≥ 0, got -5",
-        );
-        fails_at(
-            &with_workload("{ arrivals: { rate: .inf } }"),
-            "workload.arrivals.rate",
-            "≥ 0",
         );
         assert!(check(&with_workload("{ arrivals: { rate: 0 } }")).is_ok());
     }
@@ -1330,11 +1325,6 @@ mod tests {
             &at(PATH, "max"),
             "must be > 0, got 0 (for no arrivals use `rate: 0`)",
         );
-        fails_at(
-            &d("{ period: 1h, min: 0, max: .inf }"),
-            &at(PATH, "max"),
-            "must be a number > 0, got inf",
-        );
     }
 
     #[test]
@@ -1374,11 +1364,6 @@ mod tests {
             &s("{ at: 1m, duration: 1m, multiplier: -2 }"),
             &at(PATH, "multiplier"),
             "≥ 0 (above 1 for a flash crowd), got -2",
-        );
-        fails_at(
-            &s("{ at: 1m, duration: 1m, multiplier: .nan }"),
-            &at(PATH, "multiplier"),
-            "≥ 0",
         );
         fails_at(
             &s("{ at: 20m, duration: 1m, multiplier: 2 }"),
@@ -1487,7 +1472,7 @@ mod tests {
             ));
             assert!(check(&r).is_ok(), "{ratio}");
         }
-        for ratio in ["1.5", "-0.1", ".nan"] {
+        for ratio in ["1.5", "-0.1"] {
             fails_at(
                 &raw(&format!(
                     "local_cache: {{ hit_ratio_one_instance: {ratio}, miss_penalty: 20ms }}\n"
@@ -1510,7 +1495,7 @@ mod tests {
         );
         let s = check(&raw("rate_limit: { per_user_per_s: 0.5, scope: shared }\n")).unwrap();
         assert_eq!(s.rate_limit.map(|r| r.scope), Some(LimitScope::Shared));
-        for rate in ["0", "-1", ".inf"] {
+        for rate in ["0", "-1"] {
             fails_at(
                 &raw(&format!("rate_limit: {{ per_user_per_s: {rate} }}\n")),
                 "rate_limit.per_user_per_s",
@@ -1606,7 +1591,7 @@ mod tests {
     #[test]
     fn autoscaler_target_rules() {
         let a = |fields: &str| raw(&format!("autoscaler: {{ {fields} }}\n"));
-        for target in ["0", "-1", ".inf"] {
+        for target in ["0", "-1"] {
             fails_at(
                 &a(&format!("metric: rps, target: {target}")),
                 "autoscaler.target",
@@ -1664,7 +1649,7 @@ mod tests {
     fn autoscaler_timing_and_step_rules() {
         let a = |fields: &str| raw(&format!("autoscaler: {{ target: 0.5, {fields} }}\n"));
         fails_at(&a("interval: 0s"), "autoscaler.interval", "> 0");
-        for tolerance in ["1", "-0.1", "1.5", ".nan"] {
+        for tolerance in ["1", "-0.1", "1.5"] {
             fails_at(
                 &a(&format!("tolerance: {tolerance}")),
                 "autoscaler.tolerance",

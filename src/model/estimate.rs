@@ -1,0 +1,434 @@
+//! What a run will cost, from the scenario's arithmetic alone, before anything is simulated.
+//!
+//! A scenario that validates can still ask for a night of simulation or more memory than the
+//! machine has: a rate of 10⁹ sessions per second, a health check every nanosecond, ten years of
+//! simulated time, four billion instances. [`estimate`] sizes a run from its means and upper
+//! bounds — no randomness, no simulation — and names the fields behind each part of the cost, so
+//! that the caller can refuse a run beyond a budget with a message that says what to change.
+//!
+//! The figures are estimates, meant to be right within a small factor for ordinary scenarios and
+//! never to miss an explosion:
+//!
+//! - **Work** is counted in events, the unit the run loop spends ~50–100 ns on. Steps that scan
+//!   the fleet (least-connections routing, an autoscaler evaluation, a window's snapshot, a
+//!   crash) count one event per 16 instances scanned, about what a scan costs.
+//! - **Retries** are counted at their worst: every attempt fails and is retried as soon as the
+//!   backoff allows, up to `retries` times or as many as fit in the run. With no backoff and no
+//!   balancer hop, a failure retries at the same instant: the run cannot end, and the estimate
+//!   is infinite.
+//! - **Memory** is the peak of what the model holds: live sessions (Little's law at the peak
+//!   rate), requests in flight (bounded by the fleet's workers and queues), instance records
+//!   (every instance ever launched keeps one), the time series (one row per window) and the
+//!   pending events, at the sizes of the model's own types.
+
+use std::mem::size_of;
+
+use crate::engine::{SimDuration, NANOS_PER_SEC};
+use crate::metrics::WindowRow;
+use crate::model::arrivals::Arrivals;
+use crate::model::instance::Instance;
+use crate::model::sampling::DurationSampler;
+use crate::model::sim::{Request, Session};
+use crate::scenario::{Action, Algorithm, CountDist, Scenario};
+
+/// Instances a scan visits for the cost of one event.
+const SCAN_PER_EVENT: f64 = 16.0;
+
+/// Bytes held per instance besides its record: balancer and recorder entries, autoscaler marks,
+/// a database pool entry or two. A rough allowance, not a measurement.
+const PER_INSTANCE_EXTRA: f64 = 64.0;
+
+/// Bytes per pending event in the queue (time, sequence number, event).
+const PER_EVENT_ENTRY: f64 = 32.0;
+
+/// The fixed cost of a run: histograms (three of ~184 KiB) and the rest of the recorder.
+const FIXED_BYTES: f64 = 1.0e6;
+
+/// One part of a run's cost and the scenario fields that drive it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Driver {
+    /// What costs, in words (`sessions and their requests`).
+    pub what: &'static str,
+    /// The fields to change to make it smaller, as written in a scenario.
+    pub fields: &'static str,
+    /// Events (work) it adds.
+    pub events: f64,
+    /// Bytes it holds at the peak.
+    pub bytes: f64,
+}
+
+/// The size of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Estimate {
+    /// Events the run loop will process (work), at most.
+    pub events: f64,
+    /// Bytes the model holds at its peak.
+    pub bytes: f64,
+    /// The parts, largest first by events then bytes; parts that cost nothing are left out.
+    pub drivers: Vec<Driver>,
+}
+
+impl Estimate {
+    /// The drivers that make up at least a tenth of the events or of the memory: what a refusal
+    /// names.
+    pub fn main_drivers(&self) -> impl Iterator<Item = &Driver> {
+        self.drivers
+            .iter()
+            .filter(|d| d.events >= self.events / 10.0 || d.bytes >= self.bytes / 10.0)
+    }
+}
+
+/// Sizes a run of `scenario` (see the module documentation for what is counted and how).
+pub fn estimate(scenario: &Scenario) -> Estimate {
+    let duration_s = scenario.duration.as_nanos() as f64 / NANOS_PER_SEC as f64;
+    let per_s = |d: SimDuration| -> f64 {
+        if d.is_zero() {
+            f64::INFINITY
+        } else {
+            duration_s * NANOS_PER_SEC as f64 / d.as_nanos() as f64
+        }
+    };
+    let mut drivers = Vec::new();
+
+    // --- the fleet's size -------------------------------------------------------------------
+    let instances = peak_instances(scenario);
+    let launches = launches(scenario, instances, duration_s);
+
+    // --- sessions and requests --------------------------------------------------------------
+    let arrivals = Arrivals::new(
+        &scenario.workload.arrivals,
+        scenario.workload.spike.as_ref(),
+    );
+    let peak_rate = arrivals.peak();
+    let mean_rate = mean_rate(&arrivals, scenario);
+    let sessions = mean_rate * duration_s;
+    let per_session = mean_requests(&scenario.workload.session.requests);
+    let requests = sessions * per_session;
+    let think = mean_s(DurationSampler::new(&scenario.workload.session.think_time).mean());
+    let service = mean_s(DurationSampler::new(&scenario.instances.service_time).mean());
+    let timeout = mean_s(scenario.workload.timeout);
+    // A session lives for its requests and the thinking between them (a request takes at most
+    // its timeout); Little's law at the peak rate gives the sessions live at once.
+    let lifetime = per_session * (think + service.min(timeout));
+    let live_sessions = (peak_rate * lifetime).min(sessions.max(1.0));
+    let slots = f64::from(scenario.instances.workers) + f64::from(scenario.instances.queue);
+    let in_flight = live_sessions.min(instances * slots);
+    // Thinning draws candidates at the peak rate; each request is a send and a completion.
+    let routing_scan = match scenario.balancer.algorithm {
+        Algorithm::LeastConnections => instances / SCAN_PER_EVENT,
+        _ => 0.0,
+    };
+    drivers.push(Driver {
+        what: "sessions and their requests",
+        fields: "duration, workload.arrivals, workload.session.requests",
+        events: peak_rate * duration_s + requests * 2.0,
+        bytes: live_sessions * (size_of::<Session>() as f64 + PER_EVENT_ENTRY)
+            + in_flight * (size_of::<Request>() as f64 + PER_EVENT_ENTRY),
+    });
+
+    let retries = worst_retries(scenario);
+    if retries > 0.0 {
+        drivers.push(Driver {
+            what: "retries of failed requests (at worst)",
+            fields: "workload.retries, workload.retry_backoff",
+            events: requests * retries * 2.0,
+            bytes: 0.0,
+        });
+    }
+    if routing_scan > 0.0 {
+        drivers.push(Driver {
+            what: "least-connections routing (each request scans the fleet)",
+            fields: "balancer.algorithm, instances.count",
+            events: requests * (1.0 + retries) * routing_scan,
+            bytes: 0.0,
+        });
+    }
+
+    // --- the fleet --------------------------------------------------------------------------
+    let instance_bytes = size_of::<Instance>() as f64 + PER_INSTANCE_EXTRA;
+    drivers.push(Driver {
+        what: "instances (every launch keeps a record)",
+        fields: "instances.count, autoscaler.max, events (scale, crash)",
+        events: launches * 4.0,
+        bytes: launches * instance_bytes + instances * PER_EVENT_ENTRY,
+    });
+    drivers.push(Driver {
+        what: "health checks",
+        fields: "balancer.health_check.interval, instances.count",
+        events: instances * per_s(scenario.balancer.health_check.interval),
+        bytes: 0.0,
+    });
+    if let Some(a) = &scenario.autoscaler {
+        drivers.push(Driver {
+            what: "autoscaler evaluations",
+            fields: "autoscaler.interval",
+            events: per_s(a.interval) * (1.0 + instances / SCAN_PER_EVENT),
+            bytes: 0.0,
+        });
+    }
+    let windows = per_s(scenario.report.window).ceil();
+    drivers.push(Driver {
+        what: "report windows",
+        fields: "report.window, duration",
+        events: windows * (1.0 + instances / SCAN_PER_EVENT),
+        bytes: windows * size_of::<WindowRow>() as f64,
+    });
+    if let Some(db) = &scenario.database {
+        // Pool entries and execution slots are kept only while in use: at most one per request
+        // in flight.
+        let held = in_flight.min(f64::from(db.max_connections))
+            + in_flight.min(instances * f64::from(db.pool_per_instance));
+        drivers.push(Driver {
+            what: "database connections in use",
+            fields: "database.max_connections, database.pool_per_instance",
+            events: 0.0,
+            bytes: held * 16.0,
+        });
+    }
+    if scenario.mtbf.is_some() || has_crashes(scenario) {
+        // A crash goes through every request in flight.
+        let crashes = (launches - f64::from(scenario.instances.count)).max(0.0);
+        drivers.push(Driver {
+            what: "crashes (each scans the requests in flight)",
+            fields: "events (crash, mtbf)",
+            events: crashes * in_flight / SCAN_PER_EVENT,
+            bytes: 0.0,
+        });
+    }
+    drivers.push(Driver {
+        what: "histograms and counters",
+        fields: "(fixed)",
+        events: 0.0,
+        bytes: FIXED_BYTES,
+    });
+
+    drivers.retain(|d| d.events > 0.0 || d.bytes > 0.0);
+    drivers.sort_by(|a, b| {
+        b.events
+            .total_cmp(&a.events)
+            .then(b.bytes.total_cmp(&a.bytes))
+    });
+    Estimate {
+        events: drivers.iter().map(|d| d.events).sum(),
+        bytes: drivers.iter().map(|d| d.bytes).sum(),
+        drivers,
+    }
+}
+
+fn mean_s(d: SimDuration) -> f64 {
+    d.as_nanos() as f64 / NANOS_PER_SEC as f64
+}
+
+fn mean_requests(dist: &CountDist) -> f64 {
+    match *dist {
+        CountDist::Constant { value } => f64::from(value.max(1)),
+        CountDist::Uniform { min, max } => (f64::from(min.max(1)) + f64::from(max.max(1))) / 2.0,
+        CountDist::Geometric { mean } => mean.max(1.0),
+    }
+}
+
+/// The mean arrival rate over the run: the profile sampled at the middles of 4,096 equal slices
+/// (exact for a constant rate; a spike is added from its own length, which sampling may miss).
+fn mean_rate(arrivals: &Arrivals, scenario: &Scenario) -> f64 {
+    const SLICES: u64 = 4096;
+    let end = scenario.duration.as_nanos();
+    if end == 0 {
+        return 0.0;
+    }
+    let base = Arrivals::new(&scenario.workload.arrivals, None);
+    let sampled = (0..SLICES)
+        .map(|i| {
+            let t = (u128::from(end) * u128::from(2 * i + 1) / u128::from(2 * SLICES)) as u64;
+            base.rate_at(crate::engine::SimTime(t))
+        })
+        .sum::<f64>()
+        / SLICES as f64;
+    let spike = scenario.workload.spike.as_ref().map_or(0.0, |s| {
+        let inside = s.duration.as_nanos().min(end.saturating_sub(s.at.0)) as f64;
+        (s.multiplier - 1.0).max(0.0) * base.rate_at(s.at) * inside / end as f64
+    });
+    (sampled + spike).min(arrivals.peak())
+}
+
+/// The most instances alive at once: the initial fleet, any scale target, the autoscaler's
+/// maximum, plus a deploy's surge.
+fn peak_instances(scenario: &Scenario) -> f64 {
+    let mut peak = f64::from(scenario.instances.count);
+    if let Some(a) = &scenario.autoscaler {
+        peak = peak.max(f64::from(a.max));
+    }
+    let mut surge = 0.0_f64;
+    for e in &scenario.events {
+        match e.action {
+            Action::Scale { to } => peak = peak.max(f64::from(to)),
+            Action::RollingDeploy { max_surge, .. } => surge = surge.max(f64::from(max_surge)),
+            _ => {}
+        }
+    }
+    peak + surge
+}
+
+/// Instances launched over the run: the initial fleet, scale targets and deploys, and a
+/// replacement for every random crash.
+fn launches(scenario: &Scenario, instances: f64, duration_s: f64) -> f64 {
+    let mut launches = instances;
+    for e in &scenario.events {
+        match e.action {
+            Action::RollingDeploy { .. } => launches += instances,
+            Action::Crash { count, .. } => launches += f64::from(count),
+            _ => {}
+        }
+    }
+    if let Some(m) = &scenario.mtbf {
+        let exposed_s = duration_s - mean_s(m.from - crate::engine::SimTime::ZERO);
+        let mtbf_s = mean_s(m.mean);
+        launches += if mtbf_s > 0.0 {
+            instances * exposed_s.max(0.0) / mtbf_s
+        } else {
+            f64::INFINITY
+        };
+    }
+    launches
+}
+
+fn has_crashes(scenario: &Scenario) -> bool {
+    scenario
+        .events
+        .iter()
+        .any(|e| matches!(e.action, Action::Crash { .. }))
+}
+
+/// Retries one request can make within the run if every attempt fails at once: up to
+/// `retries`, each waiting a balancer hop plus the doubling backoff (capped at 2²⁰ × backoff, as
+/// the model caps it).
+fn worst_retries(scenario: &Scenario) -> f64 {
+    let retries = scenario.workload.retries;
+    if retries == 0 {
+        return 0.0;
+    }
+    let hop = scenario.balancer.hop_latency.as_nanos() as f64;
+    let backoff = scenario.workload.retry_backoff.as_nanos() as f64;
+    let end = scenario.duration.as_nanos() as f64;
+    let mut spent = 0.0;
+    for k in 0..retries.min(21) {
+        spent += hop + backoff * f64::from(1u32 << k.min(20));
+        if spent > end {
+            return f64::from(k);
+        }
+    }
+    if retries <= 21 {
+        return f64::from(retries);
+    }
+    // From the 21st retry on each waits the same: hop + 2²⁰ × backoff.
+    let step = hop + backoff * f64::from(1u32 << 20);
+    if step == 0.0 {
+        return f64::INFINITY;
+    }
+    (21.0 + ((end - spent) / step).floor()).min(f64::from(retries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario;
+
+    fn bundled(name: &str, sets: &[&str]) -> Scenario {
+        let sets: Vec<_> = sets.iter().map(|s| s.parse().expect("override")).collect();
+        scenario::load(name, &sets).expect("valid")
+    }
+
+    #[test]
+    fn a_constant_rate_gives_sessions_times_requests_times_two_events() {
+        // baseline: find the rate, requests and duration, then the arithmetic:
+        // events ≥ rate × duration (arrivals) + sessions × requests × 2.
+        let s = bundled("baseline", &["workload.retries=0"]);
+        let e = estimate(&s);
+        let main = &e.drivers[0];
+        assert_eq!(main.what, "sessions and their requests");
+        let duration_s = s.duration.as_nanos() as f64 / 1e9;
+        let CountDist::Geometric { mean } = s.workload.session.requests else {
+            panic!("baseline's requests are geometric");
+        };
+        let crate::scenario::RateProfile::Constant(rate) = s.workload.arrivals else {
+            panic!("baseline's rate is constant");
+        };
+        let expected = rate * duration_s * (1.0 + mean * 2.0);
+        assert!(
+            (main.events - expected).abs() < 1e-6 * expected,
+            "{} vs {expected}",
+            main.events
+        );
+    }
+
+    #[test]
+    fn retries_without_backoff_or_hop_can_never_end() {
+        let s = bundled(
+            "baseline",
+            &[
+                "workload.retries=4294967295",
+                "workload.retry_backoff=0s",
+                "balancer.hop_latency=0s",
+            ],
+        );
+        assert!(estimate(&s).events.is_infinite());
+    }
+
+    #[test]
+    fn retries_are_bounded_by_the_time_they_need() {
+        // 1 ms backoff, doubling, no hop: retry k (from 0) waits 2^k ms. Retries 0..=19 take
+        // 2^20 − 1 ms ≈ 17.5 min in all; the next would end at ≈ 35 min, past the 20-minute
+        // run. So 20 retries at most, whatever `retries` says.
+        let s = bundled(
+            "baseline",
+            &[
+                "workload.retries=4294967295",
+                "workload.retry_backoff=1ms",
+                "balancer.hop_latency=0s",
+                "duration=20m",
+            ],
+        );
+        let r = worst_retries(&s);
+        assert_eq!(r, 20.0);
+    }
+
+    #[test]
+    fn the_drivers_of_an_explosion_are_named() {
+        let s = bundled("baseline", &["balancer.health_check.interval=1ns"]);
+        let e = estimate(&s);
+        assert_eq!(e.drivers[0].what, "health checks");
+        assert!(e.drivers[0]
+            .fields
+            .contains("balancer.health_check.interval"));
+        let s = bundled("baseline", &["report.window=1us"]);
+        let e = estimate(&s);
+        assert!(e.main_drivers().any(|d| d.fields.contains("report.window")));
+        let s = bundled(
+            "baseline",
+            &["events=[{at: 1s, action: scale, to: 4294967295}]"],
+        );
+        let e = estimate(&s);
+        assert!(e.bytes > 1e11, "{}", e.bytes);
+        assert!(e
+            .main_drivers()
+            .any(|d| d.fields.contains("instances.count")));
+    }
+
+    #[test]
+    fn every_bundled_scenario_is_estimated_within_a_small_factor_of_its_events() {
+        // The estimate must not miss the real work, nor overstate it wildly: at least half the
+        // events the run really processes, at most ten times (it counts retries at their worst
+        // and an autoscaled fleet at its maximum).
+        for b in scenario::BUNDLED {
+            let s = b.load(&[]).expect("bundled scenarios are valid");
+            let e = estimate(&s);
+            let r = crate::model::simulate(&s);
+            let real = r.engine.events as f64;
+            assert!(
+                e.events >= real / 2.0 && e.events <= real * 10.0,
+                "{}: estimated {:.3e}, ran {real:.3e}",
+                b.name,
+                e.events
+            );
+        }
+    }
+}
