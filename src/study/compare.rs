@@ -5,9 +5,10 @@
 //! mean ± 95 % confidence interval of each headline metric across its seeds, and by its time
 //! series averaged window by window.
 
+use anyhow::Context;
 use serde::Serialize;
 
-use super::grid::{combinations, load_points};
+use super::grid::{check_size, indices_of, load_points, seed_range};
 use super::outcome::{Estimate, Headline, Outcome};
 use super::runner::Runner;
 use super::sweep::Axis;
@@ -90,6 +91,11 @@ impl Plan {
         seed: Option<u64>,
     ) -> anyhow::Result<Self> {
         anyhow::ensure!(seeds >= 1, "--seeds must be at least 1");
+        // Everything that can be checked without loading a scenario is checked first.
+        check_size(&axes, seeds, "--vary").map_err(anyhow::Error::msg)?;
+        if let Some(first) = seed {
+            seed_range(first, seeds, true).map_err(anyhow::Error::msg)?;
+        }
         let variants: Vec<_> = load_points(spec, sets, &axes)?
             .into_iter()
             .map(|p| Variant {
@@ -98,12 +104,16 @@ impl Plan {
                 scenario: p.scenario,
             })
             .collect();
-        let first = &variants[0].scenario;
-        let start = seed.unwrap_or(first.seed);
+        let first = &variants
+            .first()
+            .context("internal: a comparison has a variant")?
+            .scenario;
+        let seeds = seed_range(seed.unwrap_or(first.seed), seeds, seed.is_some())
+            .map_err(anyhow::Error::msg)?;
         Ok(Self {
             scenario: first.name.clone(),
             description: first.description.clone(),
-            seeds: (0..seeds as u64).map(|i| start.wrapping_add(i)).collect(),
+            seeds,
             axes,
             variants,
         })
@@ -317,8 +327,8 @@ pub fn csv(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
     out.write_record(&header).expect("writing to memory");
     for (i, v) in c.variants.iter().enumerate() {
         let mut row = vec![v.label.clone()];
-        let indices = &combinations(axes)[i];
-        row.extend(axes.iter().zip(indices).map(|(a, &j)| a.values[j].clone()));
+        let indices = indices_of(axes, i);
+        row.extend(axes.iter().zip(indices).map(|(a, j)| a.values[j].clone()));
         row.push(c.seeds.len().to_string());
         for e in &v.estimates {
             for x in [e.mean, e.half_width, e.low(), e.high(), e.std_dev] {

@@ -25,9 +25,10 @@ use std::str::FromStr;
 use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::grid::load_points;
+use super::grid::{check_size, indices_of, load_points, seed_range};
 use super::outcome::{Estimate, Headline, Outcome};
 use super::runner::Runner;
+use crate::echo::echo;
 use crate::model::simulate;
 use crate::report::write_atomically;
 use crate::scenario::{Override, Scenario};
@@ -75,7 +76,12 @@ impl FromStr for Shard {
     type Err = String;
 
     fn from_str(arg: &str) -> Result<Self, String> {
-        let bad = || format!("`{arg}` is not a shard like 0/4 (K/N with 0 ≤ K < N)");
+        let bad = || {
+            format!(
+                "`{}` is not a shard like 0/4 (K/N with 0 ≤ K < N)",
+                echo(arg)
+            )
+        };
         let (k, n) = arg.split_once('/').ok_or_else(bad)?;
         let index: usize = k.trim().parse().map_err(|_| bad())?;
         let count: usize = n.trim().parse().map_err(|_| bad())?;
@@ -179,17 +185,24 @@ impl Plan {
         shard: Option<Shard>,
     ) -> Result<Self> {
         ensure!(seeds >= 1, "--seeds must be at least 1");
+        // Everything that can be checked without loading a scenario is checked first.
+        check_size(&axes, seeds, "--grid").map_err(anyhow::Error::msg)?;
+        if let Some(first) = seed {
+            seed_range(first, seeds, true).map_err(anyhow::Error::msg)?;
+        }
         let points: Vec<Scenario> = load_points(spec, sets, &axes)?
             .into_iter()
             .map(|p| p.scenario)
             .collect();
-        let first = &points[0];
+        let first = points.first().context("internal: a grid has a point")?;
+        let first_seed = seed.unwrap_or(first.seed);
+        seed_range(first_seed, seeds, seed.is_some()).map_err(anyhow::Error::msg)?;
         let mut meta = Meta {
             scenario: first.name.clone(),
             fingerprint: fingerprint(&first.source.yaml, sets),
             axes,
             seeds,
-            first_seed: seed.unwrap_or(first.seed),
+            first_seed,
             shard,
             runs: 0,
         };
@@ -242,7 +255,7 @@ impl Plan {
             &todo,
             |&run| {
                 let mut scenario = self.points[run / seeds].clone();
-                scenario.seed = self.meta.first_seed.wrapping_add((run % seeds) as u64);
+                scenario.seed = run_seed(&self.meta, run);
                 Outcome::of(&simulate(&scenario))
             },
             |&run, outcome| {
@@ -272,7 +285,7 @@ pub struct Row {
 impl Row {
     fn new(meta: &Meta, run: usize, outcome: Outcome) -> Self {
         let point = run / meta.seeds;
-        let seed = meta.first_seed.wrapping_add((run % meta.seeds) as u64);
+        let seed = run_seed(meta, run);
         let mut fields = vec![run.to_string(), point.to_string(), seed.to_string()];
         fields.extend(point_values(meta, point));
         fields.extend(Headline::ALL.iter().map(|&m| outcome.get(m).to_string()));
@@ -284,15 +297,19 @@ impl Row {
     }
 }
 
+/// The seed of `run`: the seeds of a sweep were checked to fit in a u64 when it was planned,
+/// so this never wraps.
+fn run_seed(meta: &Meta, run: usize) -> u64 {
+    meta.first_seed + (run % meta.seeds) as u64
+}
+
 /// The values of grid point `point`, one per axis.
 fn point_values(meta: &Meta, point: usize) -> Vec<String> {
-    let mut rest = point;
-    let mut values = vec![String::new(); meta.axes.len()];
-    for (i, axis) in meta.axes.iter().enumerate().rev() {
-        values[i] = axis.values[rest % axis.values.len()].clone();
-        rest /= axis.values.len();
-    }
-    values
+    meta.axes
+        .iter()
+        .zip(indices_of(&meta.axes, point))
+        .map(|(axis, i)| axis.values[i].clone())
+        .collect()
 }
 
 fn header_line(meta: &Meta) -> String {

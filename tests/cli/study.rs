@@ -381,3 +381,138 @@ fn without_arguments_the_showcase_compares_the_three_session_stores() {
         .join("runs/crash-sticky+store=redis/report.html")
         .is_file());
 }
+
+// ----- refusals and awkward values (found by fuzzing) ------------------------------------------
+
+/// Runs fleetsim with `args` (and `--out` when given), expects exit code `code` with a clean
+/// one-screen message, and returns stderr.
+fn refused(args: &[&str], out: Option<&Path>, code: i32) -> String {
+    let mut cmd = fleetsim();
+    cmd.args(args);
+    if let Some(out) = out {
+        cmd.arg("--out").arg(out);
+    }
+    let output = cmd
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(code), "{args:?}:\n{stderr}");
+    assert_clean_failure(&stderr);
+    assert!(output.stdout.is_empty(), "{args:?} printed to stdout");
+    stderr
+}
+
+#[test]
+fn fails_with_the_value_count_when_a_range_overflows() {
+    let ws = Workspace::new();
+    for (args, says) in [
+        (
+            // i64::MAX − i64::MIN + 1 = 2⁶⁴ values, which used to wrap around to 0.
+            vec![
+                "sweep",
+                "baseline",
+                "--grid",
+                "seed=-9223372036854775808..9223372036854775807",
+            ],
+            "expands to 18446744073709551616 values; an axis takes at most 10000",
+        ),
+        (
+            // 1e308 / 1e-308 is infinite in f64.
+            vec![
+                "sweep",
+                "baseline",
+                "--grid",
+                "workload.arrivals.rate=0..1e308:1e-308",
+            ],
+            "expands to more values; an axis takes at most 10000",
+        ),
+        (
+            vec![
+                "compare",
+                "baseline",
+                "--vary",
+                "seed=-9223372036854775808..9223372036854775807",
+            ],
+            "expands to 18446744073709551616 values",
+        ),
+    ] {
+        let stderr = refused(&args, Some(&ws.out()), 2);
+        assert_mentions(&stderr, says);
+        assert!(!ws.out().exists(), "{args:?} wrote {}", ws.out().display());
+    }
+}
+
+#[test]
+fn fails_before_loading_anything_when_a_grid_has_too_many_runs() {
+    let ws = Workspace::new();
+    // 10,000 × 10,000 points × 3 seeds: refused at once, not after loading 10⁸ scenarios (the
+    // 60 s timeout of `refused` would catch that).
+    let stderr = refused(
+        &[
+            "sweep",
+            "baseline",
+            "--grid",
+            "instances.count=1..10000",
+            "--grid",
+            "workload.arrivals.rate=1..10000",
+        ],
+        Some(&ws.out()),
+        1,
+    );
+    assert_mentions(
+        &stderr,
+        "error: --grid instances.count (10000 values) × --grid workload.arrivals.rate (10000 \
+         values) × 3 seeds = 300000000 runs, more than the 100000 runs one study may ask for",
+    );
+    // A compare counts its variants × seeds the same way: 10,000 × 5 × 5 = 250,000 runs.
+    let stderr = refused(
+        &[
+            "compare",
+            "baseline",
+            "--vary",
+            "instances.count=1..10000",
+            "--vary",
+            "workload.arrivals.rate=1..5",
+        ],
+        Some(&ws.out()),
+        1,
+    );
+    assert_mentions(&stderr, "× 5 seeds = 250000 runs");
+    // An axis over `seed` would only be overwritten by each run's own seed.
+    let stderr = refused(
+        &[
+            "sweep",
+            "baseline",
+            "--grid",
+            "instances.count=1..10000",
+            "--grid",
+            "seed=1..10000",
+        ],
+        Some(&ws.out()),
+        1,
+    );
+    assert_mentions(&stderr, "--grid seed would change nothing");
+    assert!(!ws.out().exists());
+}
+
+#[test]
+fn fails_when_the_seeds_would_pass_the_largest_seed() {
+    let ws = Workspace::new();
+    for command in [
+        vec!["compare", "baseline", "--vary", "instances.count=2,3"],
+        vec!["sweep", "baseline", "--grid", "instances.count=2,3"],
+    ] {
+        let mut args = command.clone();
+        args.extend(["--seed", "18446744073709551615", "--seeds", "2"]);
+        let stderr = refused(&args, Some(&ws.out()), 1);
+        // 18446744073709551615 + 2 − 1 = 2⁶⁴: the second seed used to wrap around to 0.
+        assert_mentions(
+            &stderr,
+            "error: --seed 18446744073709551615 with --seeds 2 needs seeds up to \
+             18446744073709551616, past the largest seed (18446744073709551615): pass --seed \
+             18446744073709551614 or lower",
+        );
+        assert!(!ws.out().exists());
+    }
+}
