@@ -384,6 +384,9 @@ fn without_arguments_the_showcase_compares_the_three_session_stores() {
 
 // ----- refusals and awkward values (found by fuzzing) ------------------------------------------
 
+/// A 2-minute round-robin-in-memory: the quickest bundled story to run many times.
+const QUICK: [&str; 4] = ["--set", "duration=2m", "--set", "warmup=30s"];
+
 /// Runs fleetsim with `args` (and `--out` when given), expects exit code `code` with a clean
 /// one-screen message, and returns stderr.
 fn refused(args: &[&str], out: Option<&Path>, code: i32) -> String {
@@ -515,4 +518,51 @@ fn fails_when_the_seeds_would_pass_the_largest_seed() {
         );
         assert!(!ws.out().exists());
     }
+}
+
+#[test]
+fn variants_whose_folder_names_would_coincide_get_their_own_report_folders() {
+    let ws = Workspace::new();
+    let long = format!("description={}", "a".repeat(300));
+    let mut args = vec![
+        "compare",
+        "round-robin-in-memory",
+        "--vary",
+        "description=a/b,a_b",
+        "--seeds",
+        "1",
+    ];
+    args.extend(QUICK);
+    succeed(&args, &ws.out());
+    // `a/b` and `a_b` both make `description=a_b`: each variant gets its number.
+    let runs = ws.out().join("runs");
+    let html = fs::read_to_string(ws.out().join("compare.html")).unwrap();
+    for folder in [
+        "round-robin-in-memory+description=a_b~1",
+        "round-robin-in-memory+description=a_b~2",
+    ] {
+        assert!(runs.join(folder).join("report.html").is_file(), "{folder}");
+        assert_mentions(&html, &format!("runs/{folder}/report.html"));
+    }
+    assert_eq!(fs::read_dir(&runs).unwrap().count(), 2);
+
+    // A 300-character value runs and is written under a name cut to 80 characters of label.
+    let other = Workspace::new();
+    let mut args = vec![
+        "compare",
+        "round-robin-in-memory",
+        "--vary",
+        long.as_str(),
+        "--seeds",
+        "1",
+    ];
+    args.extend(QUICK);
+    succeed(&args, &other.out());
+    let folder = format!("round-robin-in-memory+description={}", "a".repeat(68));
+    assert!(other
+        .out()
+        .join("runs")
+        .join(folder)
+        .join("report.html")
+        .is_file());
 }
