@@ -9,9 +9,10 @@
 //! - `sweep.json`: what was asked (scenario name and a fingerprint of its text and overrides,
 //!   axes, seeds, shard). Written first; `--resume` and `merge` refuse folders that disagree.
 //! - `sweep.csv`: one row per finished run, appended and flushed as runs finish, so a killed
-//!   sweep keeps every finished run (a half-written last line is dropped on resume). When the
+//!   sweep keeps every finished run (a half-written last row is dropped on resume). When the
 //!   last run is in, the file is rewritten in run order, so its bytes depend only on what was
-//!   asked: not on thread count, finishing order, interruptions or sharding.
+//!   asked: not on thread count, finishing order, interruptions or sharding. It is read back as
+//!   CSV proper: a value may hold commas, quotes and newlines.
 //! - `sweep.svg` / `sweep.png`: each headline metric against the first axis (complete sweeps
 //!   only; a shard's slice would draw a misleading picture).
 
@@ -343,28 +344,56 @@ fn open_for_append(path: &Path, meta: &Meta) -> Result<File> {
     Ok(file)
 }
 
-/// The rows of `path`, checked against `meta`. With `repair`, a half-written last line (a sweep
-/// killed mid-write) is cut off the file; otherwise it is an error.
+/// The rows of `path`, checked against `meta`: every row must be exactly the line this sweep
+/// writes for its run, so values with commas, quotes or newlines (quoted, RFC 4180) read back
+/// as written. With `repair`, a half-written last row (a sweep killed mid-write) is cut off the
+/// file; otherwise it is an error.
 fn read_rows(path: &Path, meta: &Meta, repair: bool) -> Result<Vec<Row>> {
-    let mut bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-        ensure!(repair, "{} ends in the middle of a line", path.display());
-        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        bytes.truncate(keep);
-        fs::write(path, &bytes).with_context(|| format!("cannot repair {}", path.display()))?;
+    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    // Each record with the bytes it was read from, to compare them with what the sweep writes.
+    let mut records = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let start = reader.position().byte() as usize;
+        let more = reader
+            .read_byte_record(&mut record)
+            .with_context(|| format!("cannot read {} as CSV", path.display()))?;
+        if !more {
+            break;
+        }
+        let end = reader.position().byte() as usize;
+        let line = record.position().map_or(0, |p| p.line());
+        records.push((start..end, line, record.clone()));
     }
-    let text =
-        String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", path.display()))?;
-    let mut lines = text.split_inclusive('\n');
+    // A row is written whole, ending in a newline, with its quotes paired (a quoted field holds
+    // its own quotes doubled); a kill leaves a prefix that lacks one or the other.
+    let unfinished = |text: &[u8]| {
+        !text.ends_with(b"\n") || text.iter().filter(|&&b| b == b'"').count() % 2 == 1
+    };
+    let cut = |at: usize| -> Result<()> {
+        fs::write(path, &bytes[..at]).with_context(|| format!("cannot repair {}", path.display()))
+    };
     let header = header_line(meta);
-    match lines.next() {
+    let count = records.len();
+    match records.first() {
         None if repair => {
             // Killed before the header was complete: start the file again.
             fs::write(path, header.as_bytes())
                 .with_context(|| format!("cannot repair {}", path.display()))?;
             return Ok(Vec::new());
         }
-        Some(first) if first == header => {}
+        Some((span, _, _)) if bytes[span.clone()] == *header.as_bytes() => {}
+        Some((span, _, _))
+            if repair && count == 1 && header.as_bytes().starts_with(&bytes[span.clone()]) =>
+        {
+            fs::write(path, header.as_bytes())
+                .with_context(|| format!("cannot repair {}", path.display()))?;
+            return Ok(Vec::new());
+        }
         _ => bail!(
             "{} does not have the columns this sweep writes",
             path.display()
@@ -372,11 +401,16 @@ fn read_rows(path: &Path, meta: &Meta, repair: bool) -> Result<Vec<Row>> {
     }
     let own: std::collections::BTreeSet<usize> = meta.own_runs().into_iter().collect();
     let mut rows: Vec<Row> = Vec::new();
-    for (number, line) in lines.enumerate() {
-        let at = || format!("{} line {}", path.display(), number + 2);
-        let fields: Vec<&str> = line.trim_end_matches('\n').split(',').collect();
-        let run: usize = fields
-            .first()
+    for (i, (span, line, record)) in records.iter().enumerate().skip(1) {
+        let text = &bytes[span.clone()];
+        let at = || format!("{} line {line}", path.display());
+        if i + 1 == count && unfinished(text) {
+            ensure!(repair, "{} ends in the middle of a row", path.display());
+            cut(span.start)?;
+            break;
+        }
+        let field = |i: usize| std::str::from_utf8(record.get(i).unwrap_or_default()).ok();
+        let run: usize = field(0)
             .and_then(|f| f.parse().ok())
             .with_context(|| format!("{}: no run number", at()))?;
         ensure!(
@@ -384,20 +418,18 @@ fn read_rows(path: &Path, meta: &Meta, repair: bool) -> Result<Vec<Row>> {
             "{}: run {run} does not belong to this sweep",
             at()
         );
-        let values: Vec<f64> = fields
-            .iter()
-            .rev()
-            .take(Headline::ALL.len())
-            .rev()
-            .map(|f| f.parse::<f64>())
-            .collect::<Result<_, _>>()
+        let metrics = Headline::ALL.len();
+        ensure!(record.len() >= metrics, "{}: too few columns", at());
+        let values: Vec<f64> = (record.len() - metrics..record.len())
+            .map(|i| field(i).and_then(|f| f.parse::<f64>().ok()))
+            .collect::<Option<_>>()
             .with_context(|| format!("{}: a metric is not a number", at()))?;
         let values: [f64; Headline::ALL.len()] = values
             .try_into()
             .map_err(|_| anyhow::anyhow!("{}: too few columns", at()))?;
         let row = Row::new(meta, run, Outcome::from_values(values));
         ensure!(
-            row.line == line,
+            row.line.as_bytes() == text,
             "{}: the row does not match run {run} of this sweep",
             at()
         );
@@ -660,5 +692,57 @@ mod tests {
         // Point 1 holds runs 3, 4, 5.
         assert_eq!(s.points[1].estimates[0].mean, 4.0);
         assert_eq!(s.points[1].values, ["2", "redis"]);
+    }
+
+    /// A sweep over `description` whose values hold a newline, a comma and a quote.
+    fn awkward() -> Meta {
+        let mut meta = Meta {
+            axes: vec![Axis {
+                path: "description".into(),
+                values: vec!["a\nb".into(), "c,d".into(), "e\"f".into()],
+            }],
+            seeds: 1,
+            ..meta(None)
+        };
+        meta.runs = meta.own_runs().len();
+        meta
+    }
+
+    #[test]
+    fn values_with_newlines_commas_and_quotes_read_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CSV_FILE);
+        let m = awkward();
+        let rows: Vec<Row> = (0..3)
+            .map(|run| Row::new(&m, run, Outcome::from_values([run as f64; 6])))
+            .collect();
+        // The writer quotes each value, doubling the quote: "a\nb", "c,d", "e""f".
+        assert_eq!(rows[0].line, "0,0,10,\"a\nb\",0,0,0,0,0,0\n");
+        assert_eq!(rows[2].line, "2,2,10,\"e\"\"f\",2,2,2,2,2,2\n");
+        fs::write(&path, csv_bytes(&m, &rows)).unwrap();
+        assert_eq!(read_rows(&path, &m, false).unwrap(), rows);
+    }
+
+    #[test]
+    fn a_row_killed_inside_a_quoted_newline_is_cut_on_resume_and_refused_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CSV_FILE);
+        let m = awkward();
+        let whole = |run| Row::new(&m, run, Outcome::from_values([1.0; 6]));
+        let (first, second) = (whole(1), whole(0));
+        // Killed just after the newline inside "a\nb": the file ends in a newline, yet the row
+        // is unfinished (its quote is open).
+        let kept = format!("{}{}", header_line(&m), first.line);
+        fs::write(&path, format!("{kept}0,0,10,\"a\n")).unwrap();
+        let e = read_rows(&path, &m, false).unwrap_err();
+        assert!(e.to_string().contains("ends in the middle of a row"), "{e}");
+        assert_eq!(
+            read_rows(&path, &m, true).unwrap(),
+            std::slice::from_ref(&first)
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), kept);
+        // A complete row after it reads as usual.
+        fs::write(&path, format!("{kept}{}", second.line)).unwrap();
+        assert_eq!(read_rows(&path, &m, false).unwrap(), [second, first]);
     }
 }

@@ -406,6 +406,24 @@ fn refused(args: &[&str], out: Option<&Path>, code: i32) -> String {
     stderr
 }
 
+/// Every file under `dir`, with its bytes, to show that a refused command changed nothing.
+fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.push((path.clone(), fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 #[test]
 fn fails_with_the_value_count_when_a_range_overflows() {
     let ws = Workspace::new();
@@ -565,4 +583,60 @@ fn variants_whose_folder_names_would_coincide_get_their_own_report_folders() {
         .join(folder)
         .join("report.html")
         .is_file());
+}
+
+#[test]
+fn values_with_newlines_commas_and_quotes_survive_resume_shards_and_merge() {
+    let ws = Workspace::new();
+    // Three descriptions: `a⏎b`, `c{,}d` (the comma is inside braces, so one value) and `e"f`.
+    let grid = "description=a\nb,c{,}d,e\"f";
+    let sweep = |extra: &[&str], out: &Path| {
+        let mut args = vec![
+            "sweep",
+            "round-robin-in-memory",
+            "--grid",
+            grid,
+            "--seeds",
+            "2",
+        ];
+        args.extend(QUICK);
+        args.extend_from_slice(extra);
+        succeed(&args, out)
+    };
+    let whole = ws.dir.path().join("whole");
+    sweep(&[], &whole);
+    let csv = fs::read_to_string(whole.join("sweep.csv")).unwrap();
+    assert!(csv.contains("\n0,0,3,\"a\nb\","), "{csv}");
+    assert!(csv.contains("\n5,2,4,\"e\"\"f\","), "{csv}");
+    let before = snapshot(&whole);
+    // Resuming a finished sweep reads it back and changes nothing.
+    sweep(&["--resume"], &whole);
+    assert!(snapshot(&whole) == before, "--resume changed the sweep");
+
+    let shards: Vec<_> = (0..2)
+        .map(|k| {
+            let dir = ws.dir.path().join(format!("shard-{k}"));
+            sweep(&["--shard", &format!("{k}/2")], &dir);
+            dir
+        })
+        .collect();
+    let merged = ws.dir.path().join("merged");
+    let output = fleetsim()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for file in SWEEP_FILES {
+        assert!(
+            fs::read(whole.join(file)).unwrap() == fs::read(merged.join(file)).unwrap(),
+            "merged {file} differs"
+        );
+    }
 }
