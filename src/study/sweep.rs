@@ -8,6 +8,8 @@
 //! A sweep's folder holds:
 //! - `sweep.json`: what was asked (scenario name and a fingerprint of its text and overrides,
 //!   axes, seeds, shard). Written first; `--resume` and `merge` refuse folders that disagree.
+//!   When the folder is complete it is rewritten with a CRC-32 of the rows, which `merge`
+//!   checks: a shard edited by hand afterwards is refused rather than merged.
 //! - `sweep.csv`: one row per finished run, appended and flushed as runs finish, so a killed
 //!   sweep keeps every finished run (a half-written last row is dropped on resume). When the
 //!   last run is in, the file is rewritten in run order, so its bytes depend only on what was
@@ -115,6 +117,11 @@ pub struct Meta {
     pub shard: Option<Shard>,
     /// Runs in this folder when complete.
     pub runs: usize,
+    /// CRC-32 of the folder's rows (the bytes of `sweep.csv` after its header line), as 8 hex
+    /// digits. Written when the folder is complete and checked by `merge`. Absent while a sweep
+    /// runs, and in folders written before the checksum existed: those merge unchecked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_crc32: Option<String>,
 }
 
 impl Meta {
@@ -126,13 +133,52 @@ impl Meta {
         self.points() * self.seeds
     }
 
-    /// The description of the whole sweep this folder is a shard of (itself when unsharded).
+    /// The description of the whole sweep this folder is a shard of (itself when unsharded),
+    /// before any run.
     fn whole(&self) -> Self {
         Meta {
             shard: None,
             runs: self.total_runs(),
+            rows_crc32: None,
             ..self.clone()
         }
+    }
+
+    /// This description as it was before the folder was complete.
+    fn unfinished(&self) -> Self {
+        Meta {
+            rows_crc32: None,
+            ..self.clone()
+        }
+    }
+
+    /// This description once `rows` (all of its runs, in run order) are in.
+    fn finished(&self, rows: &[Row]) -> Self {
+        Meta {
+            rows_crc32: Some(rows_crc32(rows)),
+            ..self.clone()
+        }
+    }
+
+    /// What a `sweep.json` edited by hand (or by another program) could get wrong that would
+    /// make the runs impossible to count or number.
+    fn check(&self) -> Result<(), String> {
+        if self.seeds == 0 {
+            return Err("`seeds` must be at least 1".to_owned());
+        }
+        if let Some(axis) = self.axes.iter().find(|a| a.values.is_empty()) {
+            return Err(format!("the axis {} has no values", echo(&axis.path)));
+        }
+        if let Some(shard) = self.shard.filter(|s| s.count == 0 || s.index >= s.count) {
+            return Err(format!("`{shard}` is not a shard (K/N with 0 ≤ K < N)"));
+        }
+        check_size(&self.axes, self.seeds, "--grid")?;
+        seed_range(self.first_seed, self.seeds, true)?;
+        let runs = self.own_runs().len();
+        if self.runs != runs {
+            return Err(format!("`runs` is {}, but the grid has {runs}", self.runs));
+        }
+        Ok(())
     }
 
     /// The runs this folder is responsible for, in order.
@@ -159,8 +205,12 @@ impl Meta {
                 dir.display()
             )
         })?;
-        serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a sweep description", path.display()))
+        let meta: Meta = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a sweep description", path.display()))?;
+        meta.check().map_err(|reason| {
+            anyhow::anyhow!("{} is not a sweep description: {reason}", path.display())
+        })?;
+        Ok(meta)
     }
 
     fn bytes(&self) -> Vec<u8> {
@@ -206,22 +256,24 @@ impl Plan {
             first_seed,
             shard,
             runs: 0,
+            rows_crc32: None,
         };
         meta.runs = meta.own_runs().len();
         Ok(Self { meta, points })
     }
 
     /// Runs what `dir` does not hold yet, appending rows to `sweep.csv` as runs finish, then
-    /// puts the file in run order. Returns the rows of this folder, in run order.
+    /// puts the file in run order and records the rows' checksum in `sweep.json`. Returns the
+    /// rows of this folder, in run order.
     pub fn run(&self, dir: &Path, resume: bool, runner: &Runner) -> Result<Vec<Row>> {
-        fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
         let csv_path = dir.join(CSV_FILE);
         let meta_path = dir.join(META_FILE);
         let mut done: BTreeMap<usize, Row> = BTreeMap::new();
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
         if resume && meta_path.exists() {
             let found = Meta::read(dir)?;
-            if found != self.meta {
+            if found.unfinished() != self.meta {
                 bail!(
                     "{} was started with different arguments ({}); resume it with the same \
                      scenario, --set, --grid, --seeds, --seed and --shard, or choose another --out",
@@ -271,6 +323,7 @@ impl Plan {
         drop(file);
         let rows: Vec<Row> = done.into_values().collect();
         write_atomically(&csv_path, &csv_bytes(&self.meta, &rows))?;
+        write_atomically(&meta_path, &self.meta.finished(&rows).bytes())?;
         Ok(rows)
     }
 }
@@ -298,8 +351,8 @@ impl Row {
     }
 }
 
-/// The seed of `run`: the seeds of a sweep were checked to fit in a u64 when it was planned,
-/// so this never wraps.
+/// The seed of `run`: the seeds of a sweep were checked to fit in a u64 when it was planned (or
+/// its `sweep.json` read), so this never wraps.
 fn run_seed(meta: &Meta, run: usize) -> u64 {
     meta.first_seed + (run % meta.seeds) as u64
 }
@@ -311,6 +364,15 @@ fn point_values(meta: &Meta, point: usize) -> Vec<String> {
         .zip(indices_of(&meta.axes, point))
         .map(|(axis, i)| axis.values[i].clone())
         .collect()
+}
+
+/// The checksum `sweep.json` records for `rows` (in run order): CRC-32 of their lines.
+fn rows_crc32(rows: &[Row]) -> String {
+    let mut hasher = crc32fast::Hasher::new();
+    for row in rows {
+        hasher.update(row.line.as_bytes());
+    }
+    format!("{:08x}", hasher.finalize())
 }
 
 fn header_line(meta: &Meta) -> String {
@@ -478,7 +540,9 @@ fn fingerprint(yaml: &str, sets: &[Override]) -> String {
 }
 
 /// Combines shard folders into `out`: the same `sweep.csv` and `sweep.json` an unsharded sweep
-/// writes. Every shard of one sweep must be present once, and complete.
+/// writes. Every shard of one sweep must be present once, complete, and (when its `sweep.json`
+/// records one) match its checksum. `out` may not be one of the shards, nor hold another sweep;
+/// it may hold this very merge (a retried merge writes the same bytes again).
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Meta, Vec<Row>)> {
     let mut folders: Vec<(&PathBuf, Meta, Shard)> = Vec::with_capacity(dirs.len());
     for dir in dirs {
@@ -531,14 +595,58 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Meta, Vec<Row>)> {
             got.len(),
             meta.runs
         );
+        if let Some(recorded) = &meta.rows_crc32 {
+            let found = rows_crc32(&got);
+            ensure!(
+                *recorded == found,
+                "{} does not match the checksum its sweep.json recorded when the shard finished \
+                 (CRC-32 {recorded}, now {found}): its rows were changed since; run that shard \
+                 again into an empty folder",
+                dir.join(CSV_FILE).display()
+            );
+        }
         rows.extend(got);
     }
     rows.sort_by_key(|r| r.run);
+    let merged = whole.finished(&rows);
+    check_merge_target(out, &folders, &merged)?;
     fs::create_dir_all(out)
         .with_context(|| format!("cannot create the folder {}", out.display()))?;
-    write_atomically(&out.join(META_FILE), &whole.bytes())?;
-    write_atomically(&out.join(CSV_FILE), &csv_bytes(&whole, &rows))?;
-    Ok((whole, rows))
+    write_atomically(&out.join(META_FILE), &merged.bytes())?;
+    write_atomically(&out.join(CSV_FILE), &csv_bytes(&merged, &rows))?;
+    Ok((merged, rows))
+}
+
+/// Refuses to merge into a shard folder or over another sweep, as `sweep` refuses without
+/// `--resume`. The same merge done before (`out` holds `merged` already) may be done again.
+fn check_merge_target(out: &Path, shards: &[(&PathBuf, Meta, Shard)], merged: &Meta) -> Result<()> {
+    if let Ok(target) = fs::canonicalize(out) {
+        if let Some((dir, _, _)) = shards
+            .iter()
+            .find(|(dir, _, _)| fs::canonicalize(dir).is_ok_and(|d| d == target))
+        {
+            bail!(
+                "--out {} is the shard folder {}: merging into it would overwrite that shard; \
+                 choose another --out",
+                out.display(),
+                dir.display()
+            );
+        }
+    }
+    if out.join(META_FILE).exists() {
+        if Meta::read(out).ok().as_ref() != Some(merged) {
+            bail!(
+                "{} already holds a sweep: merge does not overwrite one; choose another --out",
+                out.display()
+            );
+        }
+    } else if out.join(CSV_FILE).exists() {
+        bail!(
+            "{} already has a sweep.csv: merge does not overwrite it; choose another --out",
+            out.display()
+        );
+    }
+    Ok(())
 }
 
 /// Mean and interval per grid point, from a folder's rows.
@@ -604,6 +712,7 @@ mod tests {
             first_seed: 10,
             shard,
             runs: 0,
+            rows_crc32: None,
         };
         meta.runs = meta.own_runs().len();
         meta
@@ -744,5 +853,51 @@ mod tests {
         // A complete row after it reads as usual.
         fs::write(&path, format!("{kept}{}", second.line)).unwrap();
         assert_eq!(read_rows(&path, &m, false).unwrap(), [second, first]);
+    }
+
+    #[test]
+    fn an_edited_row_that_still_parses_is_caught_by_the_checksum_only() {
+        let m = meta(None);
+        let row = Row::new(&m, 7, Outcome::from_values([1.0, 2.0, 3.5, 4.25, 5.0, 6.0]));
+        // CRC-32 (IEEE) of "7,2,11,3,in-memory,1,2,3.5,4.25,5,6\n", as zlib.crc32 gives it.
+        assert_eq!(rows_crc32(std::slice::from_ref(&row)), "cdd3c8cb");
+        let edited = Row::new(&m, 7, Outcome::from_values([1.0, 2.0, 3.5, 4.25, 5.0, 7.0]));
+        assert_ne!(rows_crc32(&[edited]), "cdd3c8cb");
+    }
+
+    #[test]
+    fn a_sweep_json_without_a_checksum_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = meta(None);
+        let text = String::from_utf8(m.bytes()).unwrap();
+        assert!(!text.contains("rows_crc32"), "{text}");
+        fs::write(dir.path().join(META_FILE), &text).unwrap();
+        assert_eq!(Meta::read(dir.path()).unwrap(), m);
+        let rows = vec![Row::new(&m, 0, Outcome::from_values([0.0; 6]))];
+        let done = m.finished(&rows);
+        assert!(String::from_utf8(done.bytes())
+            .unwrap()
+            .contains("\"rows_crc32\": \""));
+        assert_eq!(done.unfinished(), m);
+    }
+
+    #[test]
+    fn fails_to_read_a_sweep_json_whose_runs_cannot_be_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let wrong = |edit: &dyn Fn(&mut Meta)| {
+            let mut m = meta(None);
+            edit(&mut m);
+            fs::write(dir.path().join(META_FILE), m.bytes()).unwrap();
+            Meta::read(dir.path()).unwrap_err().to_string()
+        };
+        assert!(wrong(&|m| m.seeds = 0).contains("`seeds` must be at least 1"));
+        assert!(wrong(&|m| m.axes[0].values.clear()).contains("has no values"));
+        assert!(wrong(&|m| m.shard = Some(Shard { index: 2, count: 2 })).contains("not a shard"));
+        assert!(wrong(&|m| m.first_seed = u64::MAX).contains("past the largest seed"));
+        assert!(wrong(&|m| m.runs = 5).contains("the grid has 18"));
+        assert!(
+            wrong(&|m| m.axes[0].values = (0..20_000).map(|i| i.to_string()).collect())
+                .contains("more than the 100000 runs")
+        );
     }
 }

@@ -640,3 +640,110 @@ fn values_with_newlines_commas_and_quotes_survive_resume_shards_and_merge() {
         );
     }
 }
+
+/// `fleetsim merge <dirs> --out <out>`.
+fn merge_into(dirs: &[std::path::PathBuf], out: &Path) -> std::process::Output {
+    fleetsim()
+        .arg("merge")
+        .args(dirs)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn merge_refuses_to_overwrite_a_shard_or_another_sweep_and_checks_each_shards_rows() {
+    let ws = Workspace::new();
+    let sweep = |extra: &[&str], out: &Path| {
+        let mut args = vec![
+            "sweep",
+            "round-robin-in-memory",
+            "--grid",
+            "instances.count=3,4",
+            "--seeds",
+            "1",
+        ];
+        args.extend(QUICK);
+        args.extend_from_slice(extra);
+        succeed(&args, out)
+    };
+    let shards: Vec<_> = (0..2)
+        .map(|k| {
+            let dir = ws.dir.path().join(format!("shard-{k}"));
+            sweep(&["--shard", &format!("{k}/2")], &dir);
+            dir
+        })
+        .collect();
+    let before = snapshot(ws.dir.path());
+
+    // Onto one of the shards.
+    let output = merge_into(&shards, &shards[0]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_clean_failure(&stderr);
+    assert_mentions(&stderr, "is the shard folder");
+    assert_mentions(&stderr, "would overwrite that shard");
+
+    // Onto another sweep (here a whole sweep with other instance counts).
+    let other = ws.dir.path().join("other");
+    let mut args = vec![
+        "sweep",
+        "round-robin-in-memory",
+        "--grid",
+        "instances.count=5,6",
+        "--seeds",
+        "1",
+    ];
+    args.extend(QUICK);
+    succeed(&args, &other);
+    let other_before = snapshot(&other);
+    let output = merge_into(&shards, &other);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_clean_failure(&stderr);
+    assert_mentions(
+        &stderr,
+        "already holds a sweep: merge does not overwrite one",
+    );
+    assert!(
+        snapshot(&other) == other_before,
+        "the other sweep was changed"
+    );
+    fs::remove_dir_all(&other).unwrap();
+    assert!(
+        snapshot(ws.dir.path()) == before,
+        "a refused merge wrote files"
+    );
+
+    // The same merge twice is fine (a retried merge job), and writes the same bytes.
+    let merged = ws.dir.path().join("merged");
+    assert!(merge_into(&shards, &merged).status.success());
+    let first = snapshot(&merged);
+    assert!(merge_into(&shards, &merged).status.success());
+    assert!(snapshot(&merged) == first);
+
+    // A shard edited by hand after it finished: the row still parses, the checksum differs.
+    let csv_path = shards[1].join("sweep.csv");
+    let csv = fs::read_to_string(&csv_path).unwrap();
+    let (kept, last) = csv.trim_end().rsplit_once(',').unwrap();
+    assert_ne!(last, "12345");
+    fs::write(&csv_path, format!("{kept},12345\n")).unwrap();
+    let fresh = ws.dir.path().join("fresh");
+    let output = merge_into(&shards, &fresh);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_clean_failure(&stderr);
+    assert_mentions(
+        &stderr,
+        &format!(
+            "{} does not match the checksum its sweep.json recorded",
+            csv_path.display()
+        ),
+    );
+    assert!(
+        !fresh.exists(),
+        "a refused merge created {}",
+        fresh.display()
+    );
+}
