@@ -265,34 +265,46 @@ impl Plan {
     /// Runs what `dir` does not hold yet, appending rows to `sweep.csv` as runs finish, then
     /// puts the file in run order and records the rows' checksum in `sweep.json`. Returns the
     /// rows of this folder, in run order.
+    ///
+    /// `--resume` on a folder with neither file starts the sweep there (a retried cluster job
+    /// resumes a folder its first attempt may never have reached).
     pub fn run(&self, dir: &Path, resume: bool, runner: &Runner) -> Result<Vec<Row>> {
         let csv_path = dir.join(CSV_FILE);
         let meta_path = dir.join(META_FILE);
         let mut done: BTreeMap<usize, Row> = BTreeMap::new();
-        fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
-        if resume && meta_path.exists() {
-            let found = Meta::read(dir)?;
-            if found.unfinished() != self.meta {
-                bail!(
-                    "{} was started with different arguments ({}); resume it with the same \
-                     scenario, --set, --grid, --seeds, --seed and --shard, or choose another --out",
-                    dir.display(),
-                    difference(&found, &self.meta)
-                );
-            }
-            if csv_path.exists() {
-                for row in read_rows(&csv_path, &self.meta, true)? {
-                    done.insert(row.run, row);
-                }
-            }
-        } else if meta_path.exists() || csv_path.exists() {
-            bail!(
+        match (meta_path.exists(), csv_path.exists()) {
+            (false, true) => bail!(
+                "{} has a sweep.csv but no sweep.json: it is not a sweep folder, or its sweep.json \
+                 was removed, so it can be neither resumed nor replaced; choose another --out \
+                 (or remove that sweep.csv to start again there)",
+                dir.display()
+            ),
+            (true, _) if !resume => bail!(
                 "{} already holds a sweep: pass --resume to continue it, or choose another --out",
                 dir.display()
-            );
-        } else {
-            write_atomically(&meta_path, &self.meta.bytes())?;
+            ),
+            (true, csv) => {
+                let found = Meta::read(dir)?;
+                if found.unfinished() != self.meta {
+                    bail!(
+                        "{} was started with different arguments ({}); resume it with the same \
+                         scenario, --set, --grid, --seeds, --seed and --shard, or choose another \
+                         --out",
+                        dir.display(),
+                        difference(&found, &self.meta)
+                    );
+                }
+                if csv {
+                    for row in read_rows(&csv_path, &self.meta, true)? {
+                        done.insert(row.run, row);
+                    }
+                }
+            }
+            (false, false) => {
+                fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+                write_atomically(&meta_path, &self.meta.bytes())?;
+            }
         }
 
         let todo: Vec<usize> = self

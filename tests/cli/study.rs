@@ -747,3 +747,32 @@ fn merge_refuses_to_overwrite_a_shard_or_another_sweep_and_checks_each_shards_ro
         fresh.display()
     );
 }
+
+#[test]
+fn resuming_a_folder_without_sweep_json_says_what_is_wrong() {
+    let ws = Workspace::new();
+    let mut args = vec![
+        "sweep",
+        "round-robin-in-memory",
+        "--grid",
+        "instances.count=3,4",
+        "--seeds",
+        "1",
+    ];
+    args.extend(QUICK);
+    succeed(&args, &ws.out());
+    fs::remove_file(ws.out().join("sweep.json")).unwrap();
+    let before = snapshot(&ws.out());
+    for extra in [&["--resume"][..], &[][..]] {
+        let mut again = args.clone();
+        again.extend_from_slice(extra);
+        let stderr = refused(&again, Some(&ws.out()), 1);
+        assert_mentions(
+            &stderr,
+            "has a sweep.csv but no sweep.json: it is not a sweep folder, or its sweep.json was \
+             removed",
+        );
+        assert!(!stderr.contains("pass --resume"), "{stderr}");
+    }
+    assert!(snapshot(&ws.out()) == before);
+}
