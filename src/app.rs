@@ -255,7 +255,8 @@ fn write_comparison(plan: &compare::Plan, out: &Path, runner: &Runner) -> Result
     let runs_dir = out.join("runs");
     let mut links = Vec::with_capacity(first_runs.len());
     for (variant, mut report) in plan.variants.iter().zip(first_runs) {
-        report.scenario = format!("{}+{}", report.scenario, folder_slug(&variant.label));
+        // Named (distinct, short, plain) when the plan was made, before anything ran.
+        report.scenario.clone_from(&variant.folder);
         let folder = report::write_run(&runs_dir, &report, &variant.scenario.source)?;
         let relative = folder.strip_prefix(out).unwrap_or(&folder);
         links.push(Some(format!("{}/report.html", relative.display())));
@@ -287,25 +288,6 @@ fn write_comparison(plan: &compare::Plan, out: &Path, runner: &Runner) -> Result
         )
         .as_bytes(),
     )
-}
-
-/// A variant label as part of a folder name: `store=redis, affinity=none` → `store=redis_affinity=none`.
-fn folder_slug(label: &str) -> String {
-    label
-        .split(", ")
-        .map(|part| {
-            part.chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || "=.-".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("_")
 }
 
 /// `fleetsim sweep`.
@@ -418,15 +400,5 @@ mod tests {
             assert_eq!(s.workload, first.workload);
             assert_eq!(s.balancer, first.balancer);
         }
-    }
-
-    #[test]
-    fn variant_labels_become_plain_folder_names() {
-        assert_eq!(folder_slug("store=redis"), "store=redis");
-        assert_eq!(
-            folder_slug("store=redis, affinity=none"),
-            "store=redis_affinity=none"
-        );
-        assert_eq!(folder_slug("x={a: 1}"), "x=_a__1_");
     }
 }

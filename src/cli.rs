@@ -3,8 +3,13 @@
 //! Parsing only; `app.rs` does the work. Usage mistakes (unknown flag, `--set` without `=`) are
 //! clap's to report, with exit code 2.
 
+use std::ffi::OsStr;
+use std::marker::PhantomData;
 use std::path::PathBuf;
+use std::str::FromStr;
 
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 
 use crate::report::Format;
@@ -51,7 +56,7 @@ pub struct ScenarioArgs {
 
     /// Override a scenario field before validation, e.g. `--set sessions.store=redis`
     /// or `--set events.0.at=5m`. The value is read as YAML. Repeatable.
-    #[arg(long = "set", value_name = "PATH=VALUE")]
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Echoed::<Override>::new())]
     pub set: Vec<Override>,
 }
 
@@ -104,7 +109,7 @@ pub struct CompareArgs {
 
     /// A field and the values to compare, e.g. `sessions.store=in-memory,redis,jwt` or
     /// `instances.count=4..8:2`. Repeatable: variants are every combination.
-    #[arg(long = "vary", value_name = "PATH=VALUES")]
+    #[arg(long = "vary", value_name = "PATH=VALUES", value_parser = Echoed::<Axis>::new())]
     pub vary: Vec<Axis>,
 
     /// Seeds per variant; every variant runs the same seeds.
@@ -131,7 +136,7 @@ pub struct SweepArgs {
 
     /// A field and its values: a list `in-memory,redis`, a range `2..16` or `2..16:2`.
     /// Repeatable: the grid is every combination; charts put the first axis on x.
-    #[arg(long = "grid", value_name = "PATH=VALUES", required = true)]
+    #[arg(long = "grid", value_name = "PATH=VALUES", required = true, value_parser = Echoed::<Axis>::new())]
     pub grid: Vec<Axis>,
 
     /// Seeds per grid point; every point runs the same seeds.
@@ -144,7 +149,7 @@ pub struct SweepArgs {
 
     /// Run only slice K of N (0 ≤ K < N) of the runs, for one machine of a cluster; combine
     /// the slices with `fleetsim merge`.
-    #[arg(long, value_name = "K/N")]
+    #[arg(long, value_name = "K/N", value_parser = Echoed::<Shard>::new())]
     pub shard: Option<Shard>,
 
     /// Continue the sweep already in --out, skipping the runs it finished.
@@ -175,6 +180,51 @@ pub struct MergeArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
+}
+
+/// Parses a `T` from its `FromStr`, and when that refuses the argument, repeats the argument
+/// escaped and shortened ([`crate::echo::echo`]): clap's own message would repeat it verbatim,
+/// newlines, terminal escapes and 100 kB included. Exit code 2, like clap's usage errors.
+#[derive(Clone)]
+pub struct Echoed<T>(PhantomData<fn() -> T>);
+
+impl<T> Echoed<T> {
+    pub fn new() -> Self {
+        Echoed(PhantomData)
+    }
+}
+
+impl<T> Default for Echoed<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> TypedValueParser for Echoed<T>
+where
+    T: FromStr<Err = String> + Clone + Send + Sync + 'static,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        let refuse = |reason: &str| {
+            let flag = arg.map_or_else(|| "an argument".to_owned(), |a| format!("'{a}'"));
+            clap::Error::raw(
+                ErrorKind::ValueValidation,
+                format!(
+                    "invalid value '{}' for {flag}: {reason}\n",
+                    crate::echo::echo(&value.to_string_lossy())
+                ),
+            )
+        };
+        let text = value.to_str().ok_or_else(|| refuse("not valid UTF-8"))?;
+        text.parse().map_err(|reason: String| refuse(&reason))
+    }
 }
 
 #[cfg(test)]
@@ -228,5 +278,32 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("expected PATH=VALUE"), "{e}");
+    }
+
+    #[test]
+    fn fails_with_the_refused_value_escaped_and_shortened() {
+        let long = format!("sessions.store{}", "x".repeat(100_000));
+        let e = Cli::try_parse_from(["fleetsim", "validate", "x", "--set", &long]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let text = e.to_string();
+        assert!(text.contains("… (100014 characters)"), "{text}");
+        assert!(text.len() < 500, "{} bytes", text.len());
+        let e = Cli::try_parse_from([
+            "fleetsim",
+            "validate",
+            "x",
+            "--set",
+            "sessions.store\n\u{1b}[31m",
+        ])
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with(
+                "error: invalid value 'sessions.store\\n\\u{1b}[31m' for \
+                 '--set <PATH=VALUE>': `sessions.store\\n\\u{1b}[31m` has no `=`"
+            ),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 1, "{text}");
     }
 }

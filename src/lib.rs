@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod echo;
 pub mod engine;
 pub mod metrics;
 pub mod model;

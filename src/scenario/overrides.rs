@@ -20,6 +20,7 @@ use super::error::ScenarioError;
 use super::hints;
 use super::parse::Friendly;
 use super::raw::RawScenario;
+use crate::echo::{echo, echo_quoted};
 
 /// One step of a path: a mapping key or a list index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,7 +60,8 @@ impl FromStr for Override {
     fn from_str(arg: &str) -> Result<Self, String> {
         let Some((path, value)) = arg.split_once('=') else {
             return Err(format!(
-                "`{arg}` has no `=`; expected PATH=VALUE, like sessions.store=redis"
+                "`{}` has no `=`; expected PATH=VALUE, like sessions.store=redis",
+                echo(arg)
             ));
         };
         Ok(Override {
@@ -77,7 +79,12 @@ impl fmt::Display for Override {
 }
 
 fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
-    let bad = || format!("`{path}` is not a field path like instances.count or events.0.at");
+    let bad = || {
+        format!(
+            "`{}` is not a field path like instances.count or events.0.at",
+            echo(path)
+        )
+    };
     if path.is_empty() {
         return Err(bad());
     }
@@ -132,8 +139,8 @@ pub fn apply(
     };
     let error = |o: &Override, message: String, hint: Option<String>| ScenarioError::Override {
         file: file.to_owned(),
-        arg: o.arg.clone(),
-        message,
+        arg: echo(&o.arg),
+        message: echo_quoted(&message),
         hint,
     };
     let base = serde_json::to_value(&raw).map_err(|e| ScenarioError::Read {

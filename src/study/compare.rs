@@ -4,10 +4,14 @@
 //! `i` is the same for every variant (common random numbers). A variant is summarised by the
 //! mean ± 95 % confidence interval of each headline metric across its seeds, and by its time
 //! series averaged window by window.
+//!
+//! Each variant's first seed is also kept as a full run report in its own folder under `runs/`,
+//! named when the plan is made (before anything runs) so that no two variants share one.
 
+use anyhow::Context;
 use serde::Serialize;
 
-use super::grid::{combinations, load_points};
+use super::grid::{check_size, indices_of, load_points, seed_range};
 use super::outcome::{Estimate, Headline, Outcome};
 use super::runner::Runner;
 use super::sweep::Axis;
@@ -76,6 +80,8 @@ pub struct Variant {
     /// The overrides that make it, as `path=value`.
     pub overrides: Vec<String>,
     pub scenario: Scenario,
+    /// The folder of its first-seed report under `runs/`: see [`folder_names`].
+    pub folder: String,
 }
 
 impl Plan {
@@ -90,20 +96,38 @@ impl Plan {
         seed: Option<u64>,
     ) -> anyhow::Result<Self> {
         anyhow::ensure!(seeds >= 1, "--seeds must be at least 1");
-        let variants: Vec<_> = load_points(spec, sets, &axes)?
+        // Everything that can be checked without loading a scenario is checked first.
+        check_size(&axes, seeds, "--vary").map_err(anyhow::Error::msg)?;
+        if let Some(first) = seed {
+            seed_range(first, seeds, true).map_err(anyhow::Error::msg)?;
+        }
+        let mut variants: Vec<_> = load_points(spec, sets, &axes)?
             .into_iter()
             .map(|p| Variant {
                 label: label(&axes, &p.indices).unwrap_or_else(|| p.scenario.name.clone()),
                 overrides: p.overrides.iter().map(|o| o.arg().to_owned()).collect(),
                 scenario: p.scenario,
+                folder: String::new(),
             })
             .collect();
-        let first = &variants[0].scenario;
-        let start = seed.unwrap_or(first.seed);
+        let folders = folder_names(
+            variants
+                .iter()
+                .map(|v| (v.scenario.name.as_str(), v.label.as_str())),
+        );
+        for (variant, folder) in variants.iter_mut().zip(folders) {
+            variant.folder = folder;
+        }
+        let first = &variants
+            .first()
+            .context("internal: a comparison has a variant")?
+            .scenario;
+        let seeds = seed_range(seed.unwrap_or(first.seed), seeds, seed.is_some())
+            .map_err(anyhow::Error::msg)?;
         Ok(Self {
             scenario: first.name.clone(),
             description: first.description.clone(),
-            seeds: (0..seeds as u64).map(|i| start.wrapping_add(i)).collect(),
+            seeds,
             axes,
             variants,
         })
@@ -183,6 +207,62 @@ fn label(axes: &[Axis], indices: &[usize]) -> Option<String> {
         })
         .collect();
     Some(parts.join(", "))
+}
+
+/// Most characters of a variant's label kept in its folder name. With the scenario's name (at
+/// most 100 characters, by validation) the name stays far below the 255 bytes file systems allow.
+pub const MAX_LABEL_IN_FOLDER: usize = 80;
+
+/// The folder under `runs/` of each variant's first-seed report: `<scenario>+<label>`, with each
+/// `, ` of the label turned into `_`, every other character but ASCII letters, digits, `=`, `.`
+/// and `-` into `_`, and the label cut to [`MAX_LABEL_IN_FOLDER`] characters. Names that would
+/// still coincide (compared ignoring case, as macOS and Windows do) get `~` and the variant's
+/// number (from 1) appended: the base names hold no `~`, so the results are always distinct,
+/// and they depend only on the variants and their order.
+pub fn folder_names<'a>(variants: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<String> {
+    let bases: Vec<String> = variants
+        .map(|(scenario, label)| {
+            let slug: String = folder_slug(label)
+                .chars()
+                .take(MAX_LABEL_IN_FOLDER)
+                .collect();
+            format!("{scenario}+{slug}")
+        })
+        .collect();
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for base in &bases {
+        *seen.entry(base.to_lowercase()).or_default() += 1;
+    }
+    bases
+        .iter()
+        .enumerate()
+        .map(|(i, base)| {
+            if seen[&base.to_lowercase()] > 1 {
+                format!("{base}~{}", i + 1)
+            } else {
+                base.clone()
+            }
+        })
+        .collect()
+}
+
+/// A variant label as part of a folder name: `store=redis, affinity=none` → `store=redis_affinity=none`.
+fn folder_slug(label: &str) -> String {
+    label
+        .split(", ")
+        .map(|part| {
+            part.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "=.-".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 /// A run's windows as rates and levels.
@@ -317,8 +397,8 @@ pub fn csv(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
     out.write_record(&header).expect("writing to memory");
     for (i, v) in c.variants.iter().enumerate() {
         let mut row = vec![v.label.clone()];
-        let indices = &combinations(axes)[i];
-        row.extend(axes.iter().zip(indices).map(|(a, &j)| a.values[j].clone()));
+        let indices = indices_of(axes, i);
+        row.extend(axes.iter().zip(indices).map(|(a, j)| a.values[j].clone()));
         row.push(c.seeds.len().to_string());
         for e in &v.estimates {
             for x in [e.mean, e.half_width, e.low(), e.high(), e.std_dev] {
@@ -442,5 +522,59 @@ mod tests {
         );
         let one = Estimate::of(&[12.345]);
         assert_eq!(cell(Headline::P99, &one), "12.3");
+    }
+
+    #[test]
+    fn variant_labels_become_plain_folder_names() {
+        assert_eq!(folder_slug("store=redis"), "store=redis");
+        assert_eq!(
+            folder_slug("store=redis, affinity=none"),
+            "store=redis_affinity=none"
+        );
+        assert_eq!(folder_slug("x={a: 1}"), "x=_a__1_");
+    }
+
+    fn folders(variants: &[(&str, &str)]) -> Vec<String> {
+        folder_names(variants.iter().copied())
+    }
+
+    #[test]
+    fn variants_whose_folder_names_would_coincide_are_numbered() {
+        // `a/b` and `a_b` both slug to `a_b`; `A_b` matches them ignoring case. The third
+        // variant's name is unique and stays as it is.
+        assert_eq!(
+            folders(&[
+                ("s", "description=a/b"),
+                ("s", "description=a_b"),
+                ("s", "description=c"),
+                ("s", "description=A_b"),
+            ]),
+            [
+                "s+description=a_b~1",
+                "s+description=a_b~2",
+                "s+description=c",
+                "s+description=A_b~4"
+            ]
+        );
+        assert_eq!(
+            folders(&[
+                ("crash-sticky", "store=redis"),
+                ("crash-sticky", "store=jwt")
+            ]),
+            ["crash-sticky+store=redis", "crash-sticky+store=jwt"]
+        );
+    }
+
+    #[test]
+    fn long_labels_are_cut_in_folder_names_and_still_kept_apart() {
+        let (x, y) = (
+            format!("description={}x", "a".repeat(300)),
+            format!("description={}y", "a".repeat(300)),
+        );
+        let names = folders(&[("s", &x), ("s", &y)]);
+        // "s+" then 80 characters of the label, then "~1" / "~2": 84 characters.
+        assert_eq!(names[0], format!("s+description={}~1", "a".repeat(68)));
+        assert_eq!(names[1].len(), 84);
+        assert_ne!(names[0], names[1]);
     }
 }

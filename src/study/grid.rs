@@ -8,12 +8,21 @@
 
 use std::str::FromStr;
 
-use super::sweep::Axis;
-use crate::scenario::{self, Override, Scenario, ScenarioError};
+use anyhow::Context;
 
-/// Most values one range may expand to: a typo like `1..1000000` should be an error, not a
-/// night of simulation.
-const MAX_RANGE_VALUES: usize = 10_000;
+use super::sweep::Axis;
+use crate::echo::echo;
+use crate::scenario::{self, Override, Scenario};
+
+/// Most values one axis may take: a typo like `1..1000000` should be an error, not a night of
+/// simulation.
+pub const MAX_AXIS_VALUES: usize = 10_000;
+
+/// Most runs (grid points or variants × seeds) one sweep or comparison may ask for. Every point's
+/// scenario is loaded and checked before the first run, and at a few milliseconds to minutes per
+/// run, 100,000 runs is already hours to days of CPU: a bigger grid is far more likely a slip than
+/// a plan, and is refused before anything loads. Split a truly bigger study into several sweeps.
+pub const MAX_RUNS: usize = 100_000;
 
 impl FromStr for Axis {
     type Err = String;
@@ -21,8 +30,9 @@ impl FromStr for Axis {
     fn from_str(arg: &str) -> Result<Self, String> {
         let Some((path, values)) = arg.split_once('=') else {
             return Err(format!(
-                "`{arg}` has no `=`; expected PATH=VALUES, like sessions.store=in-memory,redis \
-                 or instances.count=2..16"
+                "`{}` has no `=`; expected PATH=VALUES, like sessions.store=in-memory,redis \
+                 or instances.count=2..16",
+                echo(arg)
             ));
         };
         let path = path.trim();
@@ -32,9 +42,20 @@ impl FromStr for Axis {
             Some(values) => values,
             None => list(values)?,
         };
+        if values.len() > MAX_AXIS_VALUES {
+            return Err(format!(
+                "`{}` lists {} values; an axis takes at most {MAX_AXIS_VALUES}",
+                echo(arg),
+                values.len()
+            ));
+        }
         let mut seen = std::collections::BTreeSet::new();
         if let Some(twice) = values.iter().find(|v| !seen.insert(v.as_str())) {
-            return Err(format!("`{arg}` lists the value `{twice}` twice"));
+            return Err(format!(
+                "`{}` lists the value `{}` twice",
+                echo(arg),
+                echo(twice)
+            ));
         }
         Ok(Axis {
             path: path.to_owned(),
@@ -57,33 +78,101 @@ impl Axis {
     }
 }
 
-/// Refuses two axes on the same field: one would silently override the other.
+/// Refuses two axes on the same field (one would silently override the other) and an axis on
+/// `seed`, which every run replaces with its own seed (`--seed`, `--seeds`).
 pub fn check_distinct(axes: &[Axis], flag: &str) -> Result<(), String> {
     for (i, a) in axes.iter().enumerate() {
+        if a.path == "seed" {
+            return Err(format!(
+                "{flag} seed would change nothing: every run gets its seed from --seed and \
+                 --seeds (the same seeds for every variant); use those instead"
+            ));
+        }
         if axes[..i].iter().any(|b| b.path == a.path) {
-            return Err(format!("{flag} {} is given twice", a.path));
+            return Err(format!("{flag} {} is given twice", echo(&a.path)));
         }
     }
     Ok(())
 }
 
-/// Every combination of the axes' value indices, the last axis varying fastest. No axes give
-/// one empty combination (the scenario as it is).
-pub fn combinations(axes: &[Axis]) -> Vec<Vec<usize>> {
-    let mut all = vec![Vec::new()];
-    for axis in axes {
-        all = all
-            .into_iter()
-            .flat_map(|prefix| {
-                (0..axis.values.len()).map(move |i| {
-                    let mut next = prefix.clone();
-                    next.push(i);
-                    next
-                })
-            })
-            .collect();
+/// Grid points of `axes`: the product of their lengths (1 without axes), `None` if it overflows.
+pub fn point_count(axes: &[Axis]) -> Option<usize> {
+    axes.iter()
+        .try_fold(1_usize, |n, a| n.checked_mul(a.values.len()))
+}
+
+/// Refuses a grid of more than [`MAX_RUNS`] runs (`seeds` per point), naming each axis and the
+/// total; otherwise returns the number of points. Nothing is loaded or allocated per point, so
+/// an absurd grid costs nothing to refuse.
+pub fn check_size(axes: &[Axis], seeds: usize, flag: &str) -> Result<usize, String> {
+    let total = axes
+        .iter()
+        .map(|a| a.values.len() as u128)
+        .chain([seeds as u128])
+        .try_fold(1_u128, u128::checked_mul);
+    if let Some(points) = point_count(axes).filter(|_| total.is_some_and(|t| t <= MAX_RUNS as u128))
+    {
+        return Ok(points);
     }
-    all
+    let mut factors: Vec<String> = axes
+        .iter()
+        .map(|a| format!("{flag} {} ({} values)", echo(&a.path), a.values.len()))
+        .collect();
+    factors.push(format!("{seeds} seeds"));
+    let total = total.map_or_else(
+        || "more runs than can be counted".to_owned(),
+        |t| format!("{t} runs"),
+    );
+    Err(format!(
+        "{} = {total}, more than the {MAX_RUNS} runs one study may ask for: narrow an axis, \
+         use a coarser step or fewer seeds, or split the study into several",
+        factors.join(" × ")
+    ))
+}
+
+/// The `seeds` consecutive seeds starting at `first`, or why they do not fit in a u64 (seeds
+/// never wrap around to 0). `from_flag` says whether `first` came from `--seed` or from the
+/// scenario's `seed`.
+pub fn seed_range(first: u64, seeds: usize, from_flag: bool) -> Result<Vec<u64>, String> {
+    let count = u64::try_from(seeds).unwrap_or(u64::MAX);
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    match count.checked_sub(1).and_then(|n| first.checked_add(n)) {
+        Some(_) => Ok((0..count).map(|i| first + i).collect()),
+        None => {
+            let start = if from_flag {
+                format!("--seed {first}")
+            } else {
+                format!("the scenario's seed {first}")
+            };
+            let last = u128::from(first) + seeds as u128 - 1;
+            Err(format!(
+                "{start} with --seeds {seeds} needs seeds up to {last}, past the largest seed \
+                 ({}): pass --seed {} or lower",
+                u64::MAX,
+                (u128::from(u64::MAX) + 1).saturating_sub(seeds as u128)
+            ))
+        }
+    }
+}
+
+/// The value index on each axis of grid point `point`, the last axis varying fastest.
+pub fn indices_of(axes: &[Axis], point: usize) -> Vec<usize> {
+    let mut rest = point;
+    let mut indices = vec![0; axes.len()];
+    for (i, axis) in axes.iter().enumerate().rev() {
+        indices[i] = rest % axis.values.len();
+        rest /= axis.values.len();
+    }
+    indices
+}
+
+/// Every combination of the axes' value indices, the last axis varying fastest, made one at a
+/// time. No axes give one empty combination (the scenario as it is). Call [`check_size`] first:
+/// a grid too large to count gives no combinations.
+pub fn combinations(axes: &[Axis]) -> impl Iterator<Item = Vec<usize>> + '_ {
+    (0..point_count(axes).unwrap_or(0)).map(move |point| indices_of(axes, point))
 }
 
 /// One combination of the axes' values and the scenario it makes.
@@ -97,13 +186,10 @@ pub struct Point {
 
 /// Loads `spec` once per combination of `axes` (in [`combinations`] order), with `sets` then the
 /// combination's values applied: an invalid combination is reported before anything runs.
-pub fn load_points(
-    spec: &str,
-    sets: &[Override],
-    axes: &[Axis],
-) -> Result<Vec<Point>, ScenarioError> {
+/// Call [`check_size`] first.
+pub fn load_points(spec: &str, sets: &[Override], axes: &[Axis]) -> anyhow::Result<Vec<Point>> {
+    point_count(axes).context("internal: the grid was not checked for size")?;
     combinations(axes)
-        .into_iter()
         .map(|indices| {
             let mut overrides = sets.to_vec();
             overrides.extend(axes.iter().zip(&indices).map(|(a, &i)| a.override_at(i)));
@@ -135,13 +221,18 @@ fn list(text: &str) -> Result<Vec<String>, String> {
     items.push(&text[start..]);
     let items: Vec<String> = items.iter().map(|s| s.trim().to_owned()).collect();
     if items.iter().any(String::is_empty) {
-        return Err(format!("`{text}` has an empty value; list values as a,b,c"));
+        return Err(format!(
+            "`{}` has an empty value; list values as a,b,c",
+            echo(text)
+        ));
     }
     Ok(items)
 }
 
 /// `a..b` or `a..b:step`, inclusive of `b` when a step lands on it; `None` when `text` is not
-/// a range at all.
+/// a range at all. The number of values is worked out without overflow (in i128 for integers,
+/// refusing infinite spans for decimals) and checked against [`MAX_AXIS_VALUES`] before any value
+/// is made.
 fn range(text: &str) -> Result<Option<Vec<String>>, String> {
     let Some((from, rest)) = text.split_once("..") else {
         return Ok(None);
@@ -150,27 +241,46 @@ fn range(text: &str) -> Result<Option<Vec<String>>, String> {
         Some((to, step)) => (to, Some(step)),
         None => (rest, None),
     };
-    let bad = || format!("`{text}` is not a range like 2..16 or 2..16:2");
+    let shown = echo(text);
+    let bad = || format!("`{shown}` is not a range like 2..16 or 2..16:2");
+    let too_many = |count: &str| {
+        format!("`{shown}` expands to {count} values; an axis takes at most {MAX_AXIS_VALUES}")
+    };
     let integer = |s: &str| s.trim().parse::<i64>().ok();
     if let (Some(a), Some(b), Some(step)) =
         (integer(from), integer(to), step.map_or(Some(1), integer))
     {
         if step <= 0 {
-            return Err(format!("`{text}`: the step must be > 0"));
+            return Err(format!("`{shown}`: the step must be > 0"));
         }
         if b < a {
-            return Err(format!("`{text}`: the range ends before it starts"));
+            return Err(format!("`{shown}`: the range ends before it starts"));
         }
-        let count = ((b - a) / step) as usize + 1;
-        if count > MAX_RANGE_VALUES {
-            return Err(format!(
-                "`{text}` expands to {count} values (at most {MAX_RANGE_VALUES})"
-            ));
+        // In i128, b − a and the count cannot overflow: |b − a| < 2⁶⁴.
+        let (a, b, step) = (i128::from(a), i128::from(b), i128::from(step));
+        let count = (b - a) / step + 1;
+        if count > MAX_AXIS_VALUES as i128 {
+            return Err(too_many(&count.to_string()));
         }
         return Ok(Some(
-            (0..count as i64)
-                .map(|i| (a + i * step).to_string())
-                .collect(),
+            (0..count).map(|i| (a + i * step).to_string()).collect(),
+        ));
+    }
+    let whole = |s: &str| {
+        let s = s.trim();
+        let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    if let Some(huge) = [Some(from), Some(to), step]
+        .into_iter()
+        .flatten()
+        .find(|&s| whole(s) && integer(s).is_none())
+    {
+        return Err(format!(
+            "`{shown}`: {} is outside the whole numbers a range can count ({}..{})",
+            echo(huge.trim()),
+            i64::MIN,
+            i64::MAX
         ));
     }
     let number = |s: &str| s.trim().parse::<f64>().ok().filter(|x| x.is_finite());
@@ -179,26 +289,45 @@ fn range(text: &str) -> Result<Option<Vec<String>>, String> {
     };
     let Some(step) = step.map(|s| number(s).ok_or_else(bad)).transpose()? else {
         return Err(format!(
-            "`{text}`: a range of decimals needs a step, like 0.5..2:0.25"
+            "`{shown}`: a range of decimals needs a step, like 0.5..2:0.25"
         ));
     };
     if step <= 0.0 {
-        return Err(format!("`{text}`: the step must be > 0"));
+        return Err(format!("`{shown}`: the step must be > 0"));
     }
     if b < a {
-        return Err(format!("`{text}`: the range ends before it starts"));
+        return Err(format!("`{shown}`: the range ends before it starts"));
+    }
+    // b − a overflows to infinity for bounds near ±f64::MAX, and a tiny step can make the
+    // quotient infinite too: both are refused before the count is turned into an integer.
+    let steps = (b - a) / step;
+    if !steps.is_finite() {
+        return Err(too_many("more"));
+    }
+    if steps > MAX_AXIS_VALUES as f64 {
+        // As counted below: b is included when within a millionth of a step.
+        let count = (steps + 1e-6).floor() + 1.0;
+        return Err(too_many(&if count < 1e15 {
+            format!("{count:.0}")
+        } else {
+            format!("about {count:e}")
+        }));
     }
     // Values are a + i·step (no accumulated rounding); b is included when within a millionth of
     // a step, so 0.1..0.3:0.1 has three values.
-    let count = ((b - a) / step + 1e-6).floor() as usize + 1;
-    if count > MAX_RANGE_VALUES {
+    let count = (steps + 1e-6).floor() as usize + 1;
+    if count > MAX_AXIS_VALUES {
+        return Err(too_many(&count.to_string()));
+    }
+    let values: Vec<String> = (0..count).map(|i| decimal(a + i as f64 * step)).collect();
+    if let Some(pair) = values.windows(2).find(|w| w[0] == w[1]) {
         return Err(format!(
-            "`{text}` expands to {count} values (at most {MAX_RANGE_VALUES})"
+            "`{shown}`: the step is too small for these values: {} would appear twice (values \
+             are written with at most nine decimal places)",
+            pair[0]
         ));
     }
-    Ok(Some(
-        (0..count).map(|i| decimal(a + i as f64 * step)).collect(),
-    ))
+    Ok(Some(values))
 }
 
 /// A decimal with at most nine places and no trailing zeros (0.30000000000000004 is `0.3`).
@@ -260,7 +389,7 @@ mod tests {
             ("instances.count=2..8:0", "step must be > 0"),
             ("instances.count=2..x", "not a range"),
             ("redis.max_ops=0.5..2", "needs a step"),
-            ("instances.count=1..1000000", "expands to"),
+            ("instances.count=1..1000000", "expands to 1000000 values"),
             ("sessions.store=redis,redis", "twice"),
             ("..bad=1", "field path"),
         ] {
@@ -273,13 +402,200 @@ mod tests {
     fn combinations_vary_the_last_axis_fastest() {
         let a: Axis = "a.x=1,2".parse().unwrap();
         let b: Axis = "b.y=p,q,r".parse().unwrap();
+        let both = [a.clone(), b];
         assert_eq!(
-            combinations(&[a.clone(), b]),
+            combinations(&both).collect::<Vec<_>>(),
             [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]]
         );
-        assert_eq!(combinations(&[]), [Vec::<usize>::new()]);
+        assert_eq!(indices_of(&both, 4), [1, 1]);
+        assert_eq!(combinations(&[]).collect::<Vec<_>>(), [Vec::<usize>::new()]);
         assert!(check_distinct(&[a.clone(), a], "--grid")
             .unwrap_err()
             .contains("twice"));
+    }
+
+    fn error(arg: &str) -> String {
+        arg.parse::<Axis>().unwrap_err()
+    }
+
+    #[test]
+    fn fails_with_a_count_when_a_range_spans_all_of_i64() {
+        // (i64::MAX − i64::MIN) / 1 + 1 = 2⁶⁴ values: counted in i128, where it cannot wrap
+        // around to a small number and slip under the cap.
+        let e = error("seed=-9223372036854775808..9223372036854775807");
+        assert!(
+            e.contains("expands to 18446744073709551616 values; an axis takes at most 10000"),
+            "{e}"
+        );
+        // The same span with a step of 2⁶² still has 4 values (−2⁶³, −2⁶², 0, 2⁶²).
+        assert_eq!(
+            values("seed=-9223372036854775808..9223372036854775807:4611686018427387904").len(),
+            4
+        );
+        let e = error("seed=0..99999999999999999999");
+        assert!(e.contains("outside the whole numbers"), "{e}");
+    }
+
+    #[test]
+    fn fails_when_a_decimal_range_has_infinitely_or_absurdly_many_values() {
+        // 1e308 / 1e-308 overflows to infinity.
+        let e = error("workload.arrivals.rate=0..1e308:1e-308");
+        assert!(e.contains("expands to more values"), "{e}");
+        // −1e308..1e308 spans 2e308, which is infinite in f64.
+        let e = error("workload.arrivals.rate=-1e308..1e308:1e300");
+        assert!(e.contains("expands to more values"), "{e}");
+        // 1 / 1e-9 + 1 = 1,000,000,001 values.
+        let e = error("workload.arrivals.rate=0..1:0.000000001");
+        assert!(e.contains("expands to 1000000001 values"), "{e}");
+        for bad in ["0..1:NaN", "0..inf:1", "NaN..1:0.5", "0..1:-inf"] {
+            let e = error(&format!("workload.arrivals.rate={bad}"));
+            assert!(e.contains("not a range"), "{bad}: {e}");
+        }
+        // A step below the ninth decimal place would write the same value twice.
+        let e = error("workload.arrivals.rate=1..1.000000001:0.0000000001");
+        assert!(e.contains("step is too small"), "{e}");
+    }
+
+    #[test]
+    fn fails_when_a_list_has_more_values_than_an_axis_takes() {
+        let many: Vec<String> = (0..=MAX_AXIS_VALUES).map(|i| i.to_string()).collect();
+        let e = error(&format!("instances.count={}", many.join(",")));
+        assert!(e.contains("lists 10001 values"), "{e}");
+        // The argument itself is cut to 80 characters in the message.
+        assert!(e.contains("characters)"), "{e}");
+        assert!(e.len() < 300, "{e}");
+    }
+
+    #[test]
+    fn echoed_values_are_escaped_and_shortened() {
+        let e = error("instances.count=2..x\n\u{1b}[2J");
+        assert!(e.contains("`2..x\\n\\u{1b}[2J` is not a range"), "{e}");
+        let long = format!("description=a,{},a", "b".repeat(5000));
+        let e = error(&long);
+        assert!(
+            e.contains("… (5016 characters)` lists the value `a` twice"),
+            "{e}"
+        );
+    }
+
+    fn axis(arg: &str) -> Axis {
+        arg.parse().unwrap()
+    }
+
+    #[test]
+    fn fails_with_every_axis_and_the_total_when_a_grid_is_too_large() {
+        let count = axis("instances.count=1..10000");
+        let rate = axis("workload.arrivals.rate=1..10000");
+        // 10,000 × 10,000 × 3 = 300,000,000 runs.
+        let e = check_size(&[count.clone(), rate.clone()], 3, "--grid").unwrap_err();
+        assert_eq!(
+            e,
+            "--grid instances.count (10000 values) × --grid workload.arrivals.rate (10000 \
+             values) × 3 seeds = 300000000 runs, more than the 100000 runs one study may ask \
+             for: narrow an axis, use a coarser step or fewer seeds, or split the study into \
+             several"
+        );
+        // 10,000 × 10 = 100,000 runs: exactly the cap.
+        assert_eq!(
+            check_size(std::slice::from_ref(&count), 10, "--grid"),
+            Ok(10_000)
+        );
+        assert!(check_size(std::slice::from_ref(&count), 11, "--grid").is_err());
+        // 10,000⁵ × 10,000 = 10²⁴ overflows usize but not u128; 10,000¹⁰ overflows both.
+        let five = vec![count.clone(); 5];
+        assert!(check_size(&five, 10_000, "--grid")
+            .unwrap_err()
+            .contains("= 1000000000000000000000000 runs"));
+        let ten = vec![count; 10];
+        assert!(check_size(&ten, 1, "--grid")
+            .unwrap_err()
+            .contains("= more runs than can be counted"));
+        assert_eq!(check_size(&[], 5, "--vary"), Ok(1));
+    }
+
+    #[test]
+    fn fails_when_the_last_seed_would_pass_u64_max() {
+        assert_eq!(seed_range(7, 3, false), Ok(vec![7, 8, 9]));
+        assert_eq!(seed_range(u64::MAX, 1, true), Ok(vec![u64::MAX]));
+        assert_eq!(
+            seed_range(u64::MAX - 1, 2, true),
+            Ok(vec![u64::MAX - 1, u64::MAX])
+        );
+        // 18446744073709551615 + 2 − 1 = 18446744073709551616 = 2⁶⁴, one past u64::MAX.
+        assert_eq!(
+            seed_range(u64::MAX, 2, true).unwrap_err(),
+            "--seed 18446744073709551615 with --seeds 2 needs seeds up to \
+             18446744073709551616, past the largest seed (18446744073709551615): pass --seed \
+             18446744073709551614 or lower"
+        );
+        assert!(seed_range(u64::MAX - 5, 10, false)
+            .unwrap_err()
+            .starts_with("the scenario's seed 18446744073709551610 with --seeds 10"));
+    }
+
+    #[test]
+    fn an_axis_on_the_seed_is_refused() {
+        let e = check_distinct(&[axis("seed=1,2")], "--vary").unwrap_err();
+        assert!(e.contains("--vary seed would change nothing"), "{e}");
+    }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Range bounds and steps as a user (or a fuzzer) might type them: extreme integers,
+        /// integers beyond i64, extreme, subnormal and non-finite floats, ordinary small numbers.
+        fn number() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<i64>().prop_map(|n| n.to_string()),
+                prop::sample::select(vec![i64::MIN, i64::MIN + 1, i64::MAX, 0, 1, -1, 10_000])
+                    .prop_map(|n| n.to_string()),
+                any::<f64>().prop_map(|x| x.to_string()),
+                any::<f64>().prop_map(|x| format!("{x:e}")),
+                prop::sample::select(vec![
+                    "1e308",
+                    "-1e308",
+                    "1e-308",
+                    "5e-324",
+                    "NaN",
+                    "inf",
+                    "-inf",
+                    "99999999999999999999",
+                    "-99999999999999999999",
+                    "0.1",
+                    "1e-9",
+                    "1e-10",
+                    "",
+                    " 3 ",
+                ])
+                .prop_map(str::to_owned),
+                (-30_i64..30).prop_map(|n| n.to_string()),
+                (-30.0_f64..30.0).prop_map(|x| x.to_string()),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn ranges_never_panic_and_stay_under_the_cap(
+                path in prop::sample::select(vec!["seed", "workload.arrivals.rate"]),
+                low in number(),
+                high in number(),
+                step in prop::option::of(number()),
+            ) {
+                let arg = match &step {
+                    Some(step) => format!("{path}={low}..{high}:{step}"),
+                    None => format!("{path}={low}..{high}"),
+                };
+                match arg.parse::<Axis>() {
+                    Ok(axis) => {
+                        prop_assert!(!axis.values.is_empty(), "{arg}");
+                        prop_assert!(axis.values.len() <= MAX_AXIS_VALUES, "{arg}");
+                        let distinct: std::collections::BTreeSet<_> = axis.values.iter().collect();
+                        prop_assert_eq!(distinct.len(), axis.values.len(), "{}", arg);
+                    }
+                    Err(e) => prop_assert!(!e.is_empty()),
+                }
+            }
+        }
     }
 }

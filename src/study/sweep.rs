@@ -8,10 +8,13 @@
 //! A sweep's folder holds:
 //! - `sweep.json`: what was asked (scenario name and a fingerprint of its text and overrides,
 //!   axes, seeds, shard). Written first; `--resume` and `merge` refuse folders that disagree.
+//!   When the folder is complete it is rewritten with a CRC-32 of the rows, which `merge`
+//!   checks: a shard edited by hand afterwards is refused rather than merged.
 //! - `sweep.csv`: one row per finished run, appended and flushed as runs finish, so a killed
-//!   sweep keeps every finished run (a half-written last line is dropped on resume). When the
+//!   sweep keeps every finished run (a half-written last row is dropped on resume). When the
 //!   last run is in, the file is rewritten in run order, so its bytes depend only on what was
-//!   asked: not on thread count, finishing order, interruptions or sharding.
+//!   asked: not on thread count, finishing order, interruptions or sharding. It is read back as
+//!   CSV proper: a value may hold commas, quotes and newlines.
 //! - `sweep.svg` / `sweep.png`: each headline metric against the first axis (complete sweeps
 //!   only; a shard's slice would draw a misleading picture).
 
@@ -25,9 +28,10 @@ use std::str::FromStr;
 use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::grid::load_points;
+use super::grid::{check_size, indices_of, load_points, seed_range};
 use super::outcome::{Estimate, Headline, Outcome};
 use super::runner::Runner;
+use crate::echo::echo;
 use crate::model::simulate;
 use crate::report::write_atomically;
 use crate::scenario::{Override, Scenario};
@@ -75,7 +79,12 @@ impl FromStr for Shard {
     type Err = String;
 
     fn from_str(arg: &str) -> Result<Self, String> {
-        let bad = || format!("`{arg}` is not a shard like 0/4 (K/N with 0 ≤ K < N)");
+        let bad = || {
+            format!(
+                "`{}` is not a shard like 0/4 (K/N with 0 ≤ K < N)",
+                echo(arg)
+            )
+        };
         let (k, n) = arg.split_once('/').ok_or_else(bad)?;
         let index: usize = k.trim().parse().map_err(|_| bad())?;
         let count: usize = n.trim().parse().map_err(|_| bad())?;
@@ -108,6 +117,11 @@ pub struct Meta {
     pub shard: Option<Shard>,
     /// Runs in this folder when complete.
     pub runs: usize,
+    /// CRC-32 of the folder's rows (the bytes of `sweep.csv` after its header line), as 8 hex
+    /// digits. Written when the folder is complete and checked by `merge`. Absent while a sweep
+    /// runs, and in folders written before the checksum existed: those merge unchecked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_crc32: Option<String>,
 }
 
 impl Meta {
@@ -119,13 +133,52 @@ impl Meta {
         self.points() * self.seeds
     }
 
-    /// The description of the whole sweep this folder is a shard of (itself when unsharded).
+    /// The description of the whole sweep this folder is a shard of (itself when unsharded),
+    /// before any run.
     fn whole(&self) -> Self {
         Meta {
             shard: None,
             runs: self.total_runs(),
+            rows_crc32: None,
             ..self.clone()
         }
+    }
+
+    /// This description as it was before the folder was complete.
+    fn unfinished(&self) -> Self {
+        Meta {
+            rows_crc32: None,
+            ..self.clone()
+        }
+    }
+
+    /// This description once `rows` (all of its runs, in run order) are in.
+    fn finished(&self, rows: &[Row]) -> Self {
+        Meta {
+            rows_crc32: Some(rows_crc32(rows)),
+            ..self.clone()
+        }
+    }
+
+    /// What a `sweep.json` edited by hand (or by another program) could get wrong that would
+    /// make the runs impossible to count or number.
+    fn check(&self) -> Result<(), String> {
+        if self.seeds == 0 {
+            return Err("`seeds` must be at least 1".to_owned());
+        }
+        if let Some(axis) = self.axes.iter().find(|a| a.values.is_empty()) {
+            return Err(format!("the axis {} has no values", echo(&axis.path)));
+        }
+        if let Some(shard) = self.shard.filter(|s| s.count == 0 || s.index >= s.count) {
+            return Err(format!("`{shard}` is not a shard (K/N with 0 ≤ K < N)"));
+        }
+        check_size(&self.axes, self.seeds, "--grid")?;
+        seed_range(self.first_seed, self.seeds, true)?;
+        let runs = self.own_runs().len();
+        if self.runs != runs {
+            return Err(format!("`runs` is {}, but the grid has {runs}", self.runs));
+        }
+        Ok(())
     }
 
     /// The runs this folder is responsible for, in order.
@@ -152,8 +205,12 @@ impl Meta {
                 dir.display()
             )
         })?;
-        serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a sweep description", path.display()))
+        let meta: Meta = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a sweep description", path.display()))?;
+        meta.check().map_err(|reason| {
+            anyhow::anyhow!("{} is not a sweep description: {reason}", path.display())
+        })?;
+        Ok(meta)
     }
 
     fn bytes(&self) -> Vec<u8> {
@@ -179,54 +236,75 @@ impl Plan {
         shard: Option<Shard>,
     ) -> Result<Self> {
         ensure!(seeds >= 1, "--seeds must be at least 1");
+        // Everything that can be checked without loading a scenario is checked first.
+        check_size(&axes, seeds, "--grid").map_err(anyhow::Error::msg)?;
+        if let Some(first) = seed {
+            seed_range(first, seeds, true).map_err(anyhow::Error::msg)?;
+        }
         let points: Vec<Scenario> = load_points(spec, sets, &axes)?
             .into_iter()
             .map(|p| p.scenario)
             .collect();
-        let first = &points[0];
+        let first = points.first().context("internal: a grid has a point")?;
+        let first_seed = seed.unwrap_or(first.seed);
+        seed_range(first_seed, seeds, seed.is_some()).map_err(anyhow::Error::msg)?;
         let mut meta = Meta {
             scenario: first.name.clone(),
             fingerprint: fingerprint(&first.source.yaml, sets),
             axes,
             seeds,
-            first_seed: seed.unwrap_or(first.seed),
+            first_seed,
             shard,
             runs: 0,
+            rows_crc32: None,
         };
         meta.runs = meta.own_runs().len();
         Ok(Self { meta, points })
     }
 
     /// Runs what `dir` does not hold yet, appending rows to `sweep.csv` as runs finish, then
-    /// puts the file in run order. Returns the rows of this folder, in run order.
+    /// puts the file in run order and records the rows' checksum in `sweep.json`. Returns the
+    /// rows of this folder, in run order.
+    ///
+    /// `--resume` on a folder with neither file starts the sweep there (a retried cluster job
+    /// resumes a folder its first attempt may never have reached).
     pub fn run(&self, dir: &Path, resume: bool, runner: &Runner) -> Result<Vec<Row>> {
-        fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
         let csv_path = dir.join(CSV_FILE);
         let meta_path = dir.join(META_FILE);
         let mut done: BTreeMap<usize, Row> = BTreeMap::new();
-        if resume && meta_path.exists() {
-            let found = Meta::read(dir)?;
-            if found != self.meta {
-                bail!(
-                    "{} was started with different arguments ({}); resume it with the same \
-                     scenario, --set, --grid, --seeds, --seed and --shard, or choose another --out",
-                    dir.display(),
-                    difference(&found, &self.meta)
-                );
-            }
-            if csv_path.exists() {
-                for row in read_rows(&csv_path, &self.meta, true)? {
-                    done.insert(row.run, row);
-                }
-            }
-        } else if meta_path.exists() || csv_path.exists() {
-            bail!(
+        match (meta_path.exists(), csv_path.exists()) {
+            (false, true) => bail!(
+                "{} has a sweep.csv but no sweep.json: it is not a sweep folder, or its sweep.json \
+                 was removed, so it can be neither resumed nor replaced; choose another --out \
+                 (or remove that sweep.csv to start again there)",
+                dir.display()
+            ),
+            (true, _) if !resume => bail!(
                 "{} already holds a sweep: pass --resume to continue it, or choose another --out",
                 dir.display()
-            );
-        } else {
-            write_atomically(&meta_path, &self.meta.bytes())?;
+            ),
+            (true, csv) => {
+                let found = Meta::read(dir)?;
+                if found.unfinished() != self.meta {
+                    bail!(
+                        "{} was started with different arguments ({}); resume it with the same \
+                         scenario, --set, --grid, --seeds, --seed and --shard, or choose another \
+                         --out",
+                        dir.display(),
+                        difference(&found, &self.meta)
+                    );
+                }
+                if csv {
+                    for row in read_rows(&csv_path, &self.meta, true)? {
+                        done.insert(row.run, row);
+                    }
+                }
+            }
+            (false, false) => {
+                fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+                write_atomically(&meta_path, &self.meta.bytes())?;
+            }
         }
 
         let todo: Vec<usize> = self
@@ -242,7 +320,7 @@ impl Plan {
             &todo,
             |&run| {
                 let mut scenario = self.points[run / seeds].clone();
-                scenario.seed = self.meta.first_seed.wrapping_add((run % seeds) as u64);
+                scenario.seed = run_seed(&self.meta, run);
                 Outcome::of(&simulate(&scenario))
             },
             |&run, outcome| {
@@ -257,6 +335,7 @@ impl Plan {
         drop(file);
         let rows: Vec<Row> = done.into_values().collect();
         write_atomically(&csv_path, &csv_bytes(&self.meta, &rows))?;
+        write_atomically(&meta_path, &self.meta.finished(&rows).bytes())?;
         Ok(rows)
     }
 }
@@ -272,7 +351,7 @@ pub struct Row {
 impl Row {
     fn new(meta: &Meta, run: usize, outcome: Outcome) -> Self {
         let point = run / meta.seeds;
-        let seed = meta.first_seed.wrapping_add((run % meta.seeds) as u64);
+        let seed = run_seed(meta, run);
         let mut fields = vec![run.to_string(), point.to_string(), seed.to_string()];
         fields.extend(point_values(meta, point));
         fields.extend(Headline::ALL.iter().map(|&m| outcome.get(m).to_string()));
@@ -284,15 +363,28 @@ impl Row {
     }
 }
 
+/// The seed of `run`: the seeds of a sweep were checked to fit in a u64 when it was planned (or
+/// its `sweep.json` read), so this never wraps.
+fn run_seed(meta: &Meta, run: usize) -> u64 {
+    meta.first_seed + (run % meta.seeds) as u64
+}
+
 /// The values of grid point `point`, one per axis.
 fn point_values(meta: &Meta, point: usize) -> Vec<String> {
-    let mut rest = point;
-    let mut values = vec![String::new(); meta.axes.len()];
-    for (i, axis) in meta.axes.iter().enumerate().rev() {
-        values[i] = axis.values[rest % axis.values.len()].clone();
-        rest /= axis.values.len();
+    meta.axes
+        .iter()
+        .zip(indices_of(&meta.axes, point))
+        .map(|(axis, i)| axis.values[i].clone())
+        .collect()
+}
+
+/// The checksum `sweep.json` records for `rows` (in run order): CRC-32 of their lines.
+fn rows_crc32(rows: &[Row]) -> String {
+    let mut hasher = crc32fast::Hasher::new();
+    for row in rows {
+        hasher.update(row.line.as_bytes());
     }
-    values
+    format!("{:08x}", hasher.finalize())
 }
 
 fn header_line(meta: &Meta) -> String {
@@ -326,28 +418,56 @@ fn open_for_append(path: &Path, meta: &Meta) -> Result<File> {
     Ok(file)
 }
 
-/// The rows of `path`, checked against `meta`. With `repair`, a half-written last line (a sweep
-/// killed mid-write) is cut off the file; otherwise it is an error.
+/// The rows of `path`, checked against `meta`: every row must be exactly the line this sweep
+/// writes for its run, so values with commas, quotes or newlines (quoted, RFC 4180) read back
+/// as written. With `repair`, a half-written last row (a sweep killed mid-write) is cut off the
+/// file; otherwise it is an error.
 fn read_rows(path: &Path, meta: &Meta, repair: bool) -> Result<Vec<Row>> {
-    let mut bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-        ensure!(repair, "{} ends in the middle of a line", path.display());
-        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        bytes.truncate(keep);
-        fs::write(path, &bytes).with_context(|| format!("cannot repair {}", path.display()))?;
+    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    // Each record with the bytes it was read from, to compare them with what the sweep writes.
+    let mut records = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let start = reader.position().byte() as usize;
+        let more = reader
+            .read_byte_record(&mut record)
+            .with_context(|| format!("cannot read {} as CSV", path.display()))?;
+        if !more {
+            break;
+        }
+        let end = reader.position().byte() as usize;
+        let line = record.position().map_or(0, |p| p.line());
+        records.push((start..end, line, record.clone()));
     }
-    let text =
-        String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", path.display()))?;
-    let mut lines = text.split_inclusive('\n');
+    // A row is written whole, ending in a newline, with its quotes paired (a quoted field holds
+    // its own quotes doubled); a kill leaves a prefix that lacks one or the other.
+    let unfinished = |text: &[u8]| {
+        !text.ends_with(b"\n") || text.iter().filter(|&&b| b == b'"').count() % 2 == 1
+    };
+    let cut = |at: usize| -> Result<()> {
+        fs::write(path, &bytes[..at]).with_context(|| format!("cannot repair {}", path.display()))
+    };
     let header = header_line(meta);
-    match lines.next() {
+    let count = records.len();
+    match records.first() {
         None if repair => {
             // Killed before the header was complete: start the file again.
             fs::write(path, header.as_bytes())
                 .with_context(|| format!("cannot repair {}", path.display()))?;
             return Ok(Vec::new());
         }
-        Some(first) if first == header => {}
+        Some((span, _, _)) if bytes[span.clone()] == *header.as_bytes() => {}
+        Some((span, _, _))
+            if repair && count == 1 && header.as_bytes().starts_with(&bytes[span.clone()]) =>
+        {
+            fs::write(path, header.as_bytes())
+                .with_context(|| format!("cannot repair {}", path.display()))?;
+            return Ok(Vec::new());
+        }
         _ => bail!(
             "{} does not have the columns this sweep writes",
             path.display()
@@ -355,11 +475,16 @@ fn read_rows(path: &Path, meta: &Meta, repair: bool) -> Result<Vec<Row>> {
     }
     let own: std::collections::BTreeSet<usize> = meta.own_runs().into_iter().collect();
     let mut rows: Vec<Row> = Vec::new();
-    for (number, line) in lines.enumerate() {
-        let at = || format!("{} line {}", path.display(), number + 2);
-        let fields: Vec<&str> = line.trim_end_matches('\n').split(',').collect();
-        let run: usize = fields
-            .first()
+    for (i, (span, line, record)) in records.iter().enumerate().skip(1) {
+        let text = &bytes[span.clone()];
+        let at = || format!("{} line {line}", path.display());
+        if i + 1 == count && unfinished(text) {
+            ensure!(repair, "{} ends in the middle of a row", path.display());
+            cut(span.start)?;
+            break;
+        }
+        let field = |i: usize| std::str::from_utf8(record.get(i).unwrap_or_default()).ok();
+        let run: usize = field(0)
             .and_then(|f| f.parse().ok())
             .with_context(|| format!("{}: no run number", at()))?;
         ensure!(
@@ -367,20 +492,18 @@ fn read_rows(path: &Path, meta: &Meta, repair: bool) -> Result<Vec<Row>> {
             "{}: run {run} does not belong to this sweep",
             at()
         );
-        let values: Vec<f64> = fields
-            .iter()
-            .rev()
-            .take(Headline::ALL.len())
-            .rev()
-            .map(|f| f.parse::<f64>())
-            .collect::<Result<_, _>>()
+        let metrics = Headline::ALL.len();
+        ensure!(record.len() >= metrics, "{}: too few columns", at());
+        let values: Vec<f64> = (record.len() - metrics..record.len())
+            .map(|i| field(i).and_then(|f| f.parse::<f64>().ok()))
+            .collect::<Option<_>>()
             .with_context(|| format!("{}: a metric is not a number", at()))?;
         let values: [f64; Headline::ALL.len()] = values
             .try_into()
             .map_err(|_| anyhow::anyhow!("{}: too few columns", at()))?;
         let row = Row::new(meta, run, Outcome::from_values(values));
         ensure!(
-            row.line == line,
+            row.line.as_bytes() == text,
             "{}: the row does not match run {run} of this sweep",
             at()
         );
@@ -429,7 +552,9 @@ fn fingerprint(yaml: &str, sets: &[Override]) -> String {
 }
 
 /// Combines shard folders into `out`: the same `sweep.csv` and `sweep.json` an unsharded sweep
-/// writes. Every shard of one sweep must be present once, and complete.
+/// writes. Every shard of one sweep must be present once, complete, and (when its `sweep.json`
+/// records one) match its checksum. `out` may not be one of the shards, nor hold another sweep;
+/// it may hold this very merge (a retried merge writes the same bytes again).
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Meta, Vec<Row>)> {
     let mut folders: Vec<(&PathBuf, Meta, Shard)> = Vec::with_capacity(dirs.len());
     for dir in dirs {
@@ -482,14 +607,58 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Meta, Vec<Row>)> {
             got.len(),
             meta.runs
         );
+        if let Some(recorded) = &meta.rows_crc32 {
+            let found = rows_crc32(&got);
+            ensure!(
+                *recorded == found,
+                "{} does not match the checksum its sweep.json recorded when the shard finished \
+                 (CRC-32 {recorded}, now {found}): its rows were changed since; run that shard \
+                 again into an empty folder",
+                dir.join(CSV_FILE).display()
+            );
+        }
         rows.extend(got);
     }
     rows.sort_by_key(|r| r.run);
+    let merged = whole.finished(&rows);
+    check_merge_target(out, &folders, &merged)?;
     fs::create_dir_all(out)
         .with_context(|| format!("cannot create the folder {}", out.display()))?;
-    write_atomically(&out.join(META_FILE), &whole.bytes())?;
-    write_atomically(&out.join(CSV_FILE), &csv_bytes(&whole, &rows))?;
-    Ok((whole, rows))
+    write_atomically(&out.join(META_FILE), &merged.bytes())?;
+    write_atomically(&out.join(CSV_FILE), &csv_bytes(&merged, &rows))?;
+    Ok((merged, rows))
+}
+
+/// Refuses to merge into a shard folder or over another sweep, as `sweep` refuses without
+/// `--resume`. The same merge done before (`out` holds `merged` already) may be done again.
+fn check_merge_target(out: &Path, shards: &[(&PathBuf, Meta, Shard)], merged: &Meta) -> Result<()> {
+    if let Ok(target) = fs::canonicalize(out) {
+        if let Some((dir, _, _)) = shards
+            .iter()
+            .find(|(dir, _, _)| fs::canonicalize(dir).is_ok_and(|d| d == target))
+        {
+            bail!(
+                "--out {} is the shard folder {}: merging into it would overwrite that shard; \
+                 choose another --out",
+                out.display(),
+                dir.display()
+            );
+        }
+    }
+    if out.join(META_FILE).exists() {
+        if Meta::read(out).ok().as_ref() != Some(merged) {
+            bail!(
+                "{} already holds a sweep: merge does not overwrite one; choose another --out",
+                out.display()
+            );
+        }
+    } else if out.join(CSV_FILE).exists() {
+        bail!(
+            "{} already has a sweep.csv: merge does not overwrite it; choose another --out",
+            out.display()
+        );
+    }
+    Ok(())
 }
 
 /// Mean and interval per grid point, from a folder's rows.
@@ -555,6 +724,7 @@ mod tests {
             first_seed: 10,
             shard,
             runs: 0,
+            rows_crc32: None,
         };
         meta.runs = meta.own_runs().len();
         meta
@@ -643,5 +813,103 @@ mod tests {
         // Point 1 holds runs 3, 4, 5.
         assert_eq!(s.points[1].estimates[0].mean, 4.0);
         assert_eq!(s.points[1].values, ["2", "redis"]);
+    }
+
+    /// A sweep over `description` whose values hold a newline, a comma and a quote.
+    fn awkward() -> Meta {
+        let mut meta = Meta {
+            axes: vec![Axis {
+                path: "description".into(),
+                values: vec!["a\nb".into(), "c,d".into(), "e\"f".into()],
+            }],
+            seeds: 1,
+            ..meta(None)
+        };
+        meta.runs = meta.own_runs().len();
+        meta
+    }
+
+    #[test]
+    fn values_with_newlines_commas_and_quotes_read_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CSV_FILE);
+        let m = awkward();
+        let rows: Vec<Row> = (0..3)
+            .map(|run| Row::new(&m, run, Outcome::from_values([run as f64; 6])))
+            .collect();
+        // The writer quotes each value, doubling the quote: "a\nb", "c,d", "e""f".
+        assert_eq!(rows[0].line, "0,0,10,\"a\nb\",0,0,0,0,0,0\n");
+        assert_eq!(rows[2].line, "2,2,10,\"e\"\"f\",2,2,2,2,2,2\n");
+        fs::write(&path, csv_bytes(&m, &rows)).unwrap();
+        assert_eq!(read_rows(&path, &m, false).unwrap(), rows);
+    }
+
+    #[test]
+    fn a_row_killed_inside_a_quoted_newline_is_cut_on_resume_and_refused_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CSV_FILE);
+        let m = awkward();
+        let whole = |run| Row::new(&m, run, Outcome::from_values([1.0; 6]));
+        let (first, second) = (whole(1), whole(0));
+        // Killed just after the newline inside "a\nb": the file ends in a newline, yet the row
+        // is unfinished (its quote is open).
+        let kept = format!("{}{}", header_line(&m), first.line);
+        fs::write(&path, format!("{kept}0,0,10,\"a\n")).unwrap();
+        let e = read_rows(&path, &m, false).unwrap_err();
+        assert!(e.to_string().contains("ends in the middle of a row"), "{e}");
+        assert_eq!(
+            read_rows(&path, &m, true).unwrap(),
+            std::slice::from_ref(&first)
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), kept);
+        // A complete row after it reads as usual.
+        fs::write(&path, format!("{kept}{}", second.line)).unwrap();
+        assert_eq!(read_rows(&path, &m, false).unwrap(), [second, first]);
+    }
+
+    #[test]
+    fn an_edited_row_that_still_parses_is_caught_by_the_checksum_only() {
+        let m = meta(None);
+        let row = Row::new(&m, 7, Outcome::from_values([1.0, 2.0, 3.5, 4.25, 5.0, 6.0]));
+        // CRC-32 (IEEE) of "7,2,11,3,in-memory,1,2,3.5,4.25,5,6\n", as zlib.crc32 gives it.
+        assert_eq!(rows_crc32(std::slice::from_ref(&row)), "cdd3c8cb");
+        let edited = Row::new(&m, 7, Outcome::from_values([1.0, 2.0, 3.5, 4.25, 5.0, 7.0]));
+        assert_ne!(rows_crc32(&[edited]), "cdd3c8cb");
+    }
+
+    #[test]
+    fn a_sweep_json_without_a_checksum_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = meta(None);
+        let text = String::from_utf8(m.bytes()).unwrap();
+        assert!(!text.contains("rows_crc32"), "{text}");
+        fs::write(dir.path().join(META_FILE), &text).unwrap();
+        assert_eq!(Meta::read(dir.path()).unwrap(), m);
+        let rows = vec![Row::new(&m, 0, Outcome::from_values([0.0; 6]))];
+        let done = m.finished(&rows);
+        assert!(String::from_utf8(done.bytes())
+            .unwrap()
+            .contains("\"rows_crc32\": \""));
+        assert_eq!(done.unfinished(), m);
+    }
+
+    #[test]
+    fn fails_to_read_a_sweep_json_whose_runs_cannot_be_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let wrong = |edit: &dyn Fn(&mut Meta)| {
+            let mut m = meta(None);
+            edit(&mut m);
+            fs::write(dir.path().join(META_FILE), m.bytes()).unwrap();
+            Meta::read(dir.path()).unwrap_err().to_string()
+        };
+        assert!(wrong(&|m| m.seeds = 0).contains("`seeds` must be at least 1"));
+        assert!(wrong(&|m| m.axes[0].values.clear()).contains("has no values"));
+        assert!(wrong(&|m| m.shard = Some(Shard { index: 2, count: 2 })).contains("not a shard"));
+        assert!(wrong(&|m| m.first_seed = u64::MAX).contains("past the largest seed"));
+        assert!(wrong(&|m| m.runs = 5).contains("the grid has 18"));
+        assert!(
+            wrong(&|m| m.axes[0].values = (0..20_000).map(|i| i.to_string()).collect())
+                .contains("more than the 100000 runs")
+        );
     }
 }
