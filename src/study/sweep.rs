@@ -13,7 +13,8 @@
 //!   last run is in, the file is rewritten in run order, so its bytes depend only on what was
 //!   asked: not on thread count, finishing order, interruptions or sharding.
 //! - `sweep.svg` / `sweep.png`: each headline metric against the first axis (complete sweeps
-//!   only; a shard's slice would draw a misleading picture).
+//!   only; a shard's slice would draw a misleading picture), written together or not at all. A
+//!   merged folder gets its four files together too.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,7 +30,7 @@ use super::grid::load_points;
 use super::outcome::{Estimate, Headline, Outcome};
 use super::runner::Runner;
 use crate::model::simulate;
-use crate::report::write_atomically;
+use crate::output::write_atomically;
 use crate::scenario::{Override, Scenario};
 
 pub const CSV_FILE: &str = "sweep.csv";
@@ -428,9 +429,10 @@ fn fingerprint(yaml: &str, sets: &[Override]) -> String {
     format!("{hash:016x}")
 }
 
-/// Combines shard folders into `out`: the same `sweep.csv` and `sweep.json` an unsharded sweep
-/// writes. Every shard of one sweep must be present once, and complete.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Meta, Vec<Row>)> {
+/// Combines shard folders into the description and rows of the whole sweep, from which
+/// [`files`] makes the same `sweep.json` and `sweep.csv` an unsharded sweep writes. Every shard of
+/// one sweep must be present once, and complete.
+pub fn merge(dirs: &[PathBuf]) -> Result<(Meta, Vec<Row>)> {
     let mut folders: Vec<(&PathBuf, Meta, Shard)> = Vec::with_capacity(dirs.len());
     for dir in dirs {
         let meta = Meta::read(dir)?;
@@ -485,11 +487,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Meta, Vec<Row>)> {
         rows.extend(got);
     }
     rows.sort_by_key(|r| r.run);
-    fs::create_dir_all(out)
-        .with_context(|| format!("cannot create the folder {}", out.display()))?;
-    write_atomically(&out.join(META_FILE), &whole.bytes())?;
-    write_atomically(&out.join(CSV_FILE), &csv_bytes(&whole, &rows))?;
     Ok((whole, rows))
+}
+
+/// `sweep.json` and `sweep.csv` of a sweep's folder holding `rows`, by name.
+pub fn files(meta: &Meta, rows: &[Row]) -> Vec<(&'static str, Vec<u8>)> {
+    vec![(META_FILE, meta.bytes()), (CSV_FILE, csv_bytes(meta, rows))]
 }
 
 /// Mean and interval per grid point, from a folder's rows.

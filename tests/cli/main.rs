@@ -7,6 +7,7 @@ mod browser;
 mod commands;
 mod deploy;
 mod dynamics;
+mod output;
 mod scenarios;
 mod study;
 mod support;
