@@ -2,12 +2,12 @@
 //!
 //! Kept apart from `main.rs` so that it returns errors instead of exiting, and from the library
 //! proper so that the simulator and exporters stay free of terminal and file-system concerns
-//! (apart from `report::write_run`). Reports go to stdout; notes about files written go to stderr,
-//! so `fleetsim run x --format json > x.json` captures clean JSON.
+//! (apart from `report::write_run`). Every folder of results is rendered in memory, then written
+//! all or nothing through [`output`]. Reports go to stdout; notes about files written go to
+//! stderr, so `fleetsim run x --format json > x.json` captures clean JSON.
 
-use std::fs;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -16,6 +16,7 @@ use crate::cli::{
 };
 use crate::metrics::Report;
 use crate::model::{self, simulate};
+use crate::output;
 use crate::report;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::study::runner::Runner;
@@ -35,6 +36,8 @@ pub const SHOWCASE_SEEDS: usize = 10;
 
 /// Runs the command line's command.
 pub fn run(cli: Cli) -> Result<()> {
+    // Before anything is written: an interruption removes what is unfinished.
+    output::clean_up_on_interrupt()?;
     match cli.command {
         None => showcase(Path::new(SHOWCASE_DIR)),
         Some(Command::Run(args)) => run_scenario(&args),
@@ -120,12 +123,10 @@ pub fn check_budget(spec: &str, scenario: &Scenario, force: bool) -> Result<mode
         if d.bytes > 0.0 {
             cost.push(bytes_in_words(d.bytes));
         }
-        message.push_str(&format!(
-            "\n    {}: {} (set by {})",
-            d.what,
-            cost.join(", "),
-            d.fields
-        ));
+        message.push_str(&format!("\n    {}: {}", d.what, cost.join(", ")));
+        if !d.fields.is_empty() {
+            message.push_str(&format!(" (set by {})", d.fields));
+        }
     }
     message.push_str("\n  make the run smaller, or pass --force to run it anyway");
     if force {
@@ -235,6 +236,10 @@ fn compare(args: &CompareArgs) -> Result<()> {
         args.seeds as usize,
         args.seed,
     )?;
+    for variant in &plan.variants {
+        let spec = format!("{} ({})", args.scenario.scenario, variant.label);
+        check_budget(&spec, &variant.scenario, args.budget.force)?;
+    }
     let out = args
         .out
         .clone()
@@ -247,44 +252,43 @@ fn runner(args: &ParallelArgs) -> Result<Runner> {
 }
 
 /// Runs a comparison and writes compare.{csv,json,svg,png,html} into `out`, with the first seed
-/// of each variant as a full report under `out/runs/`; prints the table and where it all is.
+/// of each variant as a full report under `out/runs/`, all or nothing; prints the table and where
+/// it all is.
 fn write_comparison(plan: &compare::Plan, out: &Path, runner: &Runner) -> Result<()> {
     let (comparison, first_runs) = plan.run(runner);
-    fs::create_dir_all(out)
-        .with_context(|| format!("cannot create the folder {}", out.display()))?;
-    let runs_dir = out.join("runs");
+    let runs_dir = Path::new("runs");
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     let mut links = Vec::with_capacity(first_runs.len());
     for (variant, mut report) in plan.variants.iter().zip(first_runs) {
         // Named (distinct, short, plain) when the plan was made, before anything ran.
         report.scenario.clone_from(&variant.folder);
-        let folder = report::write_run(&runs_dir, &report, &variant.scenario.source)?;
-        let relative = folder.strip_prefix(out).unwrap_or(&folder);
-        links.push(Some(format!("{}/report.html", relative.display())));
+        let folder = runs_dir.join(report::folder_name(&report.scenario)?);
+        for (name, bytes) in report::run_files(&report, &variant.scenario.source)? {
+            files.push((folder.join(name), bytes));
+        }
+        links.push(Some(format!("{}/report.html", folder.display())));
     }
     let svg = study::charts::compare_svg(&comparison)?;
-    report::write_atomically(
-        &out.join("compare.csv"),
-        &compare::csv(&comparison, &plan.axes),
-    )?;
-    report::write_atomically(
-        &out.join("compare.json"),
-        &compare::json(&comparison, &plan.axes),
-    )?;
-    report::write_atomically(&out.join("compare.svg"), svg.as_bytes())?;
-    report::write_atomically(
-        &out.join("compare.png"),
-        &study::charts::compare_png(&comparison)?,
-    )?;
+    let png = study::charts::compare_png(&comparison)?;
     let html = study::html::compare_html(&comparison, &svg, &links);
-    let html_path = out.join("compare.html");
-    report::write_atomically(&html_path, html.as_bytes())?;
+    files.extend([
+        ("compare.csv".into(), compare::csv(&comparison, &plan.axes)),
+        (
+            "compare.json".into(),
+            compare::json(&comparison, &plan.axes),
+        ),
+        ("compare.svg".into(), svg.into_bytes()),
+        ("compare.png".into(), png),
+        ("compare.html".into(), html.into_bytes()),
+    ]);
+    output::write_folder(out, &files)?;
     print(
         format!(
             "{}\n\nReport: {}\n(also compare.csv, compare.json, compare.svg, compare.png; the \
              first seed of each variant as a full report under {})\n",
             compare::table(&comparison),
-            html_path.display(),
-            runs_dir.display()
+            out.join("compare.html").display(),
+            out.join(runs_dir).display()
         )
         .as_bytes(),
     )
@@ -301,6 +305,10 @@ fn sweep(args: &SweepArgs) -> Result<()> {
         args.seed,
         args.shard,
     )?;
+    for (point, scenario) in plan.points().iter().enumerate() {
+        let spec = format!("{} (grid point {point})", args.scenario.scenario);
+        check_budget(&spec, scenario, args.budget.force)?;
+    }
     let out = args.out.clone().unwrap_or_else(|| {
         let base = Path::new("output/sweep").join(&plan.meta.scenario);
         match args.shard {
@@ -321,7 +329,7 @@ combine all {} shards with: fleetsim merge DIR...
             )
             .as_bytes(),
         ),
-        None => finish_sweep(&plan.meta, &rows, &out),
+        None => finish_sweep(&plan.meta, &rows, &out, Vec::new()),
     }
 }
 
@@ -333,17 +341,25 @@ fn merge(args: &MergeArgs) -> Result<()> {
         (None, Some(first)) => Path::new("output/sweep").join(sweep::Meta::read(first)?.scenario),
     };
     let (meta, rows) = sweep::merge(&args.dirs, &out)?;
-    finish_sweep(&meta, &rows, &out)
+    let files = sweep::files(&meta, &rows);
+    finish_sweep(&meta, &rows, &out, files)
 }
 
-/// A complete sweep: charts beside sweep.csv, and the per-point table on stdout.
-fn finish_sweep(meta: &sweep::Meta, rows: &[sweep::Row], out: &Path) -> Result<()> {
+/// A complete sweep: charts beside sweep.csv, written with `files` (what else the folder needs)
+/// all or nothing, and the per-point table on stdout.
+fn finish_sweep(
+    meta: &sweep::Meta,
+    rows: &[sweep::Row],
+    out: &Path,
+    mut files: Vec<(&str, Vec<u8>)>,
+) -> Result<()> {
     let summary = sweep::summarize(meta, rows);
-    report::write_atomically(
-        &out.join("sweep.svg"),
-        study::charts::sweep_svg(&summary)?.as_bytes(),
-    )?;
-    report::write_atomically(&out.join("sweep.png"), &study::charts::sweep_png(&summary)?)?;
+    files.push((
+        "sweep.svg",
+        study::charts::sweep_svg(&summary)?.into_bytes(),
+    ));
+    files.push(("sweep.png", study::charts::sweep_png(&summary)?));
+    output::write_folder(out, &files)?;
     print(
         format!(
             "{}: {} points × {} seeds\n{}\nwrote {} (and sweep.json, sweep.svg, sweep.png)\n",
@@ -400,5 +416,30 @@ mod tests {
             assert_eq!(s.workload, first.workload);
             assert_eq!(s.balancer, first.balancer);
         }
+    }
+
+    #[test]
+    fn a_sweeps_charts_are_written_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let sets = [
+            "duration=2m".parse().unwrap(),
+            "warmup=30s".parse().unwrap(),
+        ];
+        let axis: Axis = "instances.count=2,3".parse().unwrap();
+        let plan = sweep::Plan::new("baseline", &sets, vec![axis], 1, None, None).unwrap();
+        let rows = plan
+            .run(dir.path(), false, &Runner::new(Some(1), true).unwrap())
+            .unwrap();
+        let streamed = output::tests::contents(dir.path());
+
+        // sweep.png moves into place, then sweep.svg cannot.
+        let failing = output::tests::fail_moves_after(1);
+        finish_sweep(&plan.meta, &rows, dir.path(), Vec::new()).expect_err("must fail");
+        drop(failing);
+        assert_eq!(
+            output::tests::contents(dir.path()),
+            streamed,
+            "sweep.json and sweep.csv as they were, no chart, nothing hidden"
+        );
     }
 }

@@ -126,6 +126,9 @@ pub struct CompareArgs {
     pub out: Option<PathBuf>,
 
     #[command(flatten)]
+    pub budget: BudgetArgs,
+
+    #[command(flatten)]
     pub parallel: ParallelArgs,
 }
 
@@ -160,6 +163,9 @@ pub struct SweepArgs {
     /// `output/sweep/<scenario>/shard-K-of-N` with --shard).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub budget: BudgetArgs,
 
     #[command(flatten)]
     pub parallel: ParallelArgs,

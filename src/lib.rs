@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: a YAML scenario is parsed and validated ([`scenario`]), the fleet
 //! ([`model`]) runs on the event engine ([`engine`]), recorders ([`metrics`]) condense the run into
-//! a [`metrics::Report`], and [`report`] turns that into tables, JSON and CSV.
+//! a [`metrics::Report`], and [`report`] turns that into tables, JSON and CSV, which [`output`]
+//! writes to disk all or nothing.
 
 pub mod app;
 pub mod cli;
@@ -10,6 +11,7 @@ pub mod echo;
 pub mod engine;
 pub mod metrics;
 pub mod model;
+pub mod output;
 pub mod report;
 pub mod scenario;
 pub mod study;

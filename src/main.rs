@@ -1,7 +1,8 @@
 //! The `fleetsim` binary: parse the command line, run it, print an error once.
 //!
 //! Exit codes: 0 success, 1 the command failed (a bad scenario, an unwritable output folder),
-//! 2 a usage mistake (reported by clap).
+//! 2 a usage mistake (reported by clap), 128 + the signal's number when interrupted by SIGINT
+//! (130), SIGTERM (143) or SIGHUP (129), after removing unfinished output.
 
 use std::process::ExitCode;
 

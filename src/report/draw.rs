@@ -90,20 +90,48 @@ pub(crate) fn text_width(text: &str, font: &FontDesc) -> Result<i32> {
     Ok(i32::try_from(width).unwrap_or(i32::MAX))
 }
 
-/// `text`, cut with an ellipsis to fit `width` pixels.
+/// `text`, cut with an ellipsis to fit `width` pixels: its longest prefix that fits with `…` after
+/// it, or nothing when not even `…` fits.
+///
+/// Measuring a candidate costs its length, so trying every prefix from the longest down costs the
+/// square of the text's length (a 30,000-character description took most of a minute). A prefix
+/// with `…` after it grows with every character added, so the longest one that fits is found by
+/// galloping up from the shortest and then bisecting: O(log k) measurements of at most 2k
+/// characters each, where k is the length of the answer, however long the text.
 pub(crate) fn fit(text: &str, font: &FontDesc, width: i32) -> Result<String> {
     if text_width(text, font)? <= width {
         return Ok(text.to_owned());
     }
-    let mut chars: Vec<char> = text.chars().collect();
-    while !chars.is_empty() {
-        chars.pop();
-        let candidate: String = chars.iter().collect::<String>() + "…";
-        if text_width(&candidate, font)? <= width {
-            return Ok(candidate);
+    // The byte offset where each prefix of k characters ends, for k < the text's length: every
+    // prefix shorter than the text is a candidate.
+    let ends: Vec<usize> = text.char_indices().map(|(at, _)| at).collect();
+    let candidate = |k: usize| format!("{}…", &text[..ends[k]]);
+    let fits = |k: usize| -> Result<bool> { Ok(text_width(&candidate(k), font)? <= width) };
+    if ends.is_empty() || !fits(0)? {
+        return Ok(String::new());
+    }
+    // Invariant: `fits(low)`, and `high` is past the last candidate or does not fit.
+    let (mut low, mut step) = (0, 1);
+    let mut high = loop {
+        let probe = low + step;
+        if probe >= ends.len() {
+            break ends.len();
+        }
+        if !fits(probe)? {
+            break probe;
+        }
+        low = probe;
+        step *= 2;
+    };
+    while high - low > 1 {
+        let middle = low + (high - low) / 2;
+        if fits(middle)? {
+            low = middle;
+        } else {
+            high = middle;
         }
     }
-    Ok(String::new())
+    Ok(candidate(low))
 }
 
 /// A tick label: no trailing zeros, thousands as `k` from ten thousand on.
@@ -978,6 +1006,68 @@ mod tests {
         // An event after the end of the run has nothing to be marked on.
         assert_eq!(strip.markers.len(), 1);
         assert!(!strip.markers[0].right_of_line);
+    }
+
+    /// The longest prefix that fits, found the slow way: every length, from the longest down.
+    fn fit_by_trying_every_length(text: &str, font: &FontDesc, width: i32) -> String {
+        if text_width(text, font).expect("measurable") <= width {
+            return text.to_owned();
+        }
+        let mut chars: Vec<char> = text.chars().collect();
+        while !chars.is_empty() {
+            chars.pop();
+            let candidate: String = chars.iter().collect::<String>() + "…";
+            if text_width(&candidate, font).expect("measurable") <= width {
+                return candidate;
+            }
+        }
+        String::new()
+    }
+
+    #[test]
+    fn fitting_cuts_labels_exactly_where_trying_every_length_does() {
+        register_fonts().expect("the bundled font");
+        let texts = [
+            "",
+            "x",
+            "warm-up",
+            "crash instance 1 (busiest)",
+            "store=redis, affinity=cookie, algorithm=least-connections",
+            "Sticky sessions kept in instance memory; one instance crashes at 10 min — WAVE AT Tj.",
+            "ünïcödé — ÀÉÎÕÜ ñ ß 日本語 ✓ …",
+        ];
+        for size in [TICK_SIZE, SUBHEADER_SIZE, HEADER_SIZE] {
+            for font in [font(size), bold(size)] {
+                for text in texts {
+                    for width in [-1, 0, 5, 12, 40, 97, 150, 333, 640, 1360] {
+                        assert_eq!(
+                            fit(text, &font, width).expect("fits"),
+                            fit_by_trying_every_length(text, &font, width),
+                            "{text:?} in {width} px at {size} px"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_label_of_any_length_is_cut_to_the_longest_prefix_that_fits() {
+        register_fonts().expect("the bundled font");
+        let font = font(SUBHEADER_SIZE);
+        let width = (WIDTH - 2 * MARGIN) as i32;
+        // 100,000 characters: trying every length would measure ~5·10⁹ characters.
+        let text = "fuzzed description, ".repeat(5_000);
+        assert_eq!(text.chars().count(), 100_000);
+
+        let cut = fit(&text, &font, width).expect("fits");
+
+        assert!(cut.ends_with('…'), "{cut}");
+        assert!(text_width(&cut, &font).expect("measurable") <= width);
+        // One character more would not fit.
+        let kept = cut.chars().count() - 1;
+        let longer: String = text.chars().take(kept + 1).collect::<String>() + "…";
+        assert!(text_width(&longer, &font).expect("measurable") > width);
     }
 
     #[test]

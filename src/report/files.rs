@@ -1,43 +1,43 @@
-//! Writing a run's files: `<dir>/<scenario>/summary.json`, `timeseries.csv`, the dashboard
+//! A run's files: `<dir>/<scenario>/summary.json`, `timeseries.csv`, the dashboard
 //! (`dashboard.svg`, `dashboard.png`) and `report.html`, the page that shows them all.
 //!
-//! The only place in `report/` that touches the disk. Each file is written under a temporary name
-//! and renamed into place, so an interrupted or failed run never leaves a truncated file that a
-//! script would take for a result; an earlier run's files stay intact until replaced whole.
+//! The only place in `report/` that touches the disk, through [`crate::output`]: every file is
+//! rendered in memory first, then the folder is written whole or not at all, so a failed or
+//! interrupted run never leaves files that a script would take for a result, and an earlier run's
+//! folder stays as it was until replaced whole.
 
-use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use super::{dashboard_png, dashboard_svg, report_html, summary_json, timeseries_csv};
 use crate::metrics::Report;
+use crate::output;
 use crate::scenario::Source;
 
-/// Creates `dir/<report.scenario>/`, writes `summary.json`, `timeseries.csv`, `dashboard.svg`,
-/// `dashboard.png` and `report.html` (which shows `source`, the scenario the run was made from) in
-/// it and returns that folder. Every error names the path it concerns.
+/// Writes the folder `dir/<report.scenario>/` with [`run_files`] in it and returns that folder.
+/// Every error names the path it concerns.
 pub fn write_run(dir: &Path, report: &Report, source: &Source) -> Result<PathBuf> {
     let folder = dir.join(folder_name(&report.scenario)?);
-    fs::create_dir_all(&folder)
-        .with_context(|| format!("cannot create the folder {}", folder.display()))?;
-    write_atomically(&folder.join("summary.json"), &summary_json(report))?;
-    write_atomically(&folder.join("timeseries.csv"), &timeseries_csv(report))?;
-    write_atomically(
-        &folder.join("dashboard.svg"),
-        dashboard_svg(report)?.as_bytes(),
-    )?;
-    write_atomically(&folder.join("dashboard.png"), &dashboard_png(report)?)?;
-    write_atomically(
-        &folder.join("report.html"),
-        report_html(report, source)?.as_bytes(),
-    )?;
+    output::write_folder(&folder, &run_files(report, source)?)?;
     Ok(folder)
+}
+
+/// A run's files by name: `summary.json`, `timeseries.csv`, `dashboard.svg`, `dashboard.png` and
+/// `report.html` (which shows `source`, the scenario the run was made from).
+pub fn run_files(report: &Report, source: &Source) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    Ok(vec![
+        ("summary.json", summary_json(report)),
+        ("timeseries.csv", timeseries_csv(report)),
+        ("dashboard.svg", dashboard_svg(report)?.into_bytes()),
+        ("dashboard.png", dashboard_png(report)?),
+        ("report.html", report_html(report, source)?.into_bytes()),
+    ])
 }
 
 /// The scenario name as a single folder name: a name like `../x` or `a/b` must not write outside
 /// `dir` or into a nested folder.
-fn folder_name(scenario: &str) -> Result<&str> {
+pub fn folder_name(scenario: &str) -> Result<&str> {
     let mut components = Path::new(scenario).components();
     match (components.next(), components.next()) {
         (Some(Component::Normal(_)), None) if !scenario.contains(['/', '\\']) => Ok(scenario),
@@ -45,32 +45,13 @@ fn folder_name(scenario: &str) -> Result<&str> {
     }
 }
 
-/// Writes `bytes` to a hidden sibling of `path`, then renames it over `path`: readers see the old
-/// file or the new one, never half of one.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let file_name = path
-        .file_name()
-        .context("internal: an output path has no file name")?
-        .to_string_lossy();
-    let partial = path.with_file_name(format!(".{file_name}.partial"));
-    let written = fs::write(&partial, bytes)
-        .with_context(|| format!("cannot write {}", partial.display()))
-        .and_then(|()| {
-            fs::rename(&partial, path)
-                .with_context(|| format!("cannot move {} into place", path.display()))
-        });
-    if written.is_err() {
-        // Best effort: the error being returned matters more than a failed clean-up.
-        let _ = fs::remove_file(&partial);
-    }
-    written
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::tests::{contents, fail_moves_after};
     use crate::report::fixtures;
     use serde_json::Value;
+    use std::fs;
 
     fn source() -> Source {
         Source {
@@ -146,6 +127,27 @@ mod tests {
             serde_json::from_slice(&fs::read(folder.join("summary.json")).expect("readable"))
                 .expect("valid JSON");
         assert_eq!(json["seed"], 8);
+    }
+
+    #[test]
+    fn a_run_that_fails_half_way_leaves_the_earlier_runs_folder_as_it_was() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut report = fixtures::crash_sticky();
+        write_run(dir.path(), &report, &source()).expect("first run");
+        let before = contents(dir.path());
+
+        // Two of the five files move into place, then a move fails.
+        report.seed = 8;
+        let failing = fail_moves_after(2);
+        let error = write_run(dir.path(), &report, &source()).expect_err("must fail");
+        drop(failing);
+
+        assert!(format!("{error:#}").contains("into place"), "{error:#}");
+        assert_eq!(
+            contents(dir.path()),
+            before,
+            "the first run's files byte for byte, and nothing hidden left"
+        );
     }
 
     #[test]

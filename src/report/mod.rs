@@ -2,7 +2,8 @@
 //! `timeseries.csv`, the dashboard and `report.html`.
 //!
 //! Every format is a pure function of the Report, so each is snapshot-tested without touching the
-//! disk; [`write_run`] is the one function that writes files. Nothing here simulates.
+//! disk; [`write_run`] is the one function that writes files, a run's folder all or nothing.
+//! Nothing here simulates.
 //!
 //! Two conventions keep callers simple:
 //! - functions returning `String` ([`table()`], [`markdown()`]) end without a newline, ready for
@@ -27,8 +28,7 @@ mod table;
 mod timeseries;
 
 pub use charts::{dashboard_png, dashboard_svg};
-pub(crate) use files::write_atomically;
-pub use files::write_run;
+pub use files::{folder_name, run_files, write_run};
 pub use html::report_html;
 pub use json::summary_json;
 pub use markdown::markdown;

@@ -66,9 +66,11 @@ pub fn bundled(name: &str) -> Option<&'static Bundled> {
 }
 
 /// Loads `spec`: a path to a YAML file if one exists there, else the name of a bundled scenario.
+/// A folder is never a scenario: one named like a bundled scenario (`baseline/` in the working
+/// folder) does not hide it.
 pub fn load(spec: &str, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
     let path = Path::new(spec);
-    if path.exists() {
+    if path.exists() && !(path.is_dir() && bundled(spec).is_some()) {
         let text = read(path).map_err(|reason| ScenarioError::Read {
             file: spec.to_owned(),
             reason,

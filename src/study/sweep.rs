@@ -16,7 +16,8 @@
 //!   asked: not on thread count, finishing order, interruptions or sharding. It is read back as
 //!   CSV proper: a value may hold commas, quotes and newlines.
 //! - `sweep.svg` / `sweep.png`: each headline metric against the first axis (complete sweeps
-//!   only; a shard's slice would draw a misleading picture).
+//!   only; a shard's slice would draw a misleading picture), written together or not at all. A
+//!   merged folder gets its four files together too.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -33,7 +34,7 @@ use super::outcome::{Estimate, Headline, Outcome};
 use super::runner::Runner;
 use crate::echo::echo;
 use crate::model::simulate;
-use crate::report::write_atomically;
+use crate::output::write_atomically;
 use crate::scenario::{Override, Scenario};
 
 pub const CSV_FILE: &str = "sweep.csv";
@@ -227,6 +228,11 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The scenario of each grid point, in grid order.
+    pub fn points(&self) -> &[Scenario] {
+        &self.points
+    }
+
     pub fn new(
         spec: &str,
         sets: &[Override],
@@ -551,8 +557,9 @@ fn fingerprint(yaml: &str, sets: &[Override]) -> String {
     format!("{hash:016x}")
 }
 
-/// Combines shard folders into `out`: the same `sweep.csv` and `sweep.json` an unsharded sweep
-/// writes. Every shard of one sweep must be present once, complete, and (when its `sweep.json`
+/// Combines shard folders into the description and rows of the whole sweep, from which
+/// [`files`] makes the same `sweep.json` and `sweep.csv` an unsharded sweep writes, to be written
+/// to `out`. Every shard of one sweep must be present once, complete, and (when its `sweep.json`
 /// records one) match its checksum. `out` may not be one of the shards, nor hold another sweep;
 /// it may hold this very merge (a retried merge writes the same bytes again).
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Meta, Vec<Row>)> {
@@ -622,10 +629,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Meta, Vec<Row>)> {
     rows.sort_by_key(|r| r.run);
     let merged = whole.finished(&rows);
     check_merge_target(out, &folders, &merged)?;
-    fs::create_dir_all(out)
-        .with_context(|| format!("cannot create the folder {}", out.display()))?;
-    write_atomically(&out.join(META_FILE), &merged.bytes())?;
-    write_atomically(&out.join(CSV_FILE), &csv_bytes(&merged, &rows))?;
     Ok((merged, rows))
 }
 
@@ -659,6 +662,11 @@ fn check_merge_target(out: &Path, shards: &[(&PathBuf, Meta, Shard)], merged: &M
         );
     }
     Ok(())
+}
+
+/// `sweep.json` and `sweep.csv` of a sweep's folder holding `rows`, by name.
+pub fn files(meta: &Meta, rows: &[Row]) -> Vec<(&'static str, Vec<u8>)> {
+    vec![(META_FILE, meta.bytes()), (CSV_FILE, csv_bytes(meta, rows))]
 }
 
 /// Mean and interval per grid point, from a folder's rows.

@@ -7,6 +7,8 @@ mod browser;
 mod commands;
 mod deploy;
 mod dynamics;
+mod limits;
+mod output;
 mod scenarios;
 mod study;
 mod support;

@@ -274,3 +274,26 @@ fn set_overrides_reach_the_simulation() {
     );
     assert_eq!(u(&s, "seed"), 99);
 }
+
+#[test]
+fn a_description_of_thirty_thousand_characters_is_cut_to_fit_the_dashboard() {
+    // Fuzzing found labels fitted one character at a time: this description took 51 s to draw and
+    // one of 100,000 characters never finished. No timing is asserted: a regression shows as a
+    // test that takes minutes.
+    let ws = Workspace::new();
+    let description = "a fuzzed description".repeat(1_500);
+    assert_eq!(description.chars().count(), 30_000);
+    let s = run(
+        &ws,
+        "baseline",
+        &["--set", &format!("description={description}")],
+    );
+    assert_eq!(s["scenario"], "baseline");
+    let svg = std::fs::read_to_string(ws.out().join("baseline").join("dashboard.svg"))
+        .expect("the dashboard is written");
+    assert!(svg.contains("a fuzzed descriptiona fuzzed"));
+    assert!(svg.contains('…'), "the description is cut with an ellipsis");
+    let page = std::fs::read_to_string(ws.out().join("baseline").join("report.html"))
+        .expect("the page is written");
+    assert!(page.contains(&description), "the page shows it whole");
+}
