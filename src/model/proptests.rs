@@ -13,6 +13,15 @@ use proptest::sample::select;
 use super::{estimate, simulate};
 use crate::scenario::parse_str;
 
+/// Cases per property: `default` in `cargo test`, or `PROPTEST_CASES` for a longer campaign
+/// (`scripts/fuzz.sh`).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
 /// One generated event, as a YAML flow mapping (without its time).
 fn event(redis: bool, scale_max: u32) -> BoxedStrategy<String> {
     let mut kinds: Vec<BoxedStrategy<String>> = vec![
@@ -186,7 +195,7 @@ fn scenario() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(cases(96)))]
 
     #[test]
     fn every_request_is_accounted_for_once_in_any_scenario(yaml in scenario()) {
@@ -205,5 +214,225 @@ proptest! {
             e.events * 4.0 >= r.engine.events as f64,
             "estimated {:.3e} events, ran {}\n{yaml}", e.events, r.engine.events
         );
+    }
+}
+
+/// Fields `--set` can reach, in every section of a scenario, each with values of its type.
+const FIELDS: [(&str, &[&str]); 38] = [
+    ("seed", &["0", "7", "18446744073709551615"]),
+    ("duration", &["1m", "3m", "1s", "1ns"]),
+    ("warmup", &["0s", "30s", "2m"]),
+    ("report.window", &["1s", "10s", "1m"]),
+    ("report.slo", &["100ms", "1ms", "~"]),
+    ("workload.arrivals.rate", &["0", "5", "40", "0.01"]),
+    (
+        "workload.arrivals.diurnal",
+        &[
+            "{period: 1m, min: 1, max: 30}",
+            "{period: 1ns, min: 0, max: 5}",
+        ],
+    ),
+    (
+        "workload.arrivals.spike",
+        &[
+            "{at: 10s, duration: 20s, multiplier: 4}",
+            "{at: 0s, duration: 1s, multiplier: 0}",
+        ],
+    ),
+    (
+        "workload.session.requests",
+        &[
+            "{dist: geometric, mean: 4}",
+            "{dist: constant, value: 1}",
+            "{dist: uniform, min: 1, max: 30}",
+        ],
+    ),
+    (
+        "workload.session.think_time",
+        &[
+            "{dist: exponential, mean: 1s}",
+            "{dist: constant, value: 0s}",
+        ],
+    ),
+    ("workload.client_ips", &["1", "3", "100000"]),
+    ("workload.timeout", &["50ms", "2s", "1ns"]),
+    ("workload.retries", &["0", "3", "30"]),
+    ("workload.retry_backoff", &["0s", "10ms", "1s"]),
+    (
+        "balancer.algorithm",
+        &[
+            "round-robin",
+            "random",
+            "least-connections",
+            "power-of-two",
+            "consistent-hash",
+            "ip-hash",
+        ],
+    ),
+    ("balancer.affinity", &["none", "cookie", "source-ip"]),
+    ("balancer.hop_latency", &["0s", "1ms", "1s"]),
+    ("balancer.health_check.interval", &["1s", "5s", "1m"]),
+    ("balancer.health_check.unhealthy_threshold", &["1", "3"]),
+    ("balancer.deregistration_delay", &["0s", "5s", "1m"]),
+    ("balancer.standby", &["{failover: 5s}", "~"]),
+    ("instances.count", &["1", "2", "12"]),
+    ("instances.workers", &["1", "4", "64"]),
+    ("instances.queue", &["0", "2", "1000000"]),
+    (
+        "instances.service_time",
+        &[
+            "{dist: exponential, mean: 30ms}",
+            "{dist: lognormal, mean: 20ms, p99: 200ms}",
+            "{dist: constant, value: 0s}",
+        ],
+    ),
+    ("instances.boot_time", &["0s", "10s"]),
+    (
+        "instances.warmup",
+        &[
+            "{duration: 30s, slowdown: 3}",
+            "{duration: 0s, slowdown: 1}",
+        ],
+    ),
+    ("instances.termination_grace", &["0s", "5s"]),
+    ("sessions.store", &["in-memory", "redis", "jwt"]),
+    ("sessions.ttl", &["1s", "30m"]),
+    ("redis.max_ops", &["5", "100", "1000000"]),
+    (
+        "redis.latency",
+        &[
+            "{dist: exponential, mean: 1ms}",
+            "{dist: constant, value: 0s}",
+        ],
+    ),
+    (
+        "database",
+        &[
+            "{max_connections: 2}",
+            "{max_connections: 4294967295, pool_per_instance: 1000000}",
+        ],
+    ),
+    (
+        "local_cache",
+        &["{hit_ratio_one_instance: 0.9, miss_penalty: 10ms}"],
+    ),
+    (
+        "rate_limit",
+        &[
+            "{per_user_per_s: 2}",
+            "{per_user_per_s: 1, scope: instance}",
+        ],
+    ),
+    (
+        "autoscaler",
+        &[
+            "{metric: cpu, target: 0.5, min: 1, max: 12}",
+            "{metric: rps, target: 20, min: 2, max: 8, interval: 1s}",
+        ],
+    ),
+    (
+        "events",
+        &[
+            "[{at: 20s, action: crash, count: 2}]",
+            "[{at: 30s, action: lb-failure}, {at: 10s, action: rolling-deploy}]",
+            "[{action: crash, mtbf: 20s}]",
+            "[{at: 5s, action: scale, to: 9}, {at: 50s, action: revoke, sessions: 50}]",
+            "[{at: 5s, action: slow-instance, factor: 20, duration: 30s, pick: busiest}]",
+            "[{at: 5s, action: redis-outage, duration: 20s, data_loss: true}]",
+        ],
+    ),
+    ("events.0.at", &["1s", "59s"]),
+];
+
+/// Values that belong to no field in particular, as a fuzzer might type them after `=`.
+fn hostile() -> impl Strategy<Value = String> {
+    prop_oneof![
+        select(vec![
+            "0",
+            "-1",
+            "4294967295",
+            "4294967296",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "1e308",
+            "-1e-308",
+            "-0.0",
+            ".nan",
+            ".inf",
+            "~",
+            "''",
+            "'40'",
+            "1ns",
+            "87600h",
+            "99999999h",
+            "1.5ns",
+            "5 s",
+            "!!foo 3",
+            "[]",
+            "{}",
+            "[1, 2]",
+            "{dist: geometric, mean: 1e9}",
+            "{dist: lognormal, mean: 1ms, p99: 1h}",
+            "{max_connections: 4294967295, pool_per_instance: 4294967295}",
+            "[{at: 1s, action: crash, count: 4294967295}]",
+            "{at: 0s, duration: 1s, multiplier: 1e300}",
+        ])
+        .prop_map(str::to_owned),
+        any::<i64>().prop_map(|v| v.to_string()),
+        any::<f64>().prop_map(|v| v.to_string()),
+        (0u64..100_000, select(vec!["ns", "us", "ms", "s", "m", "h"]))
+            .prop_map(|(n, unit)| format!("{n}{unit}")),
+        "\\PC{0,12}",
+    ]
+}
+
+/// One `--set`: a field with a value of its type most of the time, a hostile one otherwise.
+fn set() -> impl Strategy<Value = String> {
+    (
+        select(FIELDS.to_vec()),
+        any::<prop::sample::Index>(),
+        prop::bool::weighted(0.2),
+        hostile(),
+    )
+        .prop_map(|((path, values), pick, wild, other)| {
+            let value = if wild {
+                other
+            } else {
+                values[pick.index(values.len())].to_owned()
+            };
+            format!("{path}={value}")
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
+
+    #[test]
+    fn no_set_value_panics_and_every_accepted_one_runs_exactly(
+        sets in prop::collection::vec(set(), 1..6)
+    ) {
+        // Two minutes of `baseline` (unless a set says otherwise), to keep the runs quick.
+        let overrides: Vec<crate::scenario::Override> = ["duration=2m", "warmup=10s"]
+            .iter()
+            .copied()
+            .chain(sets.iter().map(String::as_str))
+            .filter_map(|arg| arg.parse().ok())
+            .collect();
+        // Loading either refuses with a message or gives a valid scenario: never a panic.
+        let Ok(s) = crate::scenario::load("baseline", &overrides) else {
+            return Ok(());
+        };
+        // An accepted scenario is estimated; those small enough are run, and must account for
+        // every request.
+        let e = estimate(&s);
+        prop_assert!(e.events >= 0.0 && e.bytes > 0.0);
+        if e.events < 2e7 && e.bytes < 2e8 {
+            let r = simulate(&s);
+            prop_assert!(r.requests.is_balanced(), "{:?} with {sets:?}", r.requests);
+            prop_assert!(
+                e.events * 4.0 >= r.engine.events as f64,
+                "estimated {:.3e} events, ran {} with {sets:?}", e.events, r.engine.events
+            );
+        }
     }
 }

@@ -57,7 +57,7 @@ fn origin(path: &str, index: &LineIndex, overrides: &[Override]) -> Origin {
         within(&set, path) || within(path, &set)
     };
     if let Some(o) = overrides.iter().rev().find(touches) {
-        return Origin::Override(o.arg().to_owned());
+        return Origin::Override(crate::echo::echo(o.arg()));
     }
     index.line_near(path).map_or(Origin::Default, Origin::Line)
 }

@@ -228,8 +228,9 @@ impl Checker<'_> {
             self.report(
                 "name",
                 format!(
-                    "`{name}` names the output folder: use letters, digits, `-`, `_`, `.`, `+` \
-                     (not first)"
+                    "`{}` names the output folder: use letters, digits, `-`, `_`, `.`, `+` \
+                     (not first)",
+                    crate::echo::echo(name)
                 ),
             );
         } else if name.len() > 100 {

@@ -217,3 +217,24 @@ fn a_nan_in_a_file_is_refused_on_its_line_whatever_is_set() {
     );
     assert!(!stderr.contains("seed=9"), "{stderr}");
 }
+
+#[test]
+fn an_invalid_scenarios_lines_quote_a_set_escaped_and_short() {
+    // A newline and 100,000 characters in a value: the message escapes the one (so it cannot
+    // pass for a line of its own) and cuts the other.
+    let ws = Workspace::new();
+    let long = format!("name=x\ny{}", "z".repeat(100_000));
+    let output = fleetsim()
+        .args(["run", "baseline", "--out"])
+        .arg(ws.out())
+        .args(["--set", &long])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!ws.out().exists());
+    assert_mentions(&stderr, "(from --set name=x\\nyzzz");
+    assert_mentions(&stderr, "… (100008 characters))");
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    assert!(stderr.len() < 1_000, "{} bytes", stderr.len());
+}
