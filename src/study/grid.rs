@@ -302,7 +302,10 @@ fn range(text: &str) -> Result<Option<Vec<String>>, String> {
     // quotient infinite too: both are refused before the count is turned into an integer.
     let steps = (b - a) / step;
     if !steps.is_finite() {
-        return Err(too_many("more"));
+        return Err(format!(
+            "`{shown}` expands to more values than can be counted; an axis takes at most \
+             {MAX_AXIS_VALUES}"
+        ));
     }
     if steps > MAX_AXIS_VALUES as f64 {
         // As counted below: b is included when within a millionth of a step.
@@ -440,10 +443,16 @@ mod tests {
     fn fails_when_a_decimal_range_has_infinitely_or_absurdly_many_values() {
         // 1e308 / 1e-308 overflows to infinity.
         let e = error("workload.arrivals.rate=0..1e308:1e-308");
-        assert!(e.contains("expands to more values"), "{e}");
+        assert!(
+            e.contains("expands to more values than can be counted"),
+            "{e}"
+        );
         // −1e308..1e308 spans 2e308, which is infinite in f64.
         let e = error("workload.arrivals.rate=-1e308..1e308:1e300");
-        assert!(e.contains("expands to more values"), "{e}");
+        assert!(
+            e.contains("expands to more values than can be counted"),
+            "{e}"
+        );
         // 1 / 1e-9 + 1 = 1,000,000,001 values.
         let e = error("workload.arrivals.rate=0..1:0.000000001");
         assert!(e.contains("expands to 1000000001 values"), "{e}");

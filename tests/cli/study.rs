@@ -446,7 +446,7 @@ fn fails_with_the_value_count_when_a_range_overflows() {
                 "--grid",
                 "workload.arrivals.rate=0..1e308:1e-308",
             ],
-            "expands to more values; an axis takes at most 10000",
+            "expands to more values than can be counted; an axis takes at most 10000",
         ),
         (
             vec![
