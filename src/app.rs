@@ -19,7 +19,7 @@ use crate::model::{self, simulate};
 use crate::output;
 use crate::report;
 use crate::scenario::{self, Scenario, ScenarioError};
-use crate::study::runner::Runner;
+use crate::study::runner::{timed, Runner};
 use crate::study::{self, compare, grid, sweep, Axis};
 
 /// The scenario the showcase compares across session stores.
@@ -179,12 +179,12 @@ fn bytes_in_words(bytes: f64) -> String {
     format!("{value:.decimals$} {}", units[unit])
 }
 
-/// Runs `scenario`, with a progress bar in simulated time on a terminal when the estimate says
-/// the run is long.
+/// Runs `scenario`, timed, with a progress bar in simulated time on a terminal when the estimate
+/// says the run is long.
 fn simulate_showing_progress(scenario: &Scenario, estimate: &model::Estimate) -> Report {
     use std::io::IsTerminal;
     if estimate.events < PROGRESS_EVENTS || !io::stderr().is_terminal() {
-        return simulate(scenario);
+        return timed(|| simulate(scenario));
     }
     let end_ns = scenario.duration.as_nanos();
     let bar = indicatif::ProgressBar::new(end_ns);
@@ -194,7 +194,7 @@ fn simulate_showing_progress(scenario: &Scenario, estimate: &model::Estimate) ->
         bar.set_style(style);
     }
     bar.set_message(scenario.name.clone());
-    let report = model::simulate_with_progress(scenario, &mut |t| bar.set_position(t.0));
+    let report = timed(|| model::simulate_with_progress(scenario, &mut |t| bar.set_position(t.0)));
     bar.finish_and_clear();
     report
 }

@@ -750,14 +750,10 @@ impl Recorder {
             revocation: self.revocation,
             cache: self.cache,
             rate_limit: self.rate_limit,
+            // The run's caller times it and fills in the wall-clock fields.
             engine: Engine {
                 events: meta.events,
-                wall_seconds: meta.wall_seconds,
-                events_per_second: if meta.wall_seconds > 0.0 {
-                    meta.events as f64 / meta.wall_seconds
-                } else {
-                    0.0
-                },
+                ..Engine::default()
             },
             timeline: self.timeline,
             timeseries: self.rows,
@@ -773,7 +769,6 @@ pub struct RunMeta {
     pub session_store: String,
     pub instances_launched: usize,
     pub events: u64,
-    pub wall_seconds: f64,
     /// The p99 latency objective, if the scenario sets one.
     pub slo: Option<SimDuration>,
 }
@@ -798,7 +793,6 @@ mod tests {
             session_store: "jwt".into(),
             instances_launched: 2,
             events: 0,
-            wall_seconds: 0.0,
             slo: None,
         }
     }

@@ -273,11 +273,26 @@ pub struct Balance {
 }
 
 /// How hard the engine worked. Wall-clock fields vary between runs; everything else is exact.
+///
+/// The simulation never reads the wall clock, so its report leaves the wall-clock fields at zero;
+/// whoever runs it times it and fills them in ([`Engine::record_wall_time`]).
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Engine {
     pub events: u64,
     pub wall_seconds: f64,
     pub events_per_second: f64,
+}
+
+impl Engine {
+    /// Sets the wall-clock fields for a run that took `wall_seconds`.
+    pub fn record_wall_time(&mut self, wall_seconds: f64) {
+        self.wall_seconds = wall_seconds;
+        self.events_per_second = if wall_seconds > 0.0 {
+            self.events as f64 / wall_seconds
+        } else {
+            0.0
+        };
+    }
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]

@@ -37,7 +37,9 @@ pub use sim::{store_name, Simulation};
 use crate::metrics::Report;
 use crate::scenario::Scenario;
 
-/// Runs `scenario` to its end and returns the report.
+/// Runs `scenario` to its end and returns the report. The model never reads the wall clock: the
+/// report's wall-clock fields are zero until the caller, who timed the run, fills them in
+/// ([`Engine::record_wall_time`](crate::metrics::Engine::record_wall_time)).
 pub fn simulate(scenario: &Scenario) -> Report {
     Simulation::new(scenario).run()
 }

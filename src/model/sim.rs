@@ -11,8 +11,6 @@
 //! out in queue order (same timeout, FIFO queue), so each instance keeps one `QueueTimer` armed at
 //! its first waiting request's deadline; timed-out requests form a prefix of the queue.
 
-use std::time::Instant;
-
 use hdrhistogram::Histogram;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
@@ -328,7 +326,6 @@ impl<'a> Simulation<'a> {
     /// [`Simulation::run`], telling `progress` the simulated time reached every
     /// [`PROGRESS_EVERY`] events (for a progress bar: the model itself never looks at a clock).
     pub fn run_with_progress(mut self, progress: &mut dyn FnMut(SimTime)) -> Report {
-        let started = Instant::now();
         while let Some((t, e)) = self.queue.pop() {
             if t >= self.end {
                 break;
@@ -348,7 +345,6 @@ impl<'a> Simulation<'a> {
             .iter()
             .filter(|(_, _, r)| r.client_waiting && r.counted)
             .count() as u64;
-        let wall_seconds = started.elapsed().as_secs_f64();
         let scenario = self.scenario;
         let meta = RunMeta {
             scenario: scenario.name.clone(),
@@ -357,7 +353,6 @@ impl<'a> Simulation<'a> {
             session_store: store_name(scenario.sessions.store).to_string(),
             instances_launched: self.instances.len(),
             events: self.events,
-            wall_seconds,
             slo: scenario.report.slo,
         };
         self.recorder.finish(self.end, in_flight, meta)

@@ -263,12 +263,8 @@ fn in_memory_sessions_without_affinity_are_mostly_lost() {
 fn same_seed_same_report_and_common_random_numbers_across_stores() {
     let a = simulate(&interactive(SessionStore::InMemory, Affinity::Cookie));
     let b = simulate(&interactive(SessionStore::InMemory, Affinity::Cookie));
-    let strip = |mut r: Report| {
-        r.engine.wall_seconds = 0.0;
-        r.engine.events_per_second = 0.0;
-        r
-    };
-    assert_eq!(strip(a.clone()), strip(b));
+    // Nothing in a report depends on the wall clock: the model never reads it.
+    assert_eq!(a, b);
     // Changing the store does not change who arrives.
     let c = simulate(&interactive(SessionStore::Jwt, Affinity::Cookie));
     assert_eq!(a.sessions.started, c.sessions.started);

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::grid::{check_size, indices_of, load_points, seed_range};
 use super::outcome::{Estimate, Headline, Outcome};
-use super::runner::Runner;
+use super::runner::{timed, Runner};
 use super::sweep::Axis;
 use crate::metrics::{Report, TimelineEntry};
 use crate::model::simulate;
@@ -143,7 +143,7 @@ impl Plan {
         let results = runner.map("compare", &jobs, |&(v, seed)| {
             let mut scenario = self.variants[v].scenario.clone();
             scenario.seed = seed;
-            let report = simulate(&scenario);
+            let report = timed(|| simulate(&scenario));
             // Only the first seed's report is kept whole (for the variant's report folder).
             let outcome = (Outcome::of(&report), series(&report));
             (outcome, (seed == first_seed).then_some(report))

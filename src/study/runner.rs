@@ -4,14 +4,30 @@
 //! any number of threads: results are either gathered by index ([`Runner::map`]) or handed to a
 //! sink as they finish ([`Runner::for_each`]) and put in order later. The thread count therefore
 //! never changes a result, only how soon it arrives.
+//!
+//! The model never reads the wall clock (that would make it harder to keep deterministic), so
+//! the time a run took is measured out here, by [`timed`].
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use rayon::ThreadPool;
+
+use crate::metrics::Report;
+
+/// Runs `run` (a simulation) and fills its report's wall-clock fields with how long it took.
+pub fn timed(run: impl FnOnce() -> Report) -> Report {
+    let started = Instant::now();
+    let mut report = run();
+    report
+        .engine
+        .record_wall_time(started.elapsed().as_secs_f64());
+    report
+}
 
 /// Where runs execute and how progress is shown.
 pub struct Runner {
