@@ -545,10 +545,11 @@ impl Recorder {
         self.revocation.requests_after_revoke += u64::from(counted);
     }
 
-    pub fn event(&mut self, now: SimTime, label: String, sessions_affected: u64) {
+    /// `event` happened at `now`, touching `sessions_affected` live sessions.
+    pub fn event(&mut self, now: SimTime, event: TimelineEvent, sessions_affected: u64) {
         self.timeline.push(TimelineEntry {
             t_s: now.as_secs_f64(),
-            label,
+            event,
             sessions_affected,
         });
     }

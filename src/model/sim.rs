@@ -18,7 +18,7 @@ use rand_distr::{Distribution, Exp1};
 use crate::engine::{stream, stream_key, EventQueue, Rng, SimDuration, SimTime};
 use crate::metrics::{
     Cause, DemandModel, FleetSnapshot, LaunchCause, LostCause, Recorder, Report, RunMeta,
-    TerminateCause,
+    TerminateCause, TimelineEvent,
 };
 use crate::model::arrivals::Arrivals;
 use crate::model::autoscaler::{Autoscaler, Behavior, Observation, Policy};
@@ -923,7 +923,7 @@ impl<'a> Simulation<'a> {
             let Some(deploy) = self.deploy.filter(|_| old > 0) else {
                 if self.deploy.take().is_some() {
                     self.recorder
-                        .event(self.now, "rolling deploy: old version drained".into(), 0);
+                        .event(self.now, TimelineEvent::DeployFinished, 0);
                 }
                 let active = old + new;
                 for _ in active..desired {
@@ -1038,12 +1038,11 @@ impl<'a> Simulation<'a> {
                     // (its readiness never came), only without leaving the balancer.
                     if self.balancer.is_routable(id) {
                         self.leave_rotation(id);
-                        let label = if self.scenario.instances.replace {
-                            format!("instance {} marked down; replacement launched", id.0)
-                        } else {
-                            format!("instance {} marked down", id.0)
+                        let down = TimelineEvent::MarkedDown {
+                            instance: id.0,
+                            replaced: self.scenario.instances.replace,
                         };
-                        self.recorder.event(self.now, label, 0);
+                        self.recorder.event(self.now, down, 0);
                     }
                     self.reconcile(LaunchCause::Replacement);
                     return; // dead and out of rotation: no more checks
@@ -1069,16 +1068,9 @@ impl<'a> Simulation<'a> {
                     }
                 }
                 let affected = self.sessions_on(&victims);
-                let names: Vec<String> = victims.iter().map(|v| v.0.to_string()).collect();
-                let label = format!(
-                    "crash {}",
-                    if names.is_empty() {
-                        "(no live instance)".into()
-                    } else {
-                        format!("instance {}", names.join(", "))
-                    }
-                );
-                self.recorder.event(self.now, label, affected);
+                let instances = victims.iter().map(|v| v.0).collect();
+                self.recorder
+                    .event(self.now, TimelineEvent::Crash { instances }, affected);
                 for id in victims {
                     self.crash(id);
                 }
@@ -1093,7 +1085,7 @@ impl<'a> Simulation<'a> {
                     .collect();
                 let affected = self.sessions_on(&drained);
                 self.recorder
-                    .event(self.now, format!("scale to {to}"), affected);
+                    .event(self.now, TimelineEvent::Scale { to }, affected);
             }
             Action::RollingDeploy {
                 max_surge,
@@ -1103,9 +1095,10 @@ impl<'a> Simulation<'a> {
                 let affected = self.sessions_on(&old);
                 self.recorder.event(
                     self.now,
-                    format!(
-                        "rolling deploy (max_surge {max_surge}, max_unavailable {max_unavailable})"
-                    ),
+                    TimelineEvent::RollingDeploy {
+                        max_surge,
+                        max_unavailable,
+                    },
                     affected,
                 );
                 self.version += 1;
@@ -1119,19 +1112,21 @@ impl<'a> Simulation<'a> {
                 duration,
                 data_loss,
             } => {
-                let label = if data_loss {
-                    format!("redis outage for {duration}, data lost")
-                } else {
-                    format!("redis outage for {duration}")
-                };
                 let affected = self.sessions.len() as u64;
-                self.recorder.event(self.now, label, affected);
+                self.recorder.event(
+                    self.now,
+                    TimelineEvent::RedisOutage {
+                        duration,
+                        data_loss,
+                    },
+                    affected,
+                );
                 self.tier.outage(self.now, self.now + duration, data_loss);
             }
             Action::RedisSlowdown { factor, duration } => {
                 self.recorder.event(
                     self.now,
-                    format!("redis slowdown ×{factor} for {duration}"),
+                    TimelineEvent::RedisSlowdown { factor, duration },
                     0,
                 );
                 self.tier.slowdown(self.now, self.now + duration, factor);
@@ -1142,12 +1137,13 @@ impl<'a> Simulation<'a> {
                 pick,
             } => {
                 let victim = self.pick_instance(pick, &[]);
-                let label = match victim {
-                    Some(id) => format!("instance {} slows ×{factor} for {duration}", id.0),
-                    None => "slow instance (no live instance)".into(),
-                };
                 let affected = victim.map_or(0, |v| self.sessions_on(&[v]));
-                self.recorder.event(self.now, label, affected);
+                let slow = TimelineEvent::SlowInstance {
+                    instance: victim.map(|id| id.0),
+                    factor,
+                    duration,
+                };
+                self.recorder.event(self.now, slow, affected);
                 if let Some(id) = victim {
                     let inst = &mut self.instances[id.index()];
                     inst.slow_until = self.now + duration;
@@ -1195,11 +1191,10 @@ impl<'a> Simulation<'a> {
             }
             None => SimTime(u64::MAX),
         };
-        let label = match &self.scenario.balancer.standby {
-            Some(s) => format!("balancer fails; standby takes over in {}", s.failover),
-            None => "balancer fails; no standby".into(),
+        let fails = TimelineEvent::BalancerFails {
+            standby: self.scenario.balancer.standby.as_ref().map(|s| s.failover),
         };
-        self.recorder.event(now, label, self.sessions.len() as u64);
+        self.recorder.event(now, fails, self.sessions.len() as u64);
         self.balancer_down_until = Some(until);
         let mut reset = std::mem::take(&mut self.scratch);
         reset.clear();
@@ -1219,7 +1214,7 @@ impl<'a> Simulation<'a> {
     fn balancer_up(&mut self) {
         self.balancer_down_until = None;
         self.recorder
-            .event(self.now, "standby balancer serving".into(), 0);
+            .event(self.now, TimelineEvent::StandbyServing, 0);
     }
 
     /// `count` logged-in sessions, chosen at random, log out (or have their credentials
@@ -1253,8 +1248,9 @@ impl<'a> Simulation<'a> {
             };
             self.recorder.revoked(exposure);
         }
+        let sessions = n as u64;
         self.recorder
-            .event(now, format!("revoke {n} sessions"), n as u64);
+            .event(now, TimelineEvent::Revoke { sessions }, sessions);
     }
 
     // ----- autoscaler and random failures ---------------------------------------------------
@@ -1342,7 +1338,7 @@ impl<'a> Simulation<'a> {
         let affected = self.sessions_on(&[id]);
         self.recorder.event(
             self.now,
-            format!("crash instance {} (mtbf)", id.0),
+            TimelineEvent::RandomCrash { instance: id.0 },
             affected,
         );
         self.crash(id);

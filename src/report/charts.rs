@@ -40,6 +40,7 @@ use super::draw::{
     TICK_SIZE, WIDTH,
 };
 use super::human::ms;
+use super::timeline::describe;
 use crate::metrics::{Report, WindowRow};
 
 /// Image height in pixels; the width is every chart's.
@@ -93,7 +94,7 @@ impl Plan {
         let strip = EventStrip::new(
             axis,
             plot_columns(),
-            report.timeline.iter().map(|e| (e.t_s, e.label.as_str())),
+            report.timeline.iter().map(|e| (e.t_s, describe(&e.event))),
         )?;
         Ok(Self {
             header: report.scenario.clone(),
@@ -679,7 +680,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::TimelineEntry;
+    use crate::metrics::{TimelineEntry, TimelineEvent};
     use crate::report::draw::pixels::{decode, rgb, PNG_SIGNATURE};
     use crate::report::draw::{log_range, MAX_LANES};
     use crate::report::fixtures;
@@ -716,7 +717,7 @@ mod tests {
             assert!(svg.contains(title), "{title}");
         }
         for text in [
-            "crash instance 1 (busiest)",
+            "crash instance 1",
             "instance 1 marked down",
             "warm-up",
             "crash-sticky",
@@ -866,7 +867,7 @@ mod tests {
         // An event with no time series still gets its line and label.
         report.timeline.push(TimelineEntry {
             t_s: 0.0,
-            label: "crash instance 0".to_owned(),
+            event: TimelineEvent::Crash { instances: vec![0] },
             sessions_affected: 0,
         });
         assert!(dashboard_svg(&report)
@@ -1041,7 +1042,7 @@ mod tests {
         report.timeline = (0..12)
             .map(|i| TimelineEntry {
                 t_s: 600.0 + f64::from(i),
-                label: format!("scale out to {i} instances"),
+                event: TimelineEvent::Scale { to: i },
                 sessions_affected: 0,
             })
             .collect();

@@ -25,6 +25,7 @@ mod json;
 mod markdown;
 mod summary;
 mod table;
+mod timeline;
 mod timeseries;
 
 pub use charts::{dashboard_png, dashboard_svg};
@@ -34,6 +35,7 @@ pub use json::summary_json;
 pub use markdown::markdown;
 pub use table::table;
 pub(crate) use table::{align_right_from, new_table};
+pub use timeline::describe;
 pub use timeseries::timeseries_csv;
 
 use crate::metrics::Report;

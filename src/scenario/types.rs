@@ -386,22 +386,6 @@ pub enum Action {
     Revoke { sessions: u32 },
 }
 
-impl Action {
-    /// A short label for timelines and charts.
-    pub fn label(&self) -> String {
-        match self {
-            Action::Crash { count, .. } => format!("crash ×{count}"),
-            Action::Scale { to } => format!("scale to {to}"),
-            Action::RollingDeploy { .. } => "rolling deploy".into(),
-            Action::RedisOutage { .. } => "redis outage".into(),
-            Action::RedisSlowdown { factor, .. } => format!("redis slowdown ×{factor}"),
-            Action::SlowInstance { factor, .. } => format!("slow instance ×{factor}"),
-            Action::LbFailure => "balancer failure".into(),
-            Action::Revoke { sessions } => format!("revoke {sessions}"),
-        }
-    }
-}
-
 /// How a fault chooses its victims among live instances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pick {

@@ -44,6 +44,7 @@ use plotters::style::{Color, RGBColor, ShapeStyle, TextStyle};
 use super::compare::{Comparison, SeriesRow};
 use super::outcome::{Estimate, Headline};
 use super::sweep::SweepSummary;
+use crate::report::describe;
 use crate::report::draw::{
     self, bold, count_tick, fit, font, number, palette, text_width, EventStrip, Header, Scale,
     TimeAxis, YCoord, YLabels, LEGEND_SIZE, MARGIN, TICK_SIZE, WIDTH,
@@ -659,7 +660,7 @@ impl ComparePlan {
         let strip = EventStrip::new(
             axis,
             plot_columns(),
-            c.timeline.iter().map(|e| (e.t_s, e.label.as_str())),
+            c.timeline.iter().map(|e| (e.t_s, describe(&e.event))),
         )?;
 
         let seeds = c.seeds.len();
@@ -1358,7 +1359,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::TimelineEntry;
+    use crate::metrics::{TimelineEntry, TimelineEvent};
     use crate::report::draw::pixels::{decode, rgb, PNG_SIGNATURE};
     use crate::study::compare::VariantSummary;
     use crate::study::outcome::Outcome;
@@ -1423,12 +1424,15 @@ mod tests {
             timeline: vec![
                 TimelineEntry {
                     t_s: 600.0,
-                    label: "crash instance 1 (busiest)".to_owned(),
+                    event: TimelineEvent::Crash { instances: vec![1] },
                     sessions_affected: 3_217,
                 },
                 TimelineEntry {
                     t_s: 610.0,
-                    label: "instance 1 marked down".to_owned(),
+                    event: TimelineEvent::MarkedDown {
+                        instance: 1,
+                        replaced: false,
+                    },
                     sessions_affected: 0,
                 },
             ],
@@ -1520,7 +1524,7 @@ mod tests {
             "store=in-memory",
             "store=redis",
             "store=jwt",
-            "crash instance 1 (busiest)",
+            "crash instance 1",
             "instance 1 marked down",
             "warm-up",
             "simulated time (min)",
