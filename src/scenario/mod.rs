@@ -11,6 +11,7 @@
 mod bundled;
 mod duration;
 mod error;
+mod friendly;
 mod hints;
 mod lines;
 mod overrides;

@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 use serde_saphyr::MessageFormatter;
 
 use super::error::ScenarioError;
+use super::friendly::Friendly;
 use super::hints;
-use super::parse::Friendly;
 use super::raw::RawScenario;
 use crate::echo::{echo, echo_quoted};
 

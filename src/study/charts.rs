@@ -1362,8 +1362,9 @@ mod tests {
     use crate::metrics::{TimelineEntry, TimelineEvent};
     use crate::report::draw::pixels::{decode, rgb, PNG_SIGNATURE};
     use crate::study::compare::VariantSummary;
+    use crate::study::grid::Axis;
     use crate::study::outcome::Outcome;
-    use crate::study::sweep::{Axis, SweepPoint};
+    use crate::study::sweep::SweepPoint;
     use image::{Rgb, RgbImage};
 
     /// A variant of the crash story: 120 windows of 10 s, one instance of two crashing at 600 s.

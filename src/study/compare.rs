@@ -11,13 +11,11 @@
 use anyhow::Context;
 use serde::Serialize;
 
-use super::grid::{check_size, indices_of, load_points, seed_range};
-use super::outcome::{Estimate, Headline, Outcome};
+use super::grid::{check_size, indices_of, load_points, seed_range, Axis};
+use super::outcome::{cell, Estimate, Headline, Outcome};
 use super::runner::{timed, Runner};
-use super::sweep::Axis;
 use crate::metrics::{Report, TimelineEntry};
 use crate::model::simulate;
-use crate::report::human::{fixed, ms};
 use crate::scenario::{Override, Scenario};
 
 /// A finished comparison: what the table, files and charts are made from.
@@ -308,38 +306,6 @@ fn average<'a>(runs: impl Iterator<Item = &'a [SeriesRow]>) -> Vec<SeriesRow> {
 
 // ----- output --------------------------------------------------------------------------------
 
-/// A value of `metric` for people: counts whole (a mean of counts to one decimal below 100),
-/// instance-seconds whole, milliseconds to three significant digits.
-pub fn value(metric: Headline, v: f64) -> String {
-    if metric.is_count() {
-        fixed(
-            v,
-            if v.fract() == 0.0 || v.abs() >= 100.0 {
-                0
-            } else {
-                1
-            },
-        )
-    } else if metric == Headline::InstanceSeconds {
-        fixed(v, 0)
-    } else {
-        ms(v)
-    }
-}
-
-/// `mean ± half-width` for people; the mean alone from one seed.
-pub fn cell(metric: Headline, e: &Estimate) -> String {
-    if e.n > 1 {
-        format!(
-            "{} ± {}",
-            value(metric, e.mean),
-            value(metric, e.half_width)
-        )
-    } else {
-        value(metric, e.mean)
-    }
-}
-
 /// The terminal table: one row per variant, a column per headline metric.
 pub fn table(c: &Comparison) -> String {
     let mut grid = crate::report::new_table();
@@ -511,17 +477,6 @@ mod tests {
         let mean = average([a.as_slice(), b.as_slice()].into_iter());
         assert_eq!(mean[0].throughput, 20.0);
         assert_eq!(mean[1].throughput, 30.0);
-    }
-
-    #[test]
-    fn cells_show_the_interval_only_with_two_seeds_or_more() {
-        let two = Estimate::of(&[600.0, 620.0]);
-        assert_eq!(
-            cell(Headline::SessionsLost, &two),
-            format!("610 ± {}", fixed(two.half_width, 0))
-        );
-        let one = Estimate::of(&[12.345]);
-        assert_eq!(cell(Headline::P99, &one), "12.3");
     }
 
     #[test]

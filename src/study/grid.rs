@@ -9,8 +9,8 @@
 use std::str::FromStr;
 
 use anyhow::Context;
+use serde::{Deserialize, Serialize};
 
-use super::sweep::Axis;
 use crate::echo::echo;
 use crate::scenario::{self, Override, Scenario};
 
@@ -23,6 +23,15 @@ pub const MAX_AXIS_VALUES: usize = 10_000;
 /// run, 100,000 runs is already hours to days of CPU: a bigger grid is far more likely a slip than
 /// a plan, and is refused before anything loads. Split a truly bigger study into several sweeps.
 pub const MAX_RUNS: usize = 100_000;
+
+/// One grid axis: a scenario field and the values it takes, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Axis {
+    /// A field path as `--set` takes it, e.g. `instances.count`.
+    pub path: String,
+    /// The values as text, exactly as they go into `--set path=value`.
+    pub values: Vec<String>,
+}
 
 impl FromStr for Axis {
     type Err = String;

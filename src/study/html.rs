@@ -7,8 +7,8 @@
 //! own `report.html`. The findings are computed from the numbers, so they cannot drift from the
 //! table. Same stylesheet as `report.html`, no script, nothing fetched.
 
-use super::compare::{self, Comparison, VariantSummary};
-use super::outcome::{Estimate, Headline};
+use super::compare::{Comparison, VariantSummary};
+use super::outcome::{self, Estimate, Headline};
 use crate::report::html::{escape, inline_svg, page_end, page_start};
 
 /// `compare.html` for `c`, with `chart_svg` (an SVG document; empty for none) inline.
@@ -116,7 +116,7 @@ fn method(seeds: &[u64]) -> String {
 
 /// `mean ± half-width` as the terminal table prints it, kept on one line.
 fn cell(metric: Headline, e: &Estimate) -> String {
-    compare::cell(metric, e).replace(" ± ", "\u{a0}±\u{a0}")
+    outcome::cell(metric, e).replace(" ± ", "\u{a0}±\u{a0}")
 }
 
 /// The estimate of `metric` for `v`, if it has one.

@@ -17,5 +17,6 @@ pub mod runner;
 pub mod sweep;
 
 pub use compare::{Comparison, SeriesRow, VariantSummary};
+pub use grid::Axis;
 pub use outcome::{Estimate, Headline, Outcome};
-pub use sweep::{Axis, SweepPoint, SweepSummary};
+pub use sweep::{SweepPoint, SweepSummary};

@@ -3,11 +3,13 @@
 //! A design review compares a handful of numbers; these are they. Each run gives one
 //! [`Outcome`]; the seeds of one variant give a sample per metric, summarised as an
 //! [`Estimate`]: the sample mean and the half-width of Student's t interval,
-//! `t(0.975, n − 1) · s / √n`.
+//! `t(0.975, n − 1) · s / √n`. [`cell`] writes an estimate as the comparison and sweep tables
+//! show it.
 
 use serde::Serialize;
 
 use crate::metrics::Report;
+use crate::report::human::{fixed, ms};
 
 /// A headline metric of a comparison or sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -172,6 +174,38 @@ impl Estimate {
     }
 }
 
+/// A value of `metric` for people: counts whole (a mean of counts to one decimal below 100),
+/// instance-seconds whole, milliseconds to three significant digits.
+pub fn value(metric: Headline, v: f64) -> String {
+    if metric.is_count() {
+        fixed(
+            v,
+            if v.fract() == 0.0 || v.abs() >= 100.0 {
+                0
+            } else {
+                1
+            },
+        )
+    } else if metric == Headline::InstanceSeconds {
+        fixed(v, 0)
+    } else {
+        ms(v)
+    }
+}
+
+/// `mean ± half-width` for people; the mean alone from one seed.
+pub fn cell(metric: Headline, e: &Estimate) -> String {
+    if e.n > 1 {
+        format!(
+            "{} ± {}",
+            value(metric, e.mean),
+            value(metric, e.half_width)
+        )
+    } else {
+        value(metric, e.mean)
+    }
+}
+
 /// Student's t quantile at 0.975 (two-sided 95 %) for `df` degrees of freedom (`df ≥ 1`).
 ///
 /// Exact to six decimals from a table up to 30 degrees of freedom; beyond, the Cornish–Fisher
@@ -203,6 +237,17 @@ mod tests {
 
     fn close(a: f64, b: f64, tolerance: f64) -> bool {
         (a - b).abs() <= tolerance
+    }
+
+    #[test]
+    fn cells_show_the_interval_only_with_two_seeds_or_more() {
+        let two = Estimate::of(&[600.0, 620.0]);
+        assert_eq!(
+            cell(Headline::SessionsLost, &two),
+            format!("610 ± {}", fixed(two.half_width, 0))
+        );
+        let one = Estimate::of(&[12.345]);
+        assert_eq!(cell(Headline::P99, &one), "12.3");
     }
 
     #[test]

@@ -29,8 +29,8 @@ use std::str::FromStr;
 use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::grid::{check_size, indices_of, load_points, seed_range};
-use super::outcome::{Estimate, Headline, Outcome};
+use super::grid::{check_size, indices_of, load_points, seed_range, Axis};
+use super::outcome::{cell, Estimate, Headline, Outcome};
 use super::runner::Runner;
 use crate::echo::echo;
 use crate::model::simulate;
@@ -39,15 +39,6 @@ use crate::scenario::{Override, Scenario};
 
 pub const CSV_FILE: &str = "sweep.csv";
 pub const META_FILE: &str = "sweep.json";
-
-/// One grid axis: a scenario field and the values it takes, in order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Axis {
-    /// A field path as `--set` takes it, e.g. `instances.count`.
-    pub path: String,
-    /// The values as text, exactly as they go into `--set path=value`.
-    pub values: Vec<String>,
-}
 
 /// A sweep's results, one entry per grid point, averaged over seeds.
 #[derive(Clone, Debug, PartialEq)]
@@ -708,7 +699,7 @@ pub fn table(summary: &SweepSummary) -> String {
             Headline::ALL
                 .iter()
                 .zip(&point.estimates)
-                .map(|(&m, e)| super::compare::cell(m, e)),
+                .map(|(&m, e)| cell(m, e)),
         );
         grid.add_row(row);
     }
