@@ -2,19 +2,26 @@
 //!
 //! Data flows one way: a YAML scenario is parsed and validated ([`scenario`]), the fleet
 //! ([`model`]) runs on the event engine ([`engine`]), recorders ([`metrics`]) condense the run into
-//! a [`metrics::Report`], and [`report`] turns that into tables, JSON and CSV, which [`output`]
+//! a [`metrics::Report`], and `report` turns that into tables, JSON and CSV, which `output`
 //! writes to disk all or nothing.
+//!
+//! The library's public API is what the binary and the benchmarks use: [`app::run`] with
+//! [`cli::Cli`], [`model::simulate`], [`scenario::load`] and [`scenario::parse_str`], and the types
+//! in their signatures ([`scenario::Scenario`], [`metrics::Report`], ...). Everything else is
+//! `pub(crate)`, which `unreachable_pub` keeps honest and which lets the compiler find dead code.
+
+#![warn(unreachable_pub)]
 
 pub mod app;
 pub mod cli;
-pub mod echo;
+mod echo;
 pub mod engine;
 pub mod metrics;
 pub mod model;
-pub mod output;
-pub mod report;
+mod output;
+mod report;
 pub mod scenario;
-pub mod study;
+mod study;
 
 #[cfg(test)]
 mod tests {

@@ -9,11 +9,11 @@
 use rand_pcg::Pcg64Mcg;
 
 /// The random generator used everywhere in a run.
-pub type Rng = Pcg64Mcg;
+pub(crate) type Rng = Pcg64Mcg;
 
 /// SplitMix64's finaliser: a bijective 64-bit mix with good avalanche.
 #[inline]
-pub fn mix64(mut z: u64) -> u64 {
+pub(crate) fn mix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -21,7 +21,7 @@ pub fn mix64(mut z: u64) -> u64 {
 }
 
 /// A stable 64-bit hash of a stream name (FNV-1a), independent of `std`'s randomised hashers.
-pub const fn stream_key(name: &str) -> u64 {
+pub(crate) const fn stream_key(name: &str) -> u64 {
     let bytes = name.as_bytes();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut i = 0;
@@ -36,7 +36,7 @@ pub const fn stream_key(name: &str) -> u64 {
 /// The generator for stream `key`, optionally sub-indexed by `index` (a session number, an
 /// instance number), under the run's `seed`.
 #[inline]
-pub fn stream(seed: u64, key: u64, index: u64) -> Rng {
+pub(crate) fn stream(seed: u64, key: u64, index: u64) -> Rng {
     let hi = mix64(seed ^ mix64(key));
     let lo = mix64(hi ^ mix64(index.wrapping_add(0x632B_E59B_D9B4_E019)));
     // Pcg64Mcg's state must be odd; `new` takes care of that.

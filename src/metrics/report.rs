@@ -72,7 +72,7 @@ pub struct Failed {
 }
 
 impl Failed {
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.instance_down
             + self.queue_full
             + self.timeout
@@ -86,7 +86,8 @@ impl Failed {
 
 impl Requests {
     /// The accounting invariant every run must satisfy.
-    pub fn is_balanced(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_balanced(&self) -> bool {
         self.sent == self.succeeded + self.failed.total() + self.in_flight_at_end
     }
 }
@@ -123,7 +124,8 @@ pub struct LostByCause {
 }
 
 impl LostByCause {
-    pub fn total(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn total(&self) -> u64 {
         self.crash
             + self.scale_in
             + self.deploy
@@ -277,7 +279,7 @@ pub struct Balance {
 /// How hard the engine worked. Wall-clock fields vary between runs; everything else is exact.
 ///
 /// The simulation never reads the wall clock, so its report leaves the wall-clock fields at zero;
-/// whoever runs it times it and fills them in ([`Engine::record_wall_time`]).
+/// whoever runs it times it and fills them in (`Engine::record_wall_time`).
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Engine {
     pub events: u64,
@@ -287,7 +289,7 @@ pub struct Engine {
 
 impl Engine {
     /// Sets the wall-clock fields for a run that took `wall_seconds`.
-    pub fn record_wall_time(&mut self, wall_seconds: f64) {
+    pub(crate) fn record_wall_time(&mut self, wall_seconds: f64) {
         self.wall_seconds = wall_seconds;
         self.events_per_second = if wall_seconds > 0.0 {
             self.events as f64 / wall_seconds
@@ -311,7 +313,7 @@ pub struct TimelineEntry {
 /// What happened at a point of the timeline: a scenario event as it was applied, or what the
 /// fleet did about one. Instances are named by launch number (0 = first launched).
 ///
-/// Plain data: putting it in words is the report's business ([`crate::report::describe`], which also
+/// Plain data: putting it in words is the report's business (`report::describe`, which also
 /// serialises it for `summary.json`), so the model never builds sentences.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TimelineEvent {

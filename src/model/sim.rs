@@ -123,7 +123,7 @@ enum Outcome {
 
 /// Events between two progress reports: rare enough to cost nothing, often enough (a few per
 /// second) for a bar to move smoothly.
-pub const PROGRESS_EVERY: u64 = 1 << 20;
+pub(crate) const PROGRESS_EVERY: u64 = 1 << 20;
 
 const SESSION_STREAM: u64 = stream_key("session");
 const MTBF_STREAM: u64 = stream_key("mtbf");
@@ -184,7 +184,7 @@ impl Scaler {
     }
 }
 
-pub struct Simulation<'a> {
+pub(crate) struct Simulation<'a> {
     scenario: &'a Scenario,
     now: SimTime,
     end: SimTime,
@@ -222,7 +222,7 @@ pub struct Simulation<'a> {
 }
 
 impl<'a> Simulation<'a> {
-    pub fn new(scenario: &'a Scenario) -> Self {
+    pub(crate) fn new(scenario: &'a Scenario) -> Self {
         let seed = scenario.seed;
         let rng = |name: &str| stream(seed, stream_key(name), 0);
         let end = scenario.end();
@@ -319,13 +319,13 @@ impl<'a> Simulation<'a> {
     }
 
     /// Runs to the end of the scenario and returns the report.
-    pub fn run(self) -> Report {
+    pub(crate) fn run(self) -> Report {
         self.run_with_progress(&mut |_| {})
     }
 
     /// [`Simulation::run`], telling `progress` the simulated time reached every
     /// [`PROGRESS_EVERY`] events (for a progress bar: the model itself never looks at a clock).
-    pub fn run_with_progress(mut self, progress: &mut dyn FnMut(SimTime)) -> Report {
+    pub(crate) fn run_with_progress(mut self, progress: &mut dyn FnMut(SimTime)) -> Report {
         while let Some((t, e)) = self.queue.pop() {
             if t >= self.end {
                 break;
@@ -339,7 +339,7 @@ impl<'a> Simulation<'a> {
         }
         self.now = self.end;
         let (fleet, store) = self.snapshot();
-        self.recorder.close_window_with(self.end, fleet, store);
+        self.recorder.close_window(self.end, fleet, store);
         let in_flight = self
             .requests
             .iter()
@@ -1189,7 +1189,7 @@ impl<'a> Simulation<'a> {
                 }
                 t
             }
-            None => SimTime(u64::MAX),
+            None => SimTime::MAX,
         };
         let fails = TimelineEvent::BalancerFails {
             standby: self.scenario.balancer.standby.as_ref().map(|s| s.failover),
@@ -1413,7 +1413,7 @@ impl<'a> Simulation<'a> {
 
     fn window_end(&mut self) {
         let (fleet, store) = self.snapshot();
-        self.recorder.close_window_with(self.now, fleet, store);
+        self.recorder.close_window(self.now, fleet, store);
         if let Some(limiter) = &mut self.limiter {
             limiter.prune(self.now);
         }
@@ -1424,7 +1424,7 @@ impl<'a> Simulation<'a> {
     }
 }
 
-pub fn store_name(store: SessionStore) -> &'static str {
+pub(crate) fn store_name(store: SessionStore) -> &'static str {
     match store {
         SessionStore::InMemory => "in-memory",
         SessionStore::Redis => "redis",

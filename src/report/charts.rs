@@ -58,7 +58,7 @@ const PANEL_GAP: u32 = 8;
 const TITLE_SIZE: f64 = 20.0;
 
 /// The dashboard as an SVG document.
-pub fn dashboard_svg(report: &Report) -> Result<String> {
+pub(crate) fn dashboard_svg(report: &Report) -> Result<String> {
     let plan = Plan::of(report)?;
     draw::svg((WIDTH, HEIGHT), |root| {
         draw_dashboard(root, &plan).context("cannot draw the dashboard as SVG")
@@ -66,7 +66,7 @@ pub fn dashboard_svg(report: &Report) -> Result<String> {
 }
 
 /// The dashboard as a PNG file's bytes.
-pub fn dashboard_png(report: &Report) -> Result<Vec<u8>> {
+pub(crate) fn dashboard_png(report: &Report) -> Result<Vec<u8>> {
     let plan = Plan::of(report)?;
     draw::png((WIDTH, HEIGHT), |root| {
         draw_dashboard(root, &plan).context("cannot draw the dashboard as PNG")

@@ -141,7 +141,7 @@ const SIBLINGS: [&str; 4] = [
 ];
 
 /// `report.html` for `report`, run from `source`.
-pub fn report_html(report: &Report, source: &Source) -> Result<String> {
+pub(crate) fn report_html(report: &Report, source: &Source) -> Result<String> {
     let dashboard = inline_svg(&super::dashboard_svg(report)?);
     let mut html = page_start(&format!("{} · fleetsim report", report.scenario));
 

@@ -13,8 +13,8 @@ pub(crate) const MAX_LISTED_INSTANCES: usize = 8;
 
 /// One titled group of rows.
 pub(crate) struct Section {
-    pub title: &'static str,
-    pub rows: Vec<(String, String)>,
+    pub(crate) title: &'static str,
+    pub(crate) rows: Vec<(String, String)>,
 }
 
 impl Section {

@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 use crate::metrics::TimelineEvent;
 
 /// `event` as people read it, e.g. `crash instance 1` or `redis outage for 2m, data lost`.
-pub fn describe(event: &TimelineEvent) -> String {
+pub(crate) fn describe(event: &TimelineEvent) -> String {
     match event {
         TimelineEvent::Crash { instances } if instances.is_empty() => {
             "crash (no live instance)".to_owned()

@@ -80,7 +80,7 @@ const NAME_SIZE: f64 = 14.0;
 const VALUE_SIZE: f64 = 14.0;
 
 /// The comparison chart as an SVG document.
-pub fn compare_svg(c: &Comparison) -> Result<String> {
+pub(crate) fn compare_svg(c: &Comparison) -> Result<String> {
     let plan = ComparePlan::of(c)?;
     draw::svg((WIDTH, plan.layout.height), |root| {
         draw_comparison(root, &plan).context("cannot draw the comparison as SVG")
@@ -88,7 +88,7 @@ pub fn compare_svg(c: &Comparison) -> Result<String> {
 }
 
 /// The comparison chart as a PNG file's bytes.
-pub fn compare_png(c: &Comparison) -> Result<Vec<u8>> {
+pub(crate) fn compare_png(c: &Comparison) -> Result<Vec<u8>> {
     let plan = ComparePlan::of(c)?;
     draw::png((WIDTH, plan.layout.height), |root| {
         draw_comparison(root, &plan).context("cannot draw the comparison as PNG")
@@ -96,7 +96,7 @@ pub fn compare_png(c: &Comparison) -> Result<Vec<u8>> {
 }
 
 /// The sweep chart as an SVG document.
-pub fn sweep_svg(s: &SweepSummary) -> Result<String> {
+pub(crate) fn sweep_svg(s: &SweepSummary) -> Result<String> {
     let plan = SweepPlan::of(s)?;
     draw::svg((WIDTH, plan.height), |root| {
         draw_sweep(root, &plan).context("cannot draw the sweep as SVG")
@@ -104,7 +104,7 @@ pub fn sweep_svg(s: &SweepSummary) -> Result<String> {
 }
 
 /// The sweep chart as a PNG file's bytes.
-pub fn sweep_png(s: &SweepSummary) -> Result<Vec<u8>> {
+pub(crate) fn sweep_png(s: &SweepSummary) -> Result<Vec<u8>> {
     let plan = SweepPlan::of(s)?;
     draw::png((WIDTH, plan.height), |root| {
         draw_sweep(root, &plan).context("cannot draw the sweep as PNG")

@@ -16,7 +16,7 @@ use crate::report::html::{escape, inline_svg, page_end, page_start};
 /// `links` holds, per variant in order, the `report.html` of the run written for it, relative to
 /// where the page is saved (`runs/crash-sticky+store=redis/report.html`). A variant without a run
 /// (`None`, or no entry) gets no link.
-pub fn compare_html(c: &Comparison, chart_svg: &str, links: &[Option<String>]) -> String {
+pub(crate) fn compare_html(c: &Comparison, chart_svg: &str, links: &[Option<String>]) -> String {
     let seeds = c.seeds.len();
     let title = format!(
         "{}: {} × {}",
@@ -282,7 +282,7 @@ fn path_for_url(path: &str) -> String {
 mod tests {
     use super::*;
     use crate::report::html::STYLESHEET;
-    use crate::study::Outcome;
+    use crate::study::outcome::Outcome;
 
     /// A variant from one outcome per seed, each as [lost, failed, p50, p99, instance-s, churn].
     fn summary(label: &str, overrides: &[&str], runs: &[[f64; 6]]) -> VariantSummary {

@@ -20,7 +20,7 @@ use rayon::ThreadPool;
 use crate::metrics::Report;
 
 /// Runs `run` (a simulation) and fills its report's wall-clock fields with how long it took.
-pub fn timed(run: impl FnOnce() -> Report) -> Report {
+pub(crate) fn timed(run: impl FnOnce() -> Report) -> Report {
     let started = Instant::now();
     let mut report = run();
     report
@@ -30,7 +30,7 @@ pub fn timed(run: impl FnOnce() -> Report) -> Report {
 }
 
 /// Where runs execute and how progress is shown.
-pub struct Runner {
+pub(crate) struct Runner {
     pool: ThreadPool,
     quiet: bool,
 }
@@ -38,7 +38,7 @@ pub struct Runner {
 impl Runner {
     /// A pool of `threads` workers (all cores when `None`). The progress bar is drawn only on a
     /// terminal and never when `quiet`.
-    pub fn new(threads: Option<usize>, quiet: bool) -> Result<Self> {
+    pub(crate) fn new(threads: Option<usize>, quiet: bool) -> Result<Self> {
         let mut builder = rayon::ThreadPoolBuilder::new();
         if let Some(n) = threads {
             builder = builder.num_threads(n);
@@ -51,12 +51,13 @@ impl Runner {
     }
 
     /// Worker threads in the pool.
-    pub fn threads(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn threads(&self) -> usize {
         self.pool.current_num_threads()
     }
 
     /// `run(job)` for every job, in parallel; results in the order of `jobs`.
-    pub fn map<J, T, F>(&self, what: &str, jobs: &[J], run: F) -> Vec<T>
+    pub(crate) fn map<J, T, F>(&self, what: &str, jobs: &[J], run: F) -> Vec<T>
     where
         J: Sync,
         T: Send,
@@ -75,7 +76,7 @@ impl Runner {
 
     /// `run(job)` for every job, in parallel, handing each result to `sink` as soon as it is
     /// ready (one at a time). Stops at the first error from `sink`; runs already started finish.
-    pub fn for_each<J, T, F, S>(&self, what: &str, jobs: &[J], run: F, sink: S) -> Result<()>
+    pub(crate) fn for_each<J, T, F, S>(&self, what: &str, jobs: &[J], run: F, sink: S) -> Result<()>
     where
         J: Sync,
         T: Send,
