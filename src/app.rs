@@ -3,7 +3,7 @@
 //! Kept apart from `main.rs` so that it returns errors instead of exiting, and from the library
 //! proper so that the simulator and exporters stay free of terminal and file-system concerns
 //! (apart from `report::write_run`). Every folder of results is rendered in memory, then written
-//! all or nothing through [`output`]. Reports go to stdout; notes about files written go to
+//! all or nothing through `output`. Reports go to stdout; notes about files written go to
 //! stderr, so `fleetsim run x --format json > x.json` captures clean JSON.
 
 use std::io::{self, Write};
@@ -19,20 +19,20 @@ use crate::model::{self, simulate};
 use crate::output;
 use crate::report;
 use crate::scenario::{self, Scenario, ScenarioError};
-use crate::study::runner::Runner;
+use crate::study::runner::{timed, Runner};
 use crate::study::{self, compare, grid, sweep, Axis};
 
 /// The scenario the showcase compares across session stores.
-pub const SHOWCASE_SCENARIO: &str = "crash-sticky";
+pub(crate) const SHOWCASE_SCENARIO: &str = "crash-sticky";
 
 /// Where the showcase writes its comparison.
-pub const SHOWCASE_DIR: &str = "output/showcase";
+pub(crate) const SHOWCASE_DIR: &str = "output/showcase";
 
 /// The showcase's axis: the three places a session can live.
-pub const SHOWCASE_VARY: &str = "sessions.store=in-memory,redis,jwt";
+pub(crate) const SHOWCASE_VARY: &str = "sessions.store=in-memory,redis,jwt";
 
 /// Seeds per variant in the showcase: enough for intervals narrow enough to read.
-pub const SHOWCASE_SEEDS: usize = 10;
+pub(crate) const SHOWCASE_SEEDS: usize = 10;
 
 /// Runs the command line's command.
 pub fn run(cli: Cli) -> Result<()> {
@@ -87,10 +87,10 @@ fn validate(args: &ScenarioArgs) -> Result<()> {
 
 /// Events per run beyond which a run is refused without `--force`: at the simulator's usual
 /// 10–20 million events per second, a few minutes.
-pub const MAX_EVENTS: f64 = 2.0e9;
+pub(crate) const MAX_EVENTS: f64 = 2.0e9;
 
 /// Bytes of model state per run beyond which a run is refused without `--force`.
-pub const MAX_BYTES: f64 = 4.0 * (1u64 << 30) as f64;
+pub(crate) const MAX_BYTES: f64 = 4.0 * (1u64 << 30) as f64;
 
 /// Estimated events above which a single run shows a progress bar (on a terminal): a few
 /// seconds of work.
@@ -102,7 +102,11 @@ fn within_budget(estimate: &model::Estimate) -> bool {
 
 /// Refuses a run of `scenario` (given as `spec`) whose estimated cost is beyond the budget,
 /// naming what drives it, unless `force`. Returns the estimate.
-pub fn check_budget(spec: &str, scenario: &Scenario, force: bool) -> Result<model::Estimate> {
+pub(crate) fn check_budget(
+    spec: &str,
+    scenario: &Scenario,
+    force: bool,
+) -> Result<model::Estimate> {
     let estimate = model::estimate(scenario);
     if within_budget(&estimate) {
         return Ok(estimate);
@@ -179,12 +183,12 @@ fn bytes_in_words(bytes: f64) -> String {
     format!("{value:.decimals$} {}", units[unit])
 }
 
-/// Runs `scenario`, with a progress bar in simulated time on a terminal when the estimate says
-/// the run is long.
+/// Runs `scenario`, timed, with a progress bar in simulated time on a terminal when the estimate
+/// says the run is long.
 fn simulate_showing_progress(scenario: &Scenario, estimate: &model::Estimate) -> Report {
     use std::io::IsTerminal;
     if estimate.events < PROGRESS_EVENTS || !io::stderr().is_terminal() {
-        return simulate(scenario);
+        return timed(|| simulate(scenario));
     }
     let end_ns = scenario.duration.as_nanos();
     let bar = indicatif::ProgressBar::new(end_ns);
@@ -194,7 +198,7 @@ fn simulate_showing_progress(scenario: &Scenario, estimate: &model::Estimate) ->
         bar.set_style(style);
     }
     bar.set_message(scenario.name.clone());
-    let report = model::simulate_with_progress(scenario, &mut |t| bar.set_position(t.0));
+    let report = timed(|| model::simulate_with_progress(scenario, &mut |t| bar.set_position(t.0)));
     bar.finish_and_clear();
     report
 }
@@ -215,7 +219,7 @@ fn list_scenarios() -> Result<()> {
 }
 
 /// The showcase's comparison, ready to run: `crash-sticky` under each session store.
-pub fn showcase_plan() -> Result<compare::Plan> {
+pub(crate) fn showcase_plan() -> Result<compare::Plan> {
     let vary: Axis = SHOWCASE_VARY.parse().map_err(anyhow::Error::msg)?;
     compare::Plan::new(SHOWCASE_SCENARIO, &[], vec![vary], SHOWCASE_SEEDS, None)
 }

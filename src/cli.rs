@@ -26,11 +26,11 @@ use crate::study::Axis;
 #[command(name = "fleetsim", version, about, long_about)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run a scenario: print its summary and write summary.json, timeseries.csv, the dashboard and
     /// report.html.
     Run(RunArgs),
@@ -49,153 +49,153 @@ pub enum Command {
 
 /// A scenario and the `--set` overrides to apply to it.
 #[derive(Debug, Args)]
-pub struct ScenarioArgs {
+pub(crate) struct ScenarioArgs {
     /// A YAML file, or the name of a bundled scenario (see `fleetsim scenarios`).
     #[arg(value_name = "SCENARIO")]
-    pub scenario: String,
+    pub(crate) scenario: String,
 
     /// Override a scenario field before validation, e.g. `--set sessions.store=redis`
     /// or `--set events.0.at=5m`. The value is read as YAML. Repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Echoed::<Override>::new())]
-    pub set: Vec<Override>,
+    pub(crate) set: Vec<Override>,
 }
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     #[command(flatten)]
-    pub scenario: ScenarioArgs,
+    pub(crate) scenario: ScenarioArgs,
 
     /// Seed of every random stream (overrides the scenario's `seed`).
     #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
 
     /// Directory to write `<name>/summary.json` and `<name>/timeseries.csv` into.
     #[arg(long, value_name = "DIR", default_value = "output")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
 
     /// How to print the summary on stdout (table, json = summary.json, markdown).
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    pub(crate) format: Format,
 
     #[command(flatten)]
-    pub budget: BudgetArgs,
+    pub(crate) budget: BudgetArgs,
 }
 
 /// The size check every simulating command makes before it starts.
 #[derive(Debug, Args)]
-pub struct BudgetArgs {
+pub(crate) struct BudgetArgs {
     /// Run even when the estimated cost is beyond fleetsim's budget (about 2·10⁹ events or
     /// 4 GiB of memory per run); the estimate is still printed.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
 }
 
 /// How many runs at once, and whether to show progress.
 #[derive(Debug, Args)]
-pub struct ParallelArgs {
+pub(crate) struct ParallelArgs {
     /// Worker threads (default: one per core, or RAYON_NUM_THREADS). Results do not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub threads: Option<u16>,
+    pub(crate) threads: Option<u16>,
 
     /// No progress bar (it is only drawn on a terminal anyway).
     #[arg(long, short)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct CompareArgs {
+pub(crate) struct CompareArgs {
     #[command(flatten)]
-    pub scenario: ScenarioArgs,
+    pub(crate) scenario: ScenarioArgs,
 
     /// A field and the values to compare, e.g. `sessions.store=in-memory,redis,jwt` or
     /// `instances.count=4..8:2`. Repeatable: variants are every combination.
     #[arg(long = "vary", value_name = "PATH=VALUES", value_parser = Echoed::<Axis>::new())]
-    pub vary: Vec<Axis>,
+    pub(crate) vary: Vec<Axis>,
 
     /// Seeds per variant; every variant runs the same seeds.
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub seeds: u32,
+    pub(crate) seeds: u32,
 
     /// First seed (default: the scenario's `seed`); the others follow it.
     #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
 
     /// Folder for compare.{csv,json,svg,png,html} and the per-variant reports
     /// (default: `output/compare/<scenario>`).
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 
     #[command(flatten)]
-    pub budget: BudgetArgs,
+    pub(crate) budget: BudgetArgs,
 
     #[command(flatten)]
-    pub parallel: ParallelArgs,
+    pub(crate) parallel: ParallelArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct SweepArgs {
+pub(crate) struct SweepArgs {
     #[command(flatten)]
-    pub scenario: ScenarioArgs,
+    pub(crate) scenario: ScenarioArgs,
 
     /// A field and its values: a list `in-memory,redis`, a range `2..16` or `2..16:2`.
     /// Repeatable: the grid is every combination; charts put the first axis on x.
     #[arg(long = "grid", value_name = "PATH=VALUES", required = true, value_parser = Echoed::<Axis>::new())]
-    pub grid: Vec<Axis>,
+    pub(crate) grid: Vec<Axis>,
 
     /// Seeds per grid point; every point runs the same seeds.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub seeds: u32,
+    pub(crate) seeds: u32,
 
     /// First seed (default: the scenario's `seed`); the others follow it.
     #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
 
     /// Run only slice K of N (0 ≤ K < N) of the runs, for one machine of a cluster; combine
     /// the slices with `fleetsim merge`.
     #[arg(long, value_name = "K/N", value_parser = Echoed::<Shard>::new())]
-    pub shard: Option<Shard>,
+    pub(crate) shard: Option<Shard>,
 
     /// Continue the sweep already in --out, skipping the runs it finished.
     #[arg(long)]
-    pub resume: bool,
+    pub(crate) resume: bool,
 
     /// Folder for sweep.csv, sweep.json and the charts (default: `output/sweep/<scenario>`, or
     /// `output/sweep/<scenario>/shard-K-of-N` with --shard).
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 
     #[command(flatten)]
-    pub budget: BudgetArgs,
+    pub(crate) budget: BudgetArgs,
 
     #[command(flatten)]
-    pub parallel: ParallelArgs,
+    pub(crate) parallel: ParallelArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct MergeArgs {
+pub(crate) struct MergeArgs {
     /// The shard folders (every shard of one sweep, once).
     #[arg(value_name = "DIR", required = true)]
-    pub dirs: Vec<PathBuf>,
+    pub(crate) dirs: Vec<PathBuf>,
 
     /// Folder for the merged sweep (default: `output/sweep/<scenario>`).
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     #[command(flatten)]
-    pub scenario: ScenarioArgs,
+    pub(crate) scenario: ScenarioArgs,
 }
 
 /// Parses a `T` from its `FromStr`, and when that refuses the argument, repeats the argument
 /// escaped and shortened ([`crate::echo::echo`]): clap's own message would repeat it verbatim,
 /// newlines, terminal escapes and 100 kB included. Exit code 2, like clap's usage errors.
 #[derive(Clone)]
-pub struct Echoed<T>(PhantomData<fn() -> T>);
+pub(crate) struct Echoed<T>(PhantomData<fn() -> T>);
 
 impl<T> Echoed<T> {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Echoed(PhantomData)
     }
 }

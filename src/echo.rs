@@ -9,11 +9,11 @@
 use std::fmt::Write;
 
 /// Characters of a value shown in a message; longer values are cut here.
-pub const MAX_ECHO: usize = 80;
+pub(crate) const MAX_ECHO: usize = 80;
 
 /// `value` for a message: control characters (and the invisible characters that reorder text)
 /// escaped, and at most [`MAX_ECHO`] characters of it followed by `… (N characters)`.
-pub fn echo(value: &str) -> String {
+pub(crate) fn echo(value: &str) -> String {
     let mut out = String::new();
     for (shown, c) in value.chars().enumerate() {
         if shown == MAX_ECHO {
@@ -28,7 +28,7 @@ pub fn echo(value: &str) -> String {
 /// A whole message that quotes values (a serde message like ``unknown variant `x` ``): control
 /// characters escaped everywhere, and each quoted span (between backticks or double quotes)
 /// longer than [`MAX_ECHO`] shortened as [`echo`] does.
-pub fn echo_quoted(message: &str) -> String {
+pub(crate) fn echo_quoted(message: &str) -> String {
     let mut out = String::new();
     let mut rest = message;
     while let Some(open) = rest.find(['`', '"']) {

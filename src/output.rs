@@ -39,7 +39,7 @@ use tempfile::TempDir;
 
 /// Writes `files` (paths relative to `dest`, with their bytes) into the folder `dest`, all or
 /// nothing, replacing entries of the same names. Every error names the path it concerns.
-pub fn write_folder<P: AsRef<Path>>(dest: &Path, files: &[(P, Vec<u8>)]) -> Result<()> {
+pub(crate) fn write_folder<P: AsRef<Path>>(dest: &Path, files: &[(P, Vec<u8>)]) -> Result<()> {
     let staged = Staged::new(dest)?;
     for (path, bytes) in files {
         staged.write(path.as_ref(), bytes)?;
@@ -50,7 +50,7 @@ pub fn write_folder<P: AsRef<Path>>(dest: &Path, files: &[(P, Vec<u8>)]) -> Resu
 /// Writes `bytes` to a hidden sibling of `path`, then renames it over `path`: readers see the old
 /// file or the new one, never half of one. For files replaced one at a time, like a sweep's
 /// `sweep.json` and its `sweep.csv` put in run order.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let file_name = path
         .file_name()
         .context("internal: an output path has no file name")?
@@ -77,7 +77,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// From now on, SIGINT, SIGTERM and SIGHUP remove unfinished output, print one line and exit with
 /// 130, 143 and 129.
 #[cfg(unix)]
-pub fn clean_up_on_interrupt() -> Result<()> {
+pub(crate) fn clean_up_on_interrupt() -> Result<()> {
     use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGTERM};
     use signal_hook::iterator::Signals;
     use std::io::IsTerminal;
@@ -110,7 +110,7 @@ pub fn clean_up_on_interrupt() -> Result<()> {
 
 /// Interruptions end the process as the platform does.
 #[cfg(not(unix))]
-pub fn clean_up_on_interrupt() -> Result<()> {
+pub(crate) fn clean_up_on_interrupt() -> Result<()> {
     Ok(())
 }
 

@@ -3,9 +3,10 @@
 //! It knows nothing of HTTP, balancers or sessions; `model/` builds the fleet on top of it.
 
 mod queue;
-pub mod random;
+pub(crate) mod random;
 mod time;
 
-pub use queue::EventQueue;
-pub use random::{stream, stream_key, Rng};
-pub use time::{SimDuration, SimTime, NANOS_PER_SEC};
+pub(crate) use queue::EventQueue;
+pub(crate) use random::{stream, stream_key, Rng};
+pub use time::SimDuration;
+pub(crate) use time::{SimTime, NANOS_PER_SEC};

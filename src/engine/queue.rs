@@ -26,10 +26,6 @@ impl<E> Entry<E> {
     fn time(&self) -> SimTime {
         SimTime((self.key >> 64) as u64)
     }
-    #[inline]
-    fn seq(&self) -> u64 {
-        self.key as u64
-    }
 }
 
 impl<E> PartialEq for Entry<E> {
@@ -53,7 +49,7 @@ impl<E> Ord for Entry<E> {
 
 /// A priority queue of events keyed by time, FIFO among equal times.
 #[derive(Debug)]
-pub struct EventQueue<E> {
+pub(crate) struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     next_seq: u64,
 }
@@ -65,7 +61,7 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E> EventQueue<E> {
-    pub fn with_capacity(capacity: usize) -> Self {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(capacity),
             next_seq: 0,
@@ -74,7 +70,7 @@ impl<E> EventQueue<E> {
 
     /// Schedules `event` at `time`.
     #[inline]
-    pub fn push(&mut self, time: SimTime, event: E) {
+    pub(crate) fn push(&mut self, time: SimTime, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.heap.push(Entry {
@@ -83,24 +79,10 @@ impl<E> EventQueue<E> {
         });
     }
 
-    /// The time and sequence of the earliest event, if any.
-    #[inline]
-    pub fn peek_key(&self) -> Option<(SimTime, u64)> {
-        self.heap.peek().map(|e| (e.time(), e.seq()))
-    }
-
     /// Removes and returns the earliest event.
     #[inline]
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+    pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
         self.heap.pop().map(|e| (e.time(), e.event))
-    }
-
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
     }
 }
 

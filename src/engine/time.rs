@@ -8,64 +8,62 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 
 /// Nanoseconds per second.
-pub const NANOS_PER_SEC: u64 = 1_000_000_000;
+pub(crate) const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// An instant of simulated time, in nanoseconds since the start of the run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SimTime(pub u64);
+pub(crate) struct SimTime(pub(crate) u64);
 
 /// A span of simulated time, in nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SimDuration(pub u64);
+pub struct SimDuration(pub(crate) u64);
 
 impl SimTime {
-    pub const ZERO: SimTime = SimTime(0);
-    pub const MAX: SimTime = SimTime(u64::MAX);
+    pub(crate) const ZERO: SimTime = SimTime(0);
+    pub(crate) const MAX: SimTime = SimTime(u64::MAX);
 
     /// Seconds since the start, for reports.
-    pub fn as_secs_f64(self) -> f64 {
+    pub(crate) fn as_secs_f64(self) -> f64 {
         self.0 as f64 / NANOS_PER_SEC as f64
     }
 
     /// The span from `earlier` to `self`, zero if `earlier` is later.
-    pub fn saturating_since(self, earlier: SimTime) -> SimDuration {
+    pub(crate) fn saturating_since(self, earlier: SimTime) -> SimDuration {
         SimDuration(self.0.saturating_sub(earlier.0))
     }
 }
 
 impl SimDuration {
-    pub const ZERO: SimDuration = SimDuration(0);
+    pub(crate) const ZERO: SimDuration = SimDuration(0);
 
-    pub const fn from_nanos(ns: u64) -> Self {
-        SimDuration(ns)
-    }
-    pub const fn from_micros(us: u64) -> Self {
+    pub(crate) const fn from_micros(us: u64) -> Self {
         SimDuration(us * 1_000)
     }
-    pub const fn from_millis(ms: u64) -> Self {
+    pub(crate) const fn from_millis(ms: u64) -> Self {
         SimDuration(ms * 1_000_000)
     }
-    pub const fn from_secs(s: u64) -> Self {
+    pub(crate) const fn from_secs(s: u64) -> Self {
         SimDuration(s * NANOS_PER_SEC)
     }
     /// Rounds to the nearest nanosecond; negative or NaN inputs become zero.
-    pub fn from_secs_f64(s: f64) -> Self {
+    pub(crate) fn from_secs_f64(s: f64) -> Self {
         if s.is_finite() && s > 0.0 {
             SimDuration((s * NANOS_PER_SEC as f64).round().min(u64::MAX as f64) as u64)
         } else {
             SimDuration(0)
         }
     }
-    pub fn as_secs_f64(self) -> f64 {
+    pub(crate) fn as_secs_f64(self) -> f64 {
         self.0 as f64 / NANOS_PER_SEC as f64
     }
-    pub fn as_millis_f64(self) -> f64 {
+    #[cfg(test)]
+    pub(crate) fn as_millis_f64(self) -> f64 {
         self.0 as f64 / 1e6
     }
-    pub const fn as_nanos(self) -> u64 {
+    pub(crate) const fn as_nanos(self) -> u64 {
         self.0
     }
-    pub fn is_zero(self) -> bool {
+    pub(crate) fn is_zero(self) -> bool {
         self.0 == 0
     }
 }

@@ -4,8 +4,7 @@
 mod recorder;
 mod report;
 
-pub use recorder::{
+pub(crate) use recorder::{
     Cause, DemandModel, FleetSnapshot, LaunchCause, LostCause, Recorder, RunMeta, TerminateCause,
-    REVERSAL_WINDOW,
 };
 pub use report::*;

@@ -17,7 +17,7 @@ use crate::engine::{SimDuration, SimTime};
 
 /// Why a request attempt failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cause {
+pub(crate) enum Cause {
     InstanceDown,
     QueueFull,
     Timeout,
@@ -35,14 +35,14 @@ pub enum Cause {
 impl Cause {
     /// A failure the client retries (a lost session is a logout and a 429 a refusal, not
     /// transport errors).
-    pub fn is_retryable(self) -> bool {
+    pub(crate) fn is_retryable(self) -> bool {
         !matches!(self, Cause::SessionLost | Cause::RateLimited)
     }
 }
 
 /// Why a session was lost (its user forced to log in again).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LostCause {
+pub(crate) enum LostCause {
     /// The instance holding the session crashed.
     Crash,
     /// The instance holding the session was drained and terminated by a scale-in.
@@ -59,7 +59,7 @@ pub enum LostCause {
 
 /// Why an instance was launched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LaunchCause {
+pub(crate) enum LaunchCause {
     /// Part of the fleet at the start of the run.
     Initial,
     /// The desired count went up (autoscaler or `scale` event).
@@ -72,7 +72,7 @@ pub enum LaunchCause {
 
 /// Why an instance was drained and terminated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TerminateCause {
+pub(crate) enum TerminateCause {
     /// The desired count went down (autoscaler or `scale` event).
     ScaleIn,
     /// An old-version instance retired by a rolling deploy.
@@ -81,15 +81,15 @@ pub enum TerminateCause {
 
 /// The fleet's instance counts at the end of a report window.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct FleetSnapshot {
+pub(crate) struct FleetSnapshot {
     /// In the balancer's rotation.
-    pub ready: u32,
+    pub(crate) ready: u32,
     /// The count the fleet is converging to (autoscaler decision or `scale` event).
-    pub desired: u32,
+    pub(crate) desired: u32,
     /// Launched, not yet in rotation.
-    pub booting: u32,
+    pub(crate) booting: u32,
     /// Out of rotation, finishing in-flight work before termination.
-    pub draining: u32,
+    pub(crate) draining: u32,
 }
 
 /// How elasticity demand (the instances a window's load needed) is derived from offered load.
@@ -99,7 +99,7 @@ pub struct FleetSnapshot {
 /// ([`Recorder::with_demand`]); without it the recorder assumes `Work { per_instance: 1.0 }`,
 /// one worker-second per second per instance.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum DemandModel {
+pub(crate) enum DemandModel {
     /// Load is offered work, in worker-seconds per second (Σ service demand of the requests that
     /// reached an instance in the window, [`Recorder::offered`], over the window's length); `per_instance` is what
     /// one instance serves, in worker-seconds per second (e.g. workers × target utilization).
@@ -111,7 +111,7 @@ pub enum DemandModel {
 
 impl DemandModel {
     /// Used until [`Recorder::with_demand`] says otherwise.
-    pub const DEFAULT: DemandModel = DemandModel::Work { per_instance: 1.0 };
+    pub(crate) const DEFAULT: DemandModel = DemandModel::Work { per_instance: 1.0 };
 
     fn per_instance(self) -> f64 {
         match self {
@@ -121,7 +121,7 @@ impl DemandModel {
 }
 
 /// Two opposite scaling actions closer than this are a reversal (flapping).
-pub const REVERSAL_WINDOW: SimDuration = SimDuration::from_secs(300);
+pub(crate) const REVERSAL_WINDOW: SimDuration = SimDuration::from_secs(300);
 
 /// Supply within this many instances of demand is neither under- nor over-provisioned: a
 /// time-averaged 3.999 ready instances against a demand of 4 is not "under".
@@ -235,7 +235,7 @@ impl ElasticityAcc {
     }
 }
 
-pub struct Recorder {
+pub(crate) struct Recorder {
     warmup: SimTime,
     window_width: SimDuration,
     window_start: SimTime,
@@ -271,7 +271,7 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(warmup: SimTime, window: SimDuration, end: SimTime) -> Self {
+    pub(crate) fn new(warmup: SimTime, window: SimDuration, end: SimTime) -> Self {
         let windows = end.0.div_ceil(window.as_nanos().max(1)) as usize;
         Recorder {
             warmup,
@@ -307,7 +307,7 @@ impl Recorder {
     ///
     /// # Panics
     /// If `per_instance` is not a positive finite number.
-    pub fn with_demand(mut self, model: DemandModel) -> Self {
+    pub(crate) fn with_demand(mut self, model: DemandModel) -> Self {
         let per_instance = model.per_instance();
         assert!(
             per_instance.is_finite() && per_instance > 0.0,
@@ -318,44 +318,37 @@ impl Recorder {
     }
 
     /// The run has a local cache: the report gets a `cache` section (zeros if never used).
-    pub fn enable_cache(&mut self) {
+    pub(crate) fn enable_cache(&mut self) {
         self.cache.get_or_insert_with(Cache::default);
     }
 
     /// The run has a per-user rate limit: the report gets a `rate_limit` section.
-    pub fn enable_rate_limit(&mut self) {
+    pub(crate) fn enable_rate_limit(&mut self) {
         self.rate_limit.get_or_insert_with(RateLimit::default);
     }
 
     /// Whether something happening at `t` belongs to the summary.
     #[inline]
-    pub fn measured(&self, t: SimTime) -> bool {
+    pub(crate) fn measured(&self, t: SimTime) -> bool {
         t >= self.warmup
     }
 
     #[inline]
-    pub fn session_arrived(&mut self, counted: bool) {
+    pub(crate) fn session_arrived(&mut self, counted: bool) {
         self.window.arrivals += 1;
         self.sessions.started += u64::from(counted);
     }
 
     #[inline]
-    pub fn session_completed(&mut self, counted: bool) {
+    pub(crate) fn session_completed(&mut self, counted: bool) {
         self.sessions.completed += u64::from(counted);
-    }
-
-    /// A session was found missing; `first` if this session had not been lost before. The cause
-    /// is taken to be re-routing; see [`Recorder::session_lost_by`].
-    #[inline]
-    pub fn session_lost(&mut self, counted: bool, first: bool) {
-        self.session_lost_by(counted, first, LostCause::Rerouting);
     }
 
     /// A session was found missing because of `cause`; `first` if this session had not been lost
     /// before. A session is filed under the cause of its first loss only, so the causes add up
     /// to `sessions.lost`.
     #[inline]
-    pub fn session_lost_by(&mut self, counted: bool, first: bool, cause: LostCause) {
+    pub(crate) fn session_lost_by(&mut self, counted: bool, first: bool, cause: LostCause) {
         if first {
             self.lost_total += 1;
         }
@@ -377,7 +370,7 @@ impl Recorder {
     }
 
     #[inline]
-    pub fn sent(&mut self, counted: bool, retry: bool) {
+    pub(crate) fn sent(&mut self, counted: bool, retry: bool) {
         self.window.sent += 1;
         if counted {
             self.requests.sent += 1;
@@ -388,13 +381,13 @@ impl Recorder {
     /// A request reached an instance with this service demand: counted into the window's
     /// offered load.
     #[inline]
-    pub fn offered(&mut self, demand: SimDuration) {
+    pub(crate) fn offered(&mut self, demand: SimDuration) {
         self.window.offered_ns += u128::from(demand.as_nanos());
         self.window.offered_requests += 1;
     }
 
     #[inline]
-    pub fn routed(&mut self, instance: usize, counted: bool) {
+    pub(crate) fn routed(&mut self, instance: usize, counted: bool) {
         if counted {
             if self.routed.len() <= instance {
                 self.routed.resize(instance + 1, 0);
@@ -404,7 +397,7 @@ impl Recorder {
     }
 
     #[inline]
-    pub fn succeeded(&mut self, counted: bool, latency: SimDuration) {
+    pub(crate) fn succeeded(&mut self, counted: bool, latency: SimDuration) {
         let us = to_us(latency);
         self.window.succeeded += 1;
         self.window_latency.saturating_record(us);
@@ -415,7 +408,7 @@ impl Recorder {
     }
 
     #[inline]
-    pub fn failed(&mut self, counted: bool, cause: Cause) {
+    pub(crate) fn failed(&mut self, counted: bool, cause: Cause) {
         self.window.failed += 1;
         if cause == Cause::RateLimited {
             self.enable_rate_limit();
@@ -437,7 +430,7 @@ impl Recorder {
 
     /// A request looked up the local cache.
     #[inline]
-    pub fn cache(&mut self, counted: bool, hit: bool) {
+    pub(crate) fn cache(&mut self, counted: bool, hit: bool) {
         let cache = self.cache.get_or_insert_with(Cache::default);
         if counted {
             if hit {
@@ -451,26 +444,26 @@ impl Recorder {
     /// A request was admitted by a per-instance limiter although its user was over the
     /// fleet-wide limit (each instance counting on its own lets a user through more often).
     #[inline]
-    pub fn rate_limit_excess(&mut self, counted: bool) {
+    pub(crate) fn rate_limit_excess(&mut self, counted: bool) {
         let limit = self.rate_limit.get_or_insert_with(RateLimit::default);
         limit.admitted_over_user_limit += u64::from(counted);
     }
 
     /// Busy workers and worker capacity changed at `now`.
     #[inline]
-    pub fn workers(&mut self, now: SimTime, busy: u64, capacity: u64) {
+    pub(crate) fn workers(&mut self, now: SimTime, busy: u64, capacity: u64) {
         self.window.busy_area += Self::advance(&mut self.busy, now, busy);
         self.window.capacity_area += Self::advance(&mut self.capacity, now, capacity);
     }
 
     /// Ready (routable) instances changed at `now`: the supply side of elasticity.
-    pub fn ready(&mut self, now: SimTime, ready: u32) {
+    pub(crate) fn ready(&mut self, now: SimTime, ready: u32) {
         self.ready_tracked = true;
         self.window.ready_area += Self::advance(&mut self.ready, now, u64::from(ready));
     }
 
     /// Instances alive changed at `now`.
-    pub fn alive(&mut self, now: SimTime, alive: u64) {
+    pub(crate) fn alive(&mut self, now: SimTime, alive: u64) {
         self.integrate_alive(now);
         self.alive.value = alive;
         if self.measured(now) {
@@ -478,13 +471,7 @@ impl Recorder {
         }
     }
 
-    /// An instance was launched as part of the initial fleet; see
-    /// [`Recorder::instance_launched_by`].
-    pub fn instance_launched(&mut self) {
-        self.instance_launched_by(LaunchCause::Initial);
-    }
-
-    pub fn instance_launched_by(&mut self, cause: LaunchCause) {
+    pub(crate) fn instance_launched_by(&mut self, cause: LaunchCause) {
         self.fleet.launched += 1;
         let by = &mut self.fleet.launched_by;
         *match cause {
@@ -495,16 +482,11 @@ impl Recorder {
         } += 1;
     }
 
-    pub fn instance_crashed(&mut self) {
+    pub(crate) fn instance_crashed(&mut self) {
         self.fleet.crashed += 1;
     }
 
-    /// An instance was terminated by a scale-in; see [`Recorder::instance_terminated_by`].
-    pub fn instance_terminated(&mut self) {
-        self.instance_terminated_by(TerminateCause::ScaleIn);
-    }
-
-    pub fn instance_terminated_by(&mut self, cause: TerminateCause) {
+    pub(crate) fn instance_terminated_by(&mut self, cause: TerminateCause) {
         self.fleet.terminated += 1;
         let by = &mut self.fleet.terminated_by;
         *match cause {
@@ -516,7 +498,7 @@ impl Recorder {
     /// The desired instance count changed from `from` to `to` (an autoscaler decision or a
     /// `scale` event). No change is no action. An action in the opposite direction to the
     /// previous one, at most [`REVERSAL_WINDOW`] after it, is a reversal.
-    pub fn scale_action(&mut self, now: SimTime, from: u32, to: u32) {
+    pub(crate) fn scale_action(&mut self, now: SimTime, from: u32, to: u32) {
         if from == to {
             return;
         }
@@ -532,7 +514,7 @@ impl Recorder {
 
     /// A session's credential was revoked; it stays usable for `exposure` afterwards (until a
     /// signed token expires; zero for server-side stores).
-    pub fn revoked(&mut self, exposure: SimDuration) {
+    pub(crate) fn revoked(&mut self, exposure: SimDuration) {
         let r = &mut self.revocation;
         r.revoked += 1;
         r.exposure_seconds = r.exposure_seconds.max(exposure.as_secs_f64());
@@ -541,34 +523,22 @@ impl Recorder {
 
     /// A request was accepted on a revoked credential.
     #[inline]
-    pub fn request_after_revoke(&mut self, counted: bool) {
+    pub(crate) fn request_after_revoke(&mut self, counted: bool) {
         self.revocation.requests_after_revoke += u64::from(counted);
     }
 
-    pub fn event(&mut self, now: SimTime, label: String, sessions_affected: u64) {
+    /// `event` happened at `now`, touching `sessions_affected` live sessions.
+    pub(crate) fn event(&mut self, now: SimTime, event: TimelineEvent, sessions_affected: u64) {
         self.timeline.push(TimelineEntry {
             t_s: now.as_secs_f64(),
-            label,
+            event,
             sessions_affected,
         });
     }
 
-    /// Closes the report window that ends at `now`, with `instances_ready` in rotation; see
-    /// [`Recorder::close_window_with`]. Desired is taken to equal ready, nothing boots or
-    /// drains, and the store is idle.
-    pub fn close_window(&mut self, now: SimTime, instances_ready: u32) {
-        let fleet = FleetSnapshot {
-            ready: instances_ready,
-            desired: instances_ready,
-            booting: 0,
-            draining: 0,
-        };
-        self.close_window_with(now, fleet, 0.0);
-    }
-
     /// Closes the report window that ends at `now`. `fleet` is the fleet at `now`;
     /// `store_utilization` is the session store's busy fraction over the window.
-    pub fn close_window_with(
+    pub(crate) fn close_window(
         &mut self,
         now: SimTime,
         fleet: FleetSnapshot,
@@ -626,7 +596,7 @@ impl Recorder {
         }
     }
 
-    pub fn window_width(&self) -> SimDuration {
+    pub(crate) fn window_width(&self) -> SimDuration {
         self.window_width
     }
 
@@ -685,7 +655,7 @@ impl Recorder {
 
     /// Condenses the run into a report. `in_flight` counts measured requests whose client was
     /// still waiting at `end`.
-    pub fn finish(mut self, end: SimTime, in_flight: u64, meta: RunMeta) -> Report {
+    pub(crate) fn finish(mut self, end: SimTime, in_flight: u64, meta: RunMeta) -> Report {
         self.integrate_alive(end);
         let measured_s = end.saturating_since(self.warmup).as_secs_f64();
         self.requests.in_flight_at_end = in_flight;
@@ -750,14 +720,10 @@ impl Recorder {
             revocation: self.revocation,
             cache: self.cache,
             rate_limit: self.rate_limit,
+            // The run's caller times it and fills in the wall-clock fields.
             engine: Engine {
                 events: meta.events,
-                wall_seconds: meta.wall_seconds,
-                events_per_second: if meta.wall_seconds > 0.0 {
-                    meta.events as f64 / meta.wall_seconds
-                } else {
-                    0.0
-                },
+                ..Engine::default()
             },
             timeline: self.timeline,
             timeseries: self.rows,
@@ -766,16 +732,15 @@ impl Recorder {
 }
 
 /// What the recorder cannot know by itself.
-pub struct RunMeta {
-    pub scenario: String,
-    pub description: String,
-    pub seed: u64,
-    pub session_store: String,
-    pub instances_launched: usize,
-    pub events: u64,
-    pub wall_seconds: f64,
+pub(crate) struct RunMeta {
+    pub(crate) scenario: String,
+    pub(crate) description: String,
+    pub(crate) seed: u64,
+    pub(crate) session_store: String,
+    pub(crate) instances_launched: usize,
+    pub(crate) events: u64,
     /// The p99 latency objective, if the scenario sets one.
-    pub slo: Option<SimDuration>,
+    pub(crate) slo: Option<SimDuration>,
 }
 
 #[cfg(test)]
@@ -798,7 +763,6 @@ mod tests {
             session_store: "jwt".into(),
             instances_launched: 2,
             events: 0,
-            wall_seconds: 0.0,
             slo: None,
         }
     }
@@ -809,7 +773,7 @@ mod tests {
             desired: ready,
             ..FleetSnapshot::default()
         };
-        r.close_window_with(now, fleet, 0.0);
+        r.close_window(now, fleet, 0.0);
     }
 
     #[test]
@@ -817,10 +781,10 @@ mod tests {
         let mut r = Recorder::new(t(10), SimDuration::from_secs(10), t(20));
         r.sent(r.measured(t(5)), false);
         r.succeeded(r.measured(t(5)), SimDuration::from_millis(3));
-        r.close_window(t(10), 2);
+        close(&mut r, t(10), 2);
         r.sent(r.measured(t(15)), true);
         r.failed(r.measured(t(15)), Cause::QueueFull);
-        r.close_window(t(20), 2);
+        close(&mut r, t(20), 2);
         let rep = r.finish(t(20), 0, meta());
         assert_eq!(rep.requests.sent, 1);
         assert_eq!(rep.requests.retries, 1);
@@ -841,7 +805,7 @@ mod tests {
         r.workers(t(0), 0, 4);
         r.workers(t(5), 4, 4); // idle for 5 s, fully busy for 5 s
         r.alive(t(5), 1);
-        r.close_window(t(10), 1);
+        close(&mut r, t(10), 1);
         let rep = r.finish(t(10), 0, meta());
         assert!((rep.timeseries[0].utilization - 0.5).abs() < 1e-12);
         // 2 instances × 5 s + 1 × 5 s
@@ -853,23 +817,7 @@ mod tests {
     }
 
     #[test]
-    fn the_old_window_close_means_desired_equals_ready_and_nothing_boots() {
-        let mut r = Recorder::new(t(0), SimDuration::from_secs(10), t(10));
-        r.close_window(t(10), 3);
-        let row = &r.finish(t(10), 0, meta()).timeseries[0];
-        assert_eq!(
-            (
-                row.instances_ready,
-                row.instances_desired,
-                row.instances_booting
-            ),
-            (3, 3, 0)
-        );
-        assert_eq!((row.instances_draining, row.store_utilization), (0, 0.0));
-    }
-
-    #[test]
-    fn the_new_window_close_records_the_fleet_snapshot_and_store_load() {
+    fn closing_a_window_records_the_fleet_snapshot_and_store_load() {
         let mut r = Recorder::new(t(0), SimDuration::from_secs(10), t(10));
         let fleet = FleetSnapshot {
             ready: 2,
@@ -877,7 +825,7 @@ mod tests {
             booting: 3,
             draining: 1,
         };
-        r.close_window_with(t(10), fleet, 0.75);
+        r.close_window(t(10), fleet, 0.75);
         let row = &r.finish(t(10), 0, meta()).timeseries[0];
         assert_eq!(
             (
@@ -899,15 +847,15 @@ mod tests {
         // Session A: lost to a crash, then again to re-routing (a re-login, not a new loss).
         r.session_lost_by(true, true, LostCause::Crash);
         r.session_lost_by(true, false, LostCause::Rerouting);
-        // Session B: lost to a scale-in; C to a deploy; D through the old call (re-routing).
+        // Session B: lost to a scale-in; C to a deploy; D to re-routing.
         r.session_lost_by(true, true, LostCause::ScaleIn);
         r.session_lost_by(true, true, LostCause::Deploy);
-        r.session_lost(true, true);
+        r.session_lost_by(true, true, LostCause::Rerouting);
         // E: the store lost it; F: it expired, then lost again to a crash.
         r.session_lost_by(true, true, LostCause::StoreFailure);
         r.session_lost_by(true, true, LostCause::Expired);
         r.session_lost_by(true, false, LostCause::Crash);
-        r.close_window(t(20), 1);
+        close(&mut r, t(20), 1);
         let rep = r.finish(t(20), 0, meta());
         let by = &rep.sessions.lost_by_cause;
         assert_eq!(
@@ -930,12 +878,12 @@ mod tests {
     #[test]
     fn launches_and_terminations_are_counted_by_cause() {
         let mut r = Recorder::new(t(0), SimDuration::from_secs(10), t(10));
-        r.instance_launched();
-        r.instance_launched();
+        r.instance_launched_by(LaunchCause::Initial);
+        r.instance_launched_by(LaunchCause::Initial);
         r.instance_launched_by(LaunchCause::ScaleOut);
         r.instance_launched_by(LaunchCause::Replacement);
         r.instance_launched_by(LaunchCause::Deploy);
-        r.instance_terminated();
+        r.instance_terminated_by(TerminateCause::ScaleIn);
         r.instance_terminated_by(TerminateCause::Deploy);
         let fleet = r.finish(t(10), 0, meta()).fleet;
         assert_eq!(fleet.launched, 5);
@@ -1097,7 +1045,7 @@ mod tests {
             r.sent(true, false);
             r.offered(SimDuration::from_millis(1));
         }
-        r.close_window(t(10), 2);
+        close(&mut r, t(10), 2);
         let e = r.finish(t(10), 0, meta()).fleet.elasticity;
         // d = 4, s = 2: under by (4 − 2) / 4 over the whole measured time.
         assert_eq!((e.under_accuracy, e.under_timeshare), (0.5, 1.0));
@@ -1153,7 +1101,7 @@ mod tests {
             r.succeeded(true, SimDuration::from_millis(1));
         }
         r.sent(true, false); // still in flight
-        r.close_window(t(10), 1);
+        close(&mut r, t(10), 1);
         let rep = r.finish(t(10), 1, meta());
         let f = &rep.requests.failed;
         assert_eq!((f.rejected_by_rate_limit, f.balancer_down), (7, 8));

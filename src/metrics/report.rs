@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::engine::SimDuration;
+
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Report {
     pub scenario: String,
@@ -70,7 +72,7 @@ pub struct Failed {
 }
 
 impl Failed {
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.instance_down
             + self.queue_full
             + self.timeout
@@ -84,7 +86,8 @@ impl Failed {
 
 impl Requests {
     /// The accounting invariant every run must satisfy.
-    pub fn is_balanced(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_balanced(&self) -> bool {
         self.sent == self.succeeded + self.failed.total() + self.in_flight_at_end
     }
 }
@@ -121,7 +124,8 @@ pub struct LostByCause {
 }
 
 impl LostByCause {
-    pub fn total(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn total(&self) -> u64 {
         self.crash
             + self.scale_in
             + self.deploy
@@ -273,6 +277,9 @@ pub struct Balance {
 }
 
 /// How hard the engine worked. Wall-clock fields vary between runs; everything else is exact.
+///
+/// The simulation never reads the wall clock, so its report leaves the wall-clock fields at zero;
+/// whoever runs it times it and fills them in (`Engine::record_wall_time`).
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Engine {
     pub events: u64,
@@ -280,12 +287,72 @@ pub struct Engine {
     pub events_per_second: f64,
 }
 
+impl Engine {
+    /// Sets the wall-clock fields for a run that took `wall_seconds`.
+    pub(crate) fn record_wall_time(&mut self, wall_seconds: f64) {
+        self.wall_seconds = wall_seconds;
+        self.events_per_second = if wall_seconds > 0.0 {
+            self.events as f64 / wall_seconds
+        } else {
+            0.0
+        };
+    }
+}
+
+/// Something that happened to the fleet, and when.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct TimelineEntry {
     pub t_s: f64,
-    pub label: String,
+    /// What happened. `summary.json` names it in words, as `label`.
+    #[serde(rename = "label")]
+    pub event: TimelineEvent,
     /// Live sessions whose state or pin was on the instances the event hit.
     pub sessions_affected: u64,
+}
+
+/// What happened at a point of the timeline: a scenario event as it was applied, or what the
+/// fleet did about one. Instances are named by launch number (0 = first launched).
+///
+/// Plain data: putting it in words is the report's business (`report::describe`, which also
+/// serialises it for `summary.json`), so the model never builds sentences.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimelineEvent {
+    /// A `crash` event killed these instances; none when no instance was live.
+    Crash { instances: Vec<u32> },
+    /// An instance's random time to failure (`mtbf`) came.
+    RandomCrash { instance: u32 },
+    /// Health checks took a dead instance out of rotation; `replaced` when the platform launches
+    /// a replacement.
+    MarkedDown { instance: u32, replaced: bool },
+    /// A `scale` event set the desired instance count.
+    Scale { to: u32 },
+    /// A rolling deploy began.
+    RollingDeploy {
+        max_surge: u32,
+        max_unavailable: u32,
+    },
+    /// The last old-version instance of a rolling deploy is gone.
+    DeployFinished,
+    /// The session store became unreachable for `duration`; with `data_loss` its data is gone.
+    RedisOutage {
+        duration: SimDuration,
+        data_loss: bool,
+    },
+    /// Store operations take `factor` times longer for `duration`.
+    RedisSlowdown { factor: f64, duration: SimDuration },
+    /// A gray failure: `instance` serves `factor` times slower for `duration`; `None` when no
+    /// instance was live to slow down.
+    SlowInstance {
+        instance: Option<u32>,
+        factor: f64,
+        duration: SimDuration,
+    },
+    /// The active balancer died; a standby, if any, takes over after this failover delay.
+    BalancerFails { standby: Option<SimDuration> },
+    /// The standby balancer took over and traffic flows again.
+    StandbyServing,
+    /// This many live sessions were logged out (or their credentials revoked).
+    Revoke { sessions: u64 },
 }
 
 /// One report window. Counts are of things that happened within the window.

@@ -17,7 +17,7 @@ use crate::engine::{Rng, SimDuration, SimTime, NANOS_PER_SEC};
 use crate::scenario::{RatePoint, RateProfile, Spike};
 
 #[derive(Debug)]
-pub struct Arrivals {
+pub(crate) struct Arrivals {
     profile: RateProfile,
     spike: Option<Spike>,
     /// Sessions per second: an upper bound of the rate (spike included) over the whole run.
@@ -25,7 +25,7 @@ pub struct Arrivals {
 }
 
 impl Arrivals {
-    pub fn new(profile: &RateProfile, spike: Option<&Spike>) -> Self {
+    pub(crate) fn new(profile: &RateProfile, spike: Option<&Spike>) -> Self {
         let profile_peak = match profile {
             RateProfile::Constant(rate) => *rate,
             RateProfile::Steps(points) => points.iter().map(|p| p.rate).fold(0.0, f64::max),
@@ -41,12 +41,12 @@ impl Arrivals {
     }
 
     /// Sessions per second: an upper bound of the rate over the whole run.
-    pub fn peak(&self) -> f64 {
+    pub(crate) fn peak(&self) -> f64 {
         self.peak
     }
 
     /// Sessions per second at `t`.
-    pub fn rate_at(&self, t: SimTime) -> f64 {
+    pub(crate) fn rate_at(&self, t: SimTime) -> f64 {
         let base = match &self.profile {
             RateProfile::Constant(rate) => *rate,
             RateProfile::Steps(points) => steps_rate_at(points, t),
@@ -59,7 +59,7 @@ impl Arrivals {
     }
 
     /// The next arrival strictly after `now`, or `None` if none comes before `end`.
-    pub fn next_after(&self, now: SimTime, end: SimTime, rng: &mut Rng) -> Option<SimTime> {
+    pub(crate) fn next_after(&self, now: SimTime, end: SimTime, rng: &mut Rng) -> Option<SimTime> {
         if self.peak <= 0.0 {
             return None;
         }

@@ -20,39 +20,39 @@ use crate::engine::{SimDuration, SimTime};
 
 /// One direction's behaviour (`scale_up` or `scale_down`).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Behavior {
+pub(crate) struct Behavior {
     /// Window over which recommendations are stabilised.
-    pub stabilization: SimDuration,
+    pub(crate) stabilization: SimDuration,
     /// Minimum time between two actions in this direction.
-    pub cooldown: SimDuration,
+    pub(crate) cooldown: SimDuration,
     /// Most instances added or removed by one action (≥ 1).
-    pub max_step: u32,
+    pub(crate) max_step: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Policy {
-    pub target: f64,
-    pub min: u32,
-    pub max: u32,
-    pub tolerance: f64,
-    pub scale_up: Behavior,
-    pub scale_down: Behavior,
+pub(crate) struct Policy {
+    pub(crate) target: f64,
+    pub(crate) min: u32,
+    pub(crate) max: u32,
+    pub(crate) tolerance: f64,
+    pub(crate) scale_up: Behavior,
+    pub(crate) scale_down: Behavior,
 }
 
 /// What the controller sees at an evaluation.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Observation {
+pub(crate) struct Observation {
     /// Instances ready or booting: the current capacity for the decision.
-    pub current: u32,
+    pub(crate) current: u32,
     /// Instances whose metric counts (ready and past their warm-up).
-    pub measured: u32,
+    pub(crate) measured: u32,
     /// The metric averaged over the measured instances; `None` if none is measured.
-    pub metric: Option<f64>,
+    pub(crate) metric: Option<f64>,
 }
 
 /// The controller's memory: past raw recommendations and last actions.
 #[derive(Debug, Default)]
-pub struct Autoscaler {
+pub(crate) struct Autoscaler {
     history: VecDeque<(SimTime, u32)>,
     last_up: Option<SimTime>,
     last_down: Option<SimTime>,
@@ -60,7 +60,7 @@ pub struct Autoscaler {
 
 impl Autoscaler {
     /// The desired instance count at `now`; equal to `obs.current` when no action is due.
-    pub fn evaluate(&mut self, policy: &Policy, now: SimTime, obs: Observation) -> u32 {
+    pub(crate) fn evaluate(&mut self, policy: &Policy, now: SimTime, obs: Observation) -> u32 {
         let current = obs.current;
         let raw = raw_recommendation(policy, obs);
         self.history.push_back((now, raw));

@@ -36,7 +36,7 @@ use crate::engine::{Rng, SimDuration, SimTime};
 use crate::model::sampling::DurationSampler;
 use crate::scenario::DatabaseConfig;
 
-pub struct Database {
+pub(crate) struct Database {
     /// Connections in each instance's pool.
     pool_per_instance: usize,
     /// The database's execution slots.
@@ -82,7 +82,7 @@ impl Held {
 }
 
 impl Database {
-    pub fn new(config: &DatabaseConfig, rng: Rng) -> Self {
+    pub(crate) fn new(config: &DatabaseConfig, rng: Rng) -> Self {
         // Validation guarantees ≥ 1 of each; clamping keeps a hand-built config from deadlocking.
         Database {
             pool_per_instance: config.pool_per_instance.max(1) as usize,
@@ -98,7 +98,7 @@ impl Database {
 
     /// Gives a newly launched instance its pool (instances are numbered densely from 0 in launch
     /// order; called once per launch, in order).
-    pub fn add_instance(&mut self) {
+    pub(crate) fn add_instance(&mut self) {
         self.pools.push(Held::default());
     }
 
@@ -107,7 +107,7 @@ impl Database {
     /// whole database part), then runs `queries_per_request` queries one after another, each
     /// waiting for one of the database's `max_connections` execution slots (FIFO) and taking a
     /// sampled `query_time`. O(log of the resources in use).
-    pub fn request_cost(&mut self, instance: usize, now: SimTime) -> SimDuration {
+    pub(crate) fn request_cost(&mut self, instance: usize, now: SimTime) -> SimDuration {
         let pool = &mut self.pools[instance];
         // The connection that comes back first.
         let back_at = pool.take(self.pool_per_instance, now);
@@ -127,7 +127,7 @@ impl Database {
     /// Execution-slot busy time accumulated since the last call (for utilisation =
     /// busy / (window × max_connections)). Booked when a request starts service, so a window
     /// ending with a backlog can exceed 1 and the next show correspondingly less.
-    pub fn take_busy(&mut self) -> SimDuration {
+    pub(crate) fn take_busy(&mut self) -> SimDuration {
         std::mem::take(&mut self.busy)
     }
 }

@@ -46,32 +46,32 @@ const FIXED_BYTES: f64 = 1.0e6;
 
 /// One part of a run's cost and the scenario fields that drive it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Driver {
+pub(crate) struct Driver {
     /// What costs, in words (`sessions and their requests`).
-    pub what: &'static str,
+    pub(crate) what: &'static str,
     /// The fields to change to make it smaller, as written in a scenario (empty: a fixed cost).
-    pub fields: &'static str,
+    pub(crate) fields: &'static str,
     /// Events (work) it adds.
-    pub events: f64,
+    pub(crate) events: f64,
     /// Bytes it holds at the peak.
-    pub bytes: f64,
+    pub(crate) bytes: f64,
 }
 
 /// The size of a run.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Estimate {
+pub(crate) struct Estimate {
     /// Events the run loop will process (work), at most.
-    pub events: f64,
+    pub(crate) events: f64,
     /// Bytes the model holds at its peak.
-    pub bytes: f64,
+    pub(crate) bytes: f64,
     /// The parts, largest first by events then bytes; parts that cost nothing are left out.
-    pub drivers: Vec<Driver>,
+    pub(crate) drivers: Vec<Driver>,
 }
 
 impl Estimate {
     /// The drivers that make up at least a tenth of the events or of the memory: what a refusal
     /// names.
-    pub fn main_drivers(&self) -> impl Iterator<Item = &Driver> {
+    pub(crate) fn main_drivers(&self) -> impl Iterator<Item = &Driver> {
         self.drivers
             .iter()
             .filter(|d| d.events >= self.events / 10.0 || d.bytes >= self.bytes / 10.0)
@@ -79,7 +79,7 @@ impl Estimate {
 }
 
 /// Sizes a run of `scenario` (see the module documentation for what is counted and how).
-pub fn estimate(scenario: &Scenario) -> Estimate {
+pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
     let duration_s = scenario.duration.as_nanos() as f64 / NANOS_PER_SEC as f64;
     let per_s = |d: SimDuration| -> f64 {
         if d.is_zero() {

@@ -19,7 +19,7 @@ use crate::model::ids::RequestRef;
 /// `Up` is not the same as *in rotation*: a booted instance joins the balancer only after
 /// `healthy_threshold` passed health checks, and a dead one stays in rotation until detected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Life {
+pub(crate) enum Life {
     /// Launched; the process is not up yet.
     Booting,
     /// Running and able to serve.
@@ -34,7 +34,7 @@ pub enum Life {
 
 /// Why an instance stopped serving, so that a session found missing can be attributed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     Crash,
     ScaleIn,
     /// Replaced by a newer version in a rolling deploy.
@@ -42,42 +42,42 @@ pub enum Stop {
 }
 
 #[derive(Debug)]
-pub struct Instance {
-    pub life: Life,
-    pub launched_at: SimTime,
+pub(crate) struct Instance {
+    pub(crate) life: Life,
+    pub(crate) launched_at: SimTime,
     /// The release it runs; a rolling deploy replaces older versions.
-    pub version: u32,
+    pub(crate) version: u32,
     /// When the balancer first put it into rotation.
-    pub ready_at: Option<SimTime>,
+    pub(crate) ready_at: Option<SimTime>,
     /// Until when the instance serves slower (warm-up after boot).
-    pub warm_at: SimTime,
-    pub stopped: Option<Stop>,
+    pub(crate) warm_at: SimTime,
+    pub(crate) stopped: Option<Stop>,
     /// Workers serving a request right now.
-    pub busy: u32,
+    pub(crate) busy: u32,
     /// Requests waiting for a worker, oldest first.
-    pub queue: VecDeque<RequestRef>,
+    pub(crate) queue: VecDeque<RequestRef>,
     /// How many requests at the head of `queue` have already timed out (their clients left, but
     /// the instance does not know and will still serve them).
-    pub timed_out: u32,
+    pub(crate) timed_out: u32,
     /// When the queue's timeout timer fires, if armed.
-    pub timer_at: Option<SimTime>,
+    pub(crate) timer_at: Option<SimTime>,
     /// Consecutive failed health checks.
-    pub failed_checks: u32,
+    pub(crate) failed_checks: u32,
     /// Consecutive passed health checks.
-    pub passed_checks: u32,
+    pub(crate) passed_checks: u32,
     /// Gray failure: service times are multiplied by `slow_factor` until `slow_until`.
-    pub slow_until: SimTime,
-    pub slow_factor: f64,
+    pub(crate) slow_until: SimTime,
+    pub(crate) slow_factor: f64,
     /// ∫ busy workers dt since launch, in worker-nanoseconds (for the CPU metric).
-    pub busy_area: u128,
+    pub(crate) busy_area: u128,
     /// When `busy` last changed.
-    pub busy_since: SimTime,
+    pub(crate) busy_since: SimTime,
     /// Requests routed here since launch (for the requests-per-second metric).
-    pub routed: u64,
+    pub(crate) routed: u64,
 }
 
 impl Instance {
-    pub fn new(launched_at: SimTime, version: u32) -> Self {
+    pub(crate) fn new(launched_at: SimTime, version: u32) -> Self {
         Instance {
             life: Life::Booting,
             launched_at,
@@ -102,7 +102,7 @@ impl Instance {
 
     /// Sets the busy-worker count at `now`, integrating the previous level.
     #[inline]
-    pub fn set_busy(&mut self, now: SimTime, busy: u32) {
+    pub(crate) fn set_busy(&mut self, now: SimTime, busy: u32) {
         let dt = now.saturating_since(self.busy_since).as_nanos();
         self.busy_area += u128::from(self.busy) * u128::from(dt);
         self.busy_since = now;
@@ -110,28 +110,28 @@ impl Instance {
     }
 
     /// ∫ busy workers dt up to `now`, in worker-nanoseconds.
-    pub fn busy_area_at(&self, now: SimTime) -> u128 {
+    pub(crate) fn busy_area_at(&self, now: SimTime) -> u128 {
         let dt = now.saturating_since(self.busy_since).as_nanos();
         self.busy_area + u128::from(self.busy) * u128::from(dt)
     }
 
     /// Serves requests it receives (draining ones still finish theirs).
-    pub fn is_up(&self) -> bool {
+    pub(crate) fn is_up(&self) -> bool {
         matches!(self.life, Life::Up | Life::Draining)
     }
 
     /// Counts toward the desired capacity: booting or serving, not on its way out.
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         matches!(self.life, Life::Booting | Life::Up)
     }
 
     /// Exists and is billed.
-    pub fn is_live(&self) -> bool {
+    pub(crate) fn is_live(&self) -> bool {
         matches!(self.life, Life::Booting | Life::Up | Life::Draining)
     }
 
     /// Requests queued or in service: what the balancer sees as open connections.
-    pub fn load(&self) -> u32 {
+    pub(crate) fn load(&self) -> u32 {
         self.busy + self.queue.len() as u32
     }
 }

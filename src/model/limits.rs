@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use crate::engine::{SimDuration, SimTime, NANOS_PER_SEC};
 use crate::scenario::{LimitScope, RateLimitConfig};
 
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     scope: LimitScope,
     /// Emission interval T = 1 / rate.
     interval: SimDuration,
@@ -37,14 +37,14 @@ pub struct RateLimiter {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Admission {
-    pub admitted: bool,
+pub(crate) struct Admission {
+    pub(crate) admitted: bool,
     /// What one fleet-wide limit would have decided.
-    pub within_user_limit: bool,
+    pub(crate) within_user_limit: bool,
 }
 
 impl RateLimiter {
-    pub fn new(config: &RateLimitConfig) -> Self {
+    pub(crate) fn new(config: &RateLimitConfig) -> Self {
         let rate = config.per_user_per_s;
         let (interval, tolerance) = if rate.is_finite() && rate > 0.0 {
             let t_ns = NANOS_PER_SEC as f64 / rate;
@@ -67,7 +67,7 @@ impl RateLimiter {
     }
 
     /// Gives a newly launched instance its buckets (once per launch, in launch order).
-    pub fn add_instance(&mut self) {
+    pub(crate) fn add_instance(&mut self) {
         // An empty BTreeMap does not allocate; with scope `Shared` it stays empty.
         self.buckets.push(BTreeMap::new());
     }
@@ -82,7 +82,7 @@ impl RateLimiter {
     /// Allocation-free except when a user is first admitted on an instance and the map needs a
     /// new node (amortised, bounded by the active users thanks to `prune`).
     #[inline]
-    pub fn admit(
+    pub(crate) fn admit(
         &mut self,
         user_tat: &mut SimTime,
         user: u64,
@@ -115,7 +115,7 @@ impl RateLimiter {
     /// Forgets per-instance buckets that are full again (tat ≤ now): they are equivalent to a
     /// fresh bucket. The simulation calls this once per report window so memory stays bounded by
     /// active users.
-    pub fn prune(&mut self, now: SimTime) {
+    pub(crate) fn prune(&mut self, now: SimTime) {
         for buckets in &mut self.buckets {
             buckets.retain(|_, tat| *tat > now);
         }

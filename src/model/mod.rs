@@ -12,8 +12,8 @@
 //! dispatches a closed `Event` enum. Nothing here writes files.
 
 mod arrivals;
-pub mod autoscaler;
-pub mod balancer;
+pub(crate) mod autoscaler;
+pub(crate) mod balancer;
 mod database;
 mod estimate;
 mod ids;
@@ -29,21 +29,21 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-pub use estimate::{estimate, Driver, Estimate};
-pub use ids::InstanceId;
-pub use sampling::{CountSampler, DurationSampler};
-pub use sim::{store_name, Simulation};
+pub(crate) use estimate::{estimate, Estimate};
+pub(crate) use sim::Simulation;
 
 use crate::metrics::Report;
 use crate::scenario::Scenario;
 
-/// Runs `scenario` to its end and returns the report.
+/// Runs `scenario` to its end and returns the report. The model never reads the wall clock: the
+/// report's wall-clock fields are zero until the caller, who timed the run, fills them in
+/// (`Engine::record_wall_time`).
 pub fn simulate(scenario: &Scenario) -> Report {
     Simulation::new(scenario).run()
 }
 
 /// [`simulate`], telling `progress` how far in simulated time the run has come, now and then.
-pub fn simulate_with_progress(
+pub(crate) fn simulate_with_progress(
     scenario: &Scenario,
     progress: &mut dyn FnMut(crate::engine::SimTime),
 ) -> Report {

@@ -12,7 +12,7 @@ use crate::scenario::{CountDist, Dist};
 
 /// A ready-to-draw duration distribution.
 #[derive(Clone, Copy, Debug)]
-pub enum DurationSampler {
+pub(crate) enum DurationSampler {
     Constant(SimDuration),
     /// Mean in nanoseconds.
     Exponential(f64),
@@ -23,7 +23,7 @@ pub enum DurationSampler {
 }
 
 impl DurationSampler {
-    pub fn new(dist: &Dist) -> Self {
+    pub(crate) fn new(dist: &Dist) -> Self {
         match *dist {
             Dist::Constant { value } => DurationSampler::Constant(value),
             Dist::Exponential { mean } => DurationSampler::Exponential(mean.as_nanos() as f64),
@@ -39,7 +39,7 @@ impl DurationSampler {
     }
 
     /// The distribution's mean, for analytic checks and capacity estimates.
-    pub fn mean(&self) -> SimDuration {
+    pub(crate) fn mean(&self) -> SimDuration {
         let ns = match *self {
             DurationSampler::Constant(d) => return d,
             DurationSampler::Exponential(mean) => mean,
@@ -50,7 +50,7 @@ impl DurationSampler {
     }
 
     #[inline]
-    pub fn sample(&self, rng: &mut Rng) -> SimDuration {
+    pub(crate) fn sample(&self, rng: &mut Rng) -> SimDuration {
         let ns = match *self {
             DurationSampler::Constant(d) => return d,
             DurationSampler::Exponential(mean) => {
@@ -69,7 +69,7 @@ impl DurationSampler {
 
 /// A ready-to-draw distribution of request counts (≥ 1).
 #[derive(Clone, Copy, Debug)]
-pub enum CountSampler {
+pub(crate) enum CountSampler {
     Constant(u32),
     Uniform(u32, u32),
     /// ln(1 − p) for a geometric on {1, 2, …} with success probability p = 1/mean.
@@ -77,7 +77,7 @@ pub enum CountSampler {
 }
 
 impl CountSampler {
-    pub fn new(dist: &CountDist) -> Self {
+    pub(crate) fn new(dist: &CountDist) -> Self {
         match *dist {
             CountDist::Constant { value } => CountSampler::Constant(value.max(1)),
             CountDist::Uniform { min, max } => CountSampler::Uniform(min.max(1), max.max(1)),
@@ -87,7 +87,7 @@ impl CountSampler {
     }
 
     #[inline]
-    pub fn sample(&self, rng: &mut Rng) -> u32 {
+    pub(crate) fn sample(&self, rng: &mut Rng) -> u32 {
         match *self {
             CountSampler::Constant(n) => n,
             CountSampler::Uniform(lo, hi) => rng.random_range(lo..=hi),

@@ -10,33 +10,33 @@ use crate::scenario::ScalingMetric;
 
 /// One measured instance over the last evaluation interval.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Sample {
+pub(crate) struct Sample {
     /// Mean busy workers over the interval (worker-seconds / interval seconds).
-    pub busy_workers: f64,
+    pub(crate) busy_workers: f64,
     /// Requests routed to it during the interval.
-    pub routed: u64,
+    pub(crate) routed: u64,
     /// Requests waiting for a worker now.
-    pub queued: u32,
+    pub(crate) queued: u32,
     /// Requests waiting or in service now.
-    pub load: u32,
+    pub(crate) load: u32,
 }
 
 /// The fleet as the autoscaler sees it at one evaluation.
 #[derive(Clone, Copy, Debug)]
-pub struct View<'a> {
-    pub samples: &'a [Sample],
+pub(crate) struct View<'a> {
+    pub(crate) samples: &'a [Sample],
     /// Workers per instance.
-    pub workers: u32,
+    pub(crate) workers: u32,
     /// Length of the interval the samples cover, in seconds.
-    pub interval_s: f64,
+    pub(crate) interval_s: f64,
     /// 95th percentile of response times completed by measured instances in the interval, in
     /// milliseconds; `None` if nothing completed.
-    pub p95_ms: Option<f64>,
+    pub(crate) p95_ms: Option<f64>,
 }
 
 /// A scaling metric: its per-instance value, or `None` when there is nothing to measure (the
 /// controller then keeps the current size, as HPA does with missing metrics).
-pub trait Metric {
+pub(crate) trait Metric {
     fn value(&self, view: &View) -> Option<f64>;
 }
 
@@ -92,7 +92,7 @@ impl Metric for Concurrency {
     }
 }
 
-pub fn build(metric: ScalingMetric) -> Box<dyn Metric> {
+pub(crate) fn build(metric: ScalingMetric) -> Box<dyn Metric> {
     match metric {
         ScalingMetric::Cpu => Box::new(Cpu),
         ScalingMetric::Rps => Box::new(Rps),

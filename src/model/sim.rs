@@ -11,8 +11,6 @@
 //! out in queue order (same timeout, FIFO queue), so each instance keeps one `QueueTimer` armed at
 //! its first waiting request's deadline; timed-out requests form a prefix of the queue.
 
-use std::time::Instant;
-
 use hdrhistogram::Histogram;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
@@ -20,7 +18,7 @@ use rand_distr::{Distribution, Exp1};
 use crate::engine::{stream, stream_key, EventQueue, Rng, SimDuration, SimTime};
 use crate::metrics::{
     Cause, DemandModel, FleetSnapshot, LaunchCause, LostCause, Recorder, Report, RunMeta,
-    TerminateCause,
+    TerminateCause, TimelineEvent,
 };
 use crate::model::arrivals::Arrivals;
 use crate::model::autoscaler::{Autoscaler, Behavior, Observation, Policy};
@@ -125,7 +123,7 @@ enum Outcome {
 
 /// Events between two progress reports: rare enough to cost nothing, often enough (a few per
 /// second) for a bar to move smoothly.
-pub const PROGRESS_EVERY: u64 = 1 << 20;
+pub(crate) const PROGRESS_EVERY: u64 = 1 << 20;
 
 const SESSION_STREAM: u64 = stream_key("session");
 const MTBF_STREAM: u64 = stream_key("mtbf");
@@ -186,7 +184,7 @@ impl Scaler {
     }
 }
 
-pub struct Simulation<'a> {
+pub(crate) struct Simulation<'a> {
     scenario: &'a Scenario,
     now: SimTime,
     end: SimTime,
@@ -224,7 +222,7 @@ pub struct Simulation<'a> {
 }
 
 impl<'a> Simulation<'a> {
-    pub fn new(scenario: &'a Scenario) -> Self {
+    pub(crate) fn new(scenario: &'a Scenario) -> Self {
         let seed = scenario.seed;
         let rng = |name: &str| stream(seed, stream_key(name), 0);
         let end = scenario.end();
@@ -321,14 +319,13 @@ impl<'a> Simulation<'a> {
     }
 
     /// Runs to the end of the scenario and returns the report.
-    pub fn run(self) -> Report {
+    pub(crate) fn run(self) -> Report {
         self.run_with_progress(&mut |_| {})
     }
 
     /// [`Simulation::run`], telling `progress` the simulated time reached every
     /// [`PROGRESS_EVERY`] events (for a progress bar: the model itself never looks at a clock).
-    pub fn run_with_progress(mut self, progress: &mut dyn FnMut(SimTime)) -> Report {
-        let started = Instant::now();
+    pub(crate) fn run_with_progress(mut self, progress: &mut dyn FnMut(SimTime)) -> Report {
         while let Some((t, e)) = self.queue.pop() {
             if t >= self.end {
                 break;
@@ -342,13 +339,12 @@ impl<'a> Simulation<'a> {
         }
         self.now = self.end;
         let (fleet, store) = self.snapshot();
-        self.recorder.close_window_with(self.end, fleet, store);
+        self.recorder.close_window(self.end, fleet, store);
         let in_flight = self
             .requests
             .iter()
             .filter(|(_, _, r)| r.client_waiting && r.counted)
             .count() as u64;
-        let wall_seconds = started.elapsed().as_secs_f64();
         let scenario = self.scenario;
         let meta = RunMeta {
             scenario: scenario.name.clone(),
@@ -357,7 +353,6 @@ impl<'a> Simulation<'a> {
             session_store: store_name(scenario.sessions.store).to_string(),
             instances_launched: self.instances.len(),
             events: self.events,
-            wall_seconds,
             slo: scenario.report.slo,
         };
         self.recorder.finish(self.end, in_flight, meta)
@@ -928,7 +923,7 @@ impl<'a> Simulation<'a> {
             let Some(deploy) = self.deploy.filter(|_| old > 0) else {
                 if self.deploy.take().is_some() {
                     self.recorder
-                        .event(self.now, "rolling deploy: old version drained".into(), 0);
+                        .event(self.now, TimelineEvent::DeployFinished, 0);
                 }
                 let active = old + new;
                 for _ in active..desired {
@@ -1043,12 +1038,11 @@ impl<'a> Simulation<'a> {
                     // (its readiness never came), only without leaving the balancer.
                     if self.balancer.is_routable(id) {
                         self.leave_rotation(id);
-                        let label = if self.scenario.instances.replace {
-                            format!("instance {} marked down; replacement launched", id.0)
-                        } else {
-                            format!("instance {} marked down", id.0)
+                        let down = TimelineEvent::MarkedDown {
+                            instance: id.0,
+                            replaced: self.scenario.instances.replace,
                         };
-                        self.recorder.event(self.now, label, 0);
+                        self.recorder.event(self.now, down, 0);
                     }
                     self.reconcile(LaunchCause::Replacement);
                     return; // dead and out of rotation: no more checks
@@ -1074,16 +1068,9 @@ impl<'a> Simulation<'a> {
                     }
                 }
                 let affected = self.sessions_on(&victims);
-                let names: Vec<String> = victims.iter().map(|v| v.0.to_string()).collect();
-                let label = format!(
-                    "crash {}",
-                    if names.is_empty() {
-                        "(no live instance)".into()
-                    } else {
-                        format!("instance {}", names.join(", "))
-                    }
-                );
-                self.recorder.event(self.now, label, affected);
+                let instances = victims.iter().map(|v| v.0).collect();
+                self.recorder
+                    .event(self.now, TimelineEvent::Crash { instances }, affected);
                 for id in victims {
                     self.crash(id);
                 }
@@ -1098,7 +1085,7 @@ impl<'a> Simulation<'a> {
                     .collect();
                 let affected = self.sessions_on(&drained);
                 self.recorder
-                    .event(self.now, format!("scale to {to}"), affected);
+                    .event(self.now, TimelineEvent::Scale { to }, affected);
             }
             Action::RollingDeploy {
                 max_surge,
@@ -1108,9 +1095,10 @@ impl<'a> Simulation<'a> {
                 let affected = self.sessions_on(&old);
                 self.recorder.event(
                     self.now,
-                    format!(
-                        "rolling deploy (max_surge {max_surge}, max_unavailable {max_unavailable})"
-                    ),
+                    TimelineEvent::RollingDeploy {
+                        max_surge,
+                        max_unavailable,
+                    },
                     affected,
                 );
                 self.version += 1;
@@ -1124,19 +1112,21 @@ impl<'a> Simulation<'a> {
                 duration,
                 data_loss,
             } => {
-                let label = if data_loss {
-                    format!("redis outage for {duration}, data lost")
-                } else {
-                    format!("redis outage for {duration}")
-                };
                 let affected = self.sessions.len() as u64;
-                self.recorder.event(self.now, label, affected);
+                self.recorder.event(
+                    self.now,
+                    TimelineEvent::RedisOutage {
+                        duration,
+                        data_loss,
+                    },
+                    affected,
+                );
                 self.tier.outage(self.now, self.now + duration, data_loss);
             }
             Action::RedisSlowdown { factor, duration } => {
                 self.recorder.event(
                     self.now,
-                    format!("redis slowdown ×{factor} for {duration}"),
+                    TimelineEvent::RedisSlowdown { factor, duration },
                     0,
                 );
                 self.tier.slowdown(self.now, self.now + duration, factor);
@@ -1147,12 +1137,13 @@ impl<'a> Simulation<'a> {
                 pick,
             } => {
                 let victim = self.pick_instance(pick, &[]);
-                let label = match victim {
-                    Some(id) => format!("instance {} slows ×{factor} for {duration}", id.0),
-                    None => "slow instance (no live instance)".into(),
-                };
                 let affected = victim.map_or(0, |v| self.sessions_on(&[v]));
-                self.recorder.event(self.now, label, affected);
+                let slow = TimelineEvent::SlowInstance {
+                    instance: victim.map(|id| id.0),
+                    factor,
+                    duration,
+                };
+                self.recorder.event(self.now, slow, affected);
                 if let Some(id) = victim {
                     let inst = &mut self.instances[id.index()];
                     inst.slow_until = self.now + duration;
@@ -1198,13 +1189,12 @@ impl<'a> Simulation<'a> {
                 }
                 t
             }
-            None => SimTime(u64::MAX),
+            None => SimTime::MAX,
         };
-        let label = match &self.scenario.balancer.standby {
-            Some(s) => format!("balancer fails; standby takes over in {}", s.failover),
-            None => "balancer fails; no standby".into(),
+        let fails = TimelineEvent::BalancerFails {
+            standby: self.scenario.balancer.standby.as_ref().map(|s| s.failover),
         };
-        self.recorder.event(now, label, self.sessions.len() as u64);
+        self.recorder.event(now, fails, self.sessions.len() as u64);
         self.balancer_down_until = Some(until);
         let mut reset = std::mem::take(&mut self.scratch);
         reset.clear();
@@ -1224,7 +1214,7 @@ impl<'a> Simulation<'a> {
     fn balancer_up(&mut self) {
         self.balancer_down_until = None;
         self.recorder
-            .event(self.now, "standby balancer serving".into(), 0);
+            .event(self.now, TimelineEvent::StandbyServing, 0);
     }
 
     /// `count` logged-in sessions, chosen at random, log out (or have their credentials
@@ -1258,8 +1248,9 @@ impl<'a> Simulation<'a> {
             };
             self.recorder.revoked(exposure);
         }
+        let sessions = n as u64;
         self.recorder
-            .event(now, format!("revoke {n} sessions"), n as u64);
+            .event(now, TimelineEvent::Revoke { sessions }, sessions);
     }
 
     // ----- autoscaler and random failures ---------------------------------------------------
@@ -1347,7 +1338,7 @@ impl<'a> Simulation<'a> {
         let affected = self.sessions_on(&[id]);
         self.recorder.event(
             self.now,
-            format!("crash instance {} (mtbf)", id.0),
+            TimelineEvent::RandomCrash { instance: id.0 },
             affected,
         );
         self.crash(id);
@@ -1422,7 +1413,7 @@ impl<'a> Simulation<'a> {
 
     fn window_end(&mut self) {
         let (fleet, store) = self.snapshot();
-        self.recorder.close_window_with(self.now, fleet, store);
+        self.recorder.close_window(self.now, fleet, store);
         if let Some(limiter) = &mut self.limiter {
             limiter.prune(self.now);
         }
@@ -1433,7 +1424,7 @@ impl<'a> Simulation<'a> {
     }
 }
 
-pub fn store_name(store: SessionStore) -> &'static str {
+pub(crate) fn store_name(store: SessionStore) -> &'static str {
     match store {
         SessionStore::InMemory => "in-memory",
         SessionStore::Redis => "redis",

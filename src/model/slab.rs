@@ -12,7 +12,7 @@ struct Slot<T> {
 }
 
 #[derive(Debug)]
-pub struct Slab<T> {
+pub(crate) struct Slab<T> {
     slots: Vec<Slot<T>>,
     free: Vec<u32>,
 }
@@ -29,7 +29,7 @@ impl<T> Default for Slab<T> {
 impl<T> Slab<T> {
     /// Stores `value`; returns its `(slot, generation)`.
     #[inline]
-    pub fn insert(&mut self, value: T) -> (u32, u32) {
+    pub(crate) fn insert(&mut self, value: T) -> (u32, u32) {
         if let Some(slot) = self.free.pop() {
             let s = &mut self.slots[slot as usize];
             s.generation = s.generation.wrapping_add(1);
@@ -46,7 +46,7 @@ impl<T> Slab<T> {
     }
 
     #[inline]
-    pub fn get(&self, slot: u32, generation: u32) -> Option<&T> {
+    pub(crate) fn get(&self, slot: u32, generation: u32) -> Option<&T> {
         match self.slots.get(slot as usize) {
             Some(s) if s.generation == generation => s.value.as_ref(),
             _ => None,
@@ -54,7 +54,7 @@ impl<T> Slab<T> {
     }
 
     #[inline]
-    pub fn get_mut(&mut self, slot: u32, generation: u32) -> Option<&mut T> {
+    pub(crate) fn get_mut(&mut self, slot: u32, generation: u32) -> Option<&mut T> {
         match self.slots.get_mut(slot as usize) {
             Some(s) if s.generation == generation => s.value.as_mut(),
             _ => None,
@@ -62,7 +62,7 @@ impl<T> Slab<T> {
     }
 
     #[inline]
-    pub fn remove(&mut self, slot: u32, generation: u32) -> Option<T> {
+    pub(crate) fn remove(&mut self, slot: u32, generation: u32) -> Option<T> {
         let s = self.slots.get_mut(slot as usize)?;
         if s.generation != generation {
             return None;
@@ -73,12 +73,12 @@ impl<T> Slab<T> {
     }
 
     /// Number of live records.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.slots.len() - self.free.len()
     }
 
     /// Live records with their `(slot, generation)`, in slot order (deterministic).
-    pub fn iter(&self) -> impl Iterator<Item = (u32, u32, &T)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, u32, &T)> {
         self.slots
             .iter()
             .enumerate()

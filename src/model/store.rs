@@ -32,15 +32,15 @@ use crate::scenario::{Scenario, SessionStore};
 
 /// The store could not be reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StoreDown;
+pub(crate) struct StoreDown;
 
-pub enum SessionTier {
+pub(crate) enum SessionTier {
     InMemory,
     Redis(Redis),
     Jwt { verify: SimDuration },
 }
 
-pub struct Redis {
+pub(crate) struct Redis {
     latency: DurationSampler,
     /// Store time per operation: 1 / max_ops.
     op_time: SimDuration,
@@ -75,7 +75,7 @@ impl Window {
 }
 
 impl SessionTier {
-    pub fn new(scenario: &Scenario, rng: Rng) -> Self {
+    pub(crate) fn new(scenario: &Scenario, rng: Rng) -> Self {
         match scenario.sessions.store {
             SessionStore::InMemory => SessionTier::InMemory,
             SessionStore::Jwt => SessionTier::Jwt {
@@ -92,7 +92,7 @@ impl SessionTier {
     /// Cost of the session tier for a request starting service at `now`, or `StoreDown` during a
     /// Redis outage.
     #[inline]
-    pub fn request_cost(&mut self, now: SimTime) -> Result<SimDuration, StoreDown> {
+    pub(crate) fn request_cost(&mut self, now: SimTime) -> Result<SimDuration, StoreDown> {
         match self {
             SessionTier::InMemory => Ok(SimDuration::ZERO),
             SessionTier::Jwt { verify } => Ok(*verify),
@@ -103,7 +103,7 @@ impl SessionTier {
     /// Redis is unreachable during [from, until). With `data_loss`, every session written before
     /// `from` is gone. Replaces the previous outage window (a data loss it had is remembered).
     /// No effect on in-memory and jwt.
-    pub fn outage(&mut self, from: SimTime, until: SimTime, data_loss: bool) {
+    pub(crate) fn outage(&mut self, from: SimTime, until: SimTime, data_loss: bool) {
         if let SessionTier::Redis(redis) = self {
             redis.outage(from, until, data_loss);
         }
@@ -112,7 +112,7 @@ impl SessionTier {
     /// Operations issued during [from, until) take `factor` times longer (both the store's own
     /// time per op and the round trip). Replaces the previous slowdown window. No effect on
     /// in-memory and jwt.
-    pub fn slowdown(&mut self, from: SimTime, until: SimTime, factor: f64) {
+    pub(crate) fn slowdown(&mut self, from: SimTime, until: SimTime, factor: f64) {
         if let SessionTier::Redis(redis) = self {
             redis.slowdown = Window { from, until };
             redis.slow_factor = factor;
@@ -123,7 +123,7 @@ impl SessionTier {
     /// outage began after it was written and at or before now). Always true for in-memory and
     /// jwt.
     #[inline]
-    pub fn holds(&self, written: SimTime, now: SimTime) -> bool {
+    pub(crate) fn holds(&self, written: SimTime, now: SimTime) -> bool {
         match self {
             SessionTier::Redis(redis) => redis.holds(written, now),
             SessionTier::InMemory | SessionTier::Jwt { .. } => true,
@@ -133,7 +133,7 @@ impl SessionTier {
     /// Whether the store is in an outage at `now` (false for non-Redis).
     #[inline]
     #[cfg(test)]
-    pub fn is_down(&self, now: SimTime) -> bool {
+    pub(crate) fn is_down(&self, now: SimTime) -> bool {
         match self {
             SessionTier::Redis(redis) => redis.outage.contains(now),
             SessionTier::InMemory | SessionTier::Jwt { .. } => false,
@@ -142,7 +142,7 @@ impl SessionTier {
 
     /// Store busy time (operations × time per op, slowdown included) accumulated since the last
     /// call; zero for non-Redis. Used for a per-window utilisation = busy / window.
-    pub fn take_busy(&mut self) -> SimDuration {
+    pub(crate) fn take_busy(&mut self) -> SimDuration {
         match self {
             SessionTier::Redis(redis) => std::mem::take(&mut redis.busy),
             SessionTier::InMemory | SessionTier::Jwt { .. } => SimDuration::ZERO,

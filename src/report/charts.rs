@@ -40,6 +40,7 @@ use super::draw::{
     TICK_SIZE, WIDTH,
 };
 use super::human::ms;
+use super::timeline::describe;
 use crate::metrics::{Report, WindowRow};
 
 /// Image height in pixels; the width is every chart's.
@@ -57,7 +58,7 @@ const PANEL_GAP: u32 = 8;
 const TITLE_SIZE: f64 = 20.0;
 
 /// The dashboard as an SVG document.
-pub fn dashboard_svg(report: &Report) -> Result<String> {
+pub(crate) fn dashboard_svg(report: &Report) -> Result<String> {
     let plan = Plan::of(report)?;
     draw::svg((WIDTH, HEIGHT), |root| {
         draw_dashboard(root, &plan).context("cannot draw the dashboard as SVG")
@@ -65,7 +66,7 @@ pub fn dashboard_svg(report: &Report) -> Result<String> {
 }
 
 /// The dashboard as a PNG file's bytes.
-pub fn dashboard_png(report: &Report) -> Result<Vec<u8>> {
+pub(crate) fn dashboard_png(report: &Report) -> Result<Vec<u8>> {
     let plan = Plan::of(report)?;
     draw::png((WIDTH, HEIGHT), |root| {
         draw_dashboard(root, &plan).context("cannot draw the dashboard as PNG")
@@ -93,7 +94,7 @@ impl Plan {
         let strip = EventStrip::new(
             axis,
             plot_columns(),
-            report.timeline.iter().map(|e| (e.t_s, e.label.as_str())),
+            report.timeline.iter().map(|e| (e.t_s, describe(&e.event))),
         )?;
         Ok(Self {
             header: report.scenario.clone(),
@@ -679,7 +680,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::TimelineEntry;
+    use crate::metrics::{TimelineEntry, TimelineEvent};
     use crate::report::draw::pixels::{decode, rgb, PNG_SIGNATURE};
     use crate::report::draw::{log_range, MAX_LANES};
     use crate::report::fixtures;
@@ -716,7 +717,7 @@ mod tests {
             assert!(svg.contains(title), "{title}");
         }
         for text in [
-            "crash instance 1 (busiest)",
+            "crash instance 1",
             "instance 1 marked down",
             "warm-up",
             "crash-sticky",
@@ -866,7 +867,7 @@ mod tests {
         // An event with no time series still gets its line and label.
         report.timeline.push(TimelineEntry {
             t_s: 0.0,
-            label: "crash instance 0".to_owned(),
+            event: TimelineEvent::Crash { instances: vec![0] },
             sessions_affected: 0,
         });
         assert!(dashboard_svg(&report)
@@ -1041,7 +1042,7 @@ mod tests {
         report.timeline = (0..12)
             .map(|i| TimelineEntry {
                 t_s: 600.0 + f64::from(i),
-                label: format!("scale out to {i} instances"),
+                event: TimelineEvent::Scale { to: i },
                 sessions_affected: 0,
             })
             .collect();

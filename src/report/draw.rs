@@ -414,15 +414,15 @@ impl EventStrip {
     /// The strip of `events`, `(time in seconds, label)` in any order, over panels of `axis`
     /// whose plotting area spans the pixel `columns`. Events outside the run are left out: there
     /// is nothing to mark them on.
-    pub(crate) fn new<'a>(
+    pub(crate) fn new<L: AsRef<str>>(
         axis: TimeAxis,
         columns: (i32, i32),
-        events: impl IntoIterator<Item = (f64, &'a str)>,
+        events: impl IntoIterator<Item = (f64, L)>,
     ) -> Result<Self> {
-        let mut events: Vec<(f64, &str)> = events
+        let mut events: Vec<(f64, L)> = events
             .into_iter()
             .map(|(t_s, label)| (axis.x(t_s), label))
-            .filter(|&(x, _)| (0.0..=axis.end).contains(&x))
+            .filter(|(x, _)| (0.0..=axis.end).contains(x))
             .collect();
         events.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (_, right) = columns;
@@ -445,7 +445,8 @@ impl EventStrip {
             wanted.push((None, text.to_owned(), left, width));
         }
         let mut sides = Vec::with_capacity(events.len());
-        for (i, &(x, label)) in events.iter().enumerate() {
+        for (i, (x, label)) in events.iter().enumerate() {
+            let (x, label) = (*x, label.as_ref());
             let tag = (i + 1).to_string();
             let width = text_width(&tag, &tag_font)? + TAG_GAP + text_width(label, &label_font)?;
             let line = axis.px(x, columns);

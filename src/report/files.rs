@@ -17,7 +17,7 @@ use crate::scenario::Source;
 
 /// Writes the folder `dir/<report.scenario>/` with [`run_files`] in it and returns that folder.
 /// Every error names the path it concerns.
-pub fn write_run(dir: &Path, report: &Report, source: &Source) -> Result<PathBuf> {
+pub(crate) fn write_run(dir: &Path, report: &Report, source: &Source) -> Result<PathBuf> {
     let folder = dir.join(folder_name(&report.scenario)?);
     output::write_folder(&folder, &run_files(report, source)?)?;
     Ok(folder)
@@ -25,7 +25,7 @@ pub fn write_run(dir: &Path, report: &Report, source: &Source) -> Result<PathBuf
 
 /// A run's files by name: `summary.json`, `timeseries.csv`, `dashboard.svg`, `dashboard.png` and
 /// `report.html` (which shows `source`, the scenario the run was made from).
-pub fn run_files(report: &Report, source: &Source) -> Result<Vec<(&'static str, Vec<u8>)>> {
+pub(crate) fn run_files(report: &Report, source: &Source) -> Result<Vec<(&'static str, Vec<u8>)>> {
     Ok(vec![
         ("summary.json", summary_json(report)),
         ("timeseries.csv", timeseries_csv(report)),
@@ -37,7 +37,7 @@ pub fn run_files(report: &Report, source: &Source) -> Result<Vec<(&'static str, 
 
 /// The scenario name as a single folder name: a name like `../x` or `a/b` must not write outside
 /// `dir` or into a nested folder.
-pub fn folder_name(scenario: &str) -> Result<&str> {
+pub(crate) fn folder_name(scenario: &str) -> Result<&str> {
     let mut components = Path::new(scenario).components();
     match (components.next(), components.next()) {
         (Some(Component::Normal(_)), None) if !scenario.contains(['/', '\\']) => Ok(scenario),

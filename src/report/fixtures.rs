@@ -6,7 +6,7 @@
 
 use crate::metrics::{
     Balance, Elasticity, Engine, Failed, Fleet, Latency, LaunchedBy, LostByCause, Report, Requests,
-    Revocation, Sessions, TerminatedBy, TimelineEntry, WindowRow,
+    Revocation, Sessions, TerminatedBy, TimelineEntry, TimelineEvent, WindowRow,
 };
 
 /// In-memory sessions with cookie affinity: the crash logs out everyone pinned to instance 1.
@@ -102,7 +102,7 @@ pub(crate) fn crash_sticky() -> Report {
         },
         timeline: vec![TimelineEntry {
             t_s: 600.0,
-            label: "crash instance 1 (busiest)".to_owned(),
+            event: TimelineEvent::Crash { instances: vec![1] },
             // Sessions pinned to instance 1; 3,217 of them come back and are logged out.
             sessions_affected: 3_305,
         }],
@@ -239,7 +239,10 @@ pub(crate) fn crash_sticky_with_windows() -> Report {
     let mut report = crash_sticky();
     report.timeline.push(TimelineEntry {
         t_s: 610.0,
-        label: "instance 1 marked down".to_owned(),
+        event: TimelineEvent::MarkedDown {
+            instance: 1,
+            replaced: false,
+        },
         sessions_affected: 0,
     });
     report.timeseries = (0..120_u32)

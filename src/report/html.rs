@@ -141,7 +141,7 @@ const SIBLINGS: [&str; 4] = [
 ];
 
 /// `report.html` for `report`, run from `source`.
-pub fn report_html(report: &Report, source: &Source) -> Result<String> {
+pub(crate) fn report_html(report: &Report, source: &Source) -> Result<String> {
     let dashboard = inline_svg(&super::dashboard_svg(report)?);
     let mut html = page_start(&format!("{} · fleetsim report", report.scenario));
 
@@ -530,7 +530,7 @@ mod tests {
     fn the_events_are_a_table_and_a_quiet_run_says_it_had_none() {
         let html = page();
         assert!(html.contains(
-            "<tr><td class=\"num\">600 s</td><td>crash instance 1 (busiest): 3,305 sessions \
+            "<tr><td class=\"num\">600 s</td><td>crash instance 1: 3,305 sessions \
              affected</td></tr>"
         ));
         let mut report = fixtures::crash_sticky_with_windows();

@@ -7,7 +7,7 @@ use crate::metrics::Report;
 
 /// The Report as pretty-printed JSON, ending with a newline. The per-window time series is not
 /// included (it goes to `timeseries.csv`).
-pub fn summary_json(report: &Report) -> Vec<u8> {
+pub(crate) fn summary_json(report: &Report) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(report)
         .expect("a Report has only string keys, so it always serialises");
     bytes.push(b'\n');

@@ -7,7 +7,7 @@ use crate::metrics::Report;
 
 /// A two-column `metric | value` table: the run's identity first, then one bold row per section,
 /// then the scenario's events (if any) with their times.
-pub fn markdown(report: &Report) -> String {
+pub(crate) fn markdown(report: &Report) -> String {
     let mut lines = vec!["| metric | value |".to_owned(), "| --- | --- |".to_owned()];
     for (metric, value) in identity(report) {
         lines.push(row(metric, &value));

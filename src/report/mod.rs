@@ -25,22 +25,24 @@ mod json;
 mod markdown;
 mod summary;
 mod table;
+mod timeline;
 mod timeseries;
 
-pub use charts::{dashboard_png, dashboard_svg};
-pub use files::{folder_name, run_files, write_run};
-pub use html::report_html;
-pub use json::summary_json;
-pub use markdown::markdown;
-pub use table::table;
+pub(crate) use charts::{dashboard_png, dashboard_svg};
+pub(crate) use files::{folder_name, run_files, write_run};
+pub(crate) use html::report_html;
+pub(crate) use json::summary_json;
+pub(crate) use markdown::markdown;
+pub(crate) use table::table;
 pub(crate) use table::{align_right_from, new_table};
-pub use timeseries::timeseries_csv;
+pub(crate) use timeline::describe;
+pub(crate) use timeseries::timeseries_csv;
 
 use crate::metrics::Report;
 
 /// How `fleetsim run` prints a run's summary on stdout (`--format`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// A table for people.
     #[default]
     Table,
@@ -51,7 +53,7 @@ pub enum Format {
 }
 
 /// `report` in `format`, ending with a newline.
-pub fn render(report: &Report, format: Format) -> Vec<u8> {
+pub(crate) fn render(report: &Report, format: Format) -> Vec<u8> {
     match format {
         Format::Table => with_newline(table(report)),
         Format::Json => summary_json(report),

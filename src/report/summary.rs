@@ -4,6 +4,7 @@
 //! about what a run's summary contains or how a number reads.
 
 use super::human::{count, fixed, fraction, ms, percent, seconds, NONE};
+use super::timeline::describe;
 use crate::metrics::{Failed, LostByCause, Report, Slo};
 
 /// More instances than this and the per-instance counts are abbreviated (with min and max added),
@@ -12,8 +13,8 @@ pub(crate) const MAX_LISTED_INSTANCES: usize = 8;
 
 /// One titled group of rows.
 pub(crate) struct Section {
-    pub title: &'static str,
-    pub rows: Vec<(String, String)>,
+    pub(crate) title: &'static str,
+    pub(crate) rows: Vec<(String, String)>,
 }
 
 impl Section {
@@ -246,9 +247,10 @@ pub(crate) fn timeline(report: &Report) -> Option<Section> {
         .iter()
         .fold(Section::new("timeline"), |section, entry| {
             // Operations that touch no session (a scale-up, a failover) read as plain events.
+            let what = describe(&entry.event);
             let what = match entry.sessions_affected {
-                0 => entry.label.clone(),
-                n => format!("{}: {} sessions affected", entry.label, count(n)),
+                0 => what,
+                n => format!("{what}: {} sessions affected", count(n)),
             };
             section.row(seconds(entry.t_s), what)
         });
@@ -443,14 +445,11 @@ mod tests {
             events,
             [(
                 "600 s".to_owned(),
-                "crash instance 1 (busiest): 3,305 sessions affected".to_owned()
+                "crash instance 1: 3,305 sessions affected".to_owned()
             )]
         );
         report.timeline[0].sessions_affected = 0;
-        assert_eq!(
-            timeline(&report).unwrap().rows[0].1,
-            "crash instance 1 (busiest)"
-        );
+        assert_eq!(timeline(&report).unwrap().rows[0].1, "crash instance 1");
         report.timeline.clear();
         assert!(timeline(&report).is_none());
     }

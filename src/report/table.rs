@@ -13,7 +13,7 @@ use crate::metrics::Report;
 /// One run's summary: who it is (scenario, description, seed, simulated time) on top, then a
 /// table with one block per section (requests, sessions, latency, fleet, balance, engine), then the
 /// scenario's events, if it had any.
-pub fn table(report: &Report) -> String {
+pub(crate) fn table(report: &Report) -> String {
     let mut out = format!(
         "{}: {}\nseed {} · {} simulated after {} warm-up · session store: {}\n\n",
         report.scenario,

@@ -28,7 +28,7 @@ pub(crate) const COLUMNS: [&str; 15] = [
 ];
 
 /// A header row, then one row per entry of `report.timeseries`.
-pub fn timeseries_csv(report: &Report) -> Vec<u8> {
+pub(crate) fn timeseries_csv(report: &Report) -> Vec<u8> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(COLUMNS)
         .expect("writing CSV to memory cannot fail");

@@ -15,19 +15,19 @@ use super::types::Scenario;
 
 /// One bundled scenario: its name (the file's stem) and its YAML text.
 #[derive(Clone, Copy, Debug)]
-pub struct Bundled {
-    pub name: &'static str,
-    pub yaml: &'static str,
+pub(crate) struct Bundled {
+    pub(crate) name: &'static str,
+    pub(crate) yaml: &'static str,
 }
 
 impl Bundled {
     /// How messages name it: the file it was compiled from.
-    pub fn display_name(&self) -> String {
+    pub(crate) fn display_name(&self) -> String {
         format!("scenarios/{}.yaml", self.name)
     }
 
     /// Parses and validates it with `overrides`.
-    pub fn load(&self, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    pub(crate) fn load(&self, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
         parse_str(&self.display_name(), self.yaml, overrides)
     }
 }
@@ -39,7 +39,7 @@ macro_rules! bundled {
 }
 
 /// Every bundled scenario, in the order `fleetsim scenarios` lists them.
-pub const BUNDLED: &[Bundled] = bundled![
+pub(crate) const BUNDLED: &[Bundled] = bundled![
     "baseline",
     "crash-sticky",
     "crash-redis",
@@ -61,7 +61,7 @@ pub const BUNDLED: &[Bundled] = bundled![
 ];
 
 /// The bundled scenario called `name`.
-pub fn bundled(name: &str) -> Option<&'static Bundled> {
+pub(crate) fn bundled(name: &str) -> Option<&'static Bundled> {
     BUNDLED.iter().find(|b| b.name == name)
 }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::engine::{SimDuration, NANOS_PER_SEC};
 
 /// What every duration error says is expected.
-pub const EXPECTED_DURATION: &str =
+pub(crate) const EXPECTED_DURATION: &str =
     "a duration like 250us, 20ms, 1.5s, 5m or 1h (units: ns, us, ms, s, m, h)";
 
 /// Units in the order they are tried: longer suffixes first, so `ms` is not read as `m` + `s`.
@@ -30,7 +30,7 @@ const UNITS: [(&str, u64); 7] = [
 
 /// Parses `text` as a duration. The error is a short sentence for the user; it starts with the
 /// offending text in backticks, which lets the parser find the field inside a `dist:` map.
-pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let text = text.trim();
     if text == "0" {
         return Ok(SimDuration::ZERO);
@@ -91,10 +91,10 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
 /// A duration as written in a scenario: deserialises from a string with a unit (or `0`), and
 /// serialises to the canonical string of [`SimDuration`]'s `Display`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct HumanDuration(pub SimDuration);
+pub(crate) struct HumanDuration(pub(crate) SimDuration);
 
 impl HumanDuration {
-    pub const fn new(d: SimDuration) -> Self {
+    pub(crate) const fn new(d: SimDuration) -> Self {
         HumanDuration(d)
     }
 }

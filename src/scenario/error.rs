@@ -11,7 +11,7 @@ const MAX_LISTED: usize = 20;
 
 /// Where a problem's value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// Written in the file at this line (or, for a defaulted field, its section's line).
     Line(u64),
     /// Set on the command line by this `--set` argument.
@@ -24,10 +24,10 @@ pub enum Origin {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     /// Dotted field path, e.g. `workload.arrivals.rate` or `events[2].at`.
-    pub path: String,
+    pub(crate) path: String,
     /// What is wrong, e.g. `must be ≥ 0, got -5`.
-    pub message: String,
-    pub origin: Origin,
+    pub(crate) message: String,
+    pub(crate) origin: Origin,
 }
 
 /// Why a scenario could not be loaded.
@@ -72,22 +72,23 @@ pub enum ScenarioError {
 /// A YAML or shape error, located. (Boxed in [`ScenarioError`] to keep results small.)
 #[derive(Debug)]
 pub struct ParseError {
-    pub file: String,
+    pub(crate) file: String,
     /// Line of the problem, when known.
-    pub line: Option<u64>,
+    pub(crate) line: Option<u64>,
     /// The field the problem is about, when known.
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
     /// serde-saphyr's one-line message.
-    pub message: String,
+    pub(crate) message: String,
     /// serde-saphyr's snippet of the file around the problem (may be empty).
-    pub snippet: String,
+    pub(crate) snippet: String,
     /// A likely fix, e.g. "did you mean `workers`?".
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
 }
 
 impl ScenarioError {
     /// The validation problems, if that is what this error is.
-    pub fn problems(&self) -> &[Problem] {
+    #[cfg(test)]
+    pub(crate) fn problems(&self) -> &[Problem] {
         match self {
             ScenarioError::Invalid { problems, .. } => problems,
             _ => &[],

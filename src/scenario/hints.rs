@@ -6,7 +6,7 @@
 //! errors, which word it slightly differently.
 
 /// Edit distance (insertions, deletions, substitutions), case-insensitive.
-pub fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.to_lowercase().chars().collect();
     let b: Vec<char> = b.to_lowercase().chars().collect();
     // One row of the dynamic-programming table at a time.
@@ -26,7 +26,7 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 /// The candidate closest to `given`, if it is close enough to be a plausible typo (or `given`
 /// is an abbreviation of it, like `expo` for `exponential`). Ties go to a candidate that starts
 /// like `given` (`rat` → `rate`, not `at`).
-pub fn closest<'a, I>(given: &str, candidates: I) -> Option<&'a str>
+pub(crate) fn closest<'a, I>(given: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
@@ -49,18 +49,18 @@ where
 
 /// What an "unknown field/variant" message was about.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unknown {
+pub(crate) struct Unknown {
     /// `field` or `variant`.
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// What was written.
-    pub given: String,
+    pub(crate) given: String,
     /// What would have been accepted.
-    pub expected: Vec<String>,
+    pub(crate) expected: Vec<String>,
 }
 
 /// Reads "unknown field `x`, expected one of a, b" (serde-saphyr), "... one of `a`, `b`",
 /// "... expected `a` or `b`" (serde) and "... there are no fields".
-pub fn parse_unknown(message: &str) -> Option<Unknown> {
+pub(crate) fn parse_unknown(message: &str) -> Option<Unknown> {
     let (kind, rest) = ["field", "variant"].iter().find_map(|kind| {
         let marker = format!("unknown {kind} `");
         message
@@ -93,7 +93,7 @@ pub fn parse_unknown(message: &str) -> Option<Unknown> {
 
 impl Unknown {
     /// The expected name closest to what was written.
-    pub fn suggestion(&self) -> Option<&str> {
+    pub(crate) fn suggestion(&self) -> Option<&str> {
         closest(&self.given, self.expected.iter().map(String::as_str))
     }
 }

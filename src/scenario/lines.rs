@@ -18,9 +18,9 @@ const TAGS: [&str; 2] = ["dist", "action"];
 
 /// A position in the file, 1-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Pos {
-    pub line: u64,
-    pub column: u64,
+pub(crate) struct Pos {
+    pub(crate) line: u64,
+    pub(crate) column: u64,
 }
 
 impl Pos {
@@ -46,14 +46,14 @@ struct Entry {
 
 /// Dotted path → position, for one YAML text.
 #[derive(Clone, Debug, Default)]
-pub struct LineIndex {
+pub(crate) struct LineIndex {
     entries: BTreeMap<String, Entry>,
 }
 
 impl LineIndex {
     /// Indexes `text`. YAML that does not parse gives an empty index: the parse error itself
     /// then carries the position.
-    pub fn build(text: &str) -> LineIndex {
+    pub(crate) fn build(text: &str) -> LineIndex {
         let mut index = LineIndex::default();
         // Untyped, a `.nan` is refused by default and the whole index would be lost: read
         // non-finite numbers as their canonical text (`.nan`, `.inf`, `-.inf`) instead.
@@ -112,13 +112,13 @@ impl LineIndex {
     }
 
     /// The line where `path` was written, if it was.
-    pub fn line_of(&self, path: &str) -> Option<u64> {
+    pub(crate) fn line_of(&self, path: &str) -> Option<u64> {
         self.entries.get(path).map(|e| e.key.line)
     }
 
     /// The line of `path`, or of its nearest written ancestor (a default-filled field points at
     /// the section it belongs to). The root does not count: line 1 says nothing.
-    pub fn line_near(&self, path: &str) -> Option<u64> {
+    pub(crate) fn line_near(&self, path: &str) -> Option<u64> {
         let mut p = path;
         loop {
             if p.is_empty() {
@@ -138,7 +138,7 @@ impl LineIndex {
     /// internally tagged enum (a `dist:` map, an event) at the key holding the enum, so a key
     /// whose mapping has a tag wins. Otherwise: the last field written on that line before the
     /// column, else the last field before the line.
-    pub fn path_at(&self, at: Pos) -> Option<&str> {
+    pub(crate) fn path_at(&self, at: Pos) -> Option<&str> {
         let (by_value, by_key) = self.at(at);
         match (by_value, by_key) {
             (_, Some(k)) if self.tagged(k) => return Some(k),
@@ -162,7 +162,7 @@ impl LineIndex {
 
     /// The mapping a "missing field" error at `at` is about. serde reports it at the mapping's
     /// last key read (the key holding it, for a tagged enum), or at the mapping itself.
-    pub fn mapping_at(&self, at: Pos) -> Option<&str> {
+    pub(crate) fn mapping_at(&self, at: Pos) -> Option<&str> {
         match self.at(at) {
             (_, Some(k)) if self.tagged(k) => Some(k),
             (_, Some(k)) => parent(k),
@@ -187,14 +187,14 @@ impl LineIndex {
     }
 
     /// The written child of `path` named `key`, if any (used to pin an unknown field).
-    pub fn child(&self, path: &str, key: &str) -> Option<String> {
+    pub(crate) fn child(&self, path: &str, key: &str) -> Option<String> {
         let child = join(path, key);
         self.entries.contains_key(&child).then_some(child)
     }
 
     /// The first key named `key` under `path` written on or after `from_line`: where an unknown
     /// field reported at its enclosing mapping really is.
-    pub fn descendant_named(&self, path: &str, key: &str, from_line: u64) -> Option<String> {
+    pub(crate) fn descendant_named(&self, path: &str, key: &str, from_line: u64) -> Option<String> {
         self.first_under(path, from_line, |p, _| {
             p == key || p.ends_with(&format!(".{key}"))
         })
@@ -202,7 +202,12 @@ impl LineIndex {
 
     /// The first field under `path`, on or after `from_line`, whose value is written as `text`:
     /// where a bad value quoted by an error inside a tagged enum really is.
-    pub fn descendant_with_text(&self, path: &str, text: &str, from_line: u64) -> Option<String> {
+    pub(crate) fn descendant_with_text(
+        &self,
+        path: &str,
+        text: &str,
+        from_line: u64,
+    ) -> Option<String> {
         self.first_under(path, from_line, |_, e| e.text.as_deref() == Some(text))
     }
 
@@ -223,7 +228,7 @@ impl LineIndex {
 }
 
 /// Whether `inner` is `outer` or lies under it (`a.b` is under `a`, `a.bc` is not).
-pub fn within(outer: &str, inner: &str) -> bool {
+pub(crate) fn within(outer: &str, inner: &str) -> bool {
     outer.is_empty()
         || inner == outer
         || inner
@@ -232,7 +237,7 @@ pub fn within(outer: &str, inner: &str) -> bool {
 }
 
 /// The parent of a dotted path (`a.b[2]` → `a.b`, `a.b` → `a`, `a` → ``).
-pub fn parent(path: &str) -> Option<&str> {
+pub(crate) fn parent(path: &str) -> Option<&str> {
     if path.is_empty() {
         return None;
     }

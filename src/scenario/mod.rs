@@ -11,18 +11,19 @@
 mod bundled;
 mod duration;
 mod error;
+mod friendly;
 mod hints;
 mod lines;
 mod overrides;
 mod parse;
-pub mod raw;
+pub(crate) mod raw;
 mod types;
 mod validate;
 
-pub use bundled::{bundled, load, Bundled, BUNDLED};
-pub use duration::{parse_duration, HumanDuration};
-pub use error::{Origin, ParseError, Problem, ScenarioError};
+pub use bundled::load;
+pub(crate) use bundled::BUNDLED;
+pub use error::{ParseError, Problem, ScenarioError};
 pub use overrides::Override;
 pub use parse::parse_str;
-pub use types::*;
-pub use validate::{lognormal_params, Z99};
+pub use types::Scenario;
+pub(crate) use types::*;

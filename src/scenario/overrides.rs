@@ -17,14 +17,14 @@ use serde_json::{Map, Value};
 use serde_saphyr::MessageFormatter;
 
 use super::error::ScenarioError;
+use super::friendly::Friendly;
 use super::hints;
-use super::parse::Friendly;
 use super::raw::RawScenario;
 use crate::echo::{echo, echo_quoted};
 
 /// One step of a path: a mapping key or a list index.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Segment {
+pub(crate) enum Segment {
     Key(String),
     Index(usize),
 }
@@ -39,17 +39,18 @@ pub struct Override {
 
 impl Override {
     /// The argument as given, for messages.
-    pub fn arg(&self) -> &str {
+    pub(crate) fn arg(&self) -> &str {
         &self.arg
     }
 
     /// The path in the notation of error messages (`events[0].at`).
-    pub fn path(&self) -> String {
+    pub(crate) fn path(&self) -> String {
         render(&self.path)
     }
 
     /// The value text after `=`.
-    pub fn value(&self) -> &str {
+    #[cfg(test)]
+    pub(crate) fn value(&self) -> &str {
         &self.value
     }
 }
@@ -129,7 +130,7 @@ fn render(path: &[Segment]) -> String {
 }
 
 /// Applies `overrides` in order to `raw`. `file` names the scenario in messages.
-pub fn apply(
+pub(crate) fn apply(
     raw: RawScenario,
     overrides: &[Override],
     file: &str,

@@ -4,11 +4,10 @@
 //! `dist:` maps and event lists) → overrides → validation. Only when something fails is the text
 //! indexed a second time ([`LineIndex`]) to name the field and line of each problem.
 
-use std::borrow::Cow;
-
-use serde_saphyr::{MessageFormatter, RenderOptions, UserMessageFormatter};
+use serde_saphyr::{MessageFormatter, RenderOptions};
 
 use super::error::{Origin, ParseError, Problem, ScenarioError};
+use super::friendly::Friendly;
 use super::hints;
 use super::lines::{within, LineIndex, Pos};
 use super::overrides::{self, Override};
@@ -60,40 +59,6 @@ fn origin(path: &str, index: &LineIndex, overrides: &[Override]) -> Origin {
         return Origin::Override(crate::echo::echo(o.arg()));
     }
     index.line_near(path).map_or(Origin::Default, Origin::Line)
-}
-
-/// serde-saphyr's user-facing wording, with Rust type names (`u32`, `f64`) put in words.
-pub(super) struct Friendly;
-
-fn friendly_type(ty: &str) -> Option<&'static str> {
-    Some(match ty {
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number ≥ 0",
-        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
-        "f32" | "f64" | "floating point" => "a number",
-        "bool" | "boolean" => "true or false",
-        "string" | "a string" => "text",
-        _ => return None,
-    })
-}
-
-impl MessageFormatter for Friendly {
-    fn format_message<'a>(&self, err: &'a serde_saphyr::Error) -> Cow<'a, str> {
-        match err {
-            serde_saphyr::Error::InvalidScalar { ty, .. } => match friendly_type(ty) {
-                Some(words) => Cow::Owned(format!("expected {words}")),
-                None => UserMessageFormatter.format_message(err),
-            },
-            serde_saphyr::Error::SerdeInvalidType {
-                unexpected,
-                expected,
-                ..
-            } => Cow::Owned(format!(
-                "expected {}, got {unexpected}",
-                friendly_type(expected).unwrap_or(expected)
-            )),
-            _ => UserMessageFormatter.format_message(err),
-        }
-    }
 }
 
 fn parse_error(file: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioError {

@@ -35,48 +35,48 @@ const fn secs(n: u64) -> HumanDuration {
     deny_unknown_fields,
     expecting = "a scenario (a mapping with name, duration, workload, ...)"
 )]
-pub struct RawScenario {
+pub(crate) struct RawScenario {
     /// Required. Also the name of the output folder: letters, digits, `-`, `_`, `.`, `+`.
-    pub name: String,
+    pub(crate) name: String,
     /// One line: the story this scenario tells. Default: empty.
     #[serde(default)]
-    pub description: String,
+    pub(crate) description: String,
     /// Seed of every random stream. Default: `1`.
     #[serde(default = "default_seed")]
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Required. Length of the run, e.g. `20m`.
-    pub duration: HumanDuration,
+    pub(crate) duration: HumanDuration,
     /// Leading period excluded from summary metrics; must be shorter than `duration`.
     /// Default: `0s`.
     #[serde(default)]
-    pub warmup: HumanDuration,
+    pub(crate) warmup: HumanDuration,
     #[serde(default)]
-    pub report: RawReport,
-    pub workload: RawWorkload,
+    pub(crate) report: RawReport,
+    pub(crate) workload: RawWorkload,
     #[serde(default)]
-    pub balancer: RawBalancer,
+    pub(crate) balancer: RawBalancer,
     #[serde(default)]
-    pub instances: RawInstances,
+    pub(crate) instances: RawInstances,
     #[serde(default)]
-    pub sessions: RawSessions,
+    pub(crate) sessions: RawSessions,
     #[serde(default)]
-    pub redis: RawRedis,
+    pub(crate) redis: RawRedis,
     /// A database with a connection limit behind the instances. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<RawDatabase>,
+    pub(crate) database: Option<RawDatabase>,
     /// An in-process cache on each instance. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_cache: Option<RawLocalCache>,
+    pub(crate) local_cache: Option<RawLocalCache>,
     /// A per-user rate limit. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate_limit: Option<RawRateLimit>,
+    pub(crate) rate_limit: Option<RawRateLimit>,
     /// A target-tracking autoscaler. Default: none (the fleet changes only by events and
     /// crash replacement).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub autoscaler: Option<RawAutoscaler>,
+    pub(crate) autoscaler: Option<RawAutoscaler>,
     /// Scheduled operations and faults, in any order. Default: none.
     #[serde(default)]
-    pub events: Vec<RawEvent>,
+    pub(crate) events: Vec<RawEvent>,
 }
 
 fn default_seed() -> u64 {
@@ -89,12 +89,12 @@ fn default_seed() -> u64 {
     deny_unknown_fields,
     expecting = "the `report` mapping (window, slo)"
 )]
-pub struct RawReport {
+pub(crate) struct RawReport {
     /// Width of one time-series window (one row of timeseries.csv). Default: `10s`.
-    pub window: HumanDuration,
+    pub(crate) window: HumanDuration,
     /// The p99 latency objective: drawn on the dashboard's latency panel, and the report counts
     /// the measured windows whose p99 exceeded it. Default: none.
-    pub slo: Option<HumanDuration>,
+    pub(crate) slo: Option<HumanDuration>,
 }
 
 impl Default for RawReport {
@@ -111,25 +111,25 @@ impl Default for RawReport {
     deny_unknown_fields,
     expecting = "the `workload` mapping (arrivals, session, client_ips, ...)"
 )]
-pub struct RawWorkload {
+pub(crate) struct RawWorkload {
     /// Required. New sessions per second: `rate:`, `profile:` or `diurnal:`, optionally with a
     /// `spike:`.
-    pub arrivals: RawArrivals,
+    pub(crate) arrivals: RawArrivals,
     #[serde(default)]
-    pub session: RawSession,
+    pub(crate) session: RawSession,
     /// Size of the client IP pool; clients behind one NAT share an IP, which skews `source-ip`
     /// affinity and `ip-hash`. Default: `10000`.
     #[serde(default = "default_client_ips")]
-    pub client_ips: u32,
+    pub(crate) client_ips: u32,
     /// Client-side request timeout. Default: `5s`.
     #[serde(default = "default_timeout")]
-    pub timeout: HumanDuration,
+    pub(crate) timeout: HumanDuration,
     /// Retries of a failed request (not of a lost session). Default: `1`.
     #[serde(default = "default_retries")]
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// Delay before the first retry; doubles on each further retry. Default: `100ms`.
     #[serde(default = "default_retry_backoff")]
-    pub retry_backoff: HumanDuration,
+    pub(crate) retry_backoff: HumanDuration,
 }
 
 fn default_client_ips() -> u32 {
@@ -151,26 +151,26 @@ fn default_retry_backoff() -> HumanDuration {
     deny_unknown_fields,
     expecting = "the `arrivals` mapping (rate, profile or diurnal; spike)"
 )]
-pub struct RawArrivals {
+pub(crate) struct RawArrivals {
     /// A constant rate, in sessions per second (≥ 0).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "finite_opt"
     )]
-    pub rate: Option<f64>,
+    pub(crate) rate: Option<f64>,
     /// Steps and linear ramps: `[ { at: 0s, rate: 20 }, { at: 5m, rate: 80, ramp: 1m } ]`.
     /// Points are sorted by `at`, inside the run. Before the first point the rate is 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<Vec<RawRatePoint>>,
+    pub(crate) profile: Option<Vec<RawRatePoint>>,
     /// A daily cycle: `{ period: 24h, min: 10, max: 1000 }`, `min` at time zero and `max` half a
     /// period later, following a cosine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub diurnal: Option<RawDiurnal>,
+    pub(crate) diurnal: Option<RawDiurnal>,
     /// A flash crowd: `{ at: 5m, duration: 2m, multiplier: 4 }` multiplies the rate (whichever
     /// of `rate`, `profile`, `diurnal` gives it) during `[at, at + duration)`. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spike: Option<RawSpike>,
+    pub(crate) spike: Option<RawSpike>,
 }
 
 /// `rate(t) = min + (max − min)·(1 − cos 2πt/period)/2`.
@@ -179,15 +179,15 @@ pub struct RawArrivals {
     deny_unknown_fields,
     expecting = "the `diurnal` mapping (period, min, max)"
 )]
-pub struct RawDiurnal {
+pub(crate) struct RawDiurnal {
     /// Required. Length of one cycle (> 0), e.g. `24h`.
-    pub period: HumanDuration,
+    pub(crate) period: HumanDuration,
     /// Required. Sessions per second at the trough, at time zero (≥ 0).
     #[serde(deserialize_with = "finite")]
-    pub min: f64,
+    pub(crate) min: f64,
     /// Required. Sessions per second at the peak, half a period in (≥ `min`, > 0).
     #[serde(deserialize_with = "finite")]
-    pub max: f64,
+    pub(crate) max: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -195,29 +195,29 @@ pub struct RawDiurnal {
     deny_unknown_fields,
     expecting = "the `spike` mapping (at, duration, multiplier)"
 )]
-pub struct RawSpike {
+pub(crate) struct RawSpike {
     /// Required. When the spike starts; must be before the end of the run.
-    pub at: HumanDuration,
+    pub(crate) at: HumanDuration,
     /// Required. How long it lasts (> 0); it may run past the end of the run.
-    pub duration: HumanDuration,
+    pub(crate) duration: HumanDuration,
     /// Required. Factor on the arrival rate (≥ 0): above 1 for a flash crowd, below 1 for a
     /// lull.
     #[serde(deserialize_with = "finite")]
-    pub multiplier: f64,
+    pub(crate) multiplier: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, expecting = "a profile point (at, rate, ramp)")]
-pub struct RawRatePoint {
+pub(crate) struct RawRatePoint {
     /// When this level starts.
-    pub at: HumanDuration,
+    pub(crate) at: HumanDuration,
     /// Sessions per second (≥ 0).
     #[serde(deserialize_with = "finite")]
-    pub rate: f64,
+    pub(crate) rate: f64,
     /// The rate moves linearly from the previous level to `rate` over `[at, at + ramp]`; the
     /// ramp must end by the next point. Default: `0s` (a step).
     #[serde(default)]
-    pub ramp: HumanDuration,
+    pub(crate) ramp: HumanDuration,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -226,13 +226,13 @@ pub struct RawRatePoint {
     deny_unknown_fields,
     expecting = "the `session` mapping (requests, think_time)"
 )]
-pub struct RawSession {
+pub(crate) struct RawSession {
     /// Requests per session, the login being the first (constant, uniform or geometric; ≥ 1).
     /// Default: `{ dist: geometric, mean: 10 }`.
-    pub requests: RawCountDist,
+    pub(crate) requests: RawCountDist,
     /// Pause between a response and the next request.
     /// Default: `{ dist: exponential, mean: 5s }`.
-    pub think_time: RawDist,
+    pub(crate) think_time: RawDist,
 }
 
 impl Default for RawSession {
@@ -252,7 +252,7 @@ impl Default for RawSession {
     deny_unknown_fields,
     expecting = "a duration distribution like { dist: exponential, mean: 20ms }"
 )]
-pub enum RawDist {
+pub(crate) enum RawDist {
     /// `{ dist: exponential, mean: 20ms }` (mean > 0).
     Exponential { mean: HumanDuration },
     /// `{ dist: constant, value: 20ms }`.
@@ -278,7 +278,7 @@ pub enum RawDist {
     deny_unknown_fields,
     expecting = "a count distribution like { dist: geometric, mean: 10 }"
 )]
-pub enum RawCountDist {
+pub(crate) enum RawCountDist {
     /// `{ dist: constant, value: 5 }` (≥ 1).
     Constant { value: u32 },
     /// `{ dist: uniform, min: 1, max: 9 }`, both ends included (1 ≤ min ≤ max).
@@ -297,23 +297,23 @@ pub enum RawCountDist {
     expecting = "the `balancer` mapping (algorithm, affinity, hop_latency, health_check, \
                  deregistration_delay, standby)"
 )]
-pub struct RawBalancer {
+pub(crate) struct RawBalancer {
     /// `round-robin`, `random`, `least-connections`, `power-of-two`, `consistent-hash` or
     /// `ip-hash`. Default: `round-robin`.
-    pub algorithm: RawAlgorithm,
+    pub(crate) algorithm: RawAlgorithm,
     /// `none`, `cookie` or `source-ip`: sticky sessions. Default: `none`.
-    pub affinity: RawAffinity,
+    pub(crate) affinity: RawAffinity,
     /// Added to every request's response time. Default: `0s`.
-    pub hop_latency: HumanDuration,
+    pub(crate) hop_latency: HumanDuration,
     /// Default: `{ interval: 5s, unhealthy_threshold: 2, healthy_threshold: 2 }`.
-    pub health_check: RawHealthCheck,
+    pub(crate) health_check: RawHealthCheck,
     /// How long a deregistered (draining) instance may finish in-flight requests before the
     /// balancer closes them. Default: `30s`.
-    pub deregistration_delay: HumanDuration,
+    pub(crate) deregistration_delay: HumanDuration,
     /// A standby balancer that takes over when the active one fails (`lb-failure`):
     /// `{ failover: 10s }`. Default: none (a failed balancer stays down).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub standby: Option<RawStandby>,
+    pub(crate) standby: Option<RawStandby>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -322,9 +322,9 @@ pub struct RawBalancer {
     deny_unknown_fields,
     expecting = "the `standby` mapping (failover)"
 )]
-pub struct RawStandby {
+pub(crate) struct RawStandby {
     /// From the active balancer's failure to the standby serving traffic. Default: `10s`.
-    pub failover: HumanDuration,
+    pub(crate) failover: HumanDuration,
 }
 
 impl Default for RawStandby {
@@ -348,7 +348,7 @@ impl Default for RawBalancer {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", expecting = "a balancing algorithm")]
-pub enum RawAlgorithm {
+pub(crate) enum RawAlgorithm {
     RoundRobin,
     Random,
     LeastConnections,
@@ -359,7 +359,7 @@ pub enum RawAlgorithm {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", expecting = "an affinity mode")]
-pub enum RawAffinity {
+pub(crate) enum RawAffinity {
     None,
     Cookie,
     SourceIp,
@@ -371,13 +371,13 @@ pub enum RawAffinity {
     deny_unknown_fields,
     expecting = "the `health_check` mapping (interval, unhealthy_threshold, healthy_threshold)"
 )]
-pub struct RawHealthCheck {
+pub(crate) struct RawHealthCheck {
     /// Time between two checks of an instance (> 0). Default: `5s`.
-    pub interval: HumanDuration,
+    pub(crate) interval: HumanDuration,
     /// Consecutive failed checks before an instance is taken out of rotation (≥ 1). Default: `2`.
-    pub unhealthy_threshold: u32,
+    pub(crate) unhealthy_threshold: u32,
     /// Consecutive passed checks before it is put back (≥ 1). Default: `2`.
-    pub healthy_threshold: u32,
+    pub(crate) healthy_threshold: u32,
 }
 
 impl Default for RawHealthCheck {
@@ -397,28 +397,28 @@ impl Default for RawHealthCheck {
     expecting = "the `instances` mapping (count, workers, queue, service_time, boot_time, \
                  warmup, replace, termination_grace)"
 )]
-pub struct RawInstances {
+pub(crate) struct RawInstances {
     /// Instances at the start of the run (≥ 1). Default: `2`.
-    pub count: u32,
+    pub(crate) count: u32,
     /// Concurrent requests per instance (≥ 1). Default: `8`.
-    pub workers: u32,
+    pub(crate) workers: u32,
     /// Waiting room per instance; a request arriving to a full queue is rejected (0 = no
     /// waiting). Default: `64`.
-    pub queue: u32,
+    pub(crate) queue: u32,
     /// Time a worker spends on one request. Default: `{ dist: exponential, mean: 20ms }`.
-    pub service_time: RawDist,
+    pub(crate) service_time: RawDist,
     /// From launch to the process being up (instances launched during the run; the initial
     /// fleet starts up and ready). Default: `30s`.
-    pub boot_time: HumanDuration,
+    pub(crate) boot_time: HumanDuration,
     /// A new instance's first period, when it serves slower (cold caches, JIT).
     /// Default: `{ duration: 0s, slowdown: 1 }` (none).
-    pub warmup: RawWarmup,
+    pub(crate) warmup: RawWarmup,
     /// Whether the platform replaces a crashed instance (once the balancer has marked it down),
     /// paying boot time again. Default: `true`.
-    pub replace: bool,
+    pub(crate) replace: bool,
     /// After a terminating instance is told to stop, how long it may finish in-flight work before
     /// it is killed. Default: `30s`.
-    pub termination_grace: HumanDuration,
+    pub(crate) termination_grace: HumanDuration,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -427,12 +427,12 @@ pub struct RawInstances {
     deny_unknown_fields,
     expecting = "the `warmup` mapping (duration, slowdown)"
 )]
-pub struct RawWarmup {
+pub(crate) struct RawWarmup {
     /// How long after the process is up the instance is slow. Default: `0s`.
-    pub duration: HumanDuration,
+    pub(crate) duration: HumanDuration,
     /// Service-time multiplier while warming up (≥ 1). Default: `1`.
     #[serde(deserialize_with = "finite")]
-    pub slowdown: f64,
+    pub(crate) slowdown: f64,
 }
 
 impl Default for RawWarmup {
@@ -465,17 +465,17 @@ impl Default for RawInstances {
     deny_unknown_fields,
     expecting = "the `sessions` mapping (store, ttl, jwt_verify, token_ttl)"
 )]
-pub struct RawSessions {
+pub(crate) struct RawSessions {
     /// Where session state lives: `in-memory`, `redis` or `jwt`. Default: `in-memory`.
-    pub store: RawStore,
+    pub(crate) store: RawStore,
     /// Idle time after which a session expires (> 0). Default: `30m`.
-    pub ttl: HumanDuration,
+    pub(crate) ttl: HumanDuration,
     /// CPU time to verify a token, added to each request's service time (jwt only).
     /// Default: `50us`.
-    pub jwt_verify: HumanDuration,
+    pub(crate) jwt_verify: HumanDuration,
     /// Lifetime of a signed token (jwt only, > 0): a revoked token stays usable until it
     /// expires; tokens of sessions in good standing are refreshed silently. Default: `15m`.
-    pub token_ttl: HumanDuration,
+    pub(crate) token_ttl: HumanDuration,
 }
 
 impl Default for RawSessions {
@@ -491,7 +491,7 @@ impl Default for RawSessions {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", expecting = "a session store")]
-pub enum RawStore {
+pub(crate) enum RawStore {
     InMemory,
     Redis,
     Jwt,
@@ -503,14 +503,14 @@ pub enum RawStore {
     deny_unknown_fields,
     expecting = "the `redis` mapping (latency, max_ops)"
 )]
-pub struct RawRedis {
+pub(crate) struct RawRedis {
     /// Round trip of one operation, excluding queueing.
     /// Default: `{ dist: exponential, mean: 500us }`.
-    pub latency: RawDist,
+    pub(crate) latency: RawDist,
     /// Operations per second the store can serve (> 0); beyond that, operations queue.
     /// Default: `100000`.
     #[serde(deserialize_with = "finite")]
-    pub max_ops: f64,
+    pub(crate) max_ops: f64,
 }
 
 impl Default for RawRedis {
@@ -529,18 +529,18 @@ impl Default for RawRedis {
     expecting = "the `database` mapping (max_connections, pool_per_instance, \
                  queries_per_request, query_time)"
 )]
-pub struct RawDatabase {
+pub(crate) struct RawDatabase {
     /// Queries the database runs at once (≥ 1); beyond that, queries wait in FIFO order.
     /// Default: `100`.
-    pub max_connections: u32,
+    pub(crate) max_connections: u32,
     /// Connections in each instance's pool (≥ 1); a request waits for a free one.
     /// Default: `10`.
-    pub pool_per_instance: u32,
+    pub(crate) pool_per_instance: u32,
     /// Queries a request runs one after another (≥ 1). Default: `1`.
-    pub queries_per_request: u32,
+    pub(crate) queries_per_request: u32,
     /// Time the database spends on one query.
     /// Default: `{ dist: exponential, mean: 5ms }`.
-    pub query_time: RawDist,
+    pub(crate) query_time: RawDist,
 }
 
 impl Default for RawDatabase {
@@ -559,17 +559,17 @@ impl Default for RawDatabase {
     deny_unknown_fields,
     expecting = "the `local_cache` mapping (hit_ratio_one_instance, miss_penalty, shared)"
 )]
-pub struct RawLocalCache {
+pub(crate) struct RawLocalCache {
     /// Required. Fraction of requests that hit the cache when there is one instance, in
     /// [0, 1]. Across a fleet a request hits only where the user's previous request was served.
     #[serde(deserialize_with = "finite")]
-    pub hit_ratio_one_instance: f64,
+    pub(crate) hit_ratio_one_instance: f64,
     /// Required. Service time added to a request that misses.
-    pub miss_penalty: HumanDuration,
+    pub(crate) miss_penalty: HumanDuration,
     /// A shared cache (Redis, Memcached) keeps the single-instance hit ratio at any fleet size.
     /// Default: `false`.
     #[serde(default)]
-    pub shared: bool,
+    pub(crate) shared: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -577,20 +577,20 @@ pub struct RawLocalCache {
     deny_unknown_fields,
     expecting = "the `rate_limit` mapping (per_user_per_s, scope)"
 )]
-pub struct RawRateLimit {
+pub(crate) struct RawRateLimit {
     /// Required. Requests per second each user may make (> 0), with bursts up to one second's
     /// worth.
     #[serde(deserialize_with = "finite")]
-    pub per_user_per_s: f64,
+    pub(crate) per_user_per_s: f64,
     /// `instance` (each instance counts on its own, so the effective limit grows with the
     /// instances a user reaches) or `shared` (one counter for the fleet). Default: `instance`.
     #[serde(default)]
-    pub scope: RawLimitScope,
+    pub(crate) scope: RawLimitScope,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", expecting = "a rate-limit scope")]
-pub enum RawLimitScope {
+pub(crate) enum RawLimitScope {
     #[default]
     Instance,
     Shared,
@@ -603,41 +603,41 @@ pub enum RawLimitScope {
     expecting = "the `autoscaler` mapping (metric, target, min, max, interval, tolerance, \
                  scale_up, scale_down, instance_warmup, scale_in_pick)"
 )]
-pub struct RawAutoscaler {
+pub(crate) struct RawAutoscaler {
     /// `cpu`, `rps`, `p95-latency`, `queue-depth` or `concurrency`. Default: `cpu`.
     #[serde(default)]
-    pub metric: RawScalingMetric,
+    pub(crate) metric: RawScalingMetric,
     /// Required. The metric's target value per instance (> 0): a fraction of busy workers for
     /// `cpu` (≤ 1), requests per second for `rps`, milliseconds for `p95-latency`, requests for
     /// `queue-depth` and `concurrency`.
     #[serde(deserialize_with = "finite")]
-    pub target: f64,
+    pub(crate) target: f64,
     /// Fewest instances (≥ 1). Default: `1`.
     #[serde(default = "default_autoscaler_min")]
-    pub min: u32,
+    pub(crate) min: u32,
     /// Most instances (≥ `min`); `instances.count` must lie in `[min, max]`. Default: `10`.
     #[serde(default = "default_autoscaler_max")]
-    pub max: u32,
+    pub(crate) max: u32,
     /// Time between two evaluations (> 0). Default: `15s`.
     #[serde(default = "default_autoscaler_interval")]
-    pub interval: HumanDuration,
+    pub(crate) interval: HumanDuration,
     /// No change while metric/target is within `1 ± tolerance`, in [0, 1). Default: `0.1`.
     #[serde(default = "default_tolerance")]
     #[serde(deserialize_with = "finite")]
-    pub tolerance: f64,
+    pub(crate) tolerance: f64,
     /// Default: `{ stabilization: 0s, cooldown: 0s, max_step: 4 }`.
     #[serde(default)]
-    pub scale_up: RawScaleUp,
+    pub(crate) scale_up: RawScaleUp,
     /// Default: `{ stabilization: 5m, cooldown: 0s, max_step: 1 }`.
     #[serde(default)]
-    pub scale_down: RawScaleDown,
+    pub(crate) scale_down: RawScaleDown,
     /// A new instance's metrics are ignored this long after it becomes ready. Default: `60s`.
     #[serde(default = "default_instance_warmup")]
-    pub instance_warmup: HumanDuration,
+    pub(crate) instance_warmup: HumanDuration,
     /// Which instance a scale-in drains: `newest`, `oldest` or `least-loaded`.
     /// Default: `newest`.
     #[serde(default)]
-    pub scale_in_pick: RawScaleInPick,
+    pub(crate) scale_in_pick: RawScaleInPick,
 }
 
 fn default_autoscaler_min() -> u32 {
@@ -658,7 +658,7 @@ fn default_instance_warmup() -> HumanDuration {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", expecting = "a scaling metric")]
-pub enum RawScalingMetric {
+pub(crate) enum RawScalingMetric {
     #[default]
     Cpu,
     Rps,
@@ -669,7 +669,7 @@ pub enum RawScalingMetric {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", expecting = "a scale-in choice")]
-pub enum RawScaleInPick {
+pub(crate) enum RawScaleInPick {
     #[default]
     Newest,
     Oldest,
@@ -684,13 +684,13 @@ pub enum RawScaleInPick {
     deny_unknown_fields,
     expecting = "the `scale_up` mapping (stabilization, cooldown, max_step)"
 )]
-pub struct RawScaleUp {
+pub(crate) struct RawScaleUp {
     /// Scale up only to the lowest recommendation within this window. Default: `0s`.
-    pub stabilization: HumanDuration,
+    pub(crate) stabilization: HumanDuration,
     /// No further scale-up this long after the last one. Default: `0s`.
-    pub cooldown: HumanDuration,
+    pub(crate) cooldown: HumanDuration,
     /// Most instances added by one action (≥ 1). Default: `4`.
-    pub max_step: u32,
+    pub(crate) max_step: u32,
 }
 
 impl Default for RawScaleUp {
@@ -710,13 +710,13 @@ impl Default for RawScaleUp {
     deny_unknown_fields,
     expecting = "the `scale_down` mapping (stabilization, cooldown, max_step)"
 )]
-pub struct RawScaleDown {
+pub(crate) struct RawScaleDown {
     /// Scale down only to the highest recommendation within this window. Default: `5m`.
-    pub stabilization: HumanDuration,
+    pub(crate) stabilization: HumanDuration,
     /// No further scale-down this long after the last one. Default: `0s`.
-    pub cooldown: HumanDuration,
+    pub(crate) cooldown: HumanDuration,
     /// Most instances removed by one action (≥ 1). Default: `1`.
-    pub max_step: u32,
+    pub(crate) max_step: u32,
 }
 
 impl Default for RawScaleDown {
@@ -738,7 +738,7 @@ impl Default for RawScaleDown {
     deny_unknown_fields,
     expecting = "an event like { at: 10m, action: crash }"
 )]
-pub enum RawEvent {
+pub(crate) enum RawEvent {
     /// `{ at: 10m, action: crash, count: 1, pick: busiest }`: instances die at once, losing their
     /// queue, in-flight work and memory. `{ action: crash, mtbf: 2h }`: random crashes instead.
     Crash {
@@ -843,7 +843,7 @@ pub enum RawEvent {
 impl RawEvent {
     /// When the event happens, whatever its kind (events are sorted by it). `None` only for a
     /// crash written without `at` (allowed with `mtbf`).
-    pub fn at(&self) -> Option<HumanDuration> {
+    pub(crate) fn at(&self) -> Option<HumanDuration> {
         match self {
             RawEvent::Crash { at, .. } => *at,
             RawEvent::Scale { at, .. }
@@ -863,7 +863,7 @@ fn default_max_surge() -> u32 {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", expecting = "a victim choice")]
-pub enum RawPick {
+pub(crate) enum RawPick {
     #[default]
     Random,
     Busiest,

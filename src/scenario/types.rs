@@ -9,80 +9,80 @@ use crate::engine::{SimDuration, SimTime};
 /// A complete, valid scenario.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
-    pub name: String,
+    pub(crate) name: String,
     /// One line: the story this scenario tells.
-    pub description: String,
-    pub seed: u64,
+    pub(crate) description: String,
+    pub(crate) seed: u64,
     /// Length of the run.
-    pub duration: SimDuration,
+    pub(crate) duration: SimDuration,
     /// Leading period excluded from summary metrics.
-    pub warmup: SimDuration,
-    pub report: ReportConfig,
-    pub workload: Workload,
-    pub balancer: BalancerConfig,
-    pub instances: InstanceConfig,
-    pub sessions: SessionConfig,
-    pub redis: RedisConfig,
+    pub(crate) warmup: SimDuration,
+    pub(crate) report: ReportConfig,
+    pub(crate) workload: Workload,
+    pub(crate) balancer: BalancerConfig,
+    pub(crate) instances: InstanceConfig,
+    pub(crate) sessions: SessionConfig,
+    pub(crate) redis: RedisConfig,
     /// An optional relational database behind the instances (a shared tier with a ceiling).
-    pub database: Option<DatabaseConfig>,
+    pub(crate) database: Option<DatabaseConfig>,
     /// An optional in-process cache on each instance.
-    pub local_cache: Option<LocalCacheConfig>,
+    pub(crate) local_cache: Option<LocalCacheConfig>,
     /// An optional per-user rate limit.
-    pub rate_limit: Option<RateLimitConfig>,
+    pub(crate) rate_limit: Option<RateLimitConfig>,
     /// An optional target-tracking autoscaler.
-    pub autoscaler: Option<AutoscalerConfig>,
+    pub(crate) autoscaler: Option<AutoscalerConfig>,
     /// Scheduled operations and faults, sorted by time (stable for equal times).
-    pub events: Vec<ScheduledEvent>,
+    pub(crate) events: Vec<ScheduledEvent>,
     /// Random crashes: each live instance fails after an exponential time with this mean.
-    pub mtbf: Option<Mtbf>,
+    pub(crate) mtbf: Option<Mtbf>,
     /// The text the scenario was read from and the overrides applied to it, for reports.
-    pub source: Source,
+    pub(crate) source: Source,
 }
 
 /// Where a scenario came from: its YAML as read, and the `--set` overrides applied on top.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Source {
-    pub yaml: String,
+pub(crate) struct Source {
+    pub(crate) yaml: String,
     /// The overrides as given on the command line (`sessions.store=redis`), in order.
-    pub overrides: Vec<String>,
+    pub(crate) overrides: Vec<String>,
 }
 
 /// Random crashes from `from` on (the `{ action: crash, mtbf: 2h }` event).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Mtbf {
-    pub from: SimTime,
+pub(crate) struct Mtbf {
+    pub(crate) from: SimTime,
     /// Mean time between failures of one instance.
-    pub mean: SimDuration,
+    pub(crate) mean: SimDuration,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct ReportConfig {
+pub(crate) struct ReportConfig {
     /// Width of one time-series window.
-    pub window: SimDuration,
+    pub(crate) window: SimDuration,
     /// The p99 latency objective, if any.
-    pub slo: Option<SimDuration>,
+    pub(crate) slo: Option<SimDuration>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Workload {
+pub(crate) struct Workload {
     /// New sessions per second over time.
-    pub arrivals: RateProfile,
+    pub(crate) arrivals: RateProfile,
     /// A flash crowd multiplying the rate for a while (`arrivals.spike`).
-    pub spike: Option<Spike>,
-    pub session: SessionShape,
+    pub(crate) spike: Option<Spike>,
+    pub(crate) session: SessionShape,
     /// Size of the client IP pool (clients behind one NAT share an IP).
-    pub client_ips: u32,
+    pub(crate) client_ips: u32,
     /// Client-side request timeout.
-    pub timeout: SimDuration,
+    pub(crate) timeout: SimDuration,
     /// Retries of a failed request (not of a lost session).
-    pub retries: u32,
+    pub(crate) retries: u32,
     /// Delay before the first retry; doubles on each further retry.
-    pub retry_backoff: SimDuration,
+    pub(crate) retry_backoff: SimDuration,
 }
 
 /// Session arrival rate (sessions per second) as a function of time.
 #[derive(Clone, Debug, PartialEq)]
-pub enum RateProfile {
+pub(crate) enum RateProfile {
     Constant(f64),
     /// Piecewise: each point sets the rate from `at` on, reached by a linear ramp of `ramp` from
     /// the previous level. Sorted by `at`; the first point is at time zero.
@@ -98,32 +98,32 @@ pub enum RateProfile {
 
 /// The arrival rate is multiplied by `multiplier` during `[at, at + duration)`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Spike {
-    pub at: SimTime,
-    pub duration: SimDuration,
+pub(crate) struct Spike {
+    pub(crate) at: SimTime,
+    pub(crate) duration: SimDuration,
     /// ≥ 0; above 1 for a flash crowd.
-    pub multiplier: f64,
+    pub(crate) multiplier: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct RatePoint {
-    pub at: SimTime,
+pub(crate) struct RatePoint {
+    pub(crate) at: SimTime,
     /// Sessions per second.
-    pub rate: f64,
-    pub ramp: SimDuration,
+    pub(crate) rate: f64,
+    pub(crate) ramp: SimDuration,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct SessionShape {
+pub(crate) struct SessionShape {
     /// Requests per session, the login being the first. Always ≥ 1.
-    pub requests: CountDist,
+    pub(crate) requests: CountDist,
     /// Pause between a response and the next request.
-    pub think_time: Dist,
+    pub(crate) think_time: Dist,
 }
 
 /// A distribution of non-negative durations.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Dist {
+pub(crate) enum Dist {
     Constant {
         value: SimDuration,
     },
@@ -143,7 +143,7 @@ pub enum Dist {
 
 /// A distribution of counts (≥ 1).
 #[derive(Clone, Debug, PartialEq)]
-pub enum CountDist {
+pub(crate) enum CountDist {
     Constant {
         value: u32,
     },
@@ -158,7 +158,7 @@ pub enum CountDist {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Algorithm {
+pub(crate) enum Algorithm {
     RoundRobin,
     Random,
     LeastConnections,
@@ -168,122 +168,122 @@ pub enum Algorithm {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Affinity {
+pub(crate) enum Affinity {
     None,
     Cookie,
     SourceIp,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct BalancerConfig {
-    pub algorithm: Algorithm,
-    pub affinity: Affinity,
+pub(crate) struct BalancerConfig {
+    pub(crate) algorithm: Algorithm,
+    pub(crate) affinity: Affinity,
     /// Added to every request's response time.
-    pub hop_latency: SimDuration,
-    pub health_check: HealthCheck,
+    pub(crate) hop_latency: SimDuration,
+    pub(crate) health_check: HealthCheck,
     /// How long a draining instance may finish in-flight requests before the balancer closes them.
-    pub deregistration_delay: SimDuration,
+    pub(crate) deregistration_delay: SimDuration,
     /// A standby balancer that takes over when the active one fails.
-    pub standby: Option<Standby>,
+    pub(crate) standby: Option<Standby>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Standby {
+pub(crate) struct Standby {
     /// From the active balancer's failure to the standby serving traffic.
-    pub failover: SimDuration,
+    pub(crate) failover: SimDuration,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct HealthCheck {
-    pub interval: SimDuration,
+pub(crate) struct HealthCheck {
+    pub(crate) interval: SimDuration,
     /// Consecutive failed checks before an instance is marked down (≥ 1).
-    pub unhealthy_threshold: u32,
+    pub(crate) unhealthy_threshold: u32,
     /// Consecutive passed checks before an instance is marked up (≥ 1).
-    pub healthy_threshold: u32,
+    pub(crate) healthy_threshold: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct InstanceConfig {
+pub(crate) struct InstanceConfig {
     /// Instances at the start of the run (≥ 1).
-    pub count: u32,
+    pub(crate) count: u32,
     /// Concurrent requests per instance (≥ 1).
-    pub workers: u32,
+    pub(crate) workers: u32,
     /// Waiting room per instance; a request arriving to a full queue is rejected.
-    pub queue: u32,
-    pub service_time: Dist,
+    pub(crate) queue: u32,
+    pub(crate) service_time: Dist,
     /// From launch to the process being up.
-    pub boot_time: SimDuration,
-    pub warmup: Warmup,
+    pub(crate) boot_time: SimDuration,
+    pub(crate) warmup: Warmup,
     /// Replace crashed instances once the balancer marks them down.
-    pub replace: bool,
+    pub(crate) replace: bool,
     /// How long a stopping instance may finish in-flight work before it is killed.
-    pub termination_grace: SimDuration,
+    pub(crate) termination_grace: SimDuration,
 }
 
 /// A new instance's slow start.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Warmup {
-    pub duration: SimDuration,
+pub(crate) struct Warmup {
+    pub(crate) duration: SimDuration,
     /// Service-time multiplier while warming up (≥ 1).
-    pub slowdown: f64,
+    pub(crate) slowdown: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SessionStore {
+pub(crate) enum SessionStore {
     InMemory,
     Redis,
     Jwt,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct SessionConfig {
-    pub store: SessionStore,
+pub(crate) struct SessionConfig {
+    pub(crate) store: SessionStore,
     /// Idle time after which a session expires.
-    pub ttl: SimDuration,
+    pub(crate) ttl: SimDuration,
     /// CPU time to verify a token (jwt only), added to the service time.
-    pub jwt_verify: SimDuration,
+    pub(crate) jwt_verify: SimDuration,
     /// Lifetime of a signed token (jwt only): a revoked token stays usable until it expires.
     /// Tokens of sessions in good standing are refreshed silently when they expire.
-    pub token_ttl: SimDuration,
+    pub(crate) token_ttl: SimDuration,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct RedisConfig {
+pub(crate) struct RedisConfig {
     /// Round-trip latency of one operation, excluding queueing.
-    pub latency: Dist,
+    pub(crate) latency: Dist,
     /// Operations per second the store can serve; beyond that operations queue.
-    pub max_ops: f64,
+    pub(crate) max_ops: f64,
 }
 
 /// A database with a connection limit: each instance holds a pool; a request checks out a pool
 /// connection, then runs its queries one after another on the database, which executes at most
 /// `max_connections` queries at once (FIFO beyond that).
 #[derive(Clone, Debug, PartialEq)]
-pub struct DatabaseConfig {
+pub(crate) struct DatabaseConfig {
     /// Queries the database runs concurrently (≥ 1).
-    pub max_connections: u32,
+    pub(crate) max_connections: u32,
     /// Connections in each instance's pool (≥ 1).
-    pub pool_per_instance: u32,
+    pub(crate) pool_per_instance: u32,
     /// Sequential queries per request (≥ 1).
-    pub queries_per_request: u32,
-    pub query_time: Dist,
+    pub(crate) queries_per_request: u32,
+    pub(crate) query_time: Dist,
 }
 
 /// An in-process cache. With one instance a request hits with `hit_ratio_one_instance`; across
 /// a fleet a request hits only if it lands where the user's previous request was served (the
 /// data is cached there), unless the cache is shared.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LocalCacheConfig {
+pub(crate) struct LocalCacheConfig {
     /// In [0, 1].
-    pub hit_ratio_one_instance: f64,
+    pub(crate) hit_ratio_one_instance: f64,
     /// Service time added on a miss.
-    pub miss_penalty: SimDuration,
+    pub(crate) miss_penalty: SimDuration,
     /// A shared cache (e.g. Redis or Memcached) keeps the single-instance hit ratio.
-    pub shared: bool,
+    pub(crate) shared: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LimitScope {
+pub(crate) enum LimitScope {
     /// Each instance counts on its own: the effective limit multiplies by the instances a user
     /// reaches.
     Instance,
@@ -293,13 +293,13 @@ pub enum LimitScope {
 
 /// A per-user token bucket: `per_user_per_s` requests per second, bursts up to one second's worth.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RateLimitConfig {
-    pub per_user_per_s: f64,
-    pub scope: LimitScope,
+pub(crate) struct RateLimitConfig {
+    pub(crate) per_user_per_s: f64,
+    pub(crate) scope: LimitScope,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScalingMetric {
+pub(crate) enum ScalingMetric {
     /// Busy workers / all workers of the measured instances, time-averaged over the interval.
     Cpu,
     /// Requests routed per measured instance per second over the interval.
@@ -313,7 +313,7 @@ pub enum ScalingMetric {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScaleInPick {
+pub(crate) enum ScaleInPick {
     Newest,
     Oldest,
     LeastLoaded,
@@ -321,38 +321,38 @@ pub enum ScaleInPick {
 
 /// Target tracking with Kubernetes HPA semantics (see `model::autoscaler`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct AutoscalerConfig {
-    pub metric: ScalingMetric,
+pub(crate) struct AutoscalerConfig {
+    pub(crate) metric: ScalingMetric,
     /// In the metric's unit (p95-latency: milliseconds); > 0.
-    pub target: f64,
-    pub min: u32,
-    pub max: u32,
-    pub interval: SimDuration,
-    pub tolerance: f64,
-    pub scale_up: ScalingBehavior,
-    pub scale_down: ScalingBehavior,
+    pub(crate) target: f64,
+    pub(crate) min: u32,
+    pub(crate) max: u32,
+    pub(crate) interval: SimDuration,
+    pub(crate) tolerance: f64,
+    pub(crate) scale_up: ScalingBehavior,
+    pub(crate) scale_down: ScalingBehavior,
     /// A new instance's metrics are ignored this long after it becomes ready.
-    pub instance_warmup: SimDuration,
-    pub scale_in_pick: ScaleInPick,
+    pub(crate) instance_warmup: SimDuration,
+    pub(crate) scale_in_pick: ScaleInPick,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct ScalingBehavior {
-    pub stabilization: SimDuration,
-    pub cooldown: SimDuration,
+pub(crate) struct ScalingBehavior {
+    pub(crate) stabilization: SimDuration,
+    pub(crate) cooldown: SimDuration,
     /// ≥ 1.
-    pub max_step: u32,
+    pub(crate) max_step: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct ScheduledEvent {
-    pub at: SimTime,
-    pub action: Action,
+pub(crate) struct ScheduledEvent {
+    pub(crate) at: SimTime,
+    pub(crate) action: Action,
 }
 
 /// What happens at a scheduled event. New operations and faults are new variants here.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     /// `count` instances die at once: queue, in-flight work and memory are lost.
     Crash { count: u32, pick: Pick },
     /// Sets the desired instance count: launch the missing ones, drain the surplus (picked by
@@ -386,25 +386,9 @@ pub enum Action {
     Revoke { sessions: u32 },
 }
 
-impl Action {
-    /// A short label for timelines and charts.
-    pub fn label(&self) -> String {
-        match self {
-            Action::Crash { count, .. } => format!("crash ×{count}"),
-            Action::Scale { to } => format!("scale to {to}"),
-            Action::RollingDeploy { .. } => "rolling deploy".into(),
-            Action::RedisOutage { .. } => "redis outage".into(),
-            Action::RedisSlowdown { factor, .. } => format!("redis slowdown ×{factor}"),
-            Action::SlowInstance { factor, .. } => format!("slow instance ×{factor}"),
-            Action::LbFailure => "balancer failure".into(),
-            Action::Revoke { sessions } => format!("revoke {sessions}"),
-        }
-    }
-}
-
 /// How a fault chooses its victims among live instances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pick {
+pub(crate) enum Pick {
     Random,
     /// Most requests queued or in service.
     Busiest,
@@ -416,7 +400,7 @@ pub enum Pick {
 
 impl Scenario {
     /// End of the run as an instant.
-    pub fn end(&self) -> SimTime {
+    pub(crate) fn end(&self) -> SimTime {
         SimTime::ZERO + self.duration
     }
 }

@@ -15,10 +15,10 @@ use super::types::*;
 use crate::engine::{SimDuration, SimTime};
 
 /// The standard normal quantile of 0.99: a lognormal's p99 is `exp(mu + Z99 * sigma)`.
-pub const Z99: f64 = 2.3263478740408408;
+pub(crate) const Z99: f64 = 2.3263478740408408;
 
 /// Checks `raw` against every rule. `locate` says where a field path came from.
-pub fn validate(
+pub(crate) fn validate(
     raw: &RawScenario,
     locate: &dyn Fn(&str) -> Origin,
 ) -> Result<Scenario, Vec<Problem>> {
@@ -42,7 +42,7 @@ pub fn validate(
 /// sigma = z − sqrt(z² − 2r) (the larger one gives a distribution whose mean is dominated by a
 /// far tail). Real roots need r ≤ z²/2, i.e. p99/mean ≤ exp(z²/2) ≈ 14.97; sigma > 0 needs
 /// p99 > mean. Returns `None` outside those bounds.
-pub fn lognormal_params(mean_s: f64, p99_s: f64) -> Option<(f64, f64)> {
+pub(crate) fn lognormal_params(mean_s: f64, p99_s: f64) -> Option<(f64, f64)> {
     if !(mean_s > 0.0 && p99_s > mean_s && mean_s.is_finite() && p99_s.is_finite()) {
         return None;
     }
@@ -57,7 +57,7 @@ pub fn lognormal_params(mean_s: f64, p99_s: f64) -> Option<(f64, f64)> {
 }
 
 /// The heaviest tail a lognormal can have for a given mean: p99/mean ≤ exp(z²/2).
-pub fn max_lognormal_ratio() -> f64 {
+pub(crate) fn max_lognormal_ratio() -> f64 {
     (Z99 * Z99 / 2.0).exp()
 }
 

@@ -44,6 +44,7 @@ use plotters::style::{Color, RGBColor, ShapeStyle, TextStyle};
 use super::compare::{Comparison, SeriesRow};
 use super::outcome::{Estimate, Headline};
 use super::sweep::SweepSummary;
+use crate::report::describe;
 use crate::report::draw::{
     self, bold, count_tick, fit, font, number, palette, text_width, EventStrip, Header, Scale,
     TimeAxis, YCoord, YLabels, LEGEND_SIZE, MARGIN, TICK_SIZE, WIDTH,
@@ -79,7 +80,7 @@ const NAME_SIZE: f64 = 14.0;
 const VALUE_SIZE: f64 = 14.0;
 
 /// The comparison chart as an SVG document.
-pub fn compare_svg(c: &Comparison) -> Result<String> {
+pub(crate) fn compare_svg(c: &Comparison) -> Result<String> {
     let plan = ComparePlan::of(c)?;
     draw::svg((WIDTH, plan.layout.height), |root| {
         draw_comparison(root, &plan).context("cannot draw the comparison as SVG")
@@ -87,7 +88,7 @@ pub fn compare_svg(c: &Comparison) -> Result<String> {
 }
 
 /// The comparison chart as a PNG file's bytes.
-pub fn compare_png(c: &Comparison) -> Result<Vec<u8>> {
+pub(crate) fn compare_png(c: &Comparison) -> Result<Vec<u8>> {
     let plan = ComparePlan::of(c)?;
     draw::png((WIDTH, plan.layout.height), |root| {
         draw_comparison(root, &plan).context("cannot draw the comparison as PNG")
@@ -95,7 +96,7 @@ pub fn compare_png(c: &Comparison) -> Result<Vec<u8>> {
 }
 
 /// The sweep chart as an SVG document.
-pub fn sweep_svg(s: &SweepSummary) -> Result<String> {
+pub(crate) fn sweep_svg(s: &SweepSummary) -> Result<String> {
     let plan = SweepPlan::of(s)?;
     draw::svg((WIDTH, plan.height), |root| {
         draw_sweep(root, &plan).context("cannot draw the sweep as SVG")
@@ -103,7 +104,7 @@ pub fn sweep_svg(s: &SweepSummary) -> Result<String> {
 }
 
 /// The sweep chart as a PNG file's bytes.
-pub fn sweep_png(s: &SweepSummary) -> Result<Vec<u8>> {
+pub(crate) fn sweep_png(s: &SweepSummary) -> Result<Vec<u8>> {
     let plan = SweepPlan::of(s)?;
     draw::png((WIDTH, plan.height), |root| {
         draw_sweep(root, &plan).context("cannot draw the sweep as PNG")
@@ -659,7 +660,7 @@ impl ComparePlan {
         let strip = EventStrip::new(
             axis,
             plot_columns(),
-            c.timeline.iter().map(|e| (e.t_s, e.label.as_str())),
+            c.timeline.iter().map(|e| (e.t_s, describe(&e.event))),
         )?;
 
         let seeds = c.seeds.len();
@@ -1358,11 +1359,12 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::TimelineEntry;
+    use crate::metrics::{TimelineEntry, TimelineEvent};
     use crate::report::draw::pixels::{decode, rgb, PNG_SIGNATURE};
     use crate::study::compare::VariantSummary;
+    use crate::study::grid::Axis;
     use crate::study::outcome::Outcome;
-    use crate::study::sweep::{Axis, SweepPoint};
+    use crate::study::sweep::SweepPoint;
     use image::{Rgb, RgbImage};
 
     /// A variant of the crash story: 120 windows of 10 s, one instance of two crashing at 600 s.
@@ -1423,12 +1425,15 @@ mod tests {
             timeline: vec![
                 TimelineEntry {
                     t_s: 600.0,
-                    label: "crash instance 1 (busiest)".to_owned(),
+                    event: TimelineEvent::Crash { instances: vec![1] },
                     sessions_affected: 3_217,
                 },
                 TimelineEntry {
                     t_s: 610.0,
-                    label: "instance 1 marked down".to_owned(),
+                    event: TimelineEvent::MarkedDown {
+                        instance: 1,
+                        replaced: false,
+                    },
                     sessions_affected: 0,
                 },
             ],
@@ -1520,7 +1525,7 @@ mod tests {
             "store=in-memory",
             "store=redis",
             "store=jwt",
-            "crash instance 1 (busiest)",
+            "crash instance 1",
             "instance 1 marked down",
             "warm-up",
             "simulated time (min)",

@@ -11,84 +11,82 @@
 use anyhow::Context;
 use serde::Serialize;
 
-use super::grid::{check_size, indices_of, load_points, seed_range};
-use super::outcome::{Estimate, Headline, Outcome};
-use super::runner::Runner;
-use super::sweep::Axis;
+use super::grid::{check_size, indices_of, load_points, seed_range, Axis};
+use super::outcome::{cell, Estimate, Headline, Outcome};
+use super::runner::{timed, Runner};
 use crate::metrics::{Report, TimelineEntry};
 use crate::model::simulate;
-use crate::report::human::{fixed, ms};
 use crate::scenario::{Override, Scenario};
 
 /// A finished comparison: what the table, files and charts are made from.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Comparison {
-    pub scenario: String,
-    pub description: String,
+pub(crate) struct Comparison {
+    pub(crate) scenario: String,
+    pub(crate) description: String,
     /// The seeds every variant ran with, in order.
-    pub seeds: Vec<u64>,
+    pub(crate) seeds: Vec<u64>,
     /// End of warm-up, seconds (charts shade it).
-    pub warmup_s: f64,
+    pub(crate) warmup_s: f64,
     /// The scenario's events as applied in the first variant's first seed (chart markers).
-    pub timeline: Vec<TimelineEntry>,
-    pub variants: Vec<VariantSummary>,
+    pub(crate) timeline: Vec<TimelineEntry>,
+    pub(crate) variants: Vec<VariantSummary>,
 }
 
 /// One variant: its overrides, its runs and their summary.
 #[derive(Clone, Debug, PartialEq)]
-pub struct VariantSummary {
+pub(crate) struct VariantSummary {
     /// How tables and legends name it, e.g. `store=redis`.
-    pub label: String,
+    pub(crate) label: String,
     /// The overrides that make it, as `path=value`.
-    pub overrides: Vec<String>,
+    pub(crate) overrides: Vec<String>,
     /// One outcome per seed, in the order of [`Comparison::seeds`].
-    pub outcomes: Vec<Outcome>,
+    pub(crate) outcomes: Vec<Outcome>,
     /// One estimate per metric of [`super::Headline::ALL`], in that order.
-    pub estimates: Vec<Estimate>,
+    pub(crate) estimates: Vec<Estimate>,
     /// The time series averaged over seeds, window by window.
-    pub series: Vec<SeriesRow>,
+    pub(crate) series: Vec<SeriesRow>,
 }
 
 /// One report window of a variant, averaged over its seeds.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct SeriesRow {
+pub(crate) struct SeriesRow {
     /// Start of the window, seconds.
-    pub t_s: f64,
+    pub(crate) t_s: f64,
     /// Successful requests per second.
-    pub throughput: f64,
+    pub(crate) throughput: f64,
     /// Failed request attempts per second.
-    pub failures: f64,
-    pub p99_ms: f64,
-    pub instances_ready: f64,
+    pub(crate) failures: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) instances_ready: f64,
     /// Cumulative lost sessions since the start of the run.
-    pub sessions_lost_total: f64,
+    pub(crate) sessions_lost_total: f64,
 }
 
 /// A comparison ready to run: every variant's scenario, loaded and validated.
-pub struct Plan {
-    pub scenario: String,
-    pub description: String,
-    pub axes: Vec<Axis>,
-    pub seeds: Vec<u64>,
-    pub variants: Vec<Variant>,
+pub(crate) struct Plan {
+    pub(crate) scenario: String,
+    pub(crate) description: String,
+    pub(crate) axes: Vec<Axis>,
+    pub(crate) seeds: Vec<u64>,
+    pub(crate) variants: Vec<Variant>,
 }
 
 /// One variant of a comparison, loaded and validated.
-pub struct Variant {
+pub(crate) struct Variant {
     /// How tables and legends name it, e.g. `store=redis`.
-    pub label: String,
+    pub(crate) label: String,
     /// The overrides that make it, as `path=value`.
-    pub overrides: Vec<String>,
-    pub scenario: Scenario,
+    pub(crate) overrides: Vec<String>,
+    pub(crate) scenario: Scenario,
     /// The folder of its first-seed report under `runs/`: see [`folder_names`].
-    pub folder: String,
+    pub(crate) folder: String,
 }
 
 impl Plan {
     /// Loads `spec` once per variant, with `sets` then the variant's values applied: an invalid
     /// combination is reported before anything runs. `seeds` consecutive seeds start at `seed`,
     /// or at the scenario's own seed.
-    pub fn new(
+    pub(crate) fn new(
         spec: &str,
         sets: &[Override],
         axes: Vec<Axis>,
@@ -135,7 +133,7 @@ impl Plan {
 
     /// Runs every variant × seed on `runner`. Also returns each variant's report for the first
     /// seed, for the per-variant report folders.
-    pub fn run(&self, runner: &Runner) -> (Comparison, Vec<Report>) {
+    pub(crate) fn run(&self, runner: &Runner) -> (Comparison, Vec<Report>) {
         let jobs: Vec<(usize, u64)> = (0..self.variants.len())
             .flat_map(|v| self.seeds.iter().map(move |&seed| (v, seed)))
             .collect();
@@ -143,7 +141,7 @@ impl Plan {
         let results = runner.map("compare", &jobs, |&(v, seed)| {
             let mut scenario = self.variants[v].scenario.clone();
             scenario.seed = seed;
-            let report = simulate(&scenario);
+            let report = timed(|| simulate(&scenario));
             // Only the first seed's report is kept whole (for the variant's report folder).
             let outcome = (Outcome::of(&report), series(&report));
             (outcome, (seed == first_seed).then_some(report))
@@ -211,7 +209,7 @@ fn label(axes: &[Axis], indices: &[usize]) -> Option<String> {
 
 /// Most characters of a variant's label kept in its folder name. With the scenario's name (at
 /// most 100 characters, by validation) the name stays far below the 255 bytes file systems allow.
-pub const MAX_LABEL_IN_FOLDER: usize = 80;
+pub(crate) const MAX_LABEL_IN_FOLDER: usize = 80;
 
 /// The folder under `runs/` of each variant's first-seed report: `<scenario>+<label>`, with each
 /// `, ` of the label turned into `_`, every other character but ASCII letters, digits, `=`, `.`
@@ -219,7 +217,7 @@ pub const MAX_LABEL_IN_FOLDER: usize = 80;
 /// still coincide (compared ignoring case, as macOS and Windows do) get `~` and the variant's
 /// number (from 1) appended: the base names hold no `~`, so the results are always distinct,
 /// and they depend only on the variants and their order.
-pub fn folder_names<'a>(variants: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<String> {
+pub(crate) fn folder_names<'a>(variants: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<String> {
     let bases: Vec<String> = variants
         .map(|(scenario, label)| {
             let slug: String = folder_slug(label)
@@ -308,40 +306,8 @@ fn average<'a>(runs: impl Iterator<Item = &'a [SeriesRow]>) -> Vec<SeriesRow> {
 
 // ----- output --------------------------------------------------------------------------------
 
-/// A value of `metric` for people: counts whole (a mean of counts to one decimal below 100),
-/// instance-seconds whole, milliseconds to three significant digits.
-pub fn value(metric: Headline, v: f64) -> String {
-    if metric.is_count() {
-        fixed(
-            v,
-            if v.fract() == 0.0 || v.abs() >= 100.0 {
-                0
-            } else {
-                1
-            },
-        )
-    } else if metric == Headline::InstanceSeconds {
-        fixed(v, 0)
-    } else {
-        ms(v)
-    }
-}
-
-/// `mean ± half-width` for people; the mean alone from one seed.
-pub fn cell(metric: Headline, e: &Estimate) -> String {
-    if e.n > 1 {
-        format!(
-            "{} ± {}",
-            value(metric, e.mean),
-            value(metric, e.half_width)
-        )
-    } else {
-        value(metric, e.mean)
-    }
-}
-
 /// The terminal table: one row per variant, a column per headline metric.
-pub fn table(c: &Comparison) -> String {
+pub(crate) fn table(c: &Comparison) -> String {
     let mut grid = crate::report::new_table();
     let mut header = vec!["variant".to_owned()];
     header.extend(Headline::ALL.iter().map(|m| match m.unit() {
@@ -378,7 +344,7 @@ pub fn table(c: &Comparison) -> String {
 }
 
 /// `compare.csv`: one row per variant; per metric its mean, the interval's half-width and bounds.
-pub fn csv(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
+pub(crate) fn csv(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["variant".to_owned()];
     header.extend(axes.iter().map(|a| a.path.clone()));
@@ -411,7 +377,7 @@ pub fn csv(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
 }
 
 /// `compare.json`: the whole comparison, per-seed values included.
-pub fn json(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
+pub(crate) fn json(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
     #[derive(Serialize)]
     struct File<'a> {
         scenario: &'a str,
@@ -511,17 +477,6 @@ mod tests {
         let mean = average([a.as_slice(), b.as_slice()].into_iter());
         assert_eq!(mean[0].throughput, 20.0);
         assert_eq!(mean[1].throughput, 30.0);
-    }
-
-    #[test]
-    fn cells_show_the_interval_only_with_two_seeds_or_more() {
-        let two = Estimate::of(&[600.0, 620.0]);
-        assert_eq!(
-            cell(Headline::SessionsLost, &two),
-            format!("610 ± {}", fixed(two.half_width, 0))
-        );
-        let one = Estimate::of(&[12.345]);
-        assert_eq!(cell(Headline::P99, &one), "12.3");
     }
 
     #[test]

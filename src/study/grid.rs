@@ -9,20 +9,29 @@
 use std::str::FromStr;
 
 use anyhow::Context;
+use serde::{Deserialize, Serialize};
 
-use super::sweep::Axis;
 use crate::echo::echo;
 use crate::scenario::{self, Override, Scenario};
 
 /// Most values one axis may take: a typo like `1..1000000` should be an error, not a night of
 /// simulation.
-pub const MAX_AXIS_VALUES: usize = 10_000;
+pub(crate) const MAX_AXIS_VALUES: usize = 10_000;
 
 /// Most runs (grid points or variants × seeds) one sweep or comparison may ask for. Every point's
 /// scenario is loaded and checked before the first run, and at a few milliseconds to minutes per
 /// run, 100,000 runs is already hours to days of CPU: a bigger grid is far more likely a slip than
 /// a plan, and is refused before anything loads. Split a truly bigger study into several sweeps.
-pub const MAX_RUNS: usize = 100_000;
+pub(crate) const MAX_RUNS: usize = 100_000;
+
+/// One grid axis: a scenario field and the values it takes, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Axis {
+    /// A field path as `--set` takes it, e.g. `instances.count`.
+    pub(crate) path: String,
+    /// The values as text, exactly as they go into `--set path=value`.
+    pub(crate) values: Vec<String>,
+}
 
 impl FromStr for Axis {
     type Err = String;
@@ -66,21 +75,21 @@ impl FromStr for Axis {
 
 impl Axis {
     /// The override that sets this axis to its `index`-th value.
-    pub fn override_at(&self, index: usize) -> Override {
+    pub(crate) fn override_at(&self, index: usize) -> Override {
         format!("{}={}", self.path, self.values[index])
             .parse()
             .expect("the path was checked when the axis was parsed")
     }
 
     /// The last segment of the path (`store` for `sessions.store`), for short labels.
-    pub fn short_name(&self) -> &str {
+    pub(crate) fn short_name(&self) -> &str {
         self.path.rsplit('.').next().unwrap_or(&self.path)
     }
 }
 
 /// Refuses two axes on the same field (one would silently override the other) and an axis on
 /// `seed`, which every run replaces with its own seed (`--seed`, `--seeds`).
-pub fn check_distinct(axes: &[Axis], flag: &str) -> Result<(), String> {
+pub(crate) fn check_distinct(axes: &[Axis], flag: &str) -> Result<(), String> {
     for (i, a) in axes.iter().enumerate() {
         if a.path == "seed" {
             return Err(format!(
@@ -96,7 +105,7 @@ pub fn check_distinct(axes: &[Axis], flag: &str) -> Result<(), String> {
 }
 
 /// Grid points of `axes`: the product of their lengths (1 without axes), `None` if it overflows.
-pub fn point_count(axes: &[Axis]) -> Option<usize> {
+pub(crate) fn point_count(axes: &[Axis]) -> Option<usize> {
     axes.iter()
         .try_fold(1_usize, |n, a| n.checked_mul(a.values.len()))
 }
@@ -104,7 +113,7 @@ pub fn point_count(axes: &[Axis]) -> Option<usize> {
 /// Refuses a grid of more than [`MAX_RUNS`] runs (`seeds` per point), naming each axis and the
 /// total; otherwise returns the number of points. Nothing is loaded or allocated per point, so
 /// an absurd grid costs nothing to refuse.
-pub fn check_size(axes: &[Axis], seeds: usize, flag: &str) -> Result<usize, String> {
+pub(crate) fn check_size(axes: &[Axis], seeds: usize, flag: &str) -> Result<usize, String> {
     let total = axes
         .iter()
         .map(|a| a.values.len() as u128)
@@ -133,7 +142,7 @@ pub fn check_size(axes: &[Axis], seeds: usize, flag: &str) -> Result<usize, Stri
 /// The `seeds` consecutive seeds starting at `first`, or why they do not fit in a u64 (seeds
 /// never wrap around to 0). `from_flag` says whether `first` came from `--seed` or from the
 /// scenario's `seed`.
-pub fn seed_range(first: u64, seeds: usize, from_flag: bool) -> Result<Vec<u64>, String> {
+pub(crate) fn seed_range(first: u64, seeds: usize, from_flag: bool) -> Result<Vec<u64>, String> {
     let count = u64::try_from(seeds).unwrap_or(u64::MAX);
     if count == 0 {
         return Ok(Vec::new());
@@ -158,7 +167,7 @@ pub fn seed_range(first: u64, seeds: usize, from_flag: bool) -> Result<Vec<u64>,
 }
 
 /// The value index on each axis of grid point `point`, the last axis varying fastest.
-pub fn indices_of(axes: &[Axis], point: usize) -> Vec<usize> {
+pub(crate) fn indices_of(axes: &[Axis], point: usize) -> Vec<usize> {
     let mut rest = point;
     let mut indices = vec![0; axes.len()];
     for (i, axis) in axes.iter().enumerate().rev() {
@@ -171,23 +180,27 @@ pub fn indices_of(axes: &[Axis], point: usize) -> Vec<usize> {
 /// Every combination of the axes' value indices, the last axis varying fastest, made one at a
 /// time. No axes give one empty combination (the scenario as it is). Call [`check_size`] first:
 /// a grid too large to count gives no combinations.
-pub fn combinations(axes: &[Axis]) -> impl Iterator<Item = Vec<usize>> + '_ {
+pub(crate) fn combinations(axes: &[Axis]) -> impl Iterator<Item = Vec<usize>> + '_ {
     (0..point_count(axes).unwrap_or(0)).map(move |point| indices_of(axes, point))
 }
 
 /// One combination of the axes' values and the scenario it makes.
-pub struct Point {
+pub(crate) struct Point {
     /// The index of the point's value on each axis.
-    pub indices: Vec<usize>,
+    pub(crate) indices: Vec<usize>,
     /// The overrides applied: the base `--set`s, then one per axis.
-    pub overrides: Vec<Override>,
-    pub scenario: Scenario,
+    pub(crate) overrides: Vec<Override>,
+    pub(crate) scenario: Scenario,
 }
 
 /// Loads `spec` once per combination of `axes` (in [`combinations`] order), with `sets` then the
 /// combination's values applied: an invalid combination is reported before anything runs.
 /// Call [`check_size`] first.
-pub fn load_points(spec: &str, sets: &[Override], axes: &[Axis]) -> anyhow::Result<Vec<Point>> {
+pub(crate) fn load_points(
+    spec: &str,
+    sets: &[Override],
+    axes: &[Axis],
+) -> anyhow::Result<Vec<Point>> {
     point_count(axes).context("internal: the grid was not checked for size")?;
     combinations(axes)
         .map(|indices| {

@@ -7,8 +7,8 @@
 //! own `report.html`. The findings are computed from the numbers, so they cannot drift from the
 //! table. Same stylesheet as `report.html`, no script, nothing fetched.
 
-use super::compare::{self, Comparison, VariantSummary};
-use super::outcome::{Estimate, Headline};
+use super::compare::{Comparison, VariantSummary};
+use super::outcome::{self, Estimate, Headline};
 use crate::report::html::{escape, inline_svg, page_end, page_start};
 
 /// `compare.html` for `c`, with `chart_svg` (an SVG document; empty for none) inline.
@@ -16,7 +16,7 @@ use crate::report::html::{escape, inline_svg, page_end, page_start};
 /// `links` holds, per variant in order, the `report.html` of the run written for it, relative to
 /// where the page is saved (`runs/crash-sticky+store=redis/report.html`). A variant without a run
 /// (`None`, or no entry) gets no link.
-pub fn compare_html(c: &Comparison, chart_svg: &str, links: &[Option<String>]) -> String {
+pub(crate) fn compare_html(c: &Comparison, chart_svg: &str, links: &[Option<String>]) -> String {
     let seeds = c.seeds.len();
     let title = format!(
         "{}: {} × {}",
@@ -116,7 +116,7 @@ fn method(seeds: &[u64]) -> String {
 
 /// `mean ± half-width` as the terminal table prints it, kept on one line.
 fn cell(metric: Headline, e: &Estimate) -> String {
-    compare::cell(metric, e).replace(" ± ", "\u{a0}±\u{a0}")
+    outcome::cell(metric, e).replace(" ± ", "\u{a0}±\u{a0}")
 }
 
 /// The estimate of `metric` for `v`, if it has one.
@@ -282,7 +282,7 @@ fn path_for_url(path: &str) -> String {
 mod tests {
     use super::*;
     use crate::report::html::STYLESHEET;
-    use crate::study::Outcome;
+    use crate::study::outcome::Outcome;
 
     /// A variant from one outcome per seed, each as [lost, failed, p50, p99, instance-s, churn].
     fn summary(label: &str, overrides: &[&str], runs: &[[f64; 6]]) -> VariantSummary {

@@ -8,14 +8,12 @@
 //! same faults (common random numbers), so differences between variants are the design's, not
 //! the dice's.
 
-pub mod charts;
-pub mod compare;
-pub mod grid;
-pub mod html;
-pub mod outcome;
-pub mod runner;
-pub mod sweep;
+pub(crate) mod charts;
+pub(crate) mod compare;
+pub(crate) mod grid;
+pub(crate) mod html;
+pub(crate) mod outcome;
+pub(crate) mod runner;
+pub(crate) mod sweep;
 
-pub use compare::{Comparison, SeriesRow, VariantSummary};
-pub use outcome::{Estimate, Headline, Outcome};
-pub use sweep::{Axis, SweepPoint, SweepSummary};
+pub(crate) use grid::Axis;

@@ -3,15 +3,17 @@
 //! A design review compares a handful of numbers; these are they. Each run gives one
 //! [`Outcome`]; the seeds of one variant give a sample per metric, summarised as an
 //! [`Estimate`]: the sample mean and the half-width of Student's t interval,
-//! `t(0.975, n − 1) · s / √n`.
+//! `t(0.975, n − 1) · s / √n`. [`cell`] writes an estimate as the comparison and sweep tables
+//! show it.
 
 use serde::Serialize;
 
 use crate::metrics::Report;
+use crate::report::human::{fixed, ms};
 
 /// A headline metric of a comparison or sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Headline {
+pub(crate) enum Headline {
     SessionsLost,
     FailedRequests,
     P50,
@@ -22,7 +24,7 @@ pub enum Headline {
 
 impl Headline {
     /// Every headline metric, in the order of tables, CSV columns and charts.
-    pub const ALL: [Headline; 6] = [
+    pub(crate) const ALL: [Headline; 6] = [
         Headline::SessionsLost,
         Headline::FailedRequests,
         Headline::P50,
@@ -32,7 +34,7 @@ impl Headline {
     ];
 
     /// The column name in CSV and JSON.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Headline::SessionsLost => "sessions_lost",
             Headline::FailedRequests => "failed_requests",
@@ -44,7 +46,7 @@ impl Headline {
     }
 
     /// The name people read, in tables and chart titles.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Headline::SessionsLost => "lost sessions",
             Headline::FailedRequests => "failed requests",
@@ -56,7 +58,7 @@ impl Headline {
     }
 
     /// The unit, for axis descriptions.
-    pub fn unit(self) -> &'static str {
+    pub(crate) fn unit(self) -> &'static str {
         match self {
             Headline::SessionsLost => "sessions",
             Headline::FailedRequests => "requests",
@@ -67,7 +69,7 @@ impl Headline {
     }
 
     /// Whether values are whole counts (tables print them without decimals).
-    pub fn is_count(self) -> bool {
+    pub(crate) fn is_count(self) -> bool {
         matches!(
             self,
             Headline::SessionsLost | Headline::FailedRequests | Headline::Churn
@@ -81,7 +83,7 @@ impl Headline {
 
 /// One run's headline numbers, all measured after warm-up.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     values: [f64; Headline::ALL.len()],
 }
 
@@ -91,7 +93,7 @@ impl Outcome {
     /// - p50 / p99: latency of successful requests, ms;
     /// - instance-seconds: `fleet.instance_seconds` (the cost);
     /// - churn: instances launched after the initial fleet plus instances terminated or crashed.
-    pub fn of(report: &Report) -> Self {
+    pub(crate) fn of(report: &Report) -> Self {
         let fleet = &report.fleet;
         let churn = fleet.launched - fleet.launched_by.initial + fleet.terminated + fleet.crashed;
         Self::from_values([
@@ -105,30 +107,30 @@ impl Outcome {
     }
 
     /// An outcome from values in [`Headline::ALL`] order (as read back from a CSV row).
-    pub fn from_values(values: [f64; Headline::ALL.len()]) -> Self {
+    pub(crate) fn from_values(values: [f64; Headline::ALL.len()]) -> Self {
         Self { values }
     }
 
-    pub fn get(&self, metric: Headline) -> f64 {
+    pub(crate) fn get(&self, metric: Headline) -> f64 {
         self.values[metric.index()]
     }
 }
 
 /// Mean and 95 % confidence interval of one metric over `n` seeds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Estimate {
-    pub mean: f64,
+pub(crate) struct Estimate {
+    pub(crate) mean: f64,
     /// Half-width of the 95 % interval: the interval is `mean ± half_width`. 0 with one seed
     /// (no spread can be estimated from one run; tables say so).
-    pub half_width: f64,
+    pub(crate) half_width: f64,
     /// Sample standard deviation (0 with one seed).
-    pub std_dev: f64,
-    pub n: usize,
+    pub(crate) std_dev: f64,
+    pub(crate) n: usize,
 }
 
 impl Estimate {
     /// The estimate of `samples`' mean. An empty sample gives zeros with `n = 0`.
-    pub fn of(samples: &[f64]) -> Self {
+    pub(crate) fn of(samples: &[f64]) -> Self {
         let n = samples.len();
         if n == 0 {
             return Self {
@@ -157,18 +159,50 @@ impl Estimate {
         }
     }
 
-    pub fn low(&self) -> f64 {
+    pub(crate) fn low(&self) -> f64 {
         self.mean - self.half_width
     }
 
-    pub fn high(&self) -> f64 {
+    pub(crate) fn high(&self) -> f64 {
         self.mean + self.half_width
     }
 
     /// The estimate of `metric` over `outcomes`.
-    pub fn of_metric(outcomes: &[Outcome], metric: Headline) -> Self {
+    pub(crate) fn of_metric(outcomes: &[Outcome], metric: Headline) -> Self {
         let samples: Vec<f64> = outcomes.iter().map(|o| o.get(metric)).collect();
         Self::of(&samples)
+    }
+}
+
+/// A value of `metric` for people: counts whole (a mean of counts to one decimal below 100),
+/// instance-seconds whole, milliseconds to three significant digits.
+pub(crate) fn value(metric: Headline, v: f64) -> String {
+    if metric.is_count() {
+        fixed(
+            v,
+            if v.fract() == 0.0 || v.abs() >= 100.0 {
+                0
+            } else {
+                1
+            },
+        )
+    } else if metric == Headline::InstanceSeconds {
+        fixed(v, 0)
+    } else {
+        ms(v)
+    }
+}
+
+/// `mean ± half-width` for people; the mean alone from one seed.
+pub(crate) fn cell(metric: Headline, e: &Estimate) -> String {
+    if e.n > 1 {
+        format!(
+            "{} ± {}",
+            value(metric, e.mean),
+            value(metric, e.half_width)
+        )
+    } else {
+        value(metric, e.mean)
     }
 }
 
@@ -177,7 +211,7 @@ impl Estimate {
 /// Exact to six decimals from a table up to 30 degrees of freedom; beyond, the Cornish–Fisher
 /// expansion of the t quantile around the normal one (Abramowitz & Stegun 26.7.5), whose error
 /// at 31 degrees of freedom is below 1e-5 and shrinks from there.
-pub fn t_975(df: usize) -> f64 {
+pub(crate) fn t_975(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
         12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004, 2.262157,
         2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905, 2.109816, 2.100922,
@@ -203,6 +237,17 @@ mod tests {
 
     fn close(a: f64, b: f64, tolerance: f64) -> bool {
         (a - b).abs() <= tolerance
+    }
+
+    #[test]
+    fn cells_show_the_interval_only_with_two_seeds_or_more() {
+        let two = Estimate::of(&[600.0, 620.0]);
+        assert_eq!(
+            cell(Headline::SessionsLost, &two),
+            format!("610 ± {}", fixed(two.half_width, 0))
+        );
+        let one = Estimate::of(&[12.345]);
+        assert_eq!(cell(Headline::P99, &one), "12.3");
     }
 
     #[test]

@@ -4,17 +4,33 @@
 //! any number of threads: results are either gathered by index ([`Runner::map`]) or handed to a
 //! sink as they finish ([`Runner::for_each`]) and put in order later. The thread count therefore
 //! never changes a result, only how soon it arrives.
+//!
+//! The model never reads the wall clock (that would make it harder to keep deterministic), so
+//! the time a run took is measured out here, by [`timed`].
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use rayon::ThreadPool;
 
+use crate::metrics::Report;
+
+/// Runs `run` (a simulation) and fills its report's wall-clock fields with how long it took.
+pub(crate) fn timed(run: impl FnOnce() -> Report) -> Report {
+    let started = Instant::now();
+    let mut report = run();
+    report
+        .engine
+        .record_wall_time(started.elapsed().as_secs_f64());
+    report
+}
+
 /// Where runs execute and how progress is shown.
-pub struct Runner {
+pub(crate) struct Runner {
     pool: ThreadPool,
     quiet: bool,
 }
@@ -22,7 +38,7 @@ pub struct Runner {
 impl Runner {
     /// A pool of `threads` workers (all cores when `None`). The progress bar is drawn only on a
     /// terminal and never when `quiet`.
-    pub fn new(threads: Option<usize>, quiet: bool) -> Result<Self> {
+    pub(crate) fn new(threads: Option<usize>, quiet: bool) -> Result<Self> {
         let mut builder = rayon::ThreadPoolBuilder::new();
         if let Some(n) = threads {
             builder = builder.num_threads(n);
@@ -35,12 +51,13 @@ impl Runner {
     }
 
     /// Worker threads in the pool.
-    pub fn threads(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn threads(&self) -> usize {
         self.pool.current_num_threads()
     }
 
     /// `run(job)` for every job, in parallel; results in the order of `jobs`.
-    pub fn map<J, T, F>(&self, what: &str, jobs: &[J], run: F) -> Vec<T>
+    pub(crate) fn map<J, T, F>(&self, what: &str, jobs: &[J], run: F) -> Vec<T>
     where
         J: Sync,
         T: Send,
@@ -59,7 +76,7 @@ impl Runner {
 
     /// `run(job)` for every job, in parallel, handing each result to `sink` as soon as it is
     /// ready (one at a time). Stops at the first error from `sink`; runs already started finish.
-    pub fn for_each<J, T, F, S>(&self, what: &str, jobs: &[J], run: F, sink: S) -> Result<()>
+    pub(crate) fn for_each<J, T, F, S>(&self, what: &str, jobs: &[J], run: F, sink: S) -> Result<()>
     where
         J: Sync,
         T: Send,

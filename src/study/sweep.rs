@@ -29,51 +29,42 @@ use std::str::FromStr;
 use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::grid::{check_size, indices_of, load_points, seed_range};
-use super::outcome::{Estimate, Headline, Outcome};
+use super::grid::{check_size, indices_of, load_points, seed_range, Axis};
+use super::outcome::{cell, Estimate, Headline, Outcome};
 use super::runner::Runner;
 use crate::echo::echo;
 use crate::model::simulate;
 use crate::output::write_atomically;
 use crate::scenario::{Override, Scenario};
 
-pub const CSV_FILE: &str = "sweep.csv";
-pub const META_FILE: &str = "sweep.json";
-
-/// One grid axis: a scenario field and the values it takes, in order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Axis {
-    /// A field path as `--set` takes it, e.g. `instances.count`.
-    pub path: String,
-    /// The values as text, exactly as they go into `--set path=value`.
-    pub values: Vec<String>,
-}
+pub(crate) const CSV_FILE: &str = "sweep.csv";
+pub(crate) const META_FILE: &str = "sweep.json";
 
 /// A sweep's results, one entry per grid point, averaged over seeds.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SweepSummary {
-    pub scenario: String,
-    pub axes: Vec<Axis>,
+pub(crate) struct SweepSummary {
+    pub(crate) scenario: String,
+    pub(crate) axes: Vec<Axis>,
     /// Seeds per point.
-    pub seeds: usize,
+    pub(crate) seeds: usize,
     /// Grid points in grid order: the last axis varies fastest.
-    pub points: Vec<SweepPoint>,
+    pub(crate) points: Vec<SweepPoint>,
 }
 
 /// One grid point.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SweepPoint {
+pub(crate) struct SweepPoint {
     /// The point's value on each axis, in the order of [`SweepSummary::axes`].
-    pub values: Vec<String>,
+    pub(crate) values: Vec<String>,
     /// One estimate per metric of [`super::Headline::ALL`], over the seeds run at this point.
-    pub estimates: Vec<Estimate>,
+    pub(crate) estimates: Vec<Estimate>,
 }
 
 /// `--shard K/N`: the K-th of N slices, counting from 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    pub index: usize,
-    pub count: usize,
+pub(crate) struct Shard {
+    pub(crate) index: usize,
+    pub(crate) count: usize,
 }
 
 impl FromStr for Shard {
@@ -105,24 +96,24 @@ impl fmt::Display for Shard {
 /// `sweep.json`: everything that determines a sweep's results.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Meta {
+pub(crate) struct Meta {
     /// The scenario's `name`.
-    pub scenario: String,
+    pub(crate) scenario: String,
     /// FNV-1a of the scenario's YAML and the `--set` overrides: two sweeps of differently
     /// edited files never resume or merge into one.
-    pub fingerprint: String,
-    pub axes: Vec<Axis>,
-    pub seeds: usize,
-    pub first_seed: u64,
+    pub(crate) fingerprint: String,
+    pub(crate) axes: Vec<Axis>,
+    pub(crate) seeds: usize,
+    pub(crate) first_seed: u64,
     /// `None` for a whole sweep (or a merged one).
-    pub shard: Option<Shard>,
+    pub(crate) shard: Option<Shard>,
     /// Runs in this folder when complete.
-    pub runs: usize,
+    pub(crate) runs: usize,
     /// CRC-32 of the folder's rows (the bytes of `sweep.csv` after its header line), as 8 hex
     /// digits. Written when the folder is complete and checked by `merge`. Absent while a sweep
     /// runs, and in folders written before the checksum existed: those merge unchecked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rows_crc32: Option<String>,
+    pub(crate) rows_crc32: Option<String>,
 }
 
 impl Meta {
@@ -197,7 +188,7 @@ impl Meta {
     }
 
     /// The `sweep.json` of `dir`.
-    pub fn read(dir: &Path) -> Result<Self> {
+    pub(crate) fn read(dir: &Path) -> Result<Self> {
         let path = dir.join(META_FILE);
         let text = fs::read_to_string(&path).with_context(|| {
             format!(
@@ -222,18 +213,18 @@ impl Meta {
 }
 
 /// A sweep ready to run: the scenario of every grid point, loaded and validated.
-pub struct Plan {
-    pub meta: Meta,
+pub(crate) struct Plan {
+    pub(crate) meta: Meta,
     points: Vec<Scenario>,
 }
 
 impl Plan {
     /// The scenario of each grid point, in grid order.
-    pub fn points(&self) -> &[Scenario] {
+    pub(crate) fn points(&self) -> &[Scenario] {
         &self.points
     }
 
-    pub fn new(
+    pub(crate) fn new(
         spec: &str,
         sets: &[Override],
         axes: Vec<Axis>,
@@ -274,7 +265,7 @@ impl Plan {
     ///
     /// `--resume` on a folder with neither file starts the sweep there (a retried cluster job
     /// resumes a folder its first attempt may never have reached).
-    pub fn run(&self, dir: &Path, resume: bool, runner: &Runner) -> Result<Vec<Row>> {
+    pub(crate) fn run(&self, dir: &Path, resume: bool, runner: &Runner) -> Result<Vec<Row>> {
         let csv_path = dir.join(CSV_FILE);
         let meta_path = dir.join(META_FILE);
         let mut done: BTreeMap<usize, Row> = BTreeMap::new();
@@ -348,9 +339,9 @@ impl Plan {
 
 /// One finished run, as its `sweep.csv` line (kept verbatim, so merging copies bytes).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Row {
-    pub run: usize,
-    pub outcome: Outcome,
+pub(crate) struct Row {
+    pub(crate) run: usize,
+    pub(crate) outcome: Outcome,
     line: String,
 }
 
@@ -562,7 +553,7 @@ fn fingerprint(yaml: &str, sets: &[Override]) -> String {
 /// to `out`. Every shard of one sweep must be present once, complete, and (when its `sweep.json`
 /// records one) match its checksum. `out` may not be one of the shards, nor hold another sweep;
 /// it may hold this very merge (a retried merge writes the same bytes again).
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Meta, Vec<Row>)> {
+pub(crate) fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Meta, Vec<Row>)> {
     let mut folders: Vec<(&PathBuf, Meta, Shard)> = Vec::with_capacity(dirs.len());
     for dir in dirs {
         let meta = Meta::read(dir)?;
@@ -665,12 +656,12 @@ fn check_merge_target(out: &Path, shards: &[(&PathBuf, Meta, Shard)], merged: &M
 }
 
 /// `sweep.json` and `sweep.csv` of a sweep's folder holding `rows`, by name.
-pub fn files(meta: &Meta, rows: &[Row]) -> Vec<(&'static str, Vec<u8>)> {
+pub(crate) fn files(meta: &Meta, rows: &[Row]) -> Vec<(&'static str, Vec<u8>)> {
     vec![(META_FILE, meta.bytes()), (CSV_FILE, csv_bytes(meta, rows))]
 }
 
 /// Mean and interval per grid point, from a folder's rows.
-pub fn summarize(meta: &Meta, rows: &[Row]) -> SweepSummary {
+pub(crate) fn summarize(meta: &Meta, rows: &[Row]) -> SweepSummary {
     let mut by_point: Vec<Vec<Outcome>> = vec![Vec::new(); meta.points()];
     for row in rows {
         by_point[row.run / meta.seeds].push(row.outcome);
@@ -694,7 +685,7 @@ pub fn summarize(meta: &Meta, rows: &[Row]) -> SweepSummary {
 }
 
 /// The terminal table of a summary: a row per grid point.
-pub fn table(summary: &SweepSummary) -> String {
+pub(crate) fn table(summary: &SweepSummary) -> String {
     let mut grid = crate::report::new_table();
     let mut header: Vec<String> = summary.axes.iter().map(|a| a.path.clone()).collect();
     header.extend(Headline::ALL.iter().map(|m| match m.unit() {
@@ -708,7 +699,7 @@ pub fn table(summary: &SweepSummary) -> String {
             Headline::ALL
                 .iter()
                 .zip(&point.estimates)
-                .map(|(&m, e)| super::compare::cell(m, e)),
+                .map(|(&m, e)| cell(m, e)),
         );
         grid.add_row(row);
     }

@@ -136,6 +136,17 @@ fn the_same_seed_writes_the_same_bytes() {
         u(&other, "requests.sent"),
         u(&without_wall_clock(&a), "requests.sent")
     );
+    // The wall-clock fields are left out of the comparison, not left empty: the run was timed.
+    assert!(
+        f(&other, "engine.wall_seconds") > 0.0,
+        "{}",
+        other["engine"]
+    );
+    assert!(
+        f(&other, "engine.events_per_second") > 0.0,
+        "{}",
+        other["engine"]
+    );
 }
 
 #[test]

@@ -13,24 +13,24 @@ use crate::model::ids::InstanceId;
 use crate::scenario::Algorithm as AlgorithmKind;
 
 /// What an algorithm may look at when choosing.
-pub struct PickContext<'a> {
+pub(crate) struct PickContext<'a> {
     /// Instances the balancer routes to, in launch order. Never empty when `pick` is called.
-    pub routable: &'a [InstanceId],
+    pub(crate) routable: &'a [InstanceId],
     /// Open connections per instance, indexed by `InstanceId`.
-    pub connections: &'a [u32],
+    pub(crate) connections: &'a [u32],
     /// Stable identity of the session (for consistent hashing).
-    pub session_key: u64,
+    pub(crate) session_key: u64,
     /// The client's source IP (for IP hashing).
-    pub client_ip: u32,
+    pub(crate) client_ip: u32,
 }
 
 /// A balancing algorithm. `membership_changed` is called whenever the routable set changes.
-pub trait Algorithm {
+pub(crate) trait Algorithm {
     fn pick(&mut self, ctx: &PickContext<'_>, rng: &mut Rng) -> InstanceId;
     fn membership_changed(&mut self, _routable: &[InstanceId]) {}
 }
 
-pub fn build(kind: AlgorithmKind) -> Box<dyn Algorithm> {
+pub(crate) fn build(kind: AlgorithmKind) -> Box<dyn Algorithm> {
     match kind {
         AlgorithmKind::RoundRobin => Box::new(RoundRobin::default()),
         AlgorithmKind::Random => Box::new(Random),
@@ -43,7 +43,7 @@ pub fn build(kind: AlgorithmKind) -> Box<dyn Algorithm> {
 
 /// Cycles through the routable instances.
 #[derive(Default)]
-pub struct RoundRobin {
+pub(crate) struct RoundRobin {
     next: usize,
 }
 
@@ -57,7 +57,7 @@ impl Algorithm for RoundRobin {
 }
 
 /// Uniformly at random.
-pub struct Random;
+pub(crate) struct Random;
 
 impl Algorithm for Random {
     #[inline]
@@ -68,7 +68,7 @@ impl Algorithm for Random {
 
 /// Fewest open connections; ties broken round-robin so that an idle fleet is still spread.
 #[derive(Default)]
-pub struct LeastConnections {
+pub(crate) struct LeastConnections {
     start: usize,
 }
 
@@ -92,7 +92,7 @@ impl Algorithm for LeastConnections {
 }
 
 /// Two distinct instances at random; the one with fewer connections wins (Mitzenmacher).
-pub struct PowerOfTwo;
+pub(crate) struct PowerOfTwo;
 
 impl Algorithm for PowerOfTwo {
     #[inline]
@@ -114,7 +114,7 @@ impl Algorithm for PowerOfTwo {
 
 /// A consistent-hash ring keyed by session.
 #[derive(Default)]
-pub struct ConsistentHash {
+pub(crate) struct ConsistentHash {
     ring: HashRing,
 }
 
@@ -129,7 +129,7 @@ impl Algorithm for ConsistentHash {
 }
 
 /// `hash(source IP) mod n`, as naive IP hashing does: a membership change reshuffles most clients.
-pub struct IpHash;
+pub(crate) struct IpHash;
 
 impl Algorithm for IpHash {
     #[inline]

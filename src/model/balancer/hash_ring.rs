@@ -10,12 +10,12 @@ use crate::model::ids::InstanceId;
 const VNODES: u64 = 64;
 
 #[derive(Debug, Default)]
-pub struct HashRing {
+pub(crate) struct HashRing {
     points: Vec<(u64, InstanceId)>,
 }
 
 impl HashRing {
-    pub fn rebuild(&mut self, members: &[InstanceId]) {
+    pub(crate) fn rebuild(&mut self, members: &[InstanceId]) {
         self.points.clear();
         for &id in members {
             for v in 0..VNODES {
@@ -28,7 +28,7 @@ impl HashRing {
 
     /// The owner of `key`, or `None` if the ring is empty.
     #[inline]
-    pub fn lookup(&self, key: u64) -> Option<InstanceId> {
+    pub(crate) fn lookup(&self, key: u64) -> Option<InstanceId> {
         let h = mix64(key);
         let i = self.points.partition_point(|&(p, _)| p < h);
         self.points

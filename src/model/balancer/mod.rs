@@ -9,14 +9,14 @@
 mod algorithms;
 mod hash_ring;
 
-pub use algorithms::{build as build_algorithm, Algorithm, PickContext};
+pub(crate) use algorithms::{build as build_algorithm, Algorithm, PickContext};
 use hash_ring::HashRing;
 
 use crate::engine::Rng;
 use crate::model::ids::InstanceId;
 use crate::scenario::{Affinity, BalancerConfig};
 
-pub struct Balancer {
+pub(crate) struct Balancer {
     algorithm: Box<dyn Algorithm>,
     affinity: Affinity,
     /// Instances in rotation, in launch order.
@@ -29,7 +29,7 @@ pub struct Balancer {
 }
 
 impl Balancer {
-    pub fn new(config: &BalancerConfig, rng: Rng) -> Self {
+    pub(crate) fn new(config: &BalancerConfig, rng: Rng) -> Self {
         Balancer {
             algorithm: build_algorithm(config.algorithm),
             affinity: config.affinity,
@@ -40,16 +40,16 @@ impl Balancer {
         }
     }
 
-    pub fn routable(&self) -> &[InstanceId] {
+    pub(crate) fn routable(&self) -> &[InstanceId] {
         &self.routable
     }
 
-    pub fn is_routable(&self, id: InstanceId) -> bool {
+    pub(crate) fn is_routable(&self, id: InstanceId) -> bool {
         self.in_rotation.get(id.index()).copied().unwrap_or(false)
     }
 
     /// Puts an instance into rotation (it passed its health checks).
-    pub fn add(&mut self, id: InstanceId) {
+    pub(crate) fn add(&mut self, id: InstanceId) {
         if self.in_rotation.len() <= id.index() {
             self.in_rotation.resize(id.index() + 1, false);
         }
@@ -62,7 +62,7 @@ impl Balancer {
     }
 
     /// Takes an instance out of rotation (detected unhealthy, or deregistered).
-    pub fn remove(&mut self, id: InstanceId) {
+    pub(crate) fn remove(&mut self, id: InstanceId) {
         if self.is_routable(id) {
             self.in_rotation[id.index()] = false;
             self.routable.retain(|&r| r != id);
@@ -80,7 +80,7 @@ impl Balancer {
     /// Chooses the instance for a request, honouring affinity. `pin` is the session's sticky
     /// cookie, updated when the balancer (re-)pins. `None` when nothing is routable.
     #[inline]
-    pub fn route(
+    pub(crate) fn route(
         &mut self,
         pin: &mut Option<InstanceId>,
         session_key: u64,
