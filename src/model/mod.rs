@@ -8,7 +8,7 @@
 //!    retries)     checks)                          └─ jwt: token verify cost
 //! ```
 //!
-//! Components live in vectors indexed by typed ids (`ids.rs`); the run loop in `sim.rs`
+//! Components live in vectors indexed by typed ids (`ids.rs`); the run loop in `sim/`
 //! dispatches a closed `Event` enum. Nothing here writes files.
 
 mod arrivals;

@@ -1,7 +1,7 @@
 //! The session tier: where a logged-in user's state lives, and what each request pays for it.
 //!
 //! - `in-memory`: state lives in the instance that served the login. No per-request cost, but a
-//!   request that reaches any other instance finds no session (checked in `sim.rs`).
+//!   request that reaches any other instance finds no session (checked in `sim/service.rs`).
 //! - `redis`: every request makes one store operation (a read; the login a write). The store is a
 //!   single FIFO server of capacity `max_ops` operations per second plus a network round trip:
 //!   an operation waits for the store to be free, holds it `1/max_ops`, then returns after the

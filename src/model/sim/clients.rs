@@ -1,0 +1,208 @@
+//! Clients: sessions arrive, send their requests (and retries, after backing off), think between
+//! them, and learn of each attempt's end. Every failure of an attempt passes through
+//! `fail_attempt`, once, so the accounting invariant cannot be broken by a new cause.
+
+use super::*;
+
+impl Simulation<'_> {
+    pub(super) fn arrival(&mut self) {
+        let now = self.now;
+        if let Some(t) = self
+            .arrivals
+            .next_after(now, self.end, &mut self.arrival_rng)
+        {
+            self.queue.push(t, Event::Arrival);
+        }
+        let key = self.next_session_key;
+        self.next_session_key += 1;
+        let mut rng = stream(self.scenario.seed, SESSION_STREAM, key);
+        let remaining = self.request_count.sample(&mut rng);
+        let ip = rng.random_range(0..self.scenario.workload.client_ips);
+        let counted = self.recorder.measured(now);
+        self.recorder.session_arrived(counted);
+        let (slot, generation) = self.sessions.insert(Session {
+            key,
+            rng,
+            remaining,
+            attempt: 0,
+            ip,
+            pin: None,
+            home: None,
+            logged_in: false,
+            last_seen: now,
+            lost: false,
+            counted,
+            state_at: now,
+            token_expiry: now,
+            revoked: false,
+            last_instance: None,
+            tat: SimTime::ZERO,
+        });
+        self.send(SessionRef { slot, generation });
+    }
+
+    /// The session sends its current request (or a retry of it).
+    pub(super) fn send(&mut self, sref: SessionRef) {
+        let now = self.now;
+        let Some(s) = self.sessions.get_mut(sref.slot, sref.generation) else {
+            return;
+        };
+        if s.revoked {
+            // Logged out. Server-side state is gone, so the client is done; a signed token is
+            // still accepted until it expires (the revocation exposure).
+            let usable = self.scenario.sessions.store == SessionStore::Jwt && now < s.token_expiry;
+            if !usable {
+                self.sessions.remove(sref.slot, sref.generation);
+                return;
+            }
+        }
+        let counted = self.recorder.measured(now);
+        self.recorder.sent(counted, s.attempt > 0);
+        let demand = self.service_time.sample(&mut s.rng);
+        if self.balancer_down_until.is_some_and(|t| now < t) {
+            // No balancer answers: the connection is refused.
+            return self.client_failed(sref, counted, Cause::BalancerDown);
+        }
+        let Some(id) = self
+            .balancer
+            .route(&mut s.pin, s.key, s.ip, &self.connections)
+        else {
+            // Nothing in rotation: the balancer answers 503 at once.
+            return self.client_failed(sref, counted, Cause::InstanceDown);
+        };
+        self.recorder.routed(id.index(), counted);
+        // Work offered to the fleet, for the elasticity demand (refusals by the balancer
+        // itself never reach an instance and are not demand on it).
+        self.recorder.offered(demand);
+        let workers = self.scenario.instances.workers;
+        let inst = &mut self.instances[id.index()];
+        inst.routed += 1;
+        if !inst.is_up() {
+            return self.client_failed(sref, counted, Cause::InstanceDown);
+        }
+        if let Some(limiter) = &mut self.limiter {
+            let verdict = limiter.admit(&mut s.tat, s.key, id.index(), now);
+            if !verdict.admitted {
+                return self.client_failed(sref, counted, Cause::RateLimited);
+            }
+            if !verdict.within_user_limit {
+                self.recorder.rate_limit_excess(counted);
+            }
+        }
+        if inst.busy >= workers && inst.queue.len() >= self.scenario.instances.queue as usize {
+            return self.client_failed(sref, counted, Cause::QueueFull);
+        }
+        let (slot, generation) = self.requests.insert(Request {
+            session: sref,
+            instance: id,
+            sent: now,
+            demand,
+            client_waiting: true,
+            counted,
+        });
+        let r = RequestRef { slot, generation };
+        self.connections[id.index()] += 1;
+        if inst.busy < workers {
+            self.start_service(id, r);
+        } else {
+            inst.queue.push_back(r);
+            if inst.timer_at.is_none() {
+                let deadline = now + self.scenario.workload.timeout;
+                inst.timer_at = Some(deadline);
+                self.queue.push(deadline, Event::QueueTimer(id));
+            }
+        }
+    }
+
+    /// The balancer or instance refused the attempt; the client hears of it one hop later.
+    pub(super) fn client_failed(&mut self, sref: SessionRef, counted: bool, cause: Cause) {
+        let at = self.now + self.scenario.balancer.hop_latency;
+        self.fail_attempt(sref, counted, cause, at);
+    }
+
+    /// Counts a failed attempt once and tells its client at `at`: the one path every failure
+    /// takes, so that the accounting invariant cannot be broken by a new cause.
+    pub(super) fn fail_attempt(
+        &mut self,
+        sref: SessionRef,
+        counted: bool,
+        cause: Cause,
+        at: SimTime,
+    ) {
+        self.recorder.failed(counted, cause);
+        self.client_result(sref, at, Outcome::Failed(cause));
+    }
+
+    /// The client learns at `at` how its attempt ended, and decides what to do next.
+    pub(super) fn client_result(&mut self, sref: SessionRef, at: SimTime, outcome: Outcome) {
+        let Some(s) = self.sessions.get_mut(sref.slot, sref.generation) else {
+            return;
+        };
+        if let Outcome::Failed(cause) = outcome {
+            if cause.is_retryable() && s.attempt < self.scenario.workload.retries {
+                s.attempt += 1;
+                let backoff =
+                    self.scenario.workload.retry_backoff.as_nanos() << (s.attempt - 1).min(20);
+                self.queue
+                    .push(at + SimDuration(backoff), Event::Send(sref));
+                return;
+            }
+        }
+        s.attempt = 0;
+        s.remaining -= 1;
+        if s.remaining == 0 {
+            let counted = s.counted;
+            self.sessions.remove(sref.slot, sref.generation);
+            self.recorder.session_completed(counted);
+        } else {
+            let think = self.think_time.sample(&mut s.rng);
+            self.queue.push(at + think, Event::Send(sref));
+        }
+    }
+
+    /// Times out the queued requests of `id` whose deadline has come, then re-arms the timer.
+    pub(super) fn queue_timer(&mut self, id: InstanceId) {
+        let now = self.now;
+        let timeout = self.scenario.workload.timeout;
+        self.instances[id.index()].timer_at = None;
+        loop {
+            let inst = &mut self.instances[id.index()];
+            let Some(&r) = inst.queue.get(inst.timed_out as usize) else {
+                return; // nothing waiting: the next enqueue arms the timer
+            };
+            let req = self
+                .requests
+                .get(r.slot, r.generation)
+                .expect("queued requests are live");
+            let deadline = req.sent + timeout;
+            if deadline > now {
+                inst.timer_at = Some(deadline);
+                self.queue.push(deadline, Event::QueueTimer(id));
+                return;
+            }
+            inst.timed_out += 1;
+            // Its client may have heard of a failure already (the balancer reset it).
+            self.client_gives_up(r, Cause::Timeout);
+        }
+    }
+
+    pub(super) fn timeout(&mut self, r: RequestRef) {
+        self.client_gives_up(r, Cause::Timeout);
+    }
+
+    /// The client of live request `r` stops waiting for it now, failed by `cause`; the instance
+    /// keeps serving it blind. Does nothing if the client stopped waiting earlier (or `r` has
+    /// ended), so that an attempt is failed once whatever gives up on it first: the one path for
+    /// every failure of a request that stays on its instance.
+    pub(super) fn client_gives_up(&mut self, r: RequestRef, cause: Cause) {
+        let Some(req) = self.requests.get_mut(r.slot, r.generation) else {
+            return; // already finished
+        };
+        if !req.client_waiting {
+            return;
+        }
+        req.client_waiting = false;
+        let (session, counted) = (req.session, req.counted);
+        self.fail_attempt(session, counted, cause, self.now);
+    }
+}

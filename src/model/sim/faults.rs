@@ -1,0 +1,283 @@
+//! Operations and faults from the scenario's timeline, and random crashes: scale, deploy,
+//! crash, Redis outages and slowdowns, gray failure, balancer failure, revocation.
+
+use super::*;
+
+impl Simulation<'_> {
+    pub(super) fn scheduled(&mut self, index: usize) {
+        let action = self.scenario.events[index].action.clone();
+        match action {
+            Action::Crash { count, pick } => {
+                let mut victims = Vec::with_capacity(count as usize);
+                for _ in 0..count {
+                    match self.pick_instance(pick, &victims) {
+                        Some(id) => victims.push(id),
+                        None => break,
+                    }
+                }
+                let affected = self.sessions_on(&victims);
+                let instances = victims.iter().map(|v| v.0).collect();
+                self.recorder
+                    .event(self.now, TimelineEvent::Crash { instances }, affected);
+                for id in victims {
+                    self.crash(id);
+                }
+            }
+            Action::Scale { to } => {
+                let before: Vec<InstanceId> = self.active_ids().collect();
+                self.set_desired(to);
+                // Sessions whose state or pin was on an instance this scale-in drained.
+                let drained: Vec<InstanceId> = before
+                    .into_iter()
+                    .filter(|id| !self.instances[id.index()].is_active())
+                    .collect();
+                let affected = self.sessions_on(&drained);
+                self.recorder
+                    .event(self.now, TimelineEvent::Scale { to }, affected);
+            }
+            Action::RollingDeploy {
+                max_surge,
+                max_unavailable,
+            } => {
+                let old: Vec<InstanceId> = self.active_ids().collect();
+                let affected = self.sessions_on(&old);
+                self.recorder.event(
+                    self.now,
+                    TimelineEvent::RollingDeploy {
+                        max_surge,
+                        max_unavailable,
+                    },
+                    affected,
+                );
+                self.version += 1;
+                self.deploy = Some(Deploy {
+                    max_surge,
+                    max_unavailable,
+                });
+                self.reconcile(LaunchCause::Deploy);
+            }
+            Action::RedisOutage {
+                duration,
+                data_loss,
+            } => {
+                let affected = self.sessions.len() as u64;
+                self.recorder.event(
+                    self.now,
+                    TimelineEvent::RedisOutage {
+                        duration,
+                        data_loss,
+                    },
+                    affected,
+                );
+                self.tier.outage(self.now, self.now + duration, data_loss);
+            }
+            Action::RedisSlowdown { factor, duration } => {
+                self.recorder.event(
+                    self.now,
+                    TimelineEvent::RedisSlowdown { factor, duration },
+                    0,
+                );
+                self.tier.slowdown(self.now, self.now + duration, factor);
+            }
+            Action::SlowInstance {
+                factor,
+                duration,
+                pick,
+            } => {
+                let victim = self.pick_instance(pick, &[]);
+                let affected = victim.map_or(0, |v| self.sessions_on(&[v]));
+                let slow = TimelineEvent::SlowInstance {
+                    instance: victim.map(|id| id.0),
+                    factor,
+                    duration,
+                };
+                self.recorder.event(self.now, slow, affected);
+                if let Some(id) = victim {
+                    let inst = &mut self.instances[id.index()];
+                    inst.slow_until = self.now + duration;
+                    inst.slow_factor = factor;
+                }
+            }
+            Action::LbFailure => self.balancer_failure(),
+            Action::Revoke { sessions } => self.revoke(sessions),
+        }
+    }
+
+    /// The desired count changes (a `scale` event or the autoscaler).
+    pub(super) fn set_desired(&mut self, to: u32) {
+        if to != self.desired {
+            self.recorder.scale_action(self.now, self.desired, to);
+        }
+        let cause = if to > self.desired {
+            LaunchCause::ScaleOut
+        } else {
+            LaunchCause::Replacement
+        };
+        self.desired = to;
+        self.reconcile(cause);
+    }
+
+    pub(super) fn active_ids(&self) -> impl Iterator<Item = InstanceId> + '_ {
+        self.instances
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.is_active())
+            .map(|(n, _)| InstanceId(n as u32))
+    }
+
+    /// The active balancer dies. Connections through it are reset; traffic resumes when the
+    /// standby has taken over, or never without one.
+    pub(super) fn balancer_failure(&mut self) {
+        let now = self.now;
+        let until = match &self.scenario.balancer.standby {
+            Some(standby) => {
+                let t = now + standby.failover;
+                if t < self.end {
+                    self.queue.push(t, Event::BalancerUp);
+                }
+                t
+            }
+            None => SimTime::MAX,
+        };
+        let fails = TimelineEvent::BalancerFails {
+            standby: self.scenario.balancer.standby.as_ref().map(|s| s.failover),
+        };
+        self.recorder.event(now, fails, self.sessions.len() as u64);
+        self.balancer_down_until = Some(until);
+        let mut reset = std::mem::take(&mut self.scratch);
+        reset.clear();
+        reset.extend(
+            self.requests
+                .iter()
+                .filter(|(_, _, r)| r.client_waiting)
+                .map(|(slot, generation, _)| RequestRef { slot, generation }),
+        );
+        for &r in &reset {
+            // The instance does not know and serves it anyway; the client has lost it.
+            self.client_gives_up(r, Cause::BalancerDown);
+        }
+        self.scratch = reset;
+    }
+
+    pub(super) fn balancer_up(&mut self) {
+        self.balancer_down_until = None;
+        self.recorder
+            .event(self.now, TimelineEvent::StandbyServing, 0);
+    }
+
+    /// `count` logged-in sessions, chosen at random, log out (or have their credentials
+    /// revoked). Server-side state is deleted at once; a signed token stays valid until it
+    /// expires, which is the exposure reported.
+    pub(super) fn revoke(&mut self, count: u32) {
+        let now = self.now;
+        let mut candidates: Vec<SessionRef> = self
+            .sessions
+            .iter()
+            .filter(|(_, _, s)| s.logged_in && !s.revoked)
+            .map(|(slot, generation, _)| SessionRef { slot, generation })
+            .collect();
+        let n = (count as usize).min(candidates.len());
+        // A partial Fisher–Yates shuffle: the first `n` are a uniform sample.
+        for i in 0..n {
+            let j = self.fault_rng.random_range(i..candidates.len());
+            candidates.swap(i, j);
+        }
+        let jwt = self.scenario.sessions.store == SessionStore::Jwt;
+        for r in &candidates[..n] {
+            let s = self
+                .sessions
+                .get_mut(r.slot, r.generation)
+                .expect("collected from the live set");
+            s.revoked = true;
+            let exposure = if jwt {
+                s.token_expiry.saturating_since(now)
+            } else {
+                SimDuration::ZERO
+            };
+            self.recorder.revoked(exposure);
+        }
+        let sessions = n as u64;
+        self.recorder
+            .event(now, TimelineEvent::Revoke { sessions }, sessions);
+    }
+
+    /// Random crashes begin: every live instance gets its time to failure.
+    pub(super) fn mtbf_start(&mut self) {
+        for n in 0..self.instances.len() {
+            if self.instances[n].is_live() {
+                self.schedule_failure(InstanceId(n as u32));
+            }
+        }
+    }
+
+    /// Draws when `id` will crash: exponential with mean `mtbf`, from the instance's own
+    /// stream, so a fleet's size does not change the others' failure times.
+    pub(super) fn schedule_failure(&mut self, id: InstanceId) {
+        let Some(mtbf) = &self.scenario.mtbf else {
+            return;
+        };
+        let mut rng = stream(self.scenario.seed, MTBF_STREAM, u64::from(id.0));
+        let draw: f64 = Exp1.sample(&mut rng);
+        let after = SimDuration((draw * mtbf.mean.as_nanos() as f64).round() as u64);
+        let at = self.now + after;
+        if at < self.end {
+            self.queue.push(at, Event::MtbfCrash(id));
+        }
+    }
+
+    pub(super) fn mtbf_crash(&mut self, id: InstanceId) {
+        if !self.instances[id.index()].is_live() {
+            return;
+        }
+        let affected = self.sessions_on(&[id]);
+        self.recorder.event(
+            self.now,
+            TimelineEvent::RandomCrash { instance: id.0 },
+            affected,
+        );
+        self.crash(id);
+    }
+
+    /// Chooses a live instance not already in `taken`.
+    pub(super) fn pick_instance(&mut self, pick: Pick, taken: &[InstanceId]) -> Option<InstanceId> {
+        let candidates = self
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(i, inst)| inst.is_up() && !taken.contains(&InstanceId(*i as u32)))
+            .map(|(i, inst)| (InstanceId(i as u32), inst));
+        match pick {
+            Pick::Index(n) => candidates.map(|(id, _)| id).find(|id| id.0 == n),
+            Pick::Oldest => candidates
+                .min_by_key(|(id, inst)| (inst.launched_at, *id))
+                .map(|(id, _)| id),
+            // The first of equals wins, so ties go to the oldest.
+            Pick::Busiest => candidates
+                .fold(
+                    None,
+                    |best: Option<(InstanceId, u32)>, (id, inst)| match best {
+                        Some((_, load)) if load >= inst.load() => best,
+                        _ => Some((id, inst.load())),
+                    },
+                )
+                .map(|(id, _)| id),
+            Pick::Random => {
+                let ids: Vec<InstanceId> = candidates.map(|(id, _)| id).collect();
+                if ids.is_empty() {
+                    None
+                } else {
+                    Some(ids[self.fault_rng.random_range(0..ids.len())])
+                }
+            }
+        }
+    }
+
+    /// Live sessions whose state or sticky pin is on one of `ids`.
+    pub(super) fn sessions_on(&self, ids: &[InstanceId]) -> u64 {
+        let on = |x: Option<InstanceId>| x.is_some_and(|i| ids.contains(&i));
+        self.sessions
+            .iter()
+            .filter(|(_, _, s)| on(s.home) || on(s.pin))
+            .count() as u64
+    }
+}

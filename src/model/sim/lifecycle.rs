@@ -1,0 +1,306 @@
+//! The fleet's lifecycle: launch, boot, rotation and health checks, crash, drain, termination,
+//! and reconciling the fleet with its desired size (rolling deploys step forward here).
+
+use super::*;
+
+impl Simulation<'_> {
+    /// Adds an instance. It boots for `boot_time` unless it is part of the initial fleet, which
+    /// was running before the run (`booting: false`: the caller brings it up at once).
+    pub(super) fn launch(&mut self, booting: bool, cause: LaunchCause) -> InstanceId {
+        let id = InstanceId(self.instances.len() as u32);
+        let now = self.now;
+        self.instances.push(Instance::new(now, self.version));
+        if booting {
+            self.queue
+                .push(now + self.scenario.instances.boot_time, Event::Booted(id));
+        }
+        self.connections.push(0);
+        if let Some(db) = &mut self.database {
+            db.add_instance();
+        }
+        if let Some(limiter) = &mut self.limiter {
+            limiter.add_instance();
+        }
+        if let Some(scaler) = &mut self.scaler {
+            scaler.marks.push((0, 0));
+        }
+        if self.scenario.mtbf.as_ref().is_some_and(|m| now >= m.from) {
+            self.schedule_failure(id);
+        }
+        self.alive += 1;
+        self.recorder.instance_launched_by(cause);
+        self.recorder.alive(now, self.alive);
+        // Stagger health checks so that instances are not all probed at the same instant.
+        let interval = self.scenario.balancer.health_check.interval.as_nanos();
+        let phase = (u64::from(id.0).wrapping_mul(0x9E37_79B9) % 1000) * interval / 1000;
+        self.queue
+            .push(now + SimDuration(interval + phase), Event::HealthCheck(id));
+        id
+    }
+
+    /// The process of `id` is up; it joins the balancer once health checks pass.
+    pub(super) fn booted(&mut self, id: InstanceId) {
+        let inst = &mut self.instances[id.index()];
+        if inst.life == Life::Booting {
+            inst.life = Life::Up;
+            inst.warm_at = self.now + self.scenario.instances.warmup.duration;
+            // Workers count as capacity from when they can serve.
+            self.worker_capacity += u64::from(self.scenario.instances.workers);
+            self.recorder
+                .workers(self.now, self.busy_workers, self.worker_capacity);
+        }
+    }
+
+    /// Kills `id`: its queue, in-flight requests and in-memory sessions are gone.
+    pub(super) fn crash(&mut self, id: InstanceId) {
+        if !self.instances[id.index()].is_live() {
+            return;
+        }
+        self.recorder.instance_crashed();
+        self.stop(id, Life::Dead, Stop::Crash, Cause::InstanceDown);
+        if !self.scenario.instances.replace {
+            // Nobody restores the lost capacity (an autoscaler may still add some).
+            self.desired = self.desired.saturating_sub(1);
+        }
+    }
+
+    /// Ends `id` on purpose: anything it still holds is killed.
+    pub(super) fn terminate(&mut self, id: InstanceId) {
+        if !self.instances[id.index()].is_live() {
+            return;
+        }
+        let why = self.instances[id.index()].stopped.unwrap_or(Stop::ScaleIn);
+        self.recorder.instance_terminated_by(match why {
+            Stop::Deploy => TerminateCause::Deploy,
+            Stop::ScaleIn | Stop::Crash => TerminateCause::ScaleIn,
+        });
+        self.stop(id, Life::Terminated, why, Cause::Killed);
+    }
+
+    /// Takes `id` out of service for good; its requests fail with `cause` (the connection is
+    /// reset, the client hears of it at once).
+    pub(super) fn stop(&mut self, id: InstanceId, life: Life, why: Stop, cause: Cause) {
+        let now = self.now;
+        let inst = &mut self.instances[id.index()];
+        if inst.is_up() {
+            self.worker_capacity -= u64::from(self.scenario.instances.workers);
+        }
+        inst.life = life;
+        inst.stopped = Some(why);
+        self.busy_workers -= u64::from(inst.busy);
+        inst.set_busy(now, 0);
+        self.alive -= 1;
+        self.connections[id.index()] = 0;
+        self.recorder.alive(now, self.alive);
+        self.recorder
+            .workers(now, self.busy_workers, self.worker_capacity);
+        let mut doomed = std::mem::take(&mut self.scratch);
+        doomed.clear();
+        doomed.extend(inst.queue.drain(..));
+        inst.timed_out = 0;
+        doomed.extend(
+            self.requests
+                .iter()
+                .filter(|(_, _, q)| q.instance == id)
+                .map(|(slot, generation, _)| RequestRef { slot, generation }),
+        );
+        doomed.sort_unstable_by_key(|r| r.slot);
+        doomed.dedup();
+        for &r in &doomed {
+            let Some(req) = self.requests.remove(r.slot, r.generation) else {
+                continue;
+            };
+            if req.client_waiting {
+                self.client_failed(req.session, req.counted, cause);
+            }
+        }
+        self.scratch = doomed;
+    }
+
+    /// Deregisters `id`: no new requests; it is terminated when empty, or when the shorter of
+    /// the deregistration delay and the termination grace runs out.
+    pub(super) fn drain(&mut self, id: InstanceId, why: Stop) {
+        let inst = &mut self.instances[id.index()];
+        if !inst.is_active() {
+            return;
+        }
+        inst.stopped = Some(why);
+        if inst.life == Life::Booting {
+            // Never served, holds nothing: it just stops.
+            return self.terminate(id);
+        }
+        inst.life = Life::Draining;
+        let idle = inst.load() == 0;
+        self.leave_rotation(id);
+        if idle {
+            self.terminate(id);
+        } else {
+            let limit = self
+                .scenario
+                .balancer
+                .deregistration_delay
+                .min(self.scenario.instances.termination_grace);
+            self.queue.push(self.now + limit, Event::Terminate(id));
+        }
+    }
+
+    /// Launches or drains instances until the fleet matches the desired count, stepping a
+    /// rolling deploy forward if one is in progress. `cause` names why instances are launched.
+    ///
+    /// A crashed instance the balancer has not yet noticed still holds its place (with
+    /// `replace`), so nothing launches before the platform knows of the crash.
+    pub(super) fn reconcile(&mut self, cause: LaunchCause) {
+        loop {
+            let (mut old, mut new, mut ready) = (0u32, 0u32, 0u32);
+            for (n, inst) in self.instances.iter().enumerate() {
+                let id = InstanceId(n as u32);
+                let undetected = self.scenario.instances.replace
+                    && inst.life == Life::Dead
+                    && self.balancer.is_routable(id);
+                if inst.is_active() || undetected {
+                    if inst.version == self.version {
+                        new += 1;
+                    } else {
+                        old += 1;
+                    }
+                }
+                ready += u32::from(inst.life == Life::Up && self.balancer.is_routable(id));
+            }
+            let desired = self.desired;
+            let Some(deploy) = self.deploy.filter(|_| old > 0) else {
+                if self.deploy.take().is_some() {
+                    self.recorder
+                        .event(self.now, TimelineEvent::DeployFinished, 0);
+                }
+                let active = old + new;
+                for _ in active..desired {
+                    self.launch(true, cause);
+                }
+                for _ in desired..active {
+                    match self.scale_in_victim(|_| true) {
+                        Some(v) => self.drain(v, Stop::ScaleIn),
+                        None => break,
+                    }
+                }
+                return;
+            };
+            // Surge: new instances up to `desired`, never more than `max_surge` extra in all.
+            if new < desired && old + new < desired + deploy.max_surge {
+                self.launch(true, LaunchCause::Deploy);
+                continue;
+            }
+            // An old instance that serves no one goes first; a serving one only while enough
+            // others stay ready (`desired − max_unavailable`), or if the fleet is over its size.
+            let version = self.version;
+            let unready = self.scale_in_victim(|i| i.version != version && i.ready_at.is_none());
+            if let Some(v) = unready {
+                self.drain(v, Stop::Deploy);
+                continue;
+            }
+            let min_ready = desired.saturating_sub(deploy.max_unavailable);
+            if ready > min_ready || old + new > desired + deploy.max_surge {
+                let oldest = self
+                    .instances
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, i)| i.is_active() && i.version != version)
+                    .min_by_key(|(n, i)| (i.launched_at, *n))
+                    .map(|(n, _)| InstanceId(n as u32));
+                if let Some(v) = oldest {
+                    self.drain(v, Stop::Deploy);
+                    continue;
+                }
+            }
+            return;
+        }
+    }
+
+    /// The active instance to remove first among those `eligible`: one still booting (it never
+    /// served) before any serving one, then by the autoscaler's `scale_in_pick` (newest by
+    /// default).
+    pub(super) fn scale_in_victim(
+        &self,
+        eligible: impl Fn(&Instance) -> bool,
+    ) -> Option<InstanceId> {
+        let pick = self
+            .scenario
+            .autoscaler
+            .as_ref()
+            .map_or(ScaleInPick::Newest, |a| a.scale_in_pick);
+        self.instances
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.is_active() && eligible(i))
+            .min_by_key(|(n, i)| {
+                let serving = i.life != Life::Booting;
+                // Smaller keys go first; indices break ties deterministically.
+                let order = match pick {
+                    ScaleInPick::Newest => u64::MAX - i.launched_at.0,
+                    ScaleInPick::Oldest => i.launched_at.0,
+                    ScaleInPick::LeastLoaded => u64::from(i.load()),
+                };
+                (serving, order, usize::MAX - *n)
+            })
+            .map(|(n, _)| InstanceId(n as u32))
+    }
+
+    /// The balancer starts routing to `id`.
+    pub(super) fn enter_rotation(&mut self, id: InstanceId) {
+        self.balancer.add(id);
+        let inst = &mut self.instances[id.index()];
+        if inst.ready_at.is_none() {
+            inst.ready_at = Some(self.now);
+        }
+        self.recorder
+            .ready(self.now, self.balancer.routable().len() as u32);
+    }
+
+    /// The balancer stops routing to `id`.
+    pub(super) fn leave_rotation(&mut self, id: InstanceId) {
+        self.balancer.remove(id);
+        self.recorder
+            .ready(self.now, self.balancer.routable().len() as u32);
+    }
+
+    pub(super) fn health_check(&mut self, id: InstanceId) {
+        let hc = &self.scenario.balancer.health_check;
+        let inst = &mut self.instances[id.index()];
+        match inst.life {
+            Life::Up => {
+                inst.failed_checks = 0;
+                inst.passed_checks += 1;
+                if inst.passed_checks >= hc.healthy_threshold && !self.balancer.is_routable(id) {
+                    self.enter_rotation(id);
+                    if self.deploy.is_some() {
+                        self.reconcile(LaunchCause::Deploy);
+                    }
+                }
+            }
+            // Not listening yet: fails, which matters to no one until it passes.
+            Life::Booting => inst.passed_checks = 0,
+            Life::Dead => {
+                inst.passed_checks = 0;
+                inst.failed_checks += 1;
+                if inst.failed_checks < hc.unhealthy_threshold {
+                    // Not detected yet: check again.
+                } else {
+                    // Detected. One that never joined rotation is noticed by the same checks
+                    // (its readiness never came), only without leaving the balancer.
+                    if self.balancer.is_routable(id) {
+                        self.leave_rotation(id);
+                        let down = TimelineEvent::MarkedDown {
+                            instance: id.0,
+                            replaced: self.scenario.instances.replace,
+                        };
+                        self.recorder.event(self.now, down, 0);
+                    }
+                    self.reconcile(LaunchCause::Replacement);
+                    return; // dead and out of rotation: no more checks
+                }
+            }
+            Life::Draining | Life::Terminated => return,
+        }
+        self.queue
+            .push(self.now + hc.interval, Event::HealthCheck(id));
+    }
+}

@@ -1,0 +1,404 @@
+//! The run loop, and where each part of the fleet's life is handled.
+//!
+//! ```text
+//!   Arrival ─► clients::send ─► balancer.route ─► instance refuses (down, queue full, limit)
+//!                 ▲                                   │ or queues ─► QueueTimer (timeout in queue)
+//!                 │                                   ▼
+//!   Send (think,  │                          service::start_service ─► session_checks
+//!   retry)        │                            (store / token / cache / database cost)
+//!                 │                                   ▼
+//!   clients::client_result ◄── success / failure ── service::complete   (Timeout if it overruns)
+//! ```
+//!
+//! A request is born when its session sends it (`clients::send`), is routed by the balancer, then
+//! is refused (dead instance, full queue), queued, or served (`service::start_service`). It ends
+//! exactly once for its client — success, failure by cause, or still in flight when the run ends
+//! — which is the accounting invariant the tests check. The server side may outlive the client
+//! side: a request whose client timed out is still served (wasted work), as real servers do.
+//!
+//! Timeouts cost no event per request. A request in service whose completion would overrun its
+//! deadline gets a `Timeout` event; one that completes in time needs none. Queued requests time
+//! out in queue order (same timeout, FIFO queue), so each instance keeps one `QueueTimer` armed at
+//! its first waiting request's deadline; timed-out requests form a prefix of the queue.
+//!
+//! The parts, each an `impl Simulation` of its own:
+//! - `clients`: arrivals, sending, retries and think times, and every way a client gives up;
+//! - `service`: an instance's workers taking requests, session checks, completions;
+//! - `lifecycle`: launching, booting, crashing, draining, terminating and reconciling the fleet,
+//!   and the balancer's health checks;
+//! - `faults`: the scenario's scheduled operations and faults, random crashes, victim picks;
+//! - `scaler`: the autoscaler wired to the fleet.
+
+mod clients;
+mod faults;
+mod lifecycle;
+mod scaler;
+mod service;
+
+use hdrhistogram::Histogram;
+use rand::RngExt;
+use rand_distr::{Distribution, Exp1};
+
+use crate::engine::{stream, stream_key, EventQueue, Rng, SimDuration, SimTime};
+use crate::metrics::{
+    Cause, DemandModel, FleetSnapshot, LaunchCause, LostCause, Recorder, Report, RunMeta,
+    TerminateCause, TimelineEvent,
+};
+use crate::model::arrivals::Arrivals;
+use crate::model::autoscaler::{Autoscaler, Behavior, Observation, Policy};
+use crate::model::balancer::Balancer;
+use crate::model::database::Database;
+use crate::model::ids::{InstanceId, RequestRef, SessionRef};
+use crate::model::instance::{Instance, Life, Stop};
+use crate::model::limits::RateLimiter;
+use crate::model::sampling::{CountSampler, DurationSampler};
+use crate::model::scaling::{self, Metric, Sample, View};
+use crate::model::slab::Slab;
+use crate::model::store::SessionTier;
+use crate::scenario::{
+    Action, AutoscalerConfig, Pick, ScaleInPick, ScalingBehavior, ScalingMetric, Scenario,
+    SessionStore,
+};
+use scaler::Scaler;
+
+/// Everything that can happen. Small and `Copy`: it travels through the heap by value.
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    /// The next session arrives.
+    Arrival,
+    /// A session sends its next request (after thinking) or a retry (after backing off).
+    Send(SessionRef),
+    /// An instance finishes serving a request.
+    Complete(RequestRef),
+    /// The client of a request in service gives up.
+    Timeout(RequestRef),
+    /// The first waiting request in an instance's queue may have reached its deadline.
+    QueueTimer(InstanceId),
+    /// The balancer health-checks an instance.
+    HealthCheck(InstanceId),
+    /// An instance's process is up (boot finished).
+    Booted(InstanceId),
+    /// A draining instance's time is up: whatever it still holds is killed.
+    Terminate(InstanceId),
+    /// The scenario's event with this index fires.
+    Scheduled(u32),
+    /// The autoscaler evaluates its metric.
+    Autoscale,
+    /// Random crashes begin (`mtbf` from a later time than zero).
+    MtbfStart,
+    /// An instance's time to failure has come.
+    MtbfCrash(InstanceId),
+    /// The standby balancer has taken over from the failed one.
+    BalancerUp,
+    /// A report window closes.
+    WindowEnd,
+}
+
+/// A user's visit: a login followed by requests separated by think times.
+pub(crate) struct Session {
+    /// Arrival number: the session's identity, the same in every variant of a scenario.
+    key: u64,
+    /// The session's own random stream (request count, IP, service demands, think times).
+    rng: Rng,
+    /// Requests still to send, including the one in progress.
+    remaining: u32,
+    /// Retries spent on the request in progress.
+    attempt: u32,
+    ip: u32,
+    /// Sticky-session cookie: the instance the balancer pinned this session to.
+    pin: Option<InstanceId>,
+    /// In-memory store: the instance holding this session's state.
+    home: Option<InstanceId>,
+    logged_in: bool,
+    last_seen: SimTime,
+    /// Has this session been lost at least once?
+    lost: bool,
+    /// Did it start after warm-up?
+    counted: bool,
+    /// When its server-side state was written (the login).
+    state_at: SimTime,
+    /// Jwt: when the current token expires (refreshed silently unless revoked).
+    token_expiry: SimTime,
+    /// Logged out or revoked: server-side state is gone; a token stays usable until it expires.
+    revoked: bool,
+    /// The instance that served its previous request: its local cache holds the user's data.
+    last_instance: Option<InstanceId>,
+    /// The user's fleet-wide rate-limit bucket (GCRA theoretical arrival time).
+    tat: SimTime,
+}
+
+/// A request attempt that has reached an instance.
+pub(crate) struct Request {
+    session: SessionRef,
+    instance: InstanceId,
+    sent: SimTime,
+    /// Service time drawn at send, so that it depends only on the session's stream.
+    demand: SimDuration,
+    /// False once the client has given up (timeout) or been told of a failure.
+    client_waiting: bool,
+    counted: bool,
+}
+
+/// What the client learns about an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Success,
+    Failed(Cause),
+}
+
+/// Events between two progress reports: rare enough to cost nothing, often enough (a few per
+/// second) for a bar to move smoothly.
+pub(crate) const PROGRESS_EVERY: u64 = 1 << 20;
+
+const SESSION_STREAM: u64 = stream_key("session");
+const MTBF_STREAM: u64 = stream_key("mtbf");
+
+/// Elasticity demand for metrics with no capacity meaning (latency, queue depth, or no
+/// autoscaler): the instances that would run at this utilization.
+const REFERENCE_UTILIZATION: f64 = 0.7;
+
+/// A rolling deploy in progress.
+#[derive(Clone, Copy, Debug)]
+struct Deploy {
+    max_surge: u32,
+    max_unavailable: u32,
+}
+
+pub(crate) struct Simulation<'a> {
+    scenario: &'a Scenario,
+    now: SimTime,
+    end: SimTime,
+    queue: EventQueue<Event>,
+    arrivals: Arrivals,
+    arrival_rng: Rng,
+    fault_rng: Rng,
+    next_session_key: u64,
+    request_count: CountSampler,
+    think_time: DurationSampler,
+    service_time: DurationSampler,
+    sessions: Slab<Session>,
+    requests: Slab<Request>,
+    instances: Vec<Instance>,
+    /// Open connections per instance, as the balancer sees them.
+    connections: Vec<u32>,
+    balancer: Balancer,
+    tier: SessionTier,
+    recorder: Recorder,
+    busy_workers: u64,
+    worker_capacity: u64,
+    alive: u64,
+    /// The instance count the platform maintains.
+    desired: u32,
+    /// The release new instances run; older ones are replaced by a rolling deploy.
+    version: u32,
+    deploy: Option<Deploy>,
+    scaler: Option<Scaler>,
+    database: Option<Database>,
+    limiter: Option<RateLimiter>,
+    /// The balancer is down until then (`SimTime::MAX`: for good).
+    balancer_down_until: Option<SimTime>,
+    events: u64,
+    scratch: Vec<RequestRef>,
+}
+
+impl<'a> Simulation<'a> {
+    pub(crate) fn new(scenario: &'a Scenario) -> Self {
+        let seed = scenario.seed;
+        let rng = |name: &str| stream(seed, stream_key(name), 0);
+        let end = scenario.end();
+        let workers = f64::from(scenario.instances.workers);
+        let demand = match &scenario.autoscaler {
+            Some(a) if a.metric == ScalingMetric::Cpu => DemandModel::Work {
+                per_instance: workers * a.target,
+            },
+            Some(a) if a.metric == ScalingMetric::Concurrency => DemandModel::Work {
+                per_instance: a.target,
+            },
+            Some(a) if a.metric == ScalingMetric::Rps => DemandModel::Rate {
+                per_instance: a.target,
+            },
+            _ => DemandModel::Work {
+                per_instance: workers * REFERENCE_UTILIZATION,
+            },
+        };
+        let mut recorder =
+            Recorder::new(SimTime::ZERO + scenario.warmup, scenario.report.window, end)
+                .with_demand(demand);
+        if scenario.local_cache.is_some() {
+            recorder.enable_cache();
+        }
+        if scenario.rate_limit.is_some() {
+            recorder.enable_rate_limit();
+        }
+        let mut sim = Simulation {
+            scenario,
+            now: SimTime::ZERO,
+            end,
+            queue: EventQueue::with_capacity(1024),
+            arrivals: Arrivals::new(
+                &scenario.workload.arrivals,
+                scenario.workload.spike.as_ref(),
+            ),
+            arrival_rng: rng("arrivals"),
+            fault_rng: rng("faults"),
+            next_session_key: 0,
+            request_count: CountSampler::new(&scenario.workload.session.requests),
+            think_time: DurationSampler::new(&scenario.workload.session.think_time),
+            service_time: DurationSampler::new(&scenario.instances.service_time),
+            sessions: Slab::default(),
+            requests: Slab::default(),
+            instances: Vec::new(),
+            connections: Vec::new(),
+            balancer: Balancer::new(&scenario.balancer, rng("balancer")),
+            tier: SessionTier::new(scenario, rng("store")),
+            recorder,
+            busy_workers: 0,
+            worker_capacity: 0,
+            alive: 0,
+            desired: scenario.instances.count,
+            version: 0,
+            deploy: None,
+            scaler: scenario.autoscaler.as_ref().map(Scaler::new),
+            database: scenario
+                .database
+                .as_ref()
+                .map(|d| Database::new(d, rng("database"))),
+            limiter: scenario.rate_limit.as_ref().map(RateLimiter::new),
+            balancer_down_until: None,
+            events: 0,
+            scratch: Vec::new(),
+        };
+        for _ in 0..scenario.instances.count {
+            // The initial fleet was running before the run: up, warm, and in rotation.
+            let id = sim.launch(false, LaunchCause::Initial);
+            sim.booted(id);
+            sim.instances[id.index()].warm_at = SimTime::ZERO;
+            sim.enter_rotation(id);
+        }
+        if let Some(scaler) = &sim.scaler {
+            sim.queue
+                .push(SimTime::ZERO + scaler.config.interval, Event::Autoscale);
+        }
+        if let Some(m) = scenario.mtbf.as_ref().filter(|m| m.from > SimTime::ZERO) {
+            sim.queue.push(m.from, Event::MtbfStart);
+        }
+        if let Some(t) = sim
+            .arrivals
+            .next_after(SimTime::ZERO, end, &mut sim.arrival_rng)
+        {
+            sim.queue.push(t, Event::Arrival);
+        }
+        for (i, e) in scenario.events.iter().enumerate() {
+            sim.queue.push(e.at, Event::Scheduled(i as u32));
+        }
+        let window = scenario.report.window;
+        if SimTime::ZERO + window < end {
+            sim.queue.push(SimTime::ZERO + window, Event::WindowEnd);
+        }
+        sim
+    }
+
+    /// Runs to the end of the scenario and returns the report.
+    pub(crate) fn run(self) -> Report {
+        self.run_with_progress(&mut |_| {})
+    }
+
+    /// [`Simulation::run`], telling `progress` the simulated time reached every
+    /// [`PROGRESS_EVERY`] events (for a progress bar: the model itself never looks at a clock).
+    pub(crate) fn run_with_progress(mut self, progress: &mut dyn FnMut(SimTime)) -> Report {
+        while let Some((t, e)) = self.queue.pop() {
+            if t >= self.end {
+                break;
+            }
+            self.now = t;
+            self.events += 1;
+            if self.events % PROGRESS_EVERY == 0 {
+                progress(t);
+            }
+            self.dispatch(e);
+        }
+        self.now = self.end;
+        let (fleet, store) = self.snapshot();
+        self.recorder.close_window(self.end, fleet, store);
+        let in_flight = self
+            .requests
+            .iter()
+            .filter(|(_, _, r)| r.client_waiting && r.counted)
+            .count() as u64;
+        let scenario = self.scenario;
+        let meta = RunMeta {
+            scenario: scenario.name.clone(),
+            description: scenario.description.clone(),
+            seed: scenario.seed,
+            session_store: store_name(scenario.sessions.store).to_string(),
+            instances_launched: self.instances.len(),
+            events: self.events,
+            slo: scenario.report.slo,
+        };
+        self.recorder.finish(self.end, in_flight, meta)
+    }
+
+    #[inline]
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::Arrival => self.arrival(),
+            Event::Send(s) => self.send(s),
+            Event::Complete(r) => self.complete(r),
+            Event::Timeout(r) => self.timeout(r),
+            Event::QueueTimer(i) => self.queue_timer(i),
+            Event::HealthCheck(i) => self.health_check(i),
+            Event::Booted(i) => self.booted(i),
+            Event::Terminate(i) => self.terminate(i),
+            Event::Scheduled(i) => self.scheduled(i as usize),
+            Event::Autoscale => self.autoscale(),
+            Event::MtbfStart => self.mtbf_start(),
+            Event::MtbfCrash(i) => self.mtbf_crash(i),
+            Event::BalancerUp => self.balancer_up(),
+            Event::WindowEnd => self.window_end(),
+        }
+    }
+
+    /// The fleet at this instant for the time series, and the shared tier's utilization over
+    /// the window that ends now.
+    fn snapshot(&mut self) -> (FleetSnapshot, f64) {
+        let mut fleet = FleetSnapshot {
+            ready: self.balancer.routable().len() as u32,
+            desired: self.desired,
+            booting: 0,
+            draining: 0,
+        };
+        for inst in &self.instances {
+            fleet.booting += u32::from(inst.life == Life::Booting);
+            fleet.draining += u32::from(inst.life == Life::Draining);
+        }
+        let window = self.recorder.window_width().as_nanos().max(1) as f64;
+        let store = if self.scenario.sessions.store == SessionStore::Redis {
+            self.tier.take_busy().as_nanos() as f64 / window
+        } else if let (Some(db), Some(config)) = (&mut self.database, &self.scenario.database) {
+            db.take_busy().as_nanos() as f64 / (window * f64::from(config.max_connections))
+        } else {
+            0.0
+        };
+        (fleet, store)
+    }
+
+    fn window_end(&mut self) {
+        let (fleet, store) = self.snapshot();
+        self.recorder.close_window(self.now, fleet, store);
+        if let Some(limiter) = &mut self.limiter {
+            limiter.prune(self.now);
+        }
+        let next = self.now + self.recorder.window_width();
+        if next < self.end {
+            self.queue.push(next, Event::WindowEnd);
+        }
+    }
+}
+
+pub(crate) fn store_name(store: SessionStore) -> &'static str {
+    match store {
+        SessionStore::InMemory => "in-memory",
+        SessionStore::Redis => "redis",
+        SessionStore::Jwt => "jwt",
+    }
+}

@@ -1,0 +1,102 @@
+//! The autoscaler wired to the fleet: what it measures each interval and what it decides.
+
+use super::*;
+
+/// The autoscaler wired to the fleet: its policy, its memory, and what it measured last time.
+pub(super) struct Scaler {
+    pub(super) config: AutoscalerConfig,
+    pub(super) policy: Policy,
+    pub(super) controller: Autoscaler,
+    pub(super) metric: Box<dyn Metric>,
+    /// Per instance: busy worker-nanoseconds and routed requests at the last evaluation.
+    pub(super) marks: Vec<(u128, u64)>,
+    pub(super) last_evaluation: SimTime,
+    /// Response times (µs) completed by measured instances since the last evaluation, kept only
+    /// for the p95-latency metric.
+    pub(super) latency: Option<Histogram<u64>>,
+    pub(super) samples: Vec<Sample>,
+}
+
+impl Scaler {
+    pub(super) fn new(config: &AutoscalerConfig) -> Self {
+        let behavior = |b: &ScalingBehavior| Behavior {
+            stabilization: b.stabilization,
+            cooldown: b.cooldown,
+            max_step: b.max_step,
+        };
+        Scaler {
+            config: config.clone(),
+            policy: Policy {
+                target: config.target,
+                min: config.min,
+                max: config.max,
+                tolerance: config.tolerance,
+                scale_up: behavior(&config.scale_up),
+                scale_down: behavior(&config.scale_down),
+            },
+            controller: Autoscaler::default(),
+            metric: scaling::build(config.metric),
+            marks: Vec::new(),
+            last_evaluation: SimTime::ZERO,
+            latency: (config.metric == ScalingMetric::P95Latency).then(|| {
+                Histogram::new_with_bounds(1, 3_600_000_000, 3)
+                    .expect("static histogram bounds are valid")
+            }),
+            samples: Vec::new(),
+        }
+    }
+}
+
+impl Simulation<'_> {
+    /// One evaluation of the autoscaler: measure, decide, act.
+    pub(super) fn autoscale(&mut self) {
+        let now = self.now;
+        let Some(scaler) = &mut self.scaler else {
+            return;
+        };
+        let interval = now.saturating_since(scaler.last_evaluation);
+        scaler.last_evaluation = now;
+        scaler.samples.clear();
+        let warmup = scaler.config.instance_warmup;
+        for (n, inst) in self.instances.iter().enumerate() {
+            let area = inst.busy_area_at(now);
+            let (area_mark, routed_mark) =
+                std::mem::replace(&mut scaler.marks[n], (area, inst.routed));
+            let measured = inst.life == Life::Up
+                && self.balancer.is_routable(InstanceId(n as u32))
+                && inst.ready_at.is_some_and(|t| t + warmup <= now);
+            if measured {
+                scaler.samples.push(Sample {
+                    busy_workers: (area - area_mark) as f64 / interval.as_nanos().max(1) as f64,
+                    routed: inst.routed - routed_mark,
+                    queued: inst.queue.len() as u32,
+                    load: inst.load(),
+                });
+            }
+        }
+        let p95_ms = scaler.latency.as_mut().and_then(|h| {
+            let p = (!h.is_empty()).then(|| h.value_at_quantile(0.95) as f64 / 1_000.0);
+            h.reset();
+            p
+        });
+        let view = View {
+            samples: &scaler.samples,
+            workers: self.scenario.instances.workers,
+            interval_s: interval.as_secs_f64(),
+            p95_ms,
+        };
+        let observation = Observation {
+            current: self.desired,
+            measured: scaler.samples.len() as u32,
+            metric: scaler.metric.value(&view),
+        };
+        let desired = scaler.controller.evaluate(&scaler.policy, now, observation);
+        let next = now + scaler.config.interval;
+        if next < self.end {
+            self.queue.push(next, Event::Autoscale);
+        }
+        if desired != self.desired {
+            self.set_desired(desired);
+        }
+    }
+}

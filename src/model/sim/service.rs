@@ -1,0 +1,190 @@
+//! Service: an instance's workers take requests in FIFO order, check the session (store round
+//! trip, token, cache, database), serve, and complete.
+
+use super::*;
+
+impl Simulation<'_> {
+    /// A worker of `id` takes request `r`. Session checks happen here, when the application
+    /// first looks at the request.
+    pub(super) fn start_service(&mut self, id: InstanceId, r: RequestRef) {
+        let now = self.now;
+        let Some(req) = self.requests.get(r.slot, r.generation) else {
+            return;
+        };
+        let (sref, counted, waiting, sent) =
+            (req.session, req.counted, req.client_waiting, req.sent);
+        let inst = &self.instances[id.index()];
+        let mut factor = 1.0;
+        if now < inst.warm_at {
+            factor *= self.scenario.instances.warmup.slowdown;
+        }
+        if now < inst.slow_until {
+            factor *= inst.slow_factor;
+        }
+        let mut service = req.demand;
+        if factor != 1.0 {
+            service = SimDuration((service.as_nanos() as f64 * factor).round() as u64);
+        }
+        // A request whose client already left is served blind: it only burns a worker.
+        if waiting {
+            match self.session_checks(sref, id) {
+                Ok(extra) => service = service + extra,
+                Err(cause) => {
+                    self.requests.remove(r.slot, r.generation);
+                    self.connections[id.index()] -= 1;
+                    self.client_failed(sref, counted, cause);
+                    return self.fill_workers(id);
+                }
+            }
+        }
+        if let Some(db) = &mut self.database {
+            service = service + db.request_cost(id.index(), now);
+        }
+        let inst = &mut self.instances[id.index()];
+        inst.set_busy(now, inst.busy + 1);
+        self.busy_workers += 1;
+        self.recorder
+            .workers(now, self.busy_workers, self.worker_capacity);
+        let done = now + service;
+        self.queue.push(done, Event::Complete(r));
+        if waiting {
+            let deadline = sent + self.scenario.workload.timeout;
+            if done > deadline {
+                self.queue.push(deadline, Event::Timeout(r));
+            }
+        }
+    }
+
+    /// What the application does with the session of a request starting on `id`: read its
+    /// state (store round trip, token check), notice a lost session, consult the local cache.
+    /// Returns the time this adds to the service, or why the request fails.
+    pub(super) fn session_checks(
+        &mut self,
+        sref: SessionRef,
+        id: InstanceId,
+    ) -> Result<SimDuration, Cause> {
+        let now = self.now;
+        let Some(s) = self.sessions.get_mut(sref.slot, sref.generation) else {
+            return Ok(SimDuration::ZERO);
+        };
+        let sessions = &self.scenario.sessions;
+        let mut extra = self
+            .tier
+            .request_cost(now)
+            .map_err(|_| Cause::StoreUnavailable)?;
+        // Server-side sessions expire when idle; a token is refreshed instead (see below).
+        let expired = s.logged_in
+            && sessions.store != SessionStore::Jwt
+            && now.saturating_since(s.last_seen) > sessions.ttl;
+        s.last_seen = now;
+        let lost = if !s.logged_in || s.revoked {
+            None
+        } else if expired {
+            Some(LostCause::Expired)
+        } else {
+            match sessions.store {
+                SessionStore::InMemory => match s.home {
+                    Some(home) if home != id => Some(match self.instances[home.index()].stopped {
+                        Some(Stop::Crash) => LostCause::Crash,
+                        Some(Stop::ScaleIn) => LostCause::ScaleIn,
+                        Some(Stop::Deploy) => LostCause::Deploy,
+                        None => LostCause::Rerouting,
+                    }),
+                    _ => None,
+                },
+                SessionStore::Redis => {
+                    (!self.tier.holds(s.state_at, now)).then_some(LostCause::StoreFailure)
+                }
+                SessionStore::Jwt => None,
+            }
+        };
+        if let Some(cause) = lost {
+            // The user is logged out and logs in again right here.
+            let first = !s.lost;
+            s.lost = true;
+            s.home = Some(id);
+            s.state_at = now;
+            s.token_expiry = now + sessions.token_ttl;
+            self.recorder.session_lost_by(s.counted, first, cause);
+            return Err(Cause::SessionLost);
+        }
+        if !s.logged_in {
+            s.logged_in = true;
+            s.home = Some(id);
+            s.state_at = now;
+            s.token_expiry = now + sessions.token_ttl;
+        } else if sessions.store == SessionStore::Jwt {
+            if s.revoked {
+                self.recorder.request_after_revoke(s.counted);
+            } else if now >= s.token_expiry {
+                s.token_expiry = now + sessions.token_ttl;
+            }
+        }
+        if let Some(cache) = &self.scenario.local_cache {
+            // The login fills the cache; later requests hit where the user's data was cached.
+            if let Some(previous) = s.last_instance {
+                let warm = cache.shared || previous == id;
+                let hit = warm && s.rng.random::<f64>() < cache.hit_ratio_one_instance;
+                self.recorder.cache(s.counted, hit);
+                if !hit {
+                    extra = extra + cache.miss_penalty;
+                }
+            }
+        }
+        s.last_instance = Some(id);
+        Ok(extra)
+    }
+
+    /// Hands queued requests to free workers of `id`.
+    pub(super) fn fill_workers(&mut self, id: InstanceId) {
+        let workers = self.scenario.instances.workers;
+        loop {
+            let inst = &mut self.instances[id.index()];
+            if inst.busy >= workers {
+                return;
+            }
+            let Some(next) = inst.queue.pop_front() else {
+                return;
+            };
+            inst.timed_out = inst.timed_out.saturating_sub(1);
+            self.start_service(id, next);
+        }
+    }
+
+    pub(super) fn complete(&mut self, r: RequestRef) {
+        let Some(req) = self.requests.remove(r.slot, r.generation) else {
+            return; // the instance crashed while serving it
+        };
+        let now = self.now;
+        let id = req.instance;
+        let inst = &mut self.instances[id.index()];
+        inst.set_busy(now, inst.busy - 1);
+        self.connections[id.index()] -= 1;
+        self.busy_workers -= 1;
+        self.recorder
+            .workers(now, self.busy_workers, self.worker_capacity);
+        self.fill_workers(id);
+        let inst = &self.instances[id.index()];
+        if inst.life == Life::Draining && inst.load() == 0 {
+            self.terminate(id);
+        }
+        if req.client_waiting {
+            let deadline = req.sent + self.scenario.workload.timeout;
+            let seen = now + self.scenario.balancer.hop_latency;
+            if seen <= deadline {
+                self.recorder.succeeded(req.counted, seen - req.sent);
+                if let Some(scaler) = self.scaler.as_mut() {
+                    let warmup = scaler.config.instance_warmup;
+                    let inst = &self.instances[id.index()];
+                    let measured = inst.ready_at.is_some_and(|t| t + warmup <= now);
+                    if let Some(h) = scaler.latency.as_mut().filter(|_| measured) {
+                        h.saturating_record(((seen - req.sent).as_nanos() / 1_000).max(1));
+                    }
+                }
+                self.client_result(req.session, seen, Outcome::Success);
+            } else {
+                self.fail_attempt(req.session, req.counted, Cause::Timeout, deadline);
+            }
+        }
+    }
+}
