@@ -101,16 +101,11 @@ fn force_runs_a_scenario_beyond_the_budget() {
     ];
     let refused = run_fails(&ws, "baseline".as_ref(), &sets);
     assert_mentions(&refused, "retries of failed requests (at worst)");
-    let output = fleetsim()
-        .args(["run", "baseline", "--format", "json", "--force", "--out"])
-        .arg(ws.out())
-        .args(sets)
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = succeeds(
+        fleetsim()
+            .args(["run", "baseline", "--format", "json", "--force", "--out"])
+            .arg(ws.out())
+            .args(sets),
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -148,23 +143,18 @@ fn a_balancer_failure_over_redis_timeouts_counts_every_request_once() {
     // until the balancer dies at 10m; the reset ones were once failed a second time when their
     // queue deadline passed (sent 1,292,789, accounted for 1,292,829).
     let ws = Workspace::new();
-    let output = fleetsim()
-        .args([
-            "run",
-            "lb-single-point",
-            "--format",
-            "json",
-            "--set",
-            "redis.max_ops=16",
-        ])
-        .arg("--out")
-        .arg(ws.out())
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = succeeds(
+        fleetsim()
+            .args([
+                "run",
+                "lb-single-point",
+                "--format",
+                "json",
+                "--set",
+                "redis.max_ops=16",
+            ])
+            .arg("--out")
+            .arg(ws.out()),
     );
     let summary: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let r = &summary["requests"];
@@ -188,15 +178,10 @@ fn a_balancer_failure_over_redis_timeouts_counts_every_request_once() {
 fn a_folder_named_like_a_bundled_scenario_does_not_hide_it() {
     let ws = Workspace::new();
     std::fs::create_dir(ws.dir.path().join("baseline")).expect("a folder");
-    let output = fleetsim()
-        .current_dir(ws.dir.path())
-        .args(["validate", "baseline"])
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = succeeds(
+        fleetsim()
+            .current_dir(ws.dir.path())
+            .args(["validate", "baseline"]),
     );
     assert!(String::from_utf8_lossy(&output.stdout).starts_with("ok: baseline"));
 }

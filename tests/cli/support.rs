@@ -132,6 +132,17 @@ pub fn assert_clean_failure(stderr: &str) {
     assert!(stderr.starts_with("error: "), "stderr:\n{stderr}");
 }
 
+/// Runs `cmd`, asserts it succeeded (showing its stderr if not) and returns its output.
+pub fn succeeds(cmd: &mut Command) -> std::process::Output {
+    let output = cmd.output().expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 /// Asserts `stderr` contains `what`, showing stderr if not.
 pub fn assert_mentions(stderr: &str, what: &str) {
     assert!(stderr.contains(what), "expected {what:?} in:\n{stderr}");
