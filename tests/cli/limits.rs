@@ -223,3 +223,19 @@ fn an_invalid_scenarios_lines_quote_a_set_escaped_and_short() {
     assert_eq!(stderr.lines().count(), 2, "{stderr}");
     assert!(stderr.len() < 1_000, "{} bytes", stderr.len());
 }
+
+#[test]
+fn the_readmes_refusal_excerpt_is_what_the_binary_prints() {
+    // README "When a run is too large" shows a real refusal: it must not drift from the binary.
+    const COMMAND: &str = "$ fleetsim run baseline --set balancer.health_check.interval=1ns\n";
+    let readme = include_str!("../../README.md");
+    let start = readme.find(COMMAND).expect("the README shows the command") + COMMAND.len();
+    let shown = &readme[start..start + readme[start..].find("```").expect("a closed block")];
+    let ws = Workspace::new();
+    let stderr = run_fails(
+        &ws,
+        "baseline".as_ref(),
+        &["--set", "balancer.health_check.interval=1ns"],
+    );
+    assert_eq!(shown, stderr);
+}
