@@ -17,7 +17,7 @@ use crate::cli::{
 use crate::metrics::Report;
 use crate::model::{self, simulate};
 use crate::output;
-use crate::report;
+use crate::report::{self, human};
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::study::runner::{timed, Runner};
 use crate::study::{self, compare, grid, sweep, Axis};
@@ -74,8 +74,8 @@ fn validate(args: &ScenarioArgs) -> Result<()> {
     let mut out = format!("ok: {} — {}\n", scenario.name, scenario.description);
     out.push_str(&format!(
         "a run takes {} and {} of memory{}\n",
-        events_in_words(estimate.events),
-        bytes_in_words(estimate.bytes),
+        human::events(estimate.events),
+        human::bytes(estimate.bytes),
         if within_budget(&estimate) {
             ""
         } else {
@@ -111,21 +111,25 @@ pub(crate) fn check_budget(
     if within_budget(&estimate) {
         return Ok(estimate);
     }
-    let mut message = format!(
-        "error: {spec}: this run is too large: {} and {} of memory (the budget is {} and {} \
-         per run)\n  what drives it:",
-        events_in_words(estimate.events),
-        bytes_in_words(estimate.bytes),
-        events_in_words(MAX_EVENTS),
-        bytes_in_words(MAX_BYTES),
+    let headline = format!(
+        "{spec}: this run is too large: {} and {} of memory (the budget is {} and {} per run)",
+        human::events(estimate.events),
+        human::bytes(estimate.bytes),
+        human::events(MAX_EVENTS),
+        human::bytes(MAX_BYTES),
     );
+    if force {
+        eprintln!("warning: {headline}");
+        return Ok(estimate);
+    }
+    let mut message = format!("error: {headline}\n  what drives it:");
     for d in estimate.main_drivers() {
         let mut cost = Vec::new();
         if d.events > 0.0 {
-            cost.push(events_in_words(d.events));
+            cost.push(human::events(d.events));
         }
         if d.bytes > 0.0 {
-            cost.push(bytes_in_words(d.bytes));
+            cost.push(human::bytes(d.bytes));
         }
         message.push_str(&format!("\n    {}: {}", d.what, cost.join(", ")));
         if !d.fields.is_empty() {
@@ -133,54 +137,7 @@ pub(crate) fn check_budget(
         }
     }
     message.push_str("\n  make the run smaller, or pass --force to run it anyway");
-    if force {
-        eprintln!(
-            "{}",
-            message
-                .replacen("error:", "warning:", 1)
-                .lines()
-                .take(1)
-                .collect::<String>()
-        );
-        return Ok(estimate);
-    }
     Err(anyhow::Error::msg(message))
-}
-
-/// `about 2.4e12 events`, `about 350 thousand events`: orders of magnitude at a glance.
-fn events_in_words(events: f64) -> String {
-    if events.is_infinite() {
-        return "an unbounded number of events (it may never end)".to_owned();
-    }
-    match events {
-        e if e < 1e6 => format!("about {:.0} thousand events", (e / 1e3).max(1.0)),
-        e if e < 1e9 => format!("about {:.0} million events", e / 1e6),
-        e => format!("about {e:.1e} events"),
-    }
-}
-
-/// Bytes in binary units with three figures.
-fn bytes_in_words(bytes: f64) -> String {
-    if bytes.is_infinite() {
-        return "unbounded memory".to_owned();
-    }
-    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    let mut value = bytes;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < units.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit + 1 == units.len() && value >= 1024.0 {
-        return format!("{bytes:.1e} bytes");
-    }
-    // Three significant figures: 1.29 MiB, 12.9 MiB, 129 MiB.
-    let decimals = match value {
-        v if v < 10.0 => 2,
-        v if v < 100.0 => 1,
-        _ => 0,
-    };
-    format!("{value:.decimals$} {}", units[unit])
 }
 
 /// Runs `scenario`, timed, with a progress bar in simulated time on a terminal when the estimate

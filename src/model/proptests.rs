@@ -22,14 +22,15 @@ fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-/// One generated event, as a YAML flow mapping (without its time).
-fn event(redis: bool, scale_max: u32) -> BoxedStrategy<String> {
+/// One generated event, as a YAML flow mapping (without its time); scale targets come from
+/// `scale`, within the autoscaler's bounds.
+fn event(redis: bool, scale: std::ops::RangeInclusive<u32>) -> BoxedStrategy<String> {
     let mut kinds: Vec<BoxedStrategy<String>> = vec![
         (1u32..3, select(vec!["random", "busiest", "oldest"]))
             .prop_map(|(count, pick)| format!("action: crash, count: {count}, pick: {pick}"))
             .boxed(),
         Just("action: crash, pick: index, index: 0".to_owned()).boxed(),
-        (1..=scale_max)
+        scale
             .prop_map(|to| format!("action: scale, to: {to}"))
             .boxed(),
         (0u32..3, 0u32..2)
@@ -113,7 +114,8 @@ fn scenario() -> impl Strategy<Value = String> {
         let scale_max = extras.3.map_or(8, |(_, max)| max);
         let scale_min = extras.3.map_or(1, |(min, _)| min);
         let duration = extras.7;
-        let events = prop::collection::vec((0..duration, event(redis, scale_max)), 0..6);
+        let events =
+            prop::collection::vec((0..duration, event(redis, scale_min..=scale_max)), 0..6);
         (Just((shape, extras, seed)), events).prop_map(move |((shape, extras, seed), events)| {
             let (store, algorithm, affinity, count, workers, queue, service, rate, requests, t) =
                 shape;
@@ -171,14 +173,6 @@ fn scenario() -> impl Strategy<Value = String> {
                 .iter()
                 .map(|(at, e)| format!("  - {{ at: {at}s, {e} }}"))
                 .collect();
-            // Scale targets must respect the autoscaler's bounds.
-            lines.retain(|l| {
-                !l.contains("action: scale,")
-                    || l.split("to: ")
-                        .nth(1)
-                        .and_then(|v| v.trim_end_matches(" }").parse::<u32>().ok())
-                        .is_some_and(|to| to >= scale_min)
-            });
             if let Some(m) = mtbf {
                 lines.push(format!("  - {{ action: crash, mtbf: {m}s }}"));
             }

@@ -36,6 +36,11 @@ pub(crate) fn fixed(v: f64, decimals: usize) -> String {
 /// Milliseconds to three significant digits, so that columns of very different latencies stay
 /// readable: `0.0523` → `0.052`, `4.271` → `4.27`, `17.98` → `18.0`, `4987.1` → `4,987`.
 pub(crate) fn ms(v: f64) -> String {
+    significant(v)
+}
+
+/// Three significant digits (whole numbers from 100 on), grouped: what [`ms`] and [`bytes`] show.
+fn significant(v: f64) -> String {
     let magnitude = v.abs();
     let decimals = if magnitude == 0.0 || magnitude >= 100.0 {
         0
@@ -47,6 +52,37 @@ pub(crate) fn ms(v: f64) -> String {
         3
     };
     fixed(v, decimals)
+}
+
+/// A run's work in words, to its order of magnitude: `about 350 thousand events`, `about 3
+/// million events`, `about 2.4e12 events`.
+pub(crate) fn events(events: f64) -> String {
+    if events.is_infinite() {
+        return "an unbounded number of events (it may never end)".to_owned();
+    }
+    match events {
+        e if e < 1e6 => format!("about {:.0} thousand events", (e / 1e3).max(1.0)),
+        e if e < 1e9 => format!("about {:.0} million events", e / 1e6),
+        e => format!("about {e:.1e} events"),
+    }
+}
+
+/// Bytes in binary units to three significant digits: `977 KiB`, `1.29 MiB`, `4.00 GiB`.
+pub(crate) fn bytes(bytes: f64) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes.is_infinite() {
+        return "unbounded memory".to_owned();
+    }
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value >= 1024.0 {
+        return format!("{bytes:.1e} bytes");
+    }
+    format!("{} {}", significant(value), UNITS[unit])
 }
 
 /// Seconds, whole when they are whole (`1080.0` → `1,080 s`), else to the millisecond with trailing
@@ -171,5 +207,21 @@ mod tests {
         // Over-provisioning can exceed the demand several times.
         assert_eq!(fraction(2.5), "250.00 %");
         assert_eq!(fraction(f64::NAN), NONE);
+    }
+
+    #[test]
+    fn work_and_memory_read_at_a_glance() {
+        assert_eq!(events(3.2e6), "about 3 million events");
+        assert_eq!(events(350e3), "about 350 thousand events");
+        assert_eq!(events(12.0), "about 1 thousand events");
+        assert_eq!(events(5.4e12), "about 5.4e12 events");
+        assert!(events(f64::INFINITY).contains("unbounded"));
+        assert_eq!(bytes(1_000_000.0), "977 KiB");
+        assert_eq!(bytes(1_350_000.0), "1.29 MiB");
+        assert_eq!(bytes(4.0 * 1024.0 * 1024.0 * 1024.0), "4.00 GiB");
+        assert_eq!(bytes(512.0), "512 B");
+        // 3·10¹⁸ B = 3·10¹⁸ / 2⁶⁰ ≈ 2.60 EiB; a thousand times more has no unit left.
+        assert_eq!(bytes(3e18), "2.60 EiB");
+        assert_eq!(bytes(3e21), "3.0e21 bytes");
     }
 }
