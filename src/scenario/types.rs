@@ -18,7 +18,10 @@ pub struct Scenario {
     /// Leading period excluded from summary metrics.
     pub(crate) warmup: SimDuration,
     pub(crate) report: ReportConfig,
+    /// HTTP sessions. A scenario without a `workload` block has none: its arrival rate is zero.
     pub(crate) workload: Workload,
+    /// Long-lived WebSocket connections sharing the fleet with the sessions, if any.
+    pub(crate) connections: Option<Connections>,
     pub(crate) balancer: BalancerConfig,
     pub(crate) instances: InstanceConfig,
     pub(crate) sessions: SessionConfig,
@@ -78,6 +81,77 @@ pub(crate) struct Workload {
     pub(crate) retries: u32,
     /// Delay before the first retry; doubles on each further retry.
     pub(crate) retry_backoff: SimDuration,
+}
+
+/// Long-lived connections (WebSockets): each is accepted by one instance through the balancer
+/// and stays on it for its whole life; its messages reach the members of its room.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Connections {
+    /// New users connecting per second over time (reconnects are not arrivals).
+    pub(crate) arrivals: RateProfile,
+    pub(crate) spike: Option<Spike>,
+    /// How long a user stays connected, from its first attempt; reconnects happen within it.
+    pub(crate) lifetime: Dist,
+    /// Worker time to accept an upgrade (authentication, session lookup).
+    pub(crate) handshake: Dist,
+    /// A handshake not accepted within this is abandoned by its client (and retried under
+    /// `reconnect`).
+    pub(crate) timeout: SimDuration,
+    /// Messages each open connection sends per second (Poisson); 0 for none.
+    pub(crate) message_rate: f64,
+    /// Worker time to handle one message on its sender's instance, or one delivery.
+    pub(crate) message_time: Dist,
+    pub(crate) rooms: Rooms,
+    pub(crate) delivery: Delivery,
+    /// Upgrades beyond this many open connections on one instance are refused; `None`: no limit.
+    pub(crate) max_per_instance: Option<u32>,
+    pub(crate) reconnect: Reconnect,
+    /// The server closes a connection this old (its client reconnects), so load rebalances.
+    pub(crate) max_age: Option<SimDuration>,
+    /// A draining instance closes its connections spread evenly over this span (zero: at once).
+    pub(crate) close_over: SimDuration,
+}
+
+/// Every connection is a member of one room; a message goes to the room's other members.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Rooms {
+    /// Rooms in the run (≥ 1).
+    pub(crate) count: u32,
+    /// Each room's size, drawn once per run: a user joins a room with probability proportional
+    /// to its size.
+    pub(crate) size: CountDist,
+}
+
+/// How a message reaches room members connected to other instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// Only to members on the sender's instance; the others never get it.
+    Local,
+    /// One publish to Redis; every live instance receives it.
+    RedisPubsub,
+    /// One publish to Redis; only instances holding a member of the room receive it.
+    ShardedPubsub,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Reconnect {
+    pub(crate) policy: ReconnectPolicy,
+    pub(crate) base: SimDuration,
+    /// Upper bound of the exponential policies' delay.
+    pub(crate) cap: SimDuration,
+}
+
+/// The delay before the k-th consecutive reconnect attempt (k = 0 first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReconnectPolicy {
+    /// No delay.
+    Immediate,
+    /// `base`.
+    Fixed,
+    /// `min(cap, base·2^k)`.
+    Exponential,
+    /// Uniform in `[0, min(cap, base·2^k)]` ("full jitter").
+    ExponentialJitter,
 }
 
 /// Session arrival rate (sessions per second) as a function of time.

@@ -187,6 +187,7 @@ impl Checker<'_> {
                 slo: raw.report.slo.map(|slo| self.positive("report.slo", slo)),
             },
             workload: self.workload(&raw.workload, duration),
+            connections: None,
             balancer: self.balancer(&raw.balancer),
             instances,
             sessions: SessionConfig {
