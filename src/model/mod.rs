@@ -4,7 +4,7 @@
 //!   sessions ──► balancer ──► instance: [queue] → workers ──► response
 //!   (arrivals,   (algorithm,   (bounded FIFO,      │
 //!    think,       affinity,     service time,      ├─ in-memory: state in this instance
-//!    timeout,     health        crash)             ├─ redis: one store op per request
+//!    timeout,     health        crash)             ├─ redis: one op on the Redis tier
 //!    retries)     checks)                          └─ jwt: token verify cost
 //! ```
 //!
@@ -21,11 +21,12 @@ mod instance;
 mod limits;
 #[cfg(test)]
 mod proptests;
+mod redis;
 mod sampling;
 mod scaling;
 mod sim;
 mod slab;
-mod store;
+
 #[cfg(test)]
 mod tests;
 

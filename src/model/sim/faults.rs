@@ -69,7 +69,7 @@ impl Simulation<'_> {
                     },
                     affected,
                 );
-                self.tier.outage(self.now, self.now + duration, data_loss);
+                self.redis.outage(self.now, self.now + duration, data_loss);
             }
             Action::RedisSlowdown { factor, duration } => {
                 self.recorder.event(
@@ -77,7 +77,7 @@ impl Simulation<'_> {
                     TimelineEvent::RedisSlowdown { factor, duration },
                     0,
                 );
-                self.tier.slowdown(self.now, self.now + duration, factor);
+                self.redis.slowdown(self.now, self.now + duration, factor);
             }
             Action::SlowInstance {
                 factor,

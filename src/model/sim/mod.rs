@@ -51,13 +51,13 @@ use crate::model::database::Database;
 use crate::model::ids::{InstanceId, RequestRef, SessionRef};
 use crate::model::instance::{Instance, Life, Stop};
 use crate::model::limits::RateLimiter;
+use crate::model::redis::{Redis, RedisDown};
 use crate::model::sampling::{CountSampler, DurationSampler};
 use crate::model::scaling::{self, Metric, Sample, View};
 use crate::model::slab::Slab;
-use crate::model::store::SessionTier;
 use crate::scenario::{
     Action, AutoscalerConfig, Pick, ScaleInPick, ScalingBehavior, ScalingMetric, Scenario,
-    SessionStore,
+    SessionConfig, SessionStore,
 };
 use scaler::Scaler;
 
@@ -182,7 +182,8 @@ pub(crate) struct Simulation<'a> {
     /// Open connections per instance, as the balancer sees them.
     connections: Vec<u32>,
     balancer: Balancer,
-    tier: SessionTier,
+    /// The Redis tier, shared by the session store and pub/sub (idle if neither uses it).
+    redis: Redis,
     recorder: Recorder,
     busy_workers: u64,
     worker_capacity: u64,
@@ -250,7 +251,7 @@ impl<'a> Simulation<'a> {
             instances: Vec::new(),
             connections: Vec::new(),
             balancer: Balancer::new(&scenario.balancer, rng("balancer")),
-            tier: SessionTier::new(scenario, rng("store")),
+            redis: Redis::new(&scenario.redis, rng("store")),
             recorder,
             busy_workers: 0,
             worker_capacity: 0,
@@ -372,8 +373,8 @@ impl<'a> Simulation<'a> {
             fleet.draining += u32::from(inst.life == Life::Draining);
         }
         let window = self.recorder.window_width().as_nanos().max(1) as f64;
-        let store = if self.scenario.sessions.store == SessionStore::Redis {
-            self.tier.take_busy().as_nanos() as f64 / window
+        let store = if uses_redis(self.scenario) {
+            self.redis.take_busy().as_nanos() as f64 / window
         } else if let (Some(db), Some(config)) = (&mut self.database, &self.scenario.database) {
             db.take_busy().as_nanos() as f64 / (window * f64::from(config.max_connections))
         } else {
@@ -393,6 +394,12 @@ impl<'a> Simulation<'a> {
             self.queue.push(next, Event::WindowEnd);
         }
     }
+}
+
+/// Whether anything in `scenario` issues Redis operations: the tier's utilisation is then the
+/// shared tier's column of the time series.
+fn uses_redis(scenario: &Scenario) -> bool {
+    scenario.sessions.store == SessionStore::Redis
 }
 
 pub(crate) fn store_name(store: SessionStore) -> &'static str {

@@ -68,10 +68,8 @@ impl Simulation<'_> {
             return Ok(SimDuration::ZERO);
         };
         let sessions = &self.scenario.sessions;
-        let mut extra = self
-            .tier
-            .request_cost(now)
-            .map_err(|_| Cause::StoreUnavailable)?;
+        let mut extra =
+            session_cost(sessions, &mut self.redis, now).map_err(|_| Cause::StoreUnavailable)?;
         // Server-side sessions expire when idle; a token is refreshed instead (see below).
         let expired = s.logged_in
             && sessions.store != SessionStore::Jwt
@@ -93,7 +91,7 @@ impl Simulation<'_> {
                     _ => None,
                 },
                 SessionStore::Redis => {
-                    (!self.tier.holds(s.state_at, now)).then_some(LostCause::StoreFailure)
+                    (!self.redis.holds(s.state_at, now)).then_some(LostCause::StoreFailure)
                 }
                 SessionStore::Jwt => None,
             }
@@ -186,5 +184,20 @@ impl Simulation<'_> {
                 self.fail_attempt(req.session, req.counted, Cause::Timeout, deadline);
             }
         }
+    }
+}
+
+/// What reading a session costs where it lives: a Redis round trip, a token check, or nothing
+/// for in-process memory.
+#[inline]
+pub(super) fn session_cost(
+    sessions: &SessionConfig,
+    redis: &mut Redis,
+    now: SimTime,
+) -> Result<SimDuration, RedisDown> {
+    match sessions.store {
+        SessionStore::InMemory => Ok(SimDuration::ZERO),
+        SessionStore::Jwt => Ok(sessions.jwt_verify),
+        SessionStore::Redis => redis.operation(now),
     }
 }

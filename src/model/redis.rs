@@ -1,44 +1,37 @@
-//! The session tier: where a logged-in user's state lives, and what each request pays for it.
+//! The Redis tier: one server shared by everything that uses it — the session store, pub/sub
+//! fan-out of connection messages — with one capacity, one latency and one failure timeline.
 //!
-//! - `in-memory`: state lives in the instance that served the login. No per-request cost, but a
-//!   request that reaches any other instance finds no session (checked in `sim/service.rs`).
-//! - `redis`: every request makes one store operation (a read; the login a write). The store is a
-//!   single FIFO server of capacity `max_ops` operations per second plus a network round trip:
-//!   an operation waits for the store to be free, holds it `1/max_ops`, then returns after the
-//!   sampled latency. Past its capacity the store's queue, and so request latency, grows.
-//! - `jwt`: the session travels in a signed token; each request pays `jwt_verify` of CPU.
+//! Every operation, whoever issues it, goes through [`Redis::operation`]. The tier is a single
+//! FIFO server of capacity `max_ops` operations per second plus a network round trip: an
+//! operation waits for the server to be free, holds it `1/max_ops`, then returns after the
+//! sampled latency. Past its capacity the queue, and so the latency of everything using Redis,
+//! grows. A scenario that uses no Redis never issues an operation, and the tier costs nothing.
 //!
-//! Redis is also where the session tier fails, as a shared tier does:
+//! Faults apply to the whole tier:
 //!
 //! ```text
-//!   outage    [from, until)  every operation fails (`StoreDown`); with data loss, every session
+//!   outage    [from, until)  every operation fails (`RedisDown`); with data loss, every key
 //!                            written before `from` is gone for good (no persistence, no replica)
 //!   slowdown  [from, until)  operations *issued* inside the window take `factor` times longer:
-//!                            both the store's time per op (so its capacity drops) and the trip
+//!                            both the server's time per op (so its capacity drops) and the trip
 //! ```
 //!
 //! One outage window and one slowdown window are held at a time: registering a new one replaces
 //! the previous (the timeline never overlaps them). Data loss is not forgotten with its window:
-//! the latest wipe instant is kept, so a session written before *any* past data-loss outage stays
+//! the latest wipe instant is kept, so a key written before *any* past data-loss outage stays
 //! gone. Windows must be registered in chronological order (the scenario's events are sorted).
 //!
-//! The store's busy time (operations × time per op) is accumulated for a utilisation series. It is
-//! booked when an operation is issued, so a window that ends with a backlog can show a
+//! The tier's busy time (operations × time per op) is accumulated for a utilisation series. It
+//! is booked when an operation is issued, so a window that ends with a backlog can show a
 //! utilisation above 1 and the next window correspondingly less.
 
 use crate::engine::{Rng, SimDuration, SimTime};
 use crate::model::sampling::DurationSampler;
-use crate::scenario::{Scenario, SessionStore};
+use crate::scenario::RedisConfig;
 
-/// The store could not be reached.
+/// Redis could not be reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct StoreDown;
-
-pub(crate) enum SessionTier {
-    InMemory,
-    Redis(Redis),
-    Jwt { verify: SimDuration },
-}
+pub(crate) struct RedisDown;
 
 pub(crate) struct Redis {
     latency: DurationSampler,
@@ -74,84 +67,12 @@ impl Window {
     }
 }
 
-impl SessionTier {
-    pub(crate) fn new(scenario: &Scenario, rng: Rng) -> Self {
-        match scenario.sessions.store {
-            SessionStore::InMemory => SessionTier::InMemory,
-            SessionStore::Jwt => SessionTier::Jwt {
-                verify: scenario.sessions.jwt_verify,
-            },
-            SessionStore::Redis => SessionTier::Redis(Redis::new(
-                DurationSampler::new(&scenario.redis.latency),
-                scenario.redis.max_ops,
-                rng,
-            )),
-        }
-    }
-
-    /// Cost of the session tier for a request starting service at `now`, or `StoreDown` during a
-    /// Redis outage.
-    #[inline]
-    pub(crate) fn request_cost(&mut self, now: SimTime) -> Result<SimDuration, StoreDown> {
-        match self {
-            SessionTier::InMemory => Ok(SimDuration::ZERO),
-            SessionTier::Jwt { verify } => Ok(*verify),
-            SessionTier::Redis(redis) => redis.operation(now),
-        }
-    }
-
-    /// Redis is unreachable during [from, until). With `data_loss`, every session written before
-    /// `from` is gone. Replaces the previous outage window (a data loss it had is remembered).
-    /// No effect on in-memory and jwt.
-    pub(crate) fn outage(&mut self, from: SimTime, until: SimTime, data_loss: bool) {
-        if let SessionTier::Redis(redis) = self {
-            redis.outage(from, until, data_loss);
-        }
-    }
-
-    /// Operations issued during [from, until) take `factor` times longer (both the store's own
-    /// time per op and the round trip). Replaces the previous slowdown window. No effect on
-    /// in-memory and jwt.
-    pub(crate) fn slowdown(&mut self, from: SimTime, until: SimTime, factor: f64) {
-        if let SessionTier::Redis(redis) = self {
-            redis.slowdown = Window { from, until };
-            redis.slow_factor = factor;
-        }
-    }
-
-    /// Whether state written at `written` is still in the store at `now` (false if a data-loss
-    /// outage began after it was written and at or before now). Always true for in-memory and
-    /// jwt.
-    #[inline]
-    pub(crate) fn holds(&self, written: SimTime, now: SimTime) -> bool {
-        match self {
-            SessionTier::Redis(redis) => redis.holds(written, now),
-            SessionTier::InMemory | SessionTier::Jwt { .. } => true,
-        }
-    }
-
-    /// Whether the store is in an outage at `now` (false for non-Redis).
-    #[inline]
-    #[cfg(test)]
-    pub(crate) fn is_down(&self, now: SimTime) -> bool {
-        match self {
-            SessionTier::Redis(redis) => redis.outage.contains(now),
-            SessionTier::InMemory | SessionTier::Jwt { .. } => false,
-        }
-    }
-
-    /// Store busy time (operations × time per op, slowdown included) accumulated since the last
-    /// call; zero for non-Redis. Used for a per-window utilisation = busy / window.
-    pub(crate) fn take_busy(&mut self) -> SimDuration {
-        match self {
-            SessionTier::Redis(redis) => std::mem::take(&mut redis.busy),
-            SessionTier::InMemory | SessionTier::Jwt { .. } => SimDuration::ZERO,
-        }
-    }
-}
-
 impl Redis {
-    fn new(latency: DurationSampler, max_ops: f64, rng: Rng) -> Self {
+    pub(crate) fn new(config: &RedisConfig, rng: Rng) -> Self {
+        Redis::with(DurationSampler::new(&config.latency), config.max_ops, rng)
+    }
+
+    fn with(latency: DurationSampler, max_ops: f64, rng: Rng) -> Self {
         Redis {
             latency,
             op_time: SimDuration::from_secs_f64(1.0 / max_ops),
@@ -170,9 +91,9 @@ impl Redis {
     /// service time, and the network round trip (both scaled inside a slowdown). Nothing is
     /// queued, drawn or counted for an operation that fails in an outage.
     #[inline]
-    fn operation(&mut self, now: SimTime) -> Result<SimDuration, StoreDown> {
+    pub(crate) fn operation(&mut self, now: SimTime) -> Result<SimDuration, RedisDown> {
         if self.outage.contains(now) {
-            return Err(StoreDown);
+            return Err(RedisDown);
         }
         let mut op_time = self.op_time;
         let mut rtt = self.latency.sample(&mut self.rng);
@@ -186,7 +107,28 @@ impl Redis {
         Ok((start - now) + op_time + rtt)
     }
 
-    fn outage(&mut self, from: SimTime, until: SimTime, data_loss: bool) {
+    /// Operations issued during [from, until) take `factor` times longer (both the server's own
+    /// time per op and the round trip). Replaces the previous slowdown window.
+    pub(crate) fn slowdown(&mut self, from: SimTime, until: SimTime, factor: f64) {
+        self.slowdown = Window { from, until };
+        self.slow_factor = factor;
+    }
+
+    /// Whether Redis is in an outage at `now`.
+    #[inline]
+    pub(crate) fn is_down(&self, now: SimTime) -> bool {
+        self.outage.contains(now)
+    }
+
+    /// Busy time (operations × time per op, slowdown included) accumulated since the last call,
+    /// for a per-window utilisation = busy / window.
+    pub(crate) fn take_busy(&mut self) -> SimDuration {
+        std::mem::take(&mut self.busy)
+    }
+
+    /// Redis is unreachable during [from, until). With `data_loss`, every key written before
+    /// `from` is gone. Replaces the previous outage window (a data loss it had is remembered).
+    pub(crate) fn outage(&mut self, from: SimTime, until: SimTime, data_loss: bool) {
         // The replaced window's wipe still happened: keep the latest one.
         if let Some(wipe) = self.outage_wipe.take() {
             self.earlier_wipe = Some(self.earlier_wipe.map_or(wipe, |w| w.max(wipe)));
@@ -195,10 +137,10 @@ impl Redis {
         self.outage_wipe = data_loss.then_some(from);
     }
 
-    /// State written at `written` is gone if a wipe at `w` with `written < w ≤ now` exists. Wipes
+    /// Whether a key written at `written` is still there at `now`. State written at `written` is gone if a wipe at `w` with `written < w ≤ now` exists. Wipes
     /// are registered in time order, so among the earlier ones only the latest can decide.
     #[inline]
-    fn holds(&self, written: SimTime, now: SimTime) -> bool {
+    pub(crate) fn holds(&self, written: SimTime, now: SimTime) -> bool {
         let wiped = |wipe: Option<SimTime>| wipe.is_some_and(|w| written < w && w <= now);
         !wiped(self.outage_wipe) && !wiped(self.earlier_wipe)
     }
@@ -222,15 +164,15 @@ mod tests {
 
     /// A store of `max_ops` operations per second with a constant 500 µs round trip.
     fn redis(max_ops: f64) -> Redis {
-        Redis::new(
+        Redis::with(
             DurationSampler::Constant(SimDuration::from_micros(500)),
             max_ops,
             stream(1, stream_key("redis"), 0),
         )
     }
 
-    fn tier(max_ops: f64) -> SessionTier {
-        SessionTier::Redis(redis(max_ops))
+    fn tier(max_ops: f64) -> Redis {
+        redis(max_ops)
     }
 
     fn secs(s: u64) -> SimTime {
@@ -261,20 +203,6 @@ mod tests {
     }
 
     #[test]
-    fn in_memory_and_jwt_never_go_down_nor_lose_data() {
-        let verify = us(50);
-        for mut t in [SessionTier::InMemory, SessionTier::Jwt { verify }] {
-            t.outage(secs(1), secs(5), true);
-            t.slowdown(secs(1), secs(5), 10.0);
-            assert!(!t.is_down(secs(2)));
-            assert!(t.holds(SimTime::ZERO, secs(10)));
-            let cost = t.request_cost(secs(2));
-            assert!(cost == Ok(SimDuration::ZERO) || cost == Ok(verify));
-            assert_eq!(t.take_busy(), SimDuration::ZERO);
-        }
-    }
-
-    #[test]
     fn an_outage_fails_operations_inside_its_window_only() {
         let mut t = tier(1000.0);
         t.outage(secs(10), secs(20), false);
@@ -283,11 +211,10 @@ mod tests {
         assert!(t.is_down(secs(10)));
         assert!(t.is_down(SimTime(secs(20).0 - 1)));
         assert!(!t.is_down(secs(20)));
-        assert_eq!(t.request_cost(secs(9)), Ok(us(1_500)));
-        assert_eq!(t.request_cost(secs(10)), Err(StoreDown));
-        assert_eq!(t.request_cost(secs(15)), Err(StoreDown));
-        assert_eq!(t.request_cost(secs(20)), Ok(us(1_500)));
-        // The old entry point reports no cost for an operation that could not happen.
+        assert_eq!(t.operation(secs(9)), Ok(us(1_500)));
+        assert_eq!(t.operation(secs(10)), Err(RedisDown));
+        assert_eq!(t.operation(secs(15)), Err(RedisDown));
+        assert_eq!(t.operation(secs(20)), Ok(us(1_500)));
     }
 
     #[test]
@@ -295,11 +222,11 @@ mod tests {
         let mut t = tier(1000.0);
         t.outage(secs(10), secs(20), false);
         for _ in 0..100 {
-            assert_eq!(t.request_cost(secs(19)), Err(StoreDown));
+            assert_eq!(t.operation(secs(19)), Err(RedisDown));
         }
         assert_eq!(t.take_busy(), SimDuration::ZERO);
         // Right after the outage the store is idle: 1 ms + 0.5 ms.
-        assert_eq!(t.request_cost(secs(20)), Ok(us(1_500)));
+        assert_eq!(t.operation(secs(20)), Ok(us(1_500)));
     }
 
     #[test]
@@ -355,16 +282,16 @@ mod tests {
         let mut t = tier(1000.0);
         t.slowdown(secs(10), secs(20), 4.0);
         // Outside: 1 ms + 0.5 ms. Inside: 4 × 1 ms + 4 × 0.5 ms = 6 ms.
-        assert_eq!(t.request_cost(secs(5)), Ok(us(1_500)));
-        assert_eq!(t.request_cost(secs(10)), Ok(ms(6)));
-        assert_eq!(t.request_cost(SimTime(secs(20).0 - 1)), Ok(ms(6)));
+        assert_eq!(t.operation(secs(5)), Ok(us(1_500)));
+        assert_eq!(t.operation(secs(10)), Ok(ms(6)));
+        assert_eq!(t.operation(SimTime(secs(20).0 - 1)), Ok(ms(6)));
         // Issued at 20 s: ordinary again, once the slowed operation ahead of it (4 ms on the
         // store from 1 ns before) is through: 4 ms − 1 ns of queueing + 1.5 ms.
         assert_eq!(
-            t.request_cost(secs(20)),
+            t.operation(secs(20)),
             Ok(SimDuration(ms(4).as_nanos() - 1) + us(1_500))
         );
-        assert_eq!(t.request_cost(secs(21)), Ok(us(1_500)));
+        assert_eq!(t.operation(secs(21)), Ok(us(1_500)));
     }
 
     #[test]
@@ -373,9 +300,9 @@ mod tests {
         t.slowdown(secs(10), secs(20), 4.0);
         // Three operations at 10 s, 4 ms each on the store: the third waits 8 ms, then
         // 4 ms + 2 ms of its own = 14 ms.
-        let _ = t.request_cost(secs(10));
-        let _ = t.request_cost(secs(10));
-        assert_eq!(t.request_cost(secs(10)), Ok(ms(14)));
+        let _ = t.operation(secs(10));
+        let _ = t.operation(secs(10));
+        assert_eq!(t.operation(secs(10)), Ok(ms(14)));
     }
 
     #[test]
@@ -383,9 +310,9 @@ mod tests {
         let mut t = tier(1000.0);
         t.slowdown(secs(10), secs(20), 4.0);
         t.slowdown(secs(100), secs(110), 2.0);
-        assert_eq!(t.request_cost(secs(15)), Ok(us(1_500)));
+        assert_eq!(t.operation(secs(15)), Ok(us(1_500)));
         // 2 × 1 ms + 2 × 0.5 ms.
-        assert_eq!(t.request_cost(secs(105)), Ok(ms(3)));
+        assert_eq!(t.operation(secs(105)), Ok(ms(3)));
     }
 
     #[test]
@@ -394,11 +321,11 @@ mod tests {
         t.slowdown(secs(10), secs(20), 4.0);
         // Five ordinary operations (5 × 1 ms) and two slowed ones (2 × 4 ms) = 13 ms.
         for s in [1, 2, 3, 4, 5, 11, 12] {
-            t.request_cost(secs(s)).unwrap();
+            t.operation(secs(s)).unwrap();
         }
         assert_eq!(t.take_busy(), ms(13));
         assert_eq!(t.take_busy(), SimDuration::ZERO);
-        t.request_cost(secs(30)).unwrap();
+        t.operation(secs(30)).unwrap();
         assert_eq!(t.take_busy(), ms(1));
     }
 
