@@ -27,6 +27,7 @@ fn open_system(count: u32, workers: u32, rate: f64, service_ms: u64, duration_s:
             window: secs(60),
             slo: None,
         },
+        connections: None,
         workload: Workload {
             arrivals: RateProfile::Constant(rate),
             spike: None,
