@@ -1,9 +1,12 @@
 //! Recorders that condense a run into a [`Report`] while it runs, in memory that does not grow
 //! with simulated time.
 
+mod connections;
 mod recorder;
 mod report;
 
+pub(crate) use connections::{ConnRecorder, Drop, Refusal, Undelivery};
+pub use connections::{ConnWindowRow, Connections, Dropped, Messages, Refused, Undelivered};
 pub(crate) use recorder::{
     Cause, DemandModel, FleetSnapshot, LaunchCause, LostCause, Recorder, RunMeta, TerminateCause,
 };

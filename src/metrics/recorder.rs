@@ -130,13 +130,29 @@ const PROVISIONING_TOLERANCE: f64 = 0.5;
 /// Latencies are recorded in microseconds, from 1 µs to one hour, at 3 significant digits.
 const LATENCY_MAX_US: u64 = 3_600_000_000;
 
-fn latency_histogram() -> Histogram<u64> {
+pub(super) fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).expect("static histogram bounds are valid")
 }
 
 #[inline]
-fn to_us(d: SimDuration) -> u64 {
+pub(super) fn to_us(d: SimDuration) -> u64 {
     (d.as_nanos() / 1_000).clamp(1, LATENCY_MAX_US)
+}
+
+/// The percentiles of a histogram of microseconds, in milliseconds (zeros when empty).
+pub(super) fn latency_of(h: &Histogram<u64>) -> Latency {
+    if h.is_empty() {
+        return Latency::default();
+    }
+    Latency {
+        mean: h.mean() / 1_000.0,
+        p50: us_to_ms(h.value_at_quantile(0.50)),
+        p90: us_to_ms(h.value_at_quantile(0.90)),
+        p95: us_to_ms(h.value_at_quantile(0.95)),
+        p99: us_to_ms(h.value_at_quantile(0.99)),
+        p999: us_to_ms(h.value_at_quantile(0.999)),
+        max: us_to_ms(h.max()),
+    }
 }
 
 fn us_to_ms(us: u64) -> f64 {
@@ -682,20 +698,7 @@ impl Recorder {
         if let Some(limit) = &mut self.rate_limit {
             limit.rejected = self.requests.failed.rejected_by_rate_limit;
         }
-        let h = &self.latency;
-        let latency_ms = if h.is_empty() {
-            Latency::default()
-        } else {
-            Latency {
-                mean: h.mean() / 1_000.0,
-                p50: us_to_ms(h.value_at_quantile(0.50)),
-                p90: us_to_ms(h.value_at_quantile(0.90)),
-                p95: us_to_ms(h.value_at_quantile(0.95)),
-                p99: us_to_ms(h.value_at_quantile(0.99)),
-                p999: us_to_ms(h.value_at_quantile(0.999)),
-                max: us_to_ms(h.max()),
-            }
-        };
+        let latency_ms = latency_of(&self.latency);
         let slo = meta.slo.map(|objective| self.slo(objective));
         let mut routed = self.routed;
         routed.resize(meta.instances_launched, 0);
@@ -727,6 +730,9 @@ impl Recorder {
             },
             timeline: self.timeline,
             timeseries: self.rows,
+            connections: None,
+            messages: None,
+            connection_timeseries: Vec::new(),
         }
     }
 }

@@ -31,12 +31,22 @@ pub struct Report {
     /// The per-user rate limit; present only when the run has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
+    /// Long-lived connections; present only when the scenario has `connections`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connections: Option<super::Connections>,
+    /// Their messages; present only when the scenario has `connections`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<super::Messages>,
     pub engine: Engine,
     /// Scenario events as they were applied (also during warm-up).
     pub timeline: Vec<TimelineEntry>,
     /// One row per report window, over the whole run (warm-up included, so charts show it).
     #[serde(skip)]
     pub timeseries: Vec<WindowRow>,
+    /// Connection activity per report window, aligned with `timeseries` (empty without
+    /// connections).
+    #[serde(skip)]
+    pub connection_timeseries: Vec<super::ConnWindowRow>,
 }
 
 /// Request attempts sent after warm-up and what became of each. Every attempt is counted once:

@@ -26,3 +26,25 @@ pub(crate) struct RequestRef {
     pub(crate) slot: u32,
     pub(crate) generation: u32,
 }
+
+/// A slot in the connection table: one user of a long-lived connection, across its reconnects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ConnRef {
+    pub(crate) slot: u32,
+    pub(crate) generation: u32,
+}
+
+/// A slot in the task table: work other than an HTTP request waiting for or held by a worker
+/// (a handshake, a message, a delivery).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TaskRef {
+    pub(crate) slot: u32,
+    pub(crate) generation: u32,
+}
+
+/// A slot in the message table: a message on its way to its room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MsgRef {
+    pub(crate) slot: u32,
+    pub(crate) generation: u32,
+}

@@ -6,8 +6,8 @@
 
 use std::collections::VecDeque;
 
-use crate::engine::SimTime;
-use crate::model::ids::RequestRef;
+use crate::engine::{SimDuration, SimTime};
+use crate::model::ids::{ConnRef, RequestRef, TaskRef};
 
 /// Where an instance is in its life:
 ///
@@ -74,6 +74,13 @@ pub(crate) struct Instance {
     pub(crate) busy_since: SimTime,
     /// Requests routed here since launch (for the requests-per-second metric).
     pub(crate) routed: u64,
+    /// Other work waiting for a worker (handshakes, messages, deliveries), oldest first. A
+    /// worker takes whichever of this and `queue` has waited longer.
+    pub(crate) tasks: VecDeque<TaskRef>,
+    /// Open long-lived connections held here.
+    pub(crate) members: Vec<ConnRef>,
+    /// Connections being accepted here (handshakes queued or in service).
+    pub(crate) handshaking: u32,
 }
 
 impl Instance {
@@ -97,6 +104,32 @@ impl Instance {
             busy_area: 0,
             busy_since: launched_at,
             routed: 0,
+            tasks: VecDeque::new(),
+            members: Vec::new(),
+            handshaking: 0,
+        }
+    }
+
+    /// How long `demand` of work takes here if started at `now`: slower while warming up (by
+    /// `warmup_slowdown`) and during a gray failure.
+    #[inline]
+    pub(crate) fn service_time(
+        &self,
+        demand: SimDuration,
+        now: SimTime,
+        warmup_slowdown: f64,
+    ) -> SimDuration {
+        let mut factor = 1.0;
+        if now < self.warm_at {
+            factor *= warmup_slowdown;
+        }
+        if now < self.slow_until {
+            factor *= self.slow_factor;
+        }
+        if factor == 1.0 {
+            demand
+        } else {
+            SimDuration((demand.as_nanos() as f64 * factor).round() as u64)
         }
     }
 
@@ -130,8 +163,18 @@ impl Instance {
         matches!(self.life, Life::Booting | Life::Up | Life::Draining)
     }
 
-    /// Requests queued or in service: what the balancer sees as open connections.
+    /// Work queued or in service: requests, and handshakes, messages and deliveries.
     pub(crate) fn load(&self) -> u32 {
-        self.busy + self.queue.len() as u32
+        self.busy + self.queue.len() as u32 + self.tasks.len() as u32
+    }
+
+    /// Work waiting for a worker, of every kind.
+    pub(crate) fn waiting(&self) -> usize {
+        self.queue.len() + self.tasks.len()
+    }
+
+    /// Holds nothing: no work and no open connection. A draining instance ends when it is.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.load() == 0 && self.members.is_empty()
     }
 }

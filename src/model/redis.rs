@@ -114,12 +114,6 @@ impl Redis {
         self.slow_factor = factor;
     }
 
-    /// Whether Redis is in an outage at `now`.
-    #[inline]
-    pub(crate) fn is_down(&self, now: SimTime) -> bool {
-        self.outage.contains(now)
-    }
-
     /// Busy time (operations × time per op, slowdown included) accumulated since the last call,
     /// for a per-window utilisation = busy / window.
     pub(crate) fn take_busy(&mut self) -> SimDuration {

@@ -89,7 +89,7 @@ impl Simulation<'_> {
                 self.recorder.rate_limit_excess(counted);
             }
         }
-        if inst.busy >= workers && inst.queue.len() >= self.scenario.instances.queue as usize {
+        if inst.busy >= workers && inst.waiting() >= self.scenario.instances.queue as usize {
             return self.client_failed(sref, counted, Cause::QueueFull);
         }
         let (slot, generation) = self.requests.insert(Request {

@@ -157,6 +157,7 @@ impl Simulation<'_> {
             self.client_gives_up(r, Cause::BalancerDown);
         }
         self.scratch = reset;
+        self.reset_links();
     }
 
     pub(super) fn balancer_up(&mut self) {

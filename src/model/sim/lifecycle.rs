@@ -115,6 +115,7 @@ impl Simulation<'_> {
             }
         }
         self.scratch = doomed;
+        self.stop_links(id, why);
     }
 
     /// Deregisters `id`: no new requests; it is terminated when empty, or when the shorter of
@@ -130,9 +131,9 @@ impl Simulation<'_> {
             return self.terminate(id);
         }
         inst.life = Life::Draining;
-        let idle = inst.load() == 0;
         self.leave_rotation(id);
-        if idle {
+        self.drain_links(id, why);
+        if self.instances[id.index()].is_empty() {
             self.terminate(id);
         } else {
             let limit = self

@@ -27,9 +27,14 @@
 //! - `lifecycle`: launching, booting, crashing, draining, terminating and reconciling the fleet,
 //!   and the balancer's health checks;
 //! - `faults`: the scenario's scheduled operations and faults, random crashes, victim picks;
-//! - `scaler`: the autoscaler wired to the fleet.
+//! - `scaler`: the autoscaler wired to the fleet;
+//! - `connections`: long-lived connections, their rooms and messages, drops and reconnects.
+//!   Their handshakes, messages and deliveries are *tasks*: work that waits in an instance's
+//!   second line and takes its workers like requests do (`service::fill_workers` serves the two
+//!   lines oldest first). A new kind of client work adds a task kind, not a request path.
 
 mod clients;
+mod connections;
 mod faults;
 mod lifecycle;
 mod scaler;
@@ -48,7 +53,7 @@ use crate::model::arrivals::Arrivals;
 use crate::model::autoscaler::{Autoscaler, Behavior, Observation, Policy};
 use crate::model::balancer::Balancer;
 use crate::model::database::Database;
-use crate::model::ids::{InstanceId, RequestRef, SessionRef};
+use crate::model::ids::{ConnRef, InstanceId, MsgRef, RequestRef, SessionRef, TaskRef};
 use crate::model::instance::{Instance, Life, Stop};
 use crate::model::limits::RateLimiter;
 use crate::model::redis::{Redis, RedisDown};
@@ -59,7 +64,9 @@ use crate::scenario::{
     Action, AutoscalerConfig, Pick, ScaleInPick, ScalingBehavior, ScalingMetric, Scenario,
     SessionConfig, SessionStore,
 };
+use connections::Links;
 use scaler::Scaler;
+use service::session_cost;
 
 /// Everything that can happen. Small and `Copy`: it travels through the heap by value.
 #[derive(Clone, Copy, Debug)]
@@ -92,6 +99,22 @@ enum Event {
     BalancerUp,
     /// A report window closes.
     WindowEnd,
+    /// The next connection user arrives.
+    ConnArrival,
+    /// A connection user tries (again) to open its connection.
+    ConnAttempt(ConnRef),
+    /// A connection user's lifetime is over.
+    ConnLeave(ConnRef),
+    /// The server closes a connection it planned to close now (drain spread, max age).
+    ConnClose(ConnRef),
+    /// An open connection sends a message.
+    ConnMessage(ConnRef),
+    /// The client of a handshake stops waiting.
+    HandshakeTimeout(TaskRef),
+    /// A worker finishes a task.
+    TaskDone(TaskRef),
+    /// A message published to Redis reaches the subscribed instances.
+    Publish(MsgRef),
 }
 
 /// A user's visit: a login followed by requests separated by think times.
@@ -200,6 +223,8 @@ pub(crate) struct Simulation<'a> {
     balancer_down_until: Option<SimTime>,
     events: u64,
     scratch: Vec<RequestRef>,
+    /// Long-lived connections, if the scenario has them.
+    links: Option<Links>,
 }
 
 impl<'a> Simulation<'a> {
@@ -268,6 +293,10 @@ impl<'a> Simulation<'a> {
             balancer_down_until: None,
             events: 0,
             scratch: Vec::new(),
+            links: scenario
+                .connections
+                .as_ref()
+                .map(|c| Links::new(c, seed, SimTime::ZERO + scenario.warmup)),
         };
         for _ in 0..scenario.instances.count {
             // The initial fleet was running before the run: up, warm, and in rotation.
@@ -288,6 +317,9 @@ impl<'a> Simulation<'a> {
             .next_after(SimTime::ZERO, end, &mut sim.arrival_rng)
         {
             sim.queue.push(t, Event::Arrival);
+        }
+        if let Some(t) = sim.links.as_mut().and_then(|l| l.first_arrival(end)) {
+            sim.queue.push(t, Event::ConnArrival);
         }
         for (i, e) in scenario.events.iter().enumerate() {
             sim.queue.push(e.at, Event::Scheduled(i as u32));
@@ -321,6 +353,7 @@ impl<'a> Simulation<'a> {
         self.now = self.end;
         let (fleet, store) = self.snapshot();
         self.recorder.close_window(self.end, fleet, store);
+        self.close_links_window();
         let in_flight = self
             .requests
             .iter()
@@ -336,7 +369,18 @@ impl<'a> Simulation<'a> {
             events: self.events,
             slo: scenario.report.slo,
         };
-        self.recorder.finish(self.end, in_flight, meta)
+        let imbalance = self.members_imbalance();
+        let links = self.links.take();
+        let mut report = self.recorder.finish(self.end, in_flight, meta);
+        if let Some(l) = links {
+            let (handshaking, recipients) = l.unresolved();
+            let (connections, messages, rows) =
+                l.recorder.finish(handshaking, recipients, imbalance);
+            report.connections = Some(connections);
+            report.messages = Some(messages);
+            report.connection_timeseries = rows;
+        }
+        report
     }
 
     #[inline]
@@ -356,6 +400,14 @@ impl<'a> Simulation<'a> {
             Event::MtbfCrash(i) => self.mtbf_crash(i),
             Event::BalancerUp => self.balancer_up(),
             Event::WindowEnd => self.window_end(),
+            Event::ConnArrival => self.conn_arrival(),
+            Event::ConnAttempt(u) => self.conn_attempt(u),
+            Event::ConnLeave(u) => self.conn_leave(u),
+            Event::ConnClose(u) => self.conn_close(u),
+            Event::ConnMessage(u) => self.conn_message(u),
+            Event::HandshakeTimeout(t) => self.handshake_timeout(t),
+            Event::TaskDone(t) => self.task_done(t),
+            Event::Publish(m) => self.publish_arrives(m),
         }
     }
 
@@ -383,9 +435,20 @@ impl<'a> Simulation<'a> {
         (fleet, store)
     }
 
+    /// Closes the connections' report window at the same instant as the recorder's.
+    fn close_links_window(&mut self) {
+        if self.links.is_some() {
+            let spread = self.members_spread();
+            if let Some(l) = self.links.as_mut() {
+                l.recorder.close_window(spread);
+            }
+        }
+    }
+
     fn window_end(&mut self) {
         let (fleet, store) = self.snapshot();
         self.recorder.close_window(self.now, fleet, store);
+        self.close_links_window();
         if let Some(limiter) = &mut self.limiter {
             limiter.prune(self.now);
         }
@@ -400,6 +463,10 @@ impl<'a> Simulation<'a> {
 /// shared tier's column of the time series.
 fn uses_redis(scenario: &Scenario) -> bool {
     scenario.sessions.store == SessionStore::Redis
+        || scenario
+            .connections
+            .as_ref()
+            .is_some_and(|c| c.delivery != crate::scenario::Delivery::Local)
 }
 
 pub(crate) fn store_name(store: SessionStore) -> &'static str {

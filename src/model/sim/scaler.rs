@@ -69,7 +69,7 @@ impl Simulation<'_> {
                 scaler.samples.push(Sample {
                     busy_workers: (area - area_mark) as f64 / interval.as_nanos().max(1) as f64,
                     routed: inst.routed - routed_mark,
-                    queued: inst.queue.len() as u32,
+                    queued: inst.waiting() as u32,
                     load: inst.load(),
                 });
             }

@@ -13,18 +13,11 @@ impl Simulation<'_> {
         };
         let (sref, counted, waiting, sent) =
             (req.session, req.counted, req.client_waiting, req.sent);
-        let inst = &self.instances[id.index()];
-        let mut factor = 1.0;
-        if now < inst.warm_at {
-            factor *= self.scenario.instances.warmup.slowdown;
-        }
-        if now < inst.slow_until {
-            factor *= inst.slow_factor;
-        }
-        let mut service = req.demand;
-        if factor != 1.0 {
-            service = SimDuration((service.as_nanos() as f64 * factor).round() as u64);
-        }
+        let mut service = self.instances[id.index()].service_time(
+            req.demand,
+            now,
+            self.scenario.instances.warmup.slowdown,
+        );
         // A request whose client already left is served blind: it only burns a worker.
         if waiting {
             match self.session_checks(sref, id) {
@@ -40,11 +33,7 @@ impl Simulation<'_> {
         if let Some(db) = &mut self.database {
             service = service + db.request_cost(id.index(), now);
         }
-        let inst = &mut self.instances[id.index()];
-        inst.set_busy(now, inst.busy + 1);
-        self.busy_workers += 1;
-        self.recorder
-            .workers(now, self.busy_workers, self.worker_capacity);
+        self.take_worker(id);
         let done = now + service;
         self.queue.push(done, Event::Complete(r));
         if waiting {
@@ -133,7 +122,8 @@ impl Simulation<'_> {
         Ok(extra)
     }
 
-    /// Hands queued requests to free workers of `id`.
+    /// Hands waiting work to free workers of `id`, oldest first: requests, and the tasks of
+    /// other kinds of client work (which wait in a line of their own, `tasks`).
     pub(super) fn fill_workers(&mut self, id: InstanceId) {
         let workers = self.scenario.instances.workers;
         loop {
@@ -141,11 +131,55 @@ impl Simulation<'_> {
             if inst.busy >= workers {
                 return;
             }
-            let Some(next) = inst.queue.pop_front() else {
-                return;
+            let task_first = match (inst.queue.front(), inst.tasks.front()) {
+                (_, None) => false,
+                (None, Some(_)) => true,
+                (Some(r), Some(t)) => {
+                    let request_since = self.requests.get(r.slot, r.generation).map(|r| r.sent);
+                    let task_since = self.links.as_ref().and_then(|l| l.task_enqueued(*t));
+                    task_since < request_since
+                }
             };
-            inst.timed_out = inst.timed_out.saturating_sub(1);
-            self.start_service(id, next);
+            if task_first {
+                let Some(next) = inst.tasks.pop_front() else {
+                    return;
+                };
+                self.start_task(id, next);
+            } else {
+                let Some(next) = inst.queue.pop_front() else {
+                    return;
+                };
+                inst.timed_out = inst.timed_out.saturating_sub(1);
+                self.start_service(id, next);
+            }
+        }
+    }
+
+    /// A worker of `id` starts on something.
+    pub(super) fn take_worker(&mut self, id: InstanceId) {
+        let now = self.now;
+        let inst = &mut self.instances[id.index()];
+        inst.set_busy(now, inst.busy + 1);
+        self.busy_workers += 1;
+        self.recorder
+            .workers(now, self.busy_workers, self.worker_capacity);
+    }
+
+    /// A worker of `id` is through with what it held.
+    pub(super) fn release_worker(&mut self, id: InstanceId) {
+        let now = self.now;
+        let inst = &mut self.instances[id.index()];
+        inst.set_busy(now, inst.busy - 1);
+        self.busy_workers -= 1;
+        self.recorder
+            .workers(now, self.busy_workers, self.worker_capacity);
+    }
+
+    /// A draining instance that holds nothing any more ends.
+    pub(super) fn finish_drain_if_empty(&mut self, id: InstanceId) {
+        let inst = &self.instances[id.index()];
+        if inst.life == Life::Draining && inst.is_empty() {
+            self.terminate(id);
         }
     }
 
@@ -155,17 +189,10 @@ impl Simulation<'_> {
         };
         let now = self.now;
         let id = req.instance;
-        let inst = &mut self.instances[id.index()];
-        inst.set_busy(now, inst.busy - 1);
         self.connections[id.index()] -= 1;
-        self.busy_workers -= 1;
-        self.recorder
-            .workers(now, self.busy_workers, self.worker_capacity);
+        self.release_worker(id);
         self.fill_workers(id);
-        let inst = &self.instances[id.index()];
-        if inst.life == Life::Draining && inst.load() == 0 {
-            self.terminate(id);
-        }
+        self.finish_drain_if_empty(id);
         if req.client_waiting {
             let deadline = req.sent + self.scenario.workload.timeout;
             let seen = now + self.scenario.balancer.hop_latency;
