@@ -114,6 +114,12 @@ impl Redis {
         self.slow_factor = factor;
     }
 
+    /// Whether Redis is in an outage at `now`.
+    #[cfg(test)]
+    fn is_down(&self, now: SimTime) -> bool {
+        self.outage.contains(now)
+    }
+
     /// Busy time (operations × time per op, slowdown included) accumulated since the last call,
     /// for a per-window utilisation = busy / window.
     pub(crate) fn take_busy(&mut self) -> SimDuration {
