@@ -14,6 +14,8 @@
 mod arrivals;
 pub(crate) mod autoscaler;
 pub(crate) mod balancer;
+#[cfg(test)]
+mod conn_tests;
 mod database;
 mod estimate;
 mod ids;

@@ -15,7 +15,13 @@ fn ms(v: u64) -> SimDuration {
 }
 
 /// A plain scenario: `count` instances, Poisson sessions of one request, exponential service.
-fn open_system(count: u32, workers: u32, rate: f64, service_ms: u64, duration_s: u64) -> Scenario {
+pub(super) fn open_system(
+    count: u32,
+    workers: u32,
+    rate: f64,
+    service_ms: u64,
+    duration_s: u64,
+) -> Scenario {
     Scenario {
         name: "theory".into(),
         description: String::new(),

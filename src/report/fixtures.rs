@@ -100,6 +100,9 @@ pub(crate) fn crash_sticky() -> Report {
             wall_seconds: 1.234,
             events_per_second: 9_876_543.0 / 1.234,
         },
+        connections: None,
+        messages: None,
+        connection_timeseries: Vec::new(),
         timeline: vec![TimelineEntry {
             t_s: 600.0,
             event: TimelineEvent::Crash { instances: vec![1] },

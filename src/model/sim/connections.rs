@@ -936,3 +936,57 @@ impl Links {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Reconnect;
+
+    fn policy(policy: ReconnectPolicy) -> Connections {
+        let mut c = crate::model::conn_tests::chat_config();
+        c.reconnect = Reconnect {
+            policy,
+            base: SimDuration::from_millis(500),
+            cap: SimDuration::from_secs(30),
+        };
+        c
+    }
+
+    #[test]
+    fn each_reconnect_policy_waits_as_documented() {
+        let mut rng = stream(7, stream_key("test"), 0);
+        let ms = SimDuration::from_millis;
+        let immediate = policy(ReconnectPolicy::Immediate);
+        let fixed = policy(ReconnectPolicy::Fixed);
+        let exponential = policy(ReconnectPolicy::Exponential);
+        for k in [0, 1, 5, 40, 1_000] {
+            assert_eq!(backoff(&immediate, k, &mut rng), SimDuration::ZERO);
+            assert_eq!(backoff(&fixed, k, &mut rng), ms(500));
+        }
+        // base·2^k: 500 ms, 1 s, 2 s, 4 s, 8 s, 16 s, then the 30 s cap (and no overflow).
+        let grown: Vec<u64> = (0..8)
+            .map(|k| backoff(&exponential, k, &mut rng).as_nanos() / 1_000_000)
+            .collect();
+        assert_eq!(
+            grown,
+            [500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]
+        );
+        assert_eq!(backoff(&exponential, u32::MAX, &mut rng), ms(30_000));
+    }
+
+    #[test]
+    fn full_jitter_is_uniform_below_the_exponential_delay() {
+        // Uniform in [0, min(cap, base·2^k)]: for k = 2 the bound is 2 s, so the mean of many
+        // draws is 1 s (standard error 2/√12/√20000 s ≈ 4 ms) and no draw exceeds 2 s.
+        let jitter = policy(ReconnectPolicy::ExponentialJitter);
+        let mut rng = stream(7, stream_key("test"), 0);
+        let draws: Vec<f64> = (0..20_000)
+            .map(|_| backoff(&jitter, 2, &mut rng).as_secs_f64())
+            .collect();
+        assert!(draws.iter().all(|&d| (0.0..=2.0).contains(&d)));
+        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+        assert!((mean - 1.0).abs() < 0.02, "mean {mean}");
+        // Past the cap, the bound stays 30 s.
+        assert!((0..1000).all(|_| backoff(&jitter, 60, &mut rng) <= SimDuration::from_secs(30)));
+    }
+}
