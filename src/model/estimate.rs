@@ -28,8 +28,11 @@ use crate::metrics::WindowRow;
 use crate::model::arrivals::Arrivals;
 use crate::model::instance::Instance;
 use crate::model::sampling::DurationSampler;
+use crate::model::sim::connections::{Message, Task, User};
 use crate::model::sim::{Request, Session};
-use crate::scenario::{Action, Algorithm, CountDist, Scenario};
+use crate::scenario::{
+    Action, Algorithm, Connections, CountDist, Delivery, RateProfile, Scenario, Spike,
+};
 
 /// Instances a scan visits for the cost of one event.
 const SCAN_PER_EVENT: f64 = 16.0;
@@ -100,7 +103,11 @@ pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
         scenario.workload.spike.as_ref(),
     );
     let peak_rate = arrivals.peak();
-    let mean_rate = mean_rate(&arrivals, scenario);
+    let mean_rate = mean_rate(
+        &scenario.workload.arrivals,
+        scenario.workload.spike.as_ref(),
+        scenario,
+    );
     let sessions = mean_rate * duration_s;
     let per_session = mean_requests(&scenario.workload.session.requests);
     let requests = sessions * per_session;
@@ -142,6 +149,10 @@ pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
             events: requests * (1.0 + retries) * routing_scan,
             bytes: 0.0,
         });
+    }
+
+    if let Some(c) = &scenario.connections {
+        connections(c, scenario, instances, duration_s, &mut drivers);
     }
 
     // --- the fleet --------------------------------------------------------------------------
@@ -229,13 +240,14 @@ fn mean_requests(dist: &CountDist) -> f64 {
 
 /// The mean arrival rate over the run: the profile sampled at the middles of 4,096 equal slices
 /// (exact for a constant rate; a spike is added from its own length, which sampling may miss).
-fn mean_rate(arrivals: &Arrivals, scenario: &Scenario) -> f64 {
+fn mean_rate(profile: &RateProfile, spike: Option<&Spike>, scenario: &Scenario) -> f64 {
     const SLICES: u64 = 4096;
     let end = scenario.duration.as_nanos();
     if end == 0 {
         return 0.0;
     }
-    let base = Arrivals::new(&scenario.workload.arrivals, None);
+    let arrivals = Arrivals::new(profile, spike);
+    let base = Arrivals::new(profile, None);
     let sampled = (0..SLICES)
         .map(|i| {
             let t = (u128::from(end) * u128::from(2 * i + 1) / u128::from(2 * SLICES)) as u64;
@@ -243,11 +255,68 @@ fn mean_rate(arrivals: &Arrivals, scenario: &Scenario) -> f64 {
         })
         .sum::<f64>()
         / SLICES as f64;
-    let spike = scenario.workload.spike.as_ref().map_or(0.0, |s| {
+    let spike = spike.map_or(0.0, |s| {
         let inside = s.duration.as_nanos().min(end.saturating_sub(s.at.0)) as f64;
         (s.multiplier - 1.0).max(0.0) * base.rate_at(s.at) * inside / end as f64
     });
     (sampled + spike).min(arrivals.peak())
+}
+
+/// Long-lived connections: each user's arrival, attempts, handshake and leaving, its
+/// reconnects (one per `max_age`, and one per crash of its instance), and its messages with
+/// their fan-out (a delivery per instance reached, each scanning its room's members).
+fn connections(
+    c: &Connections,
+    scenario: &Scenario,
+    instances: f64,
+    duration_s: f64,
+    drivers: &mut Vec<Driver>,
+) {
+    let peak_rate = Arrivals::new(&c.arrivals, c.spike.as_ref()).peak();
+    let users = mean_rate(&c.arrivals, c.spike.as_ref(), scenario) * duration_s;
+    let lifetime = mean_s(DurationSampler::new(&c.lifetime).mean());
+    let open = (peak_rate * lifetime).min(users.max(1.0));
+    let stay = lifetime.min(duration_s);
+    let mut attempts = 1.0;
+    if let Some(age) = c.max_age {
+        attempts += stay / mean_s(age).max(1e-9);
+    }
+    if scenario.mtbf.is_some() || has_crashes(scenario) {
+        let crashes = (launches(scenario, instances, duration_s) - instances).max(1.0);
+        attempts += crashes / instances.max(1.0);
+    }
+    drivers.push(Driver {
+        what: "connection users, handshakes and reconnects",
+        fields: "connections.arrivals, connections.lifetime, connections.max_age",
+        // Arrival, leaving, and per attempt: the attempt, its timeout timer and the handshake.
+        events: peak_rate * duration_s + users * (1.0 + 3.0 * attempts),
+        bytes: open * (size_of::<User>() as f64 + 2.0 * PER_EVENT_ENTRY)
+            + f64::from(c.rooms.count) * 24.0,
+    });
+    // Open connections at the peak, each sending at its rate for the whole run: an upper
+    // bound of the messages sent.
+    let sent = open * c.message_rate * duration_s;
+    if sent > 0.0 {
+        let members = (open / f64::from(c.rooms.count)).max(1.0);
+        let fanout = match c.delivery {
+            Delivery::Local => 0.0,
+            Delivery::RedisPubsub => instances,
+            Delivery::ShardedPubsub => instances.min(members),
+        };
+        let handled = 1.0 + fanout;
+        // A message: its timer, the sender's task, a publish, the deliveries; each handling
+        // scans the room.
+        let events = sent * (2.0 + fanout.min(1.0) + handled * (1.0 + members / SCAN_PER_EVENT));
+        // Messages on their way: about a hundredth of a second's worth (handling times are
+        // milliseconds), each with its tasks.
+        let in_flight = sent / duration_s.max(1e-9) * 0.01;
+        drivers.push(Driver {
+            what: "messages and their deliveries",
+            fields: "connections.messages.rate, connections.delivery, connections.rooms",
+            events,
+            bytes: in_flight * (size_of::<Message>() as f64 + handled * size_of::<Task>() as f64),
+        });
+    }
 }
 
 /// The most instances alive at once: the initial fleet, any scale target, the autoscaler's

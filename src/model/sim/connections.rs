@@ -56,7 +56,7 @@ pub(crate) struct Links {
     targets: Vec<InstanceId>,
 }
 
-struct User {
+pub(crate) struct User {
     rng: Rng,
     key: u64,
     ip: u32,
@@ -114,7 +114,7 @@ enum TaskKind {
     Delivery(MsgRef),
 }
 
-struct Message {
+pub(crate) struct Message {
     sent: SimTime,
     counted: bool,
     room: u32,

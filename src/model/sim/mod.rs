@@ -34,7 +34,7 @@
 //!   lines oldest first). A new kind of client work adds a task kind, not a request path.
 
 mod clients;
-mod connections;
+pub(crate) mod connections;
 mod faults;
 mod lifecycle;
 mod scaler;
