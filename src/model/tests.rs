@@ -41,6 +41,7 @@ fn open_system(count: u32, workers: u32, rate: f64, service_ms: u64, duration_s:
             retries: 0,
             retry_backoff: ms(100),
         },
+        connections: None,
         balancer: BalancerConfig {
             algorithm: Algorithm::Random,
             affinity: Affinity::None,

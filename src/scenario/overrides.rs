@@ -317,7 +317,7 @@ events: [ { at: 1m, action: crash } ]
             Some(300_000_000_000)
         );
         // Untouched fields keep their values.
-        assert_eq!(r.workload.arrivals.rate, Some(10.0));
+        assert_eq!(r.workload.unwrap().arrivals.rate, Some(10.0));
     }
 
     #[test]
@@ -335,8 +335,9 @@ events: [ { at: 1m, action: crash } ]
             "workload.arrivals.profile=[{at: 0s, rate: 5}]",
         ])
         .unwrap();
-        assert_eq!(r.workload.arrivals.rate, None);
-        assert_eq!(r.workload.arrivals.profile.map(|p| p.len()), Some(1));
+        let arrivals = r.workload.unwrap().arrivals;
+        assert_eq!(arrivals.rate, None);
+        assert_eq!(arrivals.profile.map(|p| p.len()), Some(1));
     }
 
     #[test]
@@ -429,7 +430,8 @@ events:
         let a = r.autoscaler.as_ref().unwrap();
         assert_eq!((a.min, a.max, a.target), (2, 30, 200.0));
         assert_eq!((a.scale_up.max_step, a.scale_down.max_step), (8, 2));
-        assert_eq!(r.workload.arrivals.spike.as_ref().unwrap().multiplier, 3.0);
+        let spike = r.workload.as_ref().and_then(|w| w.arrivals.spike.as_ref());
+        assert_eq!(spike.unwrap().multiplier, 3.0);
         assert!(matches!(
             r.events[1],
             RawEvent::RollingDeploy {
