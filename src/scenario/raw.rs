@@ -975,7 +975,7 @@ pub(crate) enum RawEvent {
         max_unavailable: u32,
     },
     /// `{ at: 10m, action: redis-outage, duration: 1m, data_loss: false }`: the session store is
-    /// unreachable (`sessions.store: redis` only).
+    /// unreachable (with `sessions.store: redis` or a pubsub `connections.delivery` only).
     RedisOutage {
         /// When; must be before the end of the run.
         at: HumanDuration,
@@ -986,7 +986,8 @@ pub(crate) enum RawEvent {
         data_loss: bool,
     },
     /// `{ at: 11m, action: redis-slowdown, factor: 5, duration: 2m }`: store operations take
-    /// `factor` times longer (`sessions.store: redis` only).
+    /// `factor` times longer (with `sessions.store: redis` or a pubsub `connections.delivery`
+    /// only).
     RedisSlowdown {
         /// When; must be before the end of the run.
         at: HumanDuration,

@@ -94,6 +94,8 @@ struct EventContext {
     duration: SimDuration,
     instance_count: u32,
     store: RawStore,
+    /// How connections deliver messages, when there are connections.
+    delivery: Option<RawDelivery>,
     /// The autoscaler's `[min, max]`, when there is one.
     autoscaler: Option<(u32, u32)>,
 }
@@ -187,6 +189,7 @@ impl Checker<'_> {
             duration,
             instance_count: instances.count,
             store: raw.sessions.store,
+            delivery: raw.connections.as_ref().map(|c| c.delivery),
             // Bounds that are themselves wrong are reported once, at the autoscaler.
             autoscaler: autoscaler
                 .as_ref()
@@ -883,7 +886,7 @@ impl Checker<'_> {
                 data_loss,
                 ..
             } => {
-                self.needs_redis(path, "redis-outage", context.store);
+                self.needs_redis(path, "redis-outage", context);
                 Action::RedisOutage {
                     duration: self.positive(&at(path, "duration"), duration),
                     data_loss,
@@ -892,7 +895,7 @@ impl Checker<'_> {
             RawEvent::RedisSlowdown {
                 factor, duration, ..
             } => {
-                self.needs_redis(path, "redis-slowdown", context.store);
+                self.needs_redis(path, "redis-slowdown", context);
                 Action::RedisSlowdown {
                     factor: self.factor(&at(path, "factor"), factor),
                     duration: self.positive(&at(path, "duration"), duration),
@@ -952,14 +955,25 @@ impl Checker<'_> {
         }
     }
 
-    /// Store faults only make sense when sessions live in the store.
-    fn needs_redis(&mut self, path: &str, action: &str, store: RawStore) {
-        if store != RawStore::Redis {
+    /// Redis faults only make sense when something uses Redis: the session store, or the
+    /// connections' pubsub delivery.
+    fn needs_redis(&mut self, path: &str, action: &str, context: &EventContext) {
+        let pubsub = matches!(
+            context.delivery,
+            Some(RawDelivery::RedisPubsub | RawDelivery::ShardedPubsub)
+        );
+        if context.store != RawStore::Redis && !pubsub {
+            let delivery = match context.delivery {
+                Some(_) => "connections are delivered `local`",
+                None => "there are no `connections`",
+            };
             self.report(
                 &at(path, "action"),
                 format!(
-                    "`{action}` needs `sessions.store: redis`, but the store is `{}`",
-                    store_name(store)
+                    "`{action}` needs `sessions.store: redis`, but the store is `{}`, or \
+                     `connections.delivery: redis-pubsub` or `sharded-pubsub`, but {delivery}: \
+                     nothing in this scenario uses Redis",
+                    store_name(context.store)
                 ),
             );
         }
@@ -2297,6 +2311,37 @@ mod tests {
                 &with_event(&format!("sessions: {{ store: {store} }}\n"), event),
                 "events[0].action",
                 &format!("`{action}` needs `sessions.store: redis`, but the store is `{store}`"),
+            );
+        }
+    }
+
+    #[test]
+    fn redis_faults_are_also_valid_with_pubsub_delivery() {
+        let connections = |delivery: &str| {
+            format!(
+                "connections: {{ arrivals: {{ rate: 1 }}, lifetime: {{ dist: constant, value: \
+                 1m }}, delivery: {delivery} }}\n"
+            )
+        };
+        for event in [
+            "{ at: 1m, action: redis-outage, duration: 1m }",
+            "{ at: 1m, action: redis-slowdown, factor: 2, duration: 1m }",
+        ] {
+            for delivery in ["redis-pubsub", "sharded-pubsub"] {
+                let r = with_event(&connections(delivery), event);
+                assert!(check(&r).is_ok(), "{delivery} {event}: {:?}", problems(&r));
+            }
+            fails_at(
+                &with_event(&connections("local"), event),
+                "events[0].action",
+                "needs `sessions.store: redis`, but the store is `in-memory`, or \
+                 `connections.delivery: redis-pubsub` or `sharded-pubsub`, but connections are \
+                 delivered `local`: nothing in this scenario uses Redis",
+            );
+            fails_at(
+                &with_event("", event),
+                "events[0].action",
+                "or `sharded-pubsub`, but there are no `connections`",
             );
         }
     }
