@@ -495,6 +495,27 @@ mod tests {
              `connections` (WebSockets), or both (default)"
         );
         assert!(parse_str("t.yaml", CONNECTED, &[]).is_ok());
+        // Removing the only block is blamed on the argument that removed it.
+        let set: Override = "workload=~".parse().unwrap();
+        let e = parse_str("t.yaml", HEAD, &[set]).unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "workload: a scenario needs `workload` (HTTP sessions) or `connections` \
+                 (WebSockets), or both (from --set workload=~)"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn sessions_can_be_added_to_a_connections_only_file_from_the_command_line() {
+        use crate::scenario::RateProfile;
+        let s = parse_str("t.yaml", CONNECTED, &[]).unwrap();
+        assert_eq!(s.workload.arrivals, RateProfile::Constant(0.0));
+        let set: Override = "workload.arrivals.rate=5".parse().unwrap();
+        let s = parse_str("t.yaml", CONNECTED, &[set]).unwrap();
+        assert_eq!(s.workload.arrivals, RateProfile::Constant(5.0));
+        assert!(s.connections.is_some());
     }
 
     #[test]
