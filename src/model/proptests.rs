@@ -212,7 +212,7 @@ proptest! {
 }
 
 /// Fields `--set` can reach, in every section of a scenario, each with values of its type.
-const FIELDS: [(&str, &[&str]); 38] = [
+const FIELDS: [(&str, &[&str]); 54] = [
     ("seed", &["0", "7", "18446744073709551615"]),
     ("duration", &["1m", "3m", "1s", "1ns"]),
     ("warmup", &["0s", "30s", "2m"]),
@@ -336,6 +336,76 @@ const FIELDS: [(&str, &[&str]); 38] = [
         ],
     ),
     ("events.0.at", &["1s", "59s"]),
+    ("workload", &["~"]),
+    (
+        "connections",
+        &[
+            "{arrivals: {rate: 5}, lifetime: {dist: exponential, mean: 30s}}",
+            "{arrivals: {rate: 50}, lifetime: {dist: lognormal, mean: 20s, p99: 2m}, \
+             messages: {rate: 0.2}, rooms: {count: 50, size: {dist: geometric, mean: 4}}, \
+             delivery: redis-pubsub, max_per_instance: 100, max_age: 30s}",
+            "~",
+        ],
+    ),
+    (
+        "connections.arrivals",
+        &[
+            "{rate: 20}",
+            "{profile: [{at: 0s, rate: 5}, {at: 30s, rate: 50, ramp: 10s}]}",
+            "{diurnal: {period: 1m, min: 1, max: 30}, spike: {at: 10s, duration: 20s, \
+             multiplier: 4}}",
+        ],
+    ),
+    (
+        "connections.lifetime",
+        &[
+            "{dist: exponential, mean: 1m}",
+            "{dist: constant, value: 0s}",
+            "{dist: uniform, min: 1s, max: 1h}",
+        ],
+    ),
+    (
+        "connections.handshake",
+        &[
+            "{dist: exponential, mean: 5ms}",
+            "{dist: constant, value: 0s}",
+        ],
+    ),
+    ("connections.timeout", &["1ns", "10s", "1h"]),
+    ("connections.messages.rate", &["0", "0.2", "100"]),
+    (
+        "connections.message_time",
+        &[
+            "{dist: exponential, mean: 1ms}",
+            "{dist: lognormal, mean: 1ms, p99: 10ms}",
+        ],
+    ),
+    ("connections.rooms.count", &["1", "1000", "4294967295"]),
+    (
+        "connections.rooms.size",
+        &[
+            "{dist: constant, value: 1}",
+            "{dist: geometric, mean: 4}",
+            "{dist: uniform, min: 1, max: 1000}",
+        ],
+    ),
+    (
+        "connections.delivery",
+        &["local", "redis-pubsub", "sharded-pubsub"],
+    ),
+    ("connections.max_per_instance", &["1", "10000", "~"]),
+    (
+        "connections.reconnect",
+        &[
+            "{policy: immediate}",
+            "{policy: fixed, base: 1s}",
+            "{policy: exponential, base: 100ms, cap: 10s}",
+            "{policy: exponential-jitter, base: 1ns, cap: 87600h}",
+        ],
+    ),
+    ("connections.reconnect.cap", &["1s", "30s"]),
+    ("connections.max_age", &["1ns", "1m", "~"]),
+    ("connections.drain.close_over", &["0s", "30s", "1h"]),
 ];
 
 /// Values that belong to no field in particular, as a fuzzer might type them after `=`.

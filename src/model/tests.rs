@@ -48,6 +48,7 @@ pub(super) fn open_system(
             retries: 0,
             retry_backoff: ms(100),
         },
+        connections: None,
         balancer: BalancerConfig {
             algorithm: Algorithm::Random,
             affinity: Affinity::None,

@@ -185,7 +185,27 @@ pub(crate) fn apply(
             _ => Some(format!("did you mean `{better}`?")),
         }
     });
+    let hint = hint.or_else(|| started_block(&base, o, &message));
     Err(error(o, message, hint))
+}
+
+/// When a `--set` reaches into a top-level block the scenario does not have (`workload` in a
+/// connections-only file, `autoscaler`), the block it starts holds only the value set: a
+/// "missing field" is then about the block's required fields, which deserves saying.
+fn started_block(base: &Value, o: &Override, message: &str) -> Option<String> {
+    if !message.starts_with("missing field") || o.path.len() < 2 {
+        return None;
+    }
+    let Some(Segment::Key(block)) = o.path.first() else {
+        return None;
+    };
+    if base.get(block).is_some_and(|v| !v.is_null()) {
+        return None;
+    }
+    Some(format!(
+        "the scenario has no `{block}`, so this --set starts one, which needs its required \
+         fields too (or set the whole block: --set '{block}={{...}}')"
+    ))
 }
 
 /// Reads an override's value as a YAML scalar or flow collection.
@@ -317,7 +337,7 @@ events: [ { at: 1m, action: crash } ]
             Some(300_000_000_000)
         );
         // Untouched fields keep their values.
-        assert_eq!(r.workload.arrivals.rate, Some(10.0));
+        assert_eq!(r.workload.unwrap().arrivals.rate, Some(10.0));
     }
 
     #[test]
@@ -335,8 +355,9 @@ events: [ { at: 1m, action: crash } ]
             "workload.arrivals.profile=[{at: 0s, rate: 5}]",
         ])
         .unwrap();
-        assert_eq!(r.workload.arrivals.rate, None);
-        assert_eq!(r.workload.arrivals.profile.map(|p| p.len()), Some(1));
+        let arrivals = r.workload.unwrap().arrivals;
+        assert_eq!(arrivals.rate, None);
+        assert_eq!(arrivals.profile.map(|p| p.len()), Some(1));
     }
 
     #[test]
@@ -429,7 +450,8 @@ events:
         let a = r.autoscaler.as_ref().unwrap();
         assert_eq!((a.min, a.max, a.target), (2, 30, 200.0));
         assert_eq!((a.scale_up.max_step, a.scale_down.max_step), (8, 2));
-        assert_eq!(r.workload.arrivals.spike.as_ref().unwrap().multiplier, 3.0);
+        let spike = r.workload.as_ref().and_then(|w| w.arrivals.spike.as_ref());
+        assert_eq!(spike.unwrap().multiplier, 3.0);
         assert!(matches!(
             r.events[1],
             RawEvent::RollingDeploy {
@@ -458,6 +480,125 @@ events:
     fn an_unknown_autoscaler_field_suggests_a_fix() {
         let e = blocks(&["autoscaler.mx=30"]).unwrap_err().to_string();
         assert!(e.contains("did you mean `autoscaler.max`?"), "{e}");
+    }
+
+    /// A scenario with connections only, every field written.
+    const CONNECTED: &str = "\
+name: t
+duration: 20m
+connections:
+  arrivals: { rate: 50, spike: { at: 5m, duration: 1m, multiplier: 2 } }
+  lifetime: { dist: lognormal, mean: 20m, p99: 2h }
+  handshake: { dist: exponential, mean: 5ms }
+  timeout: 10s
+  messages: { rate: 0.2 }
+  message_time: { dist: exponential, mean: 1ms }
+  rooms: { count: 5000, size: { dist: geometric, mean: 4 } }
+  delivery: redis-pubsub
+  max_per_instance: 10000
+  reconnect: { policy: exponential-jitter, base: 500ms, cap: 30s }
+  max_age: 1h
+  drain: { close_over: 30s }
+events:
+  - { at: 10m, action: redis-outage, duration: 1m }
+";
+
+    fn connected(args: &[&str]) -> Result<RawScenario, ScenarioError> {
+        let overrides: Vec<Override> = args.iter().map(|a| a.parse().unwrap()).collect();
+        apply(
+            serde_saphyr::from_str(CONNECTED).unwrap(),
+            &overrides,
+            "t.yaml",
+        )
+    }
+
+    #[test]
+    fn connections_survive_the_round_trip_and_their_fields_can_be_set() {
+        use crate::scenario::raw::{RawDelivery, RawReconnectPolicy};
+        let before: RawScenario = serde_saphyr::from_str(CONNECTED).unwrap();
+        assert_eq!(connected(&["seed=1"]).unwrap(), before);
+        let r = connected(&[
+            "connections.rooms.count=10",
+            "connections.delivery=sharded-pubsub",
+            "connections.reconnect.policy=fixed",
+            "connections.messages.rate=3",
+            "connections.max_age=~",
+            "connections.drain.close_over=1m",
+        ])
+        .unwrap();
+        let c = r.connections.unwrap();
+        assert_eq!(c.rooms.count, 10);
+        assert_eq!(c.delivery, RawDelivery::ShardedPubsub);
+        assert_eq!(c.reconnect.policy, RawReconnectPolicy::Fixed);
+        assert_eq!(c.messages.rate, 3.0);
+        assert_eq!(c.max_age, None);
+        assert_eq!(c.drain.close_over.0.as_nanos(), 60_000_000_000);
+        // Everything else is as written.
+        let was = before.connections.unwrap();
+        assert_eq!(
+            (c.lifetime, c.max_per_instance),
+            (was.lifetime, was.max_per_instance)
+        );
+        let e = connected(&["connections.delivery=redis-pub-sub"]).unwrap_err();
+        assert!(
+            e.to_string().contains("did you mean `redis-pubsub`?"),
+            "{e}"
+        );
+        let e = connected(&["connections.rooms.cuont=3"]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("did you mean `connections.rooms.count`?"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_workload_can_be_added_to_a_connections_only_file_by_its_arrivals() {
+        let r = connected(&["workload.arrivals.rate=5"]).unwrap();
+        let w = r.workload.unwrap();
+        assert_eq!(w.arrivals.rate, Some(5.0));
+        assert_eq!(w.client_ips, 10_000);
+        // Any other field alone starts a workload without its required arrivals: refused, and
+        // the message says why.
+        let e = connected(&["workload.timeout=3s"]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("error: t.yaml: --set workload.timeout=3s: missing field `arrivals`"),
+            "{e}"
+        );
+        assert!(
+            e.contains("help: the scenario has no `workload`, so this --set starts one"),
+            "{e}"
+        );
+        let r = connected(&["workload.arrivals.rate=5", "workload.timeout=3s"]).unwrap();
+        assert_eq!(
+            r.workload.map(|w| w.timeout.0.as_nanos()),
+            Some(3_000_000_000)
+        );
+        // The same for connections in a file without them.
+        let e = sets(&["connections.rooms.count=3"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing field `arrivals`"), "{e}");
+        assert!(e.contains("the scenario has no `connections`"), "{e}");
+        let r = sets(&[
+            "connections={arrivals: {rate: 1}, lifetime: {dist: constant, value: 1m}}",
+            "connections.rooms.count=3",
+        ])
+        .unwrap();
+        assert_eq!(r.connections.map(|c| c.rooms.count), Some(3));
+        // A block the file has gets the plain message.
+        let e = sets(&["events.0.action=redis-outage"])
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("starts one"), "{e}");
+    }
+
+    #[test]
+    fn the_workload_can_be_removed() {
+        let both = "connections={arrivals: {rate: 1}, lifetime: {dist: constant, value: 1m}}";
+        let r = sets(&[both, "workload=~"]).unwrap();
+        assert_eq!(r.workload, None);
+        assert!(r.connections.is_some());
     }
 
     #[test]

@@ -408,6 +408,116 @@ mod tests {
         );
     }
 
+    /// A scenario with connections and no workload, written in block style.
+    const CONNECTED: &str = "name: t\nduration: 20m\nconnections:\n  arrivals: { rate: 5 }\n  \
+                             lifetime: { dist: constant, value: 1m }\n";
+
+    #[test]
+    fn connections_problems_carry_their_path_and_line() {
+        let e = parse_err(&format!(
+            "{CONNECTED}  rooms:\n    count: 0\n    size: {{ dist: geometric, mean: 0.5 }}\n  \
+             reconnect: {{ policy: exponential, base: 2s, cap: 1s }}\n  max_age: 0s\n"
+        ));
+        assert_eq!(
+            e.to_string(),
+            "error: t.yaml: invalid scenario (4 problems)\n\
+             \x20 t.yaml:7: connections.rooms.count: must be ≥ 1, got 0\n\
+             \x20 t.yaml:8: connections.rooms.size.mean: must be a number ≥ 1 (a room has at \
+             least one member), got 0.5\n\
+             \x20 t.yaml:9: connections.reconnect.cap: must be ≥ base (2s), got 1s\n\
+             \x20 t.yaml:10: connections.max_age: must be > 0"
+        );
+        let e = parse_err(
+            "name: t\nduration: 20m\nconnections:\n  arrivals:\n    rate: -1\n  \
+             lifetime: { dist: constant, value: 1m }\n",
+        );
+        assert_eq!(
+            first_line(&e),
+            "error: t.yaml: invalid scenario (1 problem)",
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("t.yaml:5: connections.arrivals.rate: must be a number ≥ 0, got -1"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn connections_shape_errors_name_the_field() {
+        let e = parse_err(&format!("{CONNECTED}  messages: {{ rate: .nan }}\n"));
+        assert!(
+            first_line(&e).starts_with(
+                "error: t.yaml:6: connections.messages.rate: `.nan` is not a finite number"
+            ),
+            "{e}"
+        );
+        let e = parse_err(&format!("{CONNECTED}  delivery: redis\n"));
+        assert!(
+            first_line(&e)
+                .starts_with("error: t.yaml:6: connections.delivery: unknown variant `redis`"),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("did you mean `redis-pubsub`?"),
+            "{e}"
+        );
+        let e = parse_err(&format!("{CONNECTED}  reconect: {{ policy: fixed }}\n"));
+        assert!(
+            first_line(&e)
+                .starts_with("error: t.yaml:6: connections.reconect: unknown field `reconect`"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("did you mean `reconnect`?"), "{e}");
+        let e = parse_err(&format!(
+            "{CONNECTED}  reconnect: {{ policy: exponential-jiter }}\n"
+        ));
+        assert!(
+            e.to_string().contains("did you mean `exponential-jitter`?"),
+            "{e}"
+        );
+        let e = parse_err("name: t\nduration: 20m\nconnections:\n  arrivals: { rate: 5 }\n");
+        assert!(
+            first_line(&e).contains("connections.lifetime: missing field `lifetime`"),
+            "{e}"
+        );
+        let e = parse_err("name: t\nduration: 20m\nconection: {}\n");
+        assert!(e.to_string().contains("did you mean `connections`?"), "{e}");
+    }
+
+    #[test]
+    fn a_scenario_without_workload_or_connections_says_so() {
+        let e = parse_err("name: t\nduration: 20m\n");
+        assert_eq!(
+            e.to_string(),
+            "error: t.yaml: invalid scenario (1 problem)\n\
+             \x20 t.yaml: workload: a scenario needs `workload` (HTTP sessions) or \
+             `connections` (WebSockets), or both (default)"
+        );
+        assert!(parse_str("t.yaml", CONNECTED, &[]).is_ok());
+        // Removing the only block is blamed on the argument that removed it.
+        let set: Override = "workload=~".parse().unwrap();
+        let e = parse_str("t.yaml", HEAD, &[set]).unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "workload: a scenario needs `workload` (HTTP sessions) or `connections` \
+                 (WebSockets), or both (from --set workload=~)"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn sessions_can_be_added_to_a_connections_only_file_from_the_command_line() {
+        use crate::scenario::RateProfile;
+        let s = parse_str("t.yaml", CONNECTED, &[]).unwrap();
+        assert_eq!(s.workload.arrivals, RateProfile::Constant(0.0));
+        let set: Override = "workload.arrivals.rate=5".parse().unwrap();
+        let s = parse_str("t.yaml", CONNECTED, &[set]).unwrap();
+        assert_eq!(s.workload.arrivals, RateProfile::Constant(5.0));
+        assert!(s.connections.is_some());
+    }
+
     #[test]
     fn a_valid_text_parses() {
         let s = parse_str("t.yaml", HEAD, &[]).unwrap();

@@ -29,11 +29,12 @@ const fn secs(n: u64) -> HumanDuration {
     HumanDuration::new(SimDuration::from_secs(n))
 }
 
-/// A scenario file. Only `name`, `duration` and `workload.arrivals` are required.
+/// A scenario file. Only `name`, `duration` and `workload.arrivals` or `connections` (or both)
+/// are required.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a scenario (a mapping with name, duration, workload, ...)"
+    expecting = "a scenario (a mapping with name, duration, workload or connections, ...)"
 )]
 pub(crate) struct RawScenario {
     /// Required. Also the name of the output folder: letters, digits, `-`, `_`, `.`, `+`.
@@ -52,7 +53,13 @@ pub(crate) struct RawScenario {
     pub(crate) warmup: HumanDuration,
     #[serde(default)]
     pub(crate) report: RawReport,
-    pub(crate) workload: RawWorkload,
+    /// HTTP sessions. Default: none (no sessions arrive); a scenario needs `workload` or
+    /// `connections`, or both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) workload: Option<RawWorkload>,
+    /// Long-lived WebSocket connections sharing the fleet with the sessions. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) connections: Option<RawConnections>,
     #[serde(default)]
     pub(crate) balancer: RawBalancer,
     #[serde(default)]
@@ -130,6 +137,26 @@ pub(crate) struct RawWorkload {
     /// Delay before the first retry; doubles on each further retry. Default: `100ms`.
     #[serde(default = "default_retry_backoff")]
     pub(crate) retry_backoff: HumanDuration,
+}
+
+impl RawWorkload {
+    /// The workload of a scenario written without a `workload` block: every default, and an
+    /// arrival rate of zero, so no session ever arrives.
+    pub(crate) fn no_sessions() -> Self {
+        RawWorkload {
+            arrivals: RawArrivals {
+                rate: Some(0.0),
+                profile: None,
+                diurnal: None,
+                spike: None,
+            },
+            session: RawSession::default(),
+            client_ips: default_client_ips(),
+            timeout: default_timeout(),
+            retries: default_retries(),
+            retry_backoff: default_retry_backoff(),
+        }
+    }
 }
 
 fn default_client_ips() -> u32 {
@@ -242,6 +269,168 @@ impl Default for RawSession {
             think_time: RawDist::Exponential { mean: secs(5) },
         }
     }
+}
+
+/// Long-lived connections (WebSockets): each user connects through the balancer to one
+/// instance and stays on it, sending messages to the other members of its room, until its
+/// lifetime ends.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "the `connections` mapping (arrivals, lifetime, handshake, timeout, messages, \
+                 message_time, rooms, delivery, max_per_instance, reconnect, max_age, drain)"
+)]
+pub(crate) struct RawConnections {
+    /// Required. New users connecting per second, as for `workload.arrivals`: `rate:`,
+    /// `profile:` or `diurnal:`, optionally with a `spike:`. Reconnects are not arrivals.
+    pub(crate) arrivals: RawArrivals,
+    /// Required. How long a user stays connected, from its first attempt; its reconnects happen
+    /// within it. Any duration distribution, e.g. `{ dist: lognormal, mean: 20m, p99: 2h }`.
+    pub(crate) lifetime: RawDist,
+    /// Worker time to accept an upgrade (authentication, session lookup).
+    /// Default: `{ dist: exponential, mean: 5ms }`.
+    #[serde(default = "default_handshake")]
+    pub(crate) handshake: RawDist,
+    /// A handshake not accepted within this is abandoned by its client and retried under
+    /// `reconnect` (> 0). Default: `10s`.
+    #[serde(default = "default_handshake_timeout")]
+    pub(crate) timeout: HumanDuration,
+    /// Messages each open connection sends: `{ rate: 0.2 }` per second (Poisson).
+    /// Default: `{ rate: 0 }` (none).
+    #[serde(default)]
+    pub(crate) messages: RawMessages,
+    /// Worker time to handle one message on its sender's instance, or one delivery.
+    /// Default: `{ dist: exponential, mean: 1ms }`.
+    #[serde(default = "default_message_time")]
+    pub(crate) message_time: RawDist,
+    /// Every connection joins one room; a message goes to the room's other members.
+    /// Default: `{ count: 1000, size: { dist: constant, value: 1 } }`.
+    #[serde(default)]
+    pub(crate) rooms: RawRooms,
+    /// How a message reaches room members on other instances: `local` (it does not),
+    /// `redis-pubsub` (one publish, every live instance receives it) or `sharded-pubsub` (one
+    /// publish, only instances holding a member of the room receive it). The pubsub modes use
+    /// the `redis` tier. Default: `local`.
+    #[serde(default)]
+    pub(crate) delivery: RawDelivery,
+    /// Upgrades beyond this many open connections on one instance are refused (≥ 1).
+    /// Default: none (no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) max_per_instance: Option<u32>,
+    /// The delay before each consecutive reconnect attempt.
+    /// Default: `{ policy: exponential-jitter, base: 500ms, cap: 30s }`.
+    #[serde(default)]
+    pub(crate) reconnect: RawReconnect,
+    /// The server closes a connection this old (> 0) and its client reconnects, so load
+    /// rebalances. Default: none (connections live as long as their users).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) max_age: Option<HumanDuration>,
+    /// How a draining instance closes its connections. Default: `{ close_over: 0s }` (all at
+    /// once).
+    #[serde(default)]
+    pub(crate) drain: RawDrain,
+}
+
+fn default_handshake() -> RawDist {
+    RawDist::Exponential { mean: ms(5) }
+}
+fn default_handshake_timeout() -> HumanDuration {
+    secs(10)
+}
+fn default_message_time() -> RawDist {
+    RawDist::Exponential { mean: ms(1) }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(
+    default,
+    deny_unknown_fields,
+    expecting = "the `messages` mapping (rate)"
+)]
+pub(crate) struct RawMessages {
+    /// Messages each open connection sends per second (≥ 0). Default: `0`.
+    #[serde(deserialize_with = "finite")]
+    pub(crate) rate: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    default,
+    deny_unknown_fields,
+    expecting = "the `rooms` mapping (count, size)"
+)]
+pub(crate) struct RawRooms {
+    /// Rooms in the run (≥ 1). Default: `1000`.
+    pub(crate) count: u32,
+    /// Each room's size, drawn once per run (constant, uniform or geometric; ≥ 1): a user joins
+    /// a room with probability proportional to its size. Default: `{ dist: constant, value: 1 }`.
+    pub(crate) size: RawCountDist,
+}
+
+impl Default for RawRooms {
+    fn default() -> Self {
+        RawRooms {
+            count: 1000,
+            size: RawCountDist::Constant { value: 1 },
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", expecting = "a delivery mode")]
+pub(crate) enum RawDelivery {
+    #[default]
+    Local,
+    RedisPubsub,
+    ShardedPubsub,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    default,
+    deny_unknown_fields,
+    expecting = "the `reconnect` mapping (policy, base, cap)"
+)]
+pub(crate) struct RawReconnect {
+    /// The delay before the k-th consecutive attempt (k = 0 first): `immediate` (none), `fixed`
+    /// (`base`), `exponential` (`min(cap, base·2^k)`) or `exponential-jitter` (uniform in
+    /// `[0, min(cap, base·2^k)]`). Default: `exponential-jitter`.
+    pub(crate) policy: RawReconnectPolicy,
+    /// The first delay (> 0 except with `immediate`). Default: `500ms`.
+    pub(crate) base: HumanDuration,
+    /// Upper bound of the exponential policies' delay (≥ `base`). Default: `30s`.
+    pub(crate) cap: HumanDuration,
+}
+
+impl Default for RawReconnect {
+    fn default() -> Self {
+        RawReconnect {
+            policy: RawReconnectPolicy::ExponentialJitter,
+            base: ms(500),
+            cap: secs(30),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", expecting = "a reconnect policy")]
+pub(crate) enum RawReconnectPolicy {
+    Immediate,
+    Fixed,
+    Exponential,
+    ExponentialJitter,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(
+    default,
+    deny_unknown_fields,
+    expecting = "the `drain` mapping (close_over)"
+)]
+pub(crate) struct RawDrain {
+    /// A draining instance closes its connections spread evenly over this span. Default: `0s`
+    /// (all at once).
+    pub(crate) close_over: HumanDuration,
 }
 
 /// A distribution of durations, tagged by `dist:`.
@@ -786,7 +975,7 @@ pub(crate) enum RawEvent {
         max_unavailable: u32,
     },
     /// `{ at: 10m, action: redis-outage, duration: 1m, data_loss: false }`: the session store is
-    /// unreachable (`sessions.store: redis` only).
+    /// unreachable (with `sessions.store: redis` or a pubsub `connections.delivery` only).
     RedisOutage {
         /// When; must be before the end of the run.
         at: HumanDuration,
@@ -797,7 +986,8 @@ pub(crate) enum RawEvent {
         data_loss: bool,
     },
     /// `{ at: 11m, action: redis-slowdown, factor: 5, duration: 2m }`: store operations take
-    /// `factor` times longer (`sessions.store: redis` only).
+    /// `factor` times longer (with `sessions.store: redis` or a pubsub `connections.delivery`
+    /// only).
     RedisSlowdown {
         /// When; must be before the end of the run.
         at: HumanDuration,

@@ -71,11 +71,31 @@ fn at(path: &str, field: &str) -> String {
     format!("{path}.{field}")
 }
 
+/// Whose arrivals a rate profile gives, for paths and messages.
+#[derive(Clone, Copy)]
+struct Arrivals {
+    /// `workload.arrivals` or `connections.arrivals`.
+    path: &'static str,
+    /// The unit of its rates, in messages: `sessions/s` or `users/s`.
+    unit: &'static str,
+}
+
+const SESSIONS: Arrivals = Arrivals {
+    path: "workload.arrivals",
+    unit: "sessions/s",
+};
+const USERS: Arrivals = Arrivals {
+    path: "connections.arrivals",
+    unit: "users/s",
+};
+
 /// What the rules for events need to know about the rest of the scenario.
 struct EventContext {
     duration: SimDuration,
     instance_count: u32,
     store: RawStore,
+    /// How connections deliver messages, when there are connections.
+    delivery: Option<RawDelivery>,
     /// The autoscaler's `[min, max]`, when there is one.
     autoscaler: Option<(u32, u32)>,
 }
@@ -169,6 +189,7 @@ impl Checker<'_> {
             duration,
             instance_count: instances.count,
             store: raw.sessions.store,
+            delivery: raw.connections.as_ref().map(|c| c.delivery),
             // Bounds that are themselves wrong are reported once, at the autoscaler.
             autoscaler: autoscaler
                 .as_ref()
@@ -186,8 +207,11 @@ impl Checker<'_> {
                 window: self.positive("report.window", raw.report.window),
                 slo: raw.report.slo.map(|slo| self.positive("report.slo", slo)),
             },
-            workload: self.workload(&raw.workload, duration),
-            connections: None,
+            workload: self.workload_or_none(raw, duration),
+            connections: raw
+                .connections
+                .as_ref()
+                .map(|c| self.connections(c, duration)),
             balancer: self.balancer(&raw.balancer),
             instances,
             sessions: SessionConfig {
@@ -239,16 +263,35 @@ impl Checker<'_> {
         }
     }
 
+    /// The scenario's sessions: its `workload`, or without one a workload where none arrive.
+    /// A scenario with neither sessions nor connections would simulate nothing.
+    fn workload_or_none(&mut self, raw: &RawScenario, duration: SimDuration) -> Workload {
+        match &raw.workload {
+            Some(w) => self.workload(w, duration),
+            None => {
+                if raw.connections.is_none() {
+                    self.report(
+                        "workload",
+                        "a scenario needs `workload` (HTTP sessions) or `connections` \
+                         (WebSockets), or both",
+                    );
+                }
+                self.workload(&RawWorkload::no_sessions(), duration)
+            }
+        }
+    }
+
     fn workload(&mut self, w: &RawWorkload, duration: SimDuration) -> Workload {
+        let (arrivals, spike) = self.arrival_process(SESSIONS, &w.arrivals, duration);
         Workload {
-            arrivals: self.arrivals(&w.arrivals, duration),
-            spike: w
-                .arrivals
-                .spike
-                .as_ref()
-                .map(|spike| self.spike(spike, duration)),
+            arrivals,
+            spike,
             session: SessionShape {
-                requests: self.count_dist("workload.session.requests", &w.session.requests),
+                requests: self.count_dist(
+                    "workload.session.requests",
+                    &w.session.requests,
+                    "a session has at least its login",
+                ),
                 think_time: self.dist("workload.session.think_time", &w.session.think_time),
             },
             client_ips: self.at_least_one("workload.client_ips", w.client_ips),
@@ -258,8 +301,23 @@ impl Checker<'_> {
         }
     }
 
-    fn arrivals(&mut self, a: &RawArrivals, duration: SimDuration) -> RateProfile {
-        const PATH: &str = "workload.arrivals";
+    /// A rate over time and its optional spike: `workload.arrivals` or `connections.arrivals`.
+    fn arrival_process(
+        &mut self,
+        of: Arrivals,
+        a: &RawArrivals,
+        duration: SimDuration,
+    ) -> (RateProfile, Option<Spike>) {
+        let rate = self.arrivals(of, a, duration);
+        let spike = a
+            .spike
+            .as_ref()
+            .map(|spike| self.spike(of, spike, duration));
+        (rate, spike)
+    }
+
+    fn arrivals(&mut self, of: Arrivals, a: &RawArrivals, duration: SimDuration) -> RateProfile {
+        let (path, unit) = (of.path, of.unit);
         let given: Vec<&str> = [
             ("rate", a.rate.is_some()),
             ("profile", a.profile.is_some()),
@@ -269,21 +327,23 @@ impl Checker<'_> {
         .filter_map(|(key, present)| present.then_some(key))
         .collect();
         match (a.rate, &a.profile, &a.diurnal) {
-            (Some(rate), None, None) => RateProfile::Constant(self.rate(&at(PATH, "rate"), rate)),
-            (None, Some(points), None) => RateProfile::Steps(self.profile(points, duration)),
-            (None, None, Some(d)) => self.diurnal(d),
+            (Some(rate), None, None) => RateProfile::Constant(self.rate(&at(path, "rate"), rate)),
+            (None, Some(points), None) => RateProfile::Steps(self.profile(of, points, duration)),
+            (None, None, Some(d)) => self.diurnal(of, d),
             (None, None, None) => {
                 self.report(
-                    PATH,
-                    "needs `rate: <sessions/s>`, `profile: [ { at: 0s, rate: <sessions/s> } ]` \
-                     or `diurnal: { period: 24h, min: <sessions/s>, max: <sessions/s> }`",
+                    path,
+                    format!(
+                        "needs `rate: <{unit}>`, `profile: [ {{ at: 0s, rate: <{unit}> }} ]` \
+                         or `diurnal: {{ period: 24h, min: <{unit}>, max: <{unit}> }}`"
+                    ),
                 );
                 RateProfile::Constant(0.0)
             }
             _ => {
                 let given: Vec<String> = given.iter().map(|k| format!("`{k}`")).collect();
                 self.report(
-                    PATH,
+                    path,
                     format!(
                         "give one of `rate`, `profile` and `diurnal`, not several (found {})",
                         given.join(" and ")
@@ -294,23 +354,23 @@ impl Checker<'_> {
         }
     }
 
-    fn diurnal(&mut self, d: &RawDiurnal) -> RateProfile {
-        const PATH: &str = "workload.arrivals.diurnal";
-        let period = self.positive(&at(PATH, "period"), d.period);
-        let min = self.rate(&at(PATH, "min"), d.min);
+    fn diurnal(&mut self, of: Arrivals, d: &RawDiurnal) -> RateProfile {
+        let path = &at(of.path, "diurnal");
+        let period = self.positive(&at(path, "period"), d.period);
+        let min = self.rate(&at(path, "min"), d.min);
         if !d.max.is_finite() {
             self.report(
-                &at(PATH, "max"),
+                &at(path, "max"),
                 format!("must be a number > 0, got {}", d.max),
             );
         } else if min.is_finite() && d.max < min {
             self.report(
-                &at(PATH, "max"),
+                &at(path, "max"),
                 format!("must be ≥ min ({min}), got {}", d.max),
             );
         } else if d.max <= 0.0 {
             self.report(
-                &at(PATH, "max"),
+                &at(path, "max"),
                 format!("must be > 0, got {} (for no arrivals use `rate: 0`)", d.max),
             );
         }
@@ -322,18 +382,18 @@ impl Checker<'_> {
     }
 
     /// The spike may run past the end of the run, but must start inside it.
-    fn spike(&mut self, s: &RawSpike, duration: SimDuration) -> Spike {
-        const PATH: &str = "workload.arrivals.spike";
+    fn spike(&mut self, of: Arrivals, s: &RawSpike, duration: SimDuration) -> Spike {
+        let path = &at(of.path, "spike");
         let multiplier = s.multiplier;
         if !(multiplier.is_finite() && multiplier >= 0.0) {
             self.report(
-                &at(PATH, "multiplier"),
+                &at(path, "multiplier"),
                 format!("must be a number ≥ 0 (above 1 for a flash crowd), got {multiplier}"),
             );
         }
         Spike {
-            at: self.instant(&at(PATH, "at"), s.at, duration),
-            duration: self.positive(&at(PATH, "duration"), s.duration),
+            at: self.instant(&at(path, "at"), s.at, duration),
+            duration: self.positive(&at(path, "duration"), s.duration),
             multiplier,
         }
     }
@@ -341,17 +401,22 @@ impl Checker<'_> {
     /// Points must be in order and inside the run; a ramp must end by the next point (the rate
     /// moves from the previous level to the point's over `[at, at + ramp]`). Before the first
     /// point nothing arrives: a profile starting later gets an explicit `{ at: 0s, rate: 0 }`.
-    fn profile(&mut self, points: &[RawRatePoint], duration: SimDuration) -> Vec<RatePoint> {
-        const PATH: &str = "workload.arrivals.profile";
+    fn profile(
+        &mut self,
+        of: Arrivals,
+        points: &[RawRatePoint],
+        duration: SimDuration,
+    ) -> Vec<RatePoint> {
+        let profile = &at(of.path, "profile");
         if points.is_empty() {
             self.report(
-                PATH,
+                profile,
                 "needs at least one point, like `{ at: 0s, rate: 20 }`",
             );
         }
         let mut out = Vec::with_capacity(points.len() + 1);
         for (i, p) in points.iter().enumerate() {
-            let path = format!("{PATH}[{i}]");
+            let path = format!("{profile}[{i}]");
             let rate = self.rate(&at(&path, "rate"), p.rate);
             let when = self.instant(&at(&path, "at"), p.at, duration);
             if let Some(prev) = i.checked_sub(1).map(|j| &points[j]) {
@@ -362,7 +427,7 @@ impl Checker<'_> {
                     );
                 } else if prev.at.0 + prev.ramp.0 > p.at.0 {
                     self.report(
-                        &format!("{PATH}[{}].ramp", i - 1),
+                        &format!("{profile}[{}].ramp", i - 1),
                         format!(
                             "a ramp of {} from {} runs past the next point at {}",
                             prev.ramp, prev.at, p.at
@@ -387,6 +452,72 @@ impl Checker<'_> {
             );
         }
         out
+    }
+
+    fn connections(&mut self, c: &RawConnections, duration: SimDuration) -> Connections {
+        const PATH: &str = "connections";
+        let (arrivals, spike) = self.arrival_process(USERS, &c.arrivals, duration);
+        Connections {
+            arrivals,
+            spike,
+            lifetime: self.dist(&at(PATH, "lifetime"), &c.lifetime),
+            handshake: self.dist(&at(PATH, "handshake"), &c.handshake),
+            timeout: self.positive(&at(PATH, "timeout"), c.timeout),
+            message_rate: self.rate("connections.messages.rate", c.messages.rate),
+            message_time: self.dist(&at(PATH, "message_time"), &c.message_time),
+            rooms: Rooms {
+                count: self.at_least_one("connections.rooms.count", c.rooms.count),
+                size: self.count_dist(
+                    "connections.rooms.size",
+                    &c.rooms.size,
+                    "a room has at least one member",
+                ),
+            },
+            delivery: match c.delivery {
+                RawDelivery::Local => Delivery::Local,
+                RawDelivery::RedisPubsub => Delivery::RedisPubsub,
+                RawDelivery::ShardedPubsub => Delivery::ShardedPubsub,
+            },
+            max_per_instance: c
+                .max_per_instance
+                .map(|n| self.at_least_one(&at(PATH, "max_per_instance"), n)),
+            reconnect: self.reconnect(&c.reconnect),
+            max_age: c.max_age.map(|d| self.positive(&at(PATH, "max_age"), d)),
+            close_over: c.drain.close_over.0,
+        }
+    }
+
+    /// `base` is the delay of every policy but `immediate`, and the exponential ones grow it up
+    /// to `cap`.
+    fn reconnect(&mut self, r: &RawReconnect) -> Reconnect {
+        const PATH: &str = "connections.reconnect";
+        let policy = match r.policy {
+            RawReconnectPolicy::Immediate => ReconnectPolicy::Immediate,
+            RawReconnectPolicy::Fixed => ReconnectPolicy::Fixed,
+            RawReconnectPolicy::Exponential => ReconnectPolicy::Exponential,
+            RawReconnectPolicy::ExponentialJitter => ReconnectPolicy::ExponentialJitter,
+        };
+        if policy != ReconnectPolicy::Immediate && r.base.0.is_zero() {
+            self.report(
+                &at(PATH, "base"),
+                "must be > 0 (for no delay use `policy: immediate`)",
+            );
+        }
+        let exponential = matches!(
+            policy,
+            ReconnectPolicy::Exponential | ReconnectPolicy::ExponentialJitter
+        );
+        if exponential && r.cap < r.base {
+            self.report(
+                &at(PATH, "cap"),
+                format!("must be ≥ base ({}), got {}", r.base, r.cap),
+            );
+        }
+        Reconnect {
+            policy,
+            base: r.base.0,
+            cap: r.cap.0,
+        }
     }
 
     fn dist(&mut self, path: &str, d: &RawDist) -> Dist {
@@ -439,7 +570,8 @@ impl Checker<'_> {
         }
     }
 
-    fn count_dist(&mut self, path: &str, d: &RawCountDist) -> CountDist {
+    /// `least` says why a count is at least 1, for the geometric mean's message.
+    fn count_dist(&mut self, path: &str, d: &RawCountDist, least: &str) -> CountDist {
         match *d {
             RawCountDist::Constant { value } => CountDist::Constant {
                 value: self.at_least_one(&at(path, "value"), value),
@@ -458,9 +590,7 @@ impl Checker<'_> {
                 if !(mean.is_finite() && mean >= 1.0) {
                     self.report(
                         &at(path, "mean"),
-                        format!(
-                            "must be a number ≥ 1 (a session has at least its login), got {mean}"
-                        ),
+                        format!("must be a number ≥ 1 ({least}), got {mean}"),
                     );
                 }
                 CountDist::Geometric { mean }
@@ -756,7 +886,7 @@ impl Checker<'_> {
                 data_loss,
                 ..
             } => {
-                self.needs_redis(path, "redis-outage", context.store);
+                self.needs_redis(path, "redis-outage", context);
                 Action::RedisOutage {
                     duration: self.positive(&at(path, "duration"), duration),
                     data_loss,
@@ -765,7 +895,7 @@ impl Checker<'_> {
             RawEvent::RedisSlowdown {
                 factor, duration, ..
             } => {
-                self.needs_redis(path, "redis-slowdown", context.store);
+                self.needs_redis(path, "redis-slowdown", context);
                 Action::RedisSlowdown {
                     factor: self.factor(&at(path, "factor"), factor),
                     duration: self.positive(&at(path, "duration"), duration),
@@ -825,14 +955,25 @@ impl Checker<'_> {
         }
     }
 
-    /// Store faults only make sense when sessions live in the store.
-    fn needs_redis(&mut self, path: &str, action: &str, store: RawStore) {
-        if store != RawStore::Redis {
+    /// Redis faults only make sense when something uses Redis: the session store, or the
+    /// connections' pubsub delivery.
+    fn needs_redis(&mut self, path: &str, action: &str, context: &EventContext) {
+        let pubsub = matches!(
+            context.delivery,
+            Some(RawDelivery::RedisPubsub | RawDelivery::ShardedPubsub)
+        );
+        if context.store != RawStore::Redis && !pubsub {
+            let delivery = match context.delivery {
+                Some(_) => "connections are delivered `local`",
+                None => "there are no `connections`",
+            };
             self.report(
                 &at(path, "action"),
                 format!(
-                    "`{action}` needs `sessions.store: redis`, but the store is `{}`",
-                    store_name(store)
+                    "`{action}` needs `sessions.store: redis`, but the store is `{}`, or \
+                     `connections.delivery: redis-pubsub` or `sharded-pubsub`, but {delivery}: \
+                     nothing in this scenario uses Redis",
+                    store_name(context.store)
                 ),
             );
         }
@@ -1379,6 +1520,328 @@ mod tests {
         );
     }
 
+    // ----- connections ---------------------------------------------------------------------
+
+    /// A scenario with connections (with `fields`, and a one-minute lifetime unless they give
+    /// one) and no workload.
+    fn connected(fields: &str) -> RawScenario {
+        let mut written = vec!["arrivals: { rate: 5 }", fields];
+        if !fields.contains("lifetime:") {
+            written.push("lifetime: { dist: constant, value: 1m }");
+        }
+        written.retain(|f| !f.is_empty());
+        let text = format!(
+            "name: t\nduration: 20m\nconnections: {{ {} }}\n",
+            written.join(", ")
+        );
+        match serde_saphyr::from_str(&text) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn a_minimal_connections_block_gets_every_default() {
+        let s = check(&connected("")).unwrap();
+        assert_eq!(
+            s.connections,
+            Some(Connections {
+                arrivals: RateProfile::Constant(5.0),
+                spike: None,
+                lifetime: Dist::Constant {
+                    value: SimDuration::from_secs(60)
+                },
+                handshake: Dist::Exponential {
+                    mean: SimDuration::from_millis(5)
+                },
+                timeout: SimDuration::from_secs(10),
+                message_rate: 0.0,
+                message_time: Dist::Exponential {
+                    mean: SimDuration::from_millis(1)
+                },
+                rooms: Rooms {
+                    count: 1000,
+                    size: CountDist::Constant { value: 1 }
+                },
+                delivery: Delivery::Local,
+                max_per_instance: None,
+                reconnect: Reconnect {
+                    policy: ReconnectPolicy::ExponentialJitter,
+                    base: SimDuration::from_millis(500),
+                    cap: SimDuration::from_secs(30)
+                },
+                max_age: None,
+                close_over: SimDuration::ZERO,
+            })
+        );
+    }
+
+    #[test]
+    fn without_a_workload_no_session_arrives_and_the_rest_is_the_default_workload() {
+        let s = check(&connected("")).unwrap();
+        let defaults = check(&raw("")).unwrap().workload;
+        assert_eq!(
+            s.workload,
+            Workload {
+                arrivals: RateProfile::Constant(0.0),
+                spike: None,
+                ..defaults
+            }
+        );
+    }
+
+    #[test]
+    fn a_scenario_needs_a_workload_or_connections() {
+        let r: RawScenario = serde_saphyr::from_str("name: t\nduration: 20m\n").unwrap();
+        assert_eq!(
+            problems(&r),
+            [(
+                "workload".to_owned(),
+                "a scenario needs `workload` (HTTP sessions) or `connections` (WebSockets), \
+                 or both"
+                    .to_owned()
+            )]
+        );
+        // Both together are fine, and each keeps its own arrivals.
+        let s = check(&raw(
+            "connections: { arrivals: { rate: 5 }, lifetime: { dist: exponential, mean: 1m } }\n",
+        ))
+        .unwrap();
+        assert_eq!(s.workload.arrivals, RateProfile::Constant(10.0));
+        assert_eq!(
+            s.connections.map(|c| c.arrivals),
+            Some(RateProfile::Constant(5.0))
+        );
+    }
+
+    #[test]
+    fn every_connections_field_is_read() {
+        let s = check(&connected(
+            "handshake: { dist: uniform, min: 1ms, max: 3ms }, timeout: 2s, \
+             messages: { rate: 0.2 }, message_time: { dist: constant, value: 2ms }, \
+             rooms: { count: 5000, size: { dist: geometric, mean: 4 } }, \
+             delivery: sharded-pubsub, max_per_instance: 10000, \
+             reconnect: { policy: exponential, base: 1s, cap: 1m }, max_age: 1h, \
+             drain: { close_over: 30s }",
+        ))
+        .unwrap();
+        let c = s.connections.unwrap();
+        assert_eq!(
+            c.handshake,
+            Dist::Uniform {
+                min: SimDuration::from_millis(1),
+                max: SimDuration::from_millis(3)
+            }
+        );
+        assert_eq!(c.timeout, SimDuration::from_secs(2));
+        assert_eq!(c.message_rate, 0.2);
+        assert_eq!(
+            c.message_time,
+            Dist::Constant {
+                value: SimDuration::from_millis(2)
+            }
+        );
+        assert_eq!(
+            c.rooms,
+            Rooms {
+                count: 5000,
+                size: CountDist::Geometric { mean: 4.0 }
+            }
+        );
+        assert_eq!(c.delivery, Delivery::ShardedPubsub);
+        assert_eq!(c.max_per_instance, Some(10_000));
+        assert_eq!(
+            c.reconnect,
+            Reconnect {
+                policy: ReconnectPolicy::Exponential,
+                base: SimDuration::from_secs(1),
+                cap: SimDuration::from_secs(60)
+            }
+        );
+        assert_eq!(c.max_age, Some(SimDuration::from_secs(3600)));
+        assert_eq!(c.close_over, SimDuration::from_secs(30));
+        for (written, delivery) in [
+            ("local", Delivery::Local),
+            ("redis-pubsub", Delivery::RedisPubsub),
+        ] {
+            let s = check(&connected(&format!("delivery: {written}"))).unwrap();
+            assert_eq!(s.connections.map(|c| c.delivery), Some(delivery));
+        }
+        for (written, policy) in [
+            ("immediate", ReconnectPolicy::Immediate),
+            ("fixed", ReconnectPolicy::Fixed),
+            ("exponential-jitter", ReconnectPolicy::ExponentialJitter),
+        ] {
+            let s = check(&connected(&format!("reconnect: {{ policy: {written} }}"))).unwrap();
+            assert_eq!(s.connections.map(|c| c.reconnect.policy), Some(policy));
+        }
+        // Written as null, the optional fields are absent.
+        let s = check(&connected("max_age: ~, max_per_instance: ~")).unwrap();
+        let c = s.connections.unwrap();
+        assert_eq!((c.max_age, c.max_per_instance), (None, None));
+    }
+
+    #[test]
+    fn connections_arrivals_take_every_form_of_workload_arrivals() {
+        let r: RawScenario = serde_saphyr::from_str(
+            "name: t\nduration: 20m\nconnections:\n  arrivals:\n    profile: [ { at: 1m, rate: \
+             20 }, { at: 5m, rate: 80, ramp: 1m } ]\n    spike: { at: 10m, duration: 1m, \
+             multiplier: 3 }\n  lifetime: { dist: lognormal, mean: 20m, p99: 2h }\n",
+        )
+        .unwrap();
+        let c = check(&r).unwrap().connections.unwrap();
+        assert_eq!(
+            c.arrivals,
+            RateProfile::Steps(vec![
+                RatePoint {
+                    at: SimTime::ZERO,
+                    rate: 0.0,
+                    ramp: SimDuration::ZERO
+                },
+                RatePoint {
+                    at: SimTime(60_000_000_000),
+                    rate: 20.0,
+                    ramp: SimDuration::ZERO
+                },
+                RatePoint {
+                    at: SimTime(300_000_000_000),
+                    rate: 80.0,
+                    ramp: SimDuration::from_secs(60)
+                },
+            ])
+        );
+        assert_eq!(
+            c.spike,
+            Some(Spike {
+                at: SimTime(600_000_000_000),
+                duration: SimDuration::from_secs(60),
+                multiplier: 3.0
+            })
+        );
+        assert!(matches!(c.lifetime, Dist::LogNormal { sigma, .. } if sigma > 0.0));
+        let r = |arrivals: &str| {
+            serde_saphyr::from_str::<RawScenario>(&format!(
+                "name: t\nduration: 20m\nconnections: {{ arrivals: {arrivals}, \
+                 lifetime: {{ dist: exponential, mean: 1m }} }}\n"
+            ))
+            .unwrap()
+        };
+        let c = check(&r("{ diurnal: { period: 24h, min: 1, max: 9 } }"))
+            .unwrap()
+            .connections
+            .unwrap();
+        assert!(matches!(c.arrivals, RateProfile::Diurnal { max, .. } if max == 9.0));
+        // The arrival rules apply, under this block's path.
+        const PATH: &str = "connections.arrivals";
+        fails_at(&r("{ rate: -1 }"), &at(PATH, "rate"), "≥ 0, got -1");
+        fails_at(&r("{}"), PATH, "needs `rate: <users/s>`");
+        fails_at(
+            &r("{ rate: 1, diurnal: { period: 1h, min: 1, max: 2 } }"),
+            PATH,
+            "not several (found `rate` and `diurnal`)",
+        );
+        fails_at(
+            &r("{ profile: [] }"),
+            &at(PATH, "profile"),
+            "at least one point",
+        );
+        fails_at(
+            &r("{ profile: [ { at: 5m, rate: 1 }, { at: 1m, rate: 2 } ] }"),
+            "connections.arrivals.profile[1].at",
+            "after the previous",
+        );
+        fails_at(
+            &r("{ diurnal: { period: 0s, min: 1, max: 2 } }"),
+            "connections.arrivals.diurnal.period",
+            "> 0",
+        );
+        fails_at(
+            &r("{ rate: 1, spike: { at: 20m, duration: 1m, multiplier: 2 } }"),
+            "connections.arrivals.spike.at",
+            "not before the end of the run",
+        );
+    }
+
+    #[test]
+    fn connections_rules() {
+        let c = connected;
+        fails_at(&c("timeout: 0s"), "connections.timeout", "must be > 0");
+        fails_at(
+            &c("messages: { rate: -0.5 }"),
+            "connections.messages.rate",
+            "≥ 0, got -0.5",
+        );
+        fails_at(
+            &c("rooms: { count: 0 }"),
+            "connections.rooms.count",
+            "≥ 1, got 0",
+        );
+        fails_at(
+            &c("rooms: { size: { dist: constant, value: 0 } }"),
+            "connections.rooms.size.value",
+            "≥ 1, got 0",
+        );
+        fails_at(
+            &c("rooms: { size: { dist: uniform, min: 0, max: 3 } }"),
+            "connections.rooms.size.min",
+            "≥ 1, got 0",
+        );
+        fails_at(
+            &c("rooms: { size: { dist: geometric, mean: 0.5 } }"),
+            "connections.rooms.size.mean",
+            "must be a number ≥ 1 (a room has at least one member), got 0.5",
+        );
+        fails_at(
+            &c("max_per_instance: 0"),
+            "connections.max_per_instance",
+            "≥ 1, got 0",
+        );
+        fails_at(&c("max_age: 0s"), "connections.max_age", "must be > 0");
+        fails_at(
+            &c("lifetime: { dist: exponential, mean: 0s }"),
+            "connections.lifetime.mean",
+            "> 0",
+        );
+        fails_at(
+            &c("handshake: { dist: uniform, min: 2ms, max: 1ms }"),
+            "connections.handshake.min",
+            "≤ max (1ms)",
+        );
+        fails_at(
+            &c("message_time: { dist: lognormal, mean: 1ms, p99: 1ms }"),
+            "connections.message_time.p99",
+            "above the mean",
+        );
+        // A zero close_over (all at once) and zero messages are fine.
+        assert!(check(&c("messages: { rate: 0 }, drain: { close_over: 0s }")).is_ok());
+    }
+
+    #[test]
+    fn reconnect_rules() {
+        let r = |reconnect: &str| connected(&format!("reconnect: {reconnect}"));
+        const PATH: &str = "connections.reconnect";
+        for policy in ["fixed", "exponential", "exponential-jitter"] {
+            fails_at(
+                &r(&format!("{{ policy: {policy}, base: 0s }}")),
+                &at(PATH, "base"),
+                "must be > 0 (for no delay use `policy: immediate`)",
+            );
+        }
+        for policy in ["exponential", "exponential-jitter"] {
+            fails_at(
+                &r(&format!("{{ policy: {policy}, base: 2s, cap: 1s }}")),
+                &at(PATH, "cap"),
+                "must be ≥ base (2s), got 1s",
+            );
+            assert!(check(&r(&format!("{{ policy: {policy}, base: 1s, cap: 1s }}"))).is_ok());
+        }
+        // The default cap (30s) applies to the default policy.
+        fails_at(&r("{ base: 1m }"), &at(PATH, "cap"), "≥ base (1m), got 30s");
+        // `immediate` has no delay and `fixed` no cap: neither is checked.
+        assert!(check(&r("{ policy: immediate, base: 0s, cap: 0s }")).is_ok());
+        assert!(check(&r("{ policy: fixed, base: 1m, cap: 1s }")).is_ok());
+    }
+
     // ----- balancer, sessions, shared tiers -------------------------------------------------
 
     #[test]
@@ -1848,6 +2311,37 @@ mod tests {
                 &with_event(&format!("sessions: {{ store: {store} }}\n"), event),
                 "events[0].action",
                 &format!("`{action}` needs `sessions.store: redis`, but the store is `{store}`"),
+            );
+        }
+    }
+
+    #[test]
+    fn redis_faults_are_also_valid_with_pubsub_delivery() {
+        let connections = |delivery: &str| {
+            format!(
+                "connections: {{ arrivals: {{ rate: 1 }}, lifetime: {{ dist: constant, value: \
+                 1m }}, delivery: {delivery} }}\n"
+            )
+        };
+        for event in [
+            "{ at: 1m, action: redis-outage, duration: 1m }",
+            "{ at: 1m, action: redis-slowdown, factor: 2, duration: 1m }",
+        ] {
+            for delivery in ["redis-pubsub", "sharded-pubsub"] {
+                let r = with_event(&connections(delivery), event);
+                assert!(check(&r).is_ok(), "{delivery} {event}: {:?}", problems(&r));
+            }
+            fails_at(
+                &with_event(&connections("local"), event),
+                "events[0].action",
+                "needs `sessions.store: redis`, but the store is `in-memory`, or \
+                 `connections.delivery: redis-pubsub` or `sharded-pubsub`, but connections are \
+                 delivered `local`: nothing in this scenario uses Redis",
+            );
+            fails_at(
+                &with_event("", event),
+                "events[0].action",
+                "or `sharded-pubsub`, but there are no `connections`",
             );
         }
     }
