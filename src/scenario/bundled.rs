@@ -58,6 +58,10 @@ pub(crate) const BUNDLED: &[Bundled] = bundled![
     "lb-single-point",
     "jwt-revocation",
     "diurnal-day",
+    "websocket-crash-storm",
+    "websocket-scale-out-imbalance",
+    "chat-without-pubsub",
+    "websocket-rolling-deploy",
 ];
 
 /// The bundled scenario called `name`.

@@ -5,6 +5,7 @@
 mod bad_input;
 mod browser;
 mod commands;
+mod connections;
 mod deploy;
 mod dynamics;
 mod limits;

@@ -62,12 +62,36 @@ pub fn f(v: &Value, path: &str) -> f64 {
 }
 
 fn failed_total(s: &Value) -> u64 {
-    s["requests"]["failed"]
+    sum_of(&s["requests"]["failed"])
+}
+
+/// The sum of the counts in a JSON object (the causes of a failure).
+pub fn sum_of(causes: &Value) -> u64 {
+    causes
         .as_object()
-        .expect("failed is an object")
+        .expect("an object of counts")
         .values()
         .map(|v| v.as_u64().expect("a count"))
         .sum()
+}
+
+/// The two invariants of connections: every attempt and every (message, member) pair is
+/// accounted for once.
+pub fn assert_connections_accounted(name: &str, s: &Value) {
+    assert_eq!(
+        u(s, "connections.attempts"),
+        u(s, "connections.opened")
+            + sum_of(&s["connections"]["refused"])
+            + u(s, "connections.in_flight_at_end"),
+        "{name}: attempts ≠ opened + refused + in flight"
+    );
+    assert_eq!(
+        u(s, "messages.recipients"),
+        u(s, "messages.delivered")
+            + sum_of(&s["messages"]["undelivered"])
+            + u(s, "messages.in_flight_at_end"),
+        "{name}: recipients ≠ delivered + undelivered + in flight"
+    );
 }
 
 #[test]
@@ -76,7 +100,15 @@ fn every_bundled_scenario_accounts_for_every_request_once() {
         let ws = Workspace::new();
         let s = run(&ws, name, &[]);
         let sent = u(&s, "requests.sent");
-        assert!(sent > 10_000, "{name}: only {sent} requests");
+        if s.get("connections").is_some() {
+            assert_connections_accounted(name, &s);
+            assert!(
+                u(&s, "connections.opened") > 10_000,
+                "{name}: few connections"
+            );
+        } else {
+            assert!(sent > 10_000, "{name}: only {sent} requests");
+        }
         assert_eq!(
             sent,
             u(&s, "requests.succeeded") + failed_total(&s) + u(&s, "requests.in_flight_at_end"),
@@ -109,11 +141,14 @@ fn every_bundled_scenario_accounts_for_every_request_once() {
                 "{name}: no {column} column"
             );
         }
-        let windows = (f(&s, "simulated_seconds") + f(&s, "warmup_seconds")) / 10.0;
+        let rows: Vec<&str> = lines.collect();
+        // The window's width is the second row's start.
+        let width: f64 = rows[1].split(',').next().unwrap().parse().unwrap();
+        let windows = (f(&s, "simulated_seconds") + f(&s, "warmup_seconds")) / width;
         assert_eq!(
-            lines.count(),
+            rows.len(),
             windows.ceil() as usize,
-            "{name}: one row per 10 s window"
+            "{name}: one row per {width} s window"
         );
     }
 }
