@@ -31,7 +31,8 @@ use crate::model::sampling::DurationSampler;
 use crate::model::sim::connections::{Message, Task, User};
 use crate::model::sim::{Request, Session};
 use crate::scenario::{
-    Action, Algorithm, Connections, CountDist, Delivery, RateProfile, Scenario, Spike,
+    Action, Algorithm, Connections, CountDist, Delivery, RateProfile, ReconnectPolicy, Scenario,
+    Spike,
 };
 
 /// Instances a scan visits for the cost of one event.
@@ -277,19 +278,45 @@ fn connections(
     let lifetime = mean_s(DurationSampler::new(&c.lifetime).mean());
     let open = (peak_rate * lifetime).min(users.max(1.0));
     let stay = lifetime.min(duration_s);
+    // Attempts per user without refusals: its first, one per `max_age`, one per crash of its
+    // instance.
     let mut attempts = 1.0;
     if let Some(age) = c.max_age {
         attempts += stay / mean_s(age).max(1e-9);
     }
-    if scenario.mtbf.is_some() || has_crashes(scenario) {
-        let crashes = (launches(scenario, instances, duration_s) - instances).max(1.0);
-        attempts += crashes / instances.max(1.0);
-    }
+    let crashes = if scenario.mtbf.is_some() || has_crashes(scenario) {
+        (launches(scenario, instances, duration_s) - instances).max(1.0)
+    } else {
+        0.0
+    };
+    attempts += crashes / instances.max(1.0);
+    // Refused attempts come back after a hop and the policy's first delay (full jitter: its
+    // mean). With neither, a refusal retries at the same instant and a refused run never ends.
+    let hop = mean_s(scenario.balancer.hop_latency);
+    let r = &c.reconnect;
+    let first_delay = match r.policy {
+        ReconnectPolicy::Immediate => 0.0,
+        ReconnectPolicy::Fixed | ReconnectPolicy::Exponential => mean_s(r.base),
+        ReconnectPolicy::ExponentialJitter => mean_s(r.base) / 2.0,
+    };
+    let pace = hop + first_delay;
+    let handshake = mean_s(DurationSampler::new(&c.handshake).mean());
+    let (saturated, refusal_storms) = if pace > 0.0 {
+        // On a saturated instance an attempt is refused until a worker frees, a handshake
+        // later; during an outage everyone open retries for its length.
+        (
+            1.0 + handshake / pace,
+            open * outage_seconds(scenario, instances, duration_s) / pace,
+        )
+    } else {
+        (f64::INFINITY, f64::INFINITY)
+    };
+    let attempts = users * attempts * saturated + refusal_storms;
     drivers.push(Driver {
         what: "connection users, handshakes and reconnects",
         fields: "connections.arrivals, connections.lifetime, connections.max_age",
-        // Arrival, leaving, and per attempt: the attempt, its timeout timer and the handshake.
-        events: peak_rate * duration_s + users * (1.0 + 3.0 * attempts),
+        // Arrival and leaving, and per attempt: the attempt, its timeout timer, the handshake.
+        events: peak_rate * duration_s + users + 3.0 * attempts,
         bytes: open * (size_of::<User>() as f64 + 2.0 * PER_EVENT_ENTRY)
             + f64::from(c.rooms.count) * 24.0,
     });
@@ -317,6 +344,39 @@ fn connections(
             bytes: in_flight * (size_of::<Message>() as f64 + handled * size_of::<Task>() as f64),
         });
     }
+}
+
+/// Seconds during which the balancer refuses everyone a user could reach, summed over the
+/// timeline, weighted by the share of users affected: a balancer failure until its standby
+/// serves (or the end), a crash until health checks take the instance out of rotation (a
+/// `1/instances` share per crash), a Redis outage when sessions live in Redis.
+fn outage_seconds(scenario: &Scenario, instances: f64, duration_s: f64) -> f64 {
+    let hc = &scenario.balancer.health_check;
+    let detection = mean_s(hc.interval) * f64::from(hc.unhealthy_threshold + 1);
+    let share = 1.0 / instances.max(1.0);
+    let mut total = 0.0;
+    for e in &scenario.events {
+        let left = (duration_s - e.at.as_secs_f64()).max(0.0);
+        total += match &e.action {
+            Action::LbFailure => scenario
+                .balancer
+                .standby
+                .as_ref()
+                .map_or(left, |s| mean_s(s.failover).min(left)),
+            Action::Crash { count, .. } => f64::from(*count) * share * detection.min(left),
+            Action::RedisOutage { duration, .. }
+                if scenario.sessions.store == crate::scenario::SessionStore::Redis =>
+            {
+                mean_s(*duration).min(left)
+            }
+            _ => 0.0,
+        };
+    }
+    if scenario.mtbf.is_some() {
+        let crashes = (launches(scenario, instances, duration_s) - instances).max(1.0);
+        total += crashes * share * detection;
+    }
+    total
 }
 
 /// The most instances alive at once: the initial fleet, any scale target, the autoscaler's

@@ -1,6 +1,7 @@
 //! Property tests over generated scenarios: whatever mix of stores, balancers, faults, timeouts,
-//! retries and saturation a scenario asks for, every request the clients send is accounted for
-//! exactly once, and the run's estimate never misses the real work by more than a small factor.
+//! retries, saturation and long-lived connections a scenario asks for, every request the clients
+//! send, every connection attempt and every (message, room member) pair is accounted for exactly
+//! once, and the run's estimate never misses the real work by more than a small factor.
 //!
 //! Scenarios are generated as YAML text and go through the same parser and validation as a
 //! user's file, so the generator cannot build a scenario users could not write.
@@ -109,83 +110,157 @@ fn scenario() -> impl Strategy<Value = String> {
         0u64..60,      // warmup s
         60u64..150,    // duration s
     );
-    (shape, extras, any::<u64>()).prop_flat_map(|(shape, extras, seed)| {
-        let redis = shape.0 == "redis";
-        let scale_max = extras.3.map_or(8, |(_, max)| max);
-        let scale_min = extras.3.map_or(1, |(min, _)| min);
-        let duration = extras.7;
-        let events =
-            prop::collection::vec((0..duration, event(redis, scale_min..=scale_max)), 0..6);
-        (Just((shape, extras, seed)), events).prop_map(move |((shape, extras, seed), events)| {
-            let (store, algorithm, affinity, count, workers, queue, service, rate, requests, t) =
-                shape;
-            let (standby, max_ops, database, autoscaler, mtbf, replace, warmup, duration) = extras;
-            let (timeout, retries, backoff) = t;
-            let count = match autoscaler {
-                Some((min, max)) => count.clamp(min, max),
-                None => count,
-            };
-            let mut y = String::new();
-            let _ = writeln!(y, "name: generated\nseed: {seed}\nduration: {duration}s");
-            let _ = writeln!(y, "warmup: {}s", warmup.min(duration / 2));
-            let _ = writeln!(
+    (
+        shape,
+        extras,
+        any::<u64>(),
+        prop::option::of(links()),
+        any::<bool>(),
+    )
+        .prop_flat_map(|(shape, extras, seed, links, no_workload)| {
+            let pubsub = links.as_ref().is_some_and(|l| l.contains("pubsub"));
+            let redis = shape.0 == "redis" || pubsub;
+            let scale_max = extras.3.map_or(8, |(_, max)| max);
+            let scale_min = extras.3.map_or(1, |(min, _)| min);
+            let duration = extras.7;
+            let events =
+                prop::collection::vec((0..duration, event(redis, scale_min..=scale_max)), 0..6);
+            (Just((shape, extras, seed, links)), events).prop_map(
+                move |((shape, extras, seed, links), events)| {
+                    let (
+                        store,
+                        algorithm,
+                        affinity,
+                        count,
+                        workers,
+                        queue,
+                        service,
+                        rate,
+                        requests,
+                        t,
+                    ) = shape;
+                    let (standby, max_ops, database, autoscaler, mtbf, replace, warmup, duration) =
+                        extras;
+                    let (timeout, retries, backoff) = t;
+                    let count = match autoscaler {
+                        Some((min, max)) => count.clamp(min, max),
+                        None => count,
+                    };
+                    let mut y = String::new();
+                    let _ = writeln!(y, "name: generated\nseed: {seed}\nduration: {duration}s");
+                    let _ = writeln!(y, "warmup: {}s", warmup.min(duration / 2));
+                    if let Some(block) = &links {
+                        y.push_str(block);
+                    }
+                    if links.is_none() || !no_workload {
+                        let _ = writeln!(
                 y,
                 "workload:\n  arrivals: {{ rate: {rate} }}\n  session:\n    requests: {{ dist: \
                  geometric, mean: {requests} }}\n    think_time: {{ dist: exponential, mean: \
                  500ms }}\n  timeout: {timeout}ms\n  retries: {retries}\n  retry_backoff: \
                  {backoff}ms"
             );
-            let _ = writeln!(
+                    }
+                    let _ = writeln!(
                 y,
                 "balancer:\n  algorithm: {algorithm}\n  affinity: {affinity}\n  hop_latency: \
                  1ms\n  health_check: {{ interval: 2s, unhealthy_threshold: 2, \
                  healthy_threshold: 1 }}\n  deregistration_delay: 5s"
             );
-            if let Some((failover, _)) = standby {
-                let _ = writeln!(y, "  standby: {{ failover: {failover}s }}");
-            }
-            let _ = writeln!(
-                y,
-                "instances:\n  count: {count}\n  workers: {workers}\n  queue: {queue}\n  \
+                    if let Some((failover, _)) = standby {
+                        let _ = writeln!(y, "  standby: {{ failover: {failover}s }}");
+                    }
+                    let _ = writeln!(
+                        y,
+                        "instances:\n  count: {count}\n  workers: {workers}\n  queue: {queue}\n  \
                  service_time: {{ dist: exponential, mean: {service}ms }}\n  boot_time: 3s\n  \
                  warmup: {{ duration: 5s, slowdown: 2 }}\n  replace: {replace}\n  \
                  termination_grace: 4s"
-            );
-            let _ = writeln!(y, "sessions:\n  store: {store}");
-            if let Some(ops) = max_ops {
-                let _ = writeln!(y, "redis:\n  max_ops: {ops}");
-            }
-            if let Some((max, pool, query)) = database {
-                let _ = writeln!(
-                    y,
-                    "database:\n  max_connections: {max}\n  pool_per_instance: {pool}\n  \
+                    );
+                    let _ = writeln!(y, "sessions:\n  store: {store}");
+                    if let Some(ops) = max_ops {
+                        let _ = writeln!(y, "redis:\n  max_ops: {ops}");
+                    }
+                    if let Some((max, pool, query)) = database {
+                        let _ = writeln!(
+                            y,
+                            "database:\n  max_connections: {max}\n  pool_per_instance: {pool}\n  \
                      query_time: {{ dist: exponential, mean: {query}ms }}"
-                );
-            }
-            if let Some((min, max)) = autoscaler {
-                let _ = writeln!(
+                        );
+                    }
+                    if let Some((min, max)) = autoscaler {
+                        let _ = writeln!(
                     y,
                     "autoscaler:\n  metric: cpu\n  target: 0.5\n  min: {min}\n  max: {max}\n  \
                      interval: 5s"
                 );
-            }
-            let mut lines: Vec<String> = events
-                .iter()
-                .map(|(at, e)| format!("  - {{ at: {at}s, {e} }}"))
-                .collect();
-            if let Some(m) = mtbf {
-                lines.push(format!("  - {{ action: crash, mtbf: {m}s }}"));
-            }
-            if !lines.is_empty() {
-                y.push_str("events:\n");
-                for l in lines {
-                    y.push_str(&l);
-                    y.push('\n');
-                }
-            }
-            y
+                    }
+                    let mut lines: Vec<String> = events
+                        .iter()
+                        .map(|(at, e)| format!("  - {{ at: {at}s, {e} }}"))
+                        .collect();
+                    if let Some(m) = mtbf {
+                        lines.push(format!("  - {{ action: crash, mtbf: {m}s }}"));
+                    }
+                    if !lines.is_empty() {
+                        y.push_str("events:\n");
+                        for l in lines {
+                            y.push_str(&l);
+                            y.push('\n');
+                        }
+                    }
+                    y
+                },
+            )
         })
-    })
+}
+
+/// A `connections` block: users, rooms, messages, every delivery and reconnect policy, limits,
+/// ages and drain spreads, sized so that runs stay small.
+fn links() -> impl Strategy<Value = String> {
+    (
+        (1u32..30, 2u64..60, 1u64..20, 100u64..3000), // users/s, lifetime s, handshake ms, timeout ms
+        (select(vec![0.0, 0.2, 1.0, 3.0]), 1u32..20, 1u32..4), // messages/s, rooms, room size
+        select(vec!["local", "redis-pubsub", "sharded-pubsub"]),
+        prop::option::of(1u32..40), // max_per_instance
+        (
+            select(vec![
+                "immediate",
+                "fixed",
+                "exponential",
+                "exponential-jitter",
+            ]),
+            1u64..500, // base ms
+            0u64..3,   // cap = base × 2^this
+        ),
+        prop::option::of(3u64..40), // max_age s
+        0u64..10,                   // close_over s
+    )
+        .prop_map(
+            |(users, (messages, rooms, size), delivery, limit, reconnect, age, close)| {
+                let (rate, lifetime, handshake, timeout) = users;
+                let (policy, base, cap) = reconnect;
+                let mut y = String::new();
+                let _ = writeln!(
+                    y,
+                    "connections:\n  arrivals: {{ rate: {rate} }}\n  lifetime: {{ dist: \
+                     exponential, mean: {lifetime}s }}\n  handshake: {{ dist: exponential, \
+                     mean: {handshake}ms }}\n  timeout: {timeout}ms\n  messages: {{ rate: \
+                     {messages} }}\n  rooms: {{ count: {rooms}, size: {{ dist: geometric, \
+                     mean: {size} }} }}\n  delivery: {delivery}\n  reconnect: {{ policy: \
+                     {policy}, base: {base}ms, cap: {}ms }}\n  drain: {{ close_over: \
+                     {close}s }}",
+                    base << cap
+                );
+                if let Some(limit) = limit {
+                    let _ = writeln!(y, "  max_per_instance: {limit}");
+                }
+                if let Some(age) = age {
+                    let _ = writeln!(y, "  max_age: {age}s");
+                }
+                y
+            },
+        )
 }
 
 proptest! {
@@ -202,6 +277,19 @@ proptest! {
             "sent {} ≠ succeeded {} + failed {} + in flight {}\n{yaml}",
             q.sent, q.succeeded, q.failed.total(), q.in_flight_at_end
         );
+        prop_assert_eq!(r.connections.is_some(), s.connections.is_some());
+        if let (Some(c), Some(m)) = (&r.connections, &r.messages) {
+            prop_assert_eq!(
+                c.attempts,
+                c.opened + c.refused.total() + c.in_flight_at_end,
+                "attempts: {:?}\n{}", c, yaml
+            );
+            prop_assert_eq!(
+                m.recipients,
+                m.delivered + m.undelivered.total() + m.in_flight_at_end,
+                "recipients: {:?}\n{}", m, yaml
+            );
+        }
         // The estimate's work is an upper estimate: it never falls far below what ran.
         let e = estimate(&s);
         prop_assert!(

@@ -33,7 +33,6 @@ pub(super) fn open_system(
             window: secs(60),
             slo: None,
         },
-        connections: None,
         workload: Workload {
             arrivals: RateProfile::Constant(rate),
             spike: None,
