@@ -164,7 +164,7 @@ impl TimeAxis {
 
 /// End of the run in seconds: the measured span follows the warm-up. A report whose rows run past
 /// that (it should not happen) stretches the axis rather than hiding them.
-fn run_end_s(report: &Report) -> f64 {
+pub(super) fn run_end_s(report: &Report) -> f64 {
     let end = report.warmup_seconds + report.simulated_seconds;
     let last = report.timeseries.last().map_or(0.0, |r| r.t_s);
     if end.is_finite() && end > last {
@@ -176,7 +176,7 @@ fn run_end_s(report: &Report) -> f64 {
 
 /// `(start, width)` of each window in seconds. A window ends where the next starts; the last one
 /// ends with the run. A width that comes out as zero or negative borrows the previous one.
-fn windows(rows: &[WindowRow], run_end_s: f64) -> Vec<(f64, f64)> {
+pub(super) fn windows(rows: &[WindowRow], run_end_s: f64) -> Vec<(f64, f64)> {
     let mut out: Vec<(f64, f64)> = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let end = rows.get(i + 1).map_or(run_end_s, |next| next.t_s);
