@@ -101,12 +101,20 @@ impl Plan {
         let panels = panels(report, &axis);
         Ok(Self {
             header: report.scenario.clone(),
-            seed_line: format!(
-                "seed {} · {} sessions · {}",
-                report.seed,
-                report.session_store,
-                axis.span_text(report)
-            ),
+            seed_line: if connections_only(report) {
+                format!(
+                    "seed {} · connections only · {}",
+                    report.seed,
+                    axis.span_text(report)
+                )
+            } else {
+                format!(
+                    "seed {} · {} sessions · {}",
+                    report.seed,
+                    report.session_store,
+                    axis.span_text(report)
+                )
+            },
             description: fit(&report.description, &font(SUBHEADER_SIZE), content_width())?,
             layout: Layout::below_strip(strip.height(), panels.len() as u32),
             strip,
@@ -607,12 +615,14 @@ fn connection_panels(report: &Report, windows: &[(f64, f64)], axis: &TimeAxis) -
                 Side::Left,
                 step(|r| r.max_per_instance),
             ),
+            // Dashed over the solid line, so that an even fleet shows both.
             Series::new(
-                "least loaded",
+                "least loaded (dashed)",
                 palette::GREEN,
                 Side::Left,
                 step(|r| r.min_per_instance),
-            ),
+            )
+            .dashed(),
         ],
     };
     let messages = Panel {
@@ -1012,7 +1022,7 @@ mod tests {
             "Open connections",
             "reconnects/s (right axis)",
             "most loaded",
-            "least loaded",
+            "least loaded (dashed)",
             "delivered/s",
             "undelivered/s (right axis)",
         ] {
@@ -1079,6 +1089,8 @@ mod tests {
         let svg = dashboard_svg(&report).expect("renders");
         assert!(!svg.contains("Latency of successful requests"));
         assert!(!svg.contains("no failed requests"));
+        assert!(svg.contains("seed 7 · connections only · 18 min measured"));
+        assert!(!svg.contains("in-memory sessions"));
     }
 
     #[test]
