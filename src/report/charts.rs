@@ -40,10 +40,12 @@ use super::draw::{
     TICK_SIZE, WIDTH,
 };
 use super::human::ms;
+use super::summary::connections_only;
 use super::timeline::describe;
-use crate::metrics::{Report, WindowRow};
+use crate::metrics::{ConnWindowRow, Report, WindowRow};
 
-/// Image height in pixels; the width is every chart's.
+/// Image height in pixels with the five request panels; the width is every chart's. A run with
+/// connections has three panels more, each as high as these, and a taller image.
 pub(crate) const HEIGHT: u32 = 1600;
 
 const HEADER_HEIGHT: u32 = 84;
@@ -60,7 +62,7 @@ const TITLE_SIZE: f64 = 20.0;
 /// The dashboard as an SVG document.
 pub(crate) fn dashboard_svg(report: &Report) -> Result<String> {
     let plan = Plan::of(report)?;
-    draw::svg((WIDTH, HEIGHT), |root| {
+    draw::svg((WIDTH, plan.layout.height), |root| {
         draw_dashboard(root, &plan).context("cannot draw the dashboard as SVG")
     })
 }
@@ -68,7 +70,7 @@ pub(crate) fn dashboard_svg(report: &Report) -> Result<String> {
 /// The dashboard as a PNG file's bytes.
 pub(crate) fn dashboard_png(report: &Report) -> Result<Vec<u8>> {
     let plan = Plan::of(report)?;
-    draw::png((WIDTH, HEIGHT), |root| {
+    draw::png((WIDTH, plan.layout.height), |root| {
         draw_dashboard(root, &plan).context("cannot draw the dashboard as PNG")
     })
 }
@@ -96,18 +98,27 @@ impl Plan {
             plot_columns(),
             report.timeline.iter().map(|e| (e.t_s, describe(&e.event))),
         )?;
+        let panels = panels(report, &axis);
         Ok(Self {
             header: report.scenario.clone(),
-            seed_line: format!(
-                "seed {} · {} sessions · {}",
-                report.seed,
-                report.session_store,
-                axis.span_text(report)
-            ),
+            seed_line: if connections_only(report) {
+                format!(
+                    "seed {} · connections only · {}",
+                    report.seed,
+                    axis.span_text(report)
+                )
+            } else {
+                format!(
+                    "seed {} · {} sessions · {}",
+                    report.seed,
+                    report.session_store,
+                    axis.span_text(report)
+                )
+            },
             description: fit(&report.description, &font(SUBHEADER_SIZE), content_width())?,
-            layout: Layout::below_strip(strip.height()),
+            layout: Layout::below_strip(strip.height(), panels.len() as u32),
             strip,
-            panels: panels(report, &axis),
+            panels,
             axis,
         })
     }
@@ -120,23 +131,31 @@ fn content_width() -> i32 {
 /// Pixel rows of the parts of the image, top to bottom.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Layout {
+    /// The image's height.
+    pub(crate) height: u32,
     pub(crate) strip: Range<u32>,
     pub(crate) panels: Vec<Range<u32>>,
 }
 
 impl Layout {
-    /// The strip, `strip_height` pixels under the header, and the panels under it.
-    fn below_strip(strip_height: u32) -> Self {
+    /// The strip, `strip_height` pixels under the header, and `count` panels under it. Panels are
+    /// as high as five fill [`HEIGHT`]; more than five make the image taller.
+    fn below_strip(strip_height: u32, count: u32) -> Self {
         let strip = HEADER_HEIGHT..HEADER_HEIGHT + strip_height;
-        let count = PANEL_TITLES.len() as u32;
-        let height = (HEIGHT - MARGIN - strip.end - PANEL_GAP * (count - 1)) / count;
+        let base = PANEL_TITLES.len() as u32;
+        let height = (HEIGHT - MARGIN - strip.end - PANEL_GAP * (base - 1)) / base;
         let panels = (0..count)
             .map(|i| {
                 let top = strip.end + i * (height + PANEL_GAP);
                 top..top + height
             })
             .collect();
-        Self { strip, panels }
+        let extra = count.saturating_sub(base) * (height + PANEL_GAP);
+        Self {
+            height: HEIGHT + extra,
+            strip,
+            panels,
+        }
     }
 }
 
@@ -164,7 +183,7 @@ impl TimeAxis {
 
 /// End of the run in seconds: the measured span follows the warm-up. A report whose rows run past
 /// that (it should not happen) stretches the axis rather than hiding them.
-fn run_end_s(report: &Report) -> f64 {
+pub(super) fn run_end_s(report: &Report) -> f64 {
     let end = report.warmup_seconds + report.simulated_seconds;
     let last = report.timeseries.last().map_or(0.0, |r| r.t_s);
     if end.is_finite() && end > last {
@@ -176,7 +195,7 @@ fn run_end_s(report: &Report) -> f64 {
 
 /// `(start, width)` of each window in seconds. A window ends where the next starts; the last one
 /// ends with the run. A width that comes out as zero or negative borrows the previous one.
-fn windows(rows: &[WindowRow], run_end_s: f64) -> Vec<(f64, f64)> {
+pub(super) fn windows(rows: &[WindowRow], run_end_s: f64) -> Vec<(f64, f64)> {
     let mut out: Vec<(f64, f64)> = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let end = rows.get(i + 1).map_or(run_end_s, |next| next.t_s);
@@ -199,6 +218,14 @@ const PANEL_TITLES: [&str; 5] = [
     "Instances",
     "Utilization",
     "Failures",
+];
+
+/// The panels of runs with connections: after the request panels, or in their place (beside
+/// instances and utilization) when the run has no HTTP traffic.
+const CONNECTION_PANEL_TITLES: [&str; 3] = [
+    "Open connections",
+    "Connections per instance in rotation",
+    "Messages",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -507,7 +534,123 @@ fn panels(report: &Report, axis: &TimeAxis) -> Vec<Panel> {
             ),
         ],
     };
-    vec![load, latency, instances, utilization, failures]
+    let connections = connection_panels(report, &windows, axis);
+    if connections.is_empty() {
+        vec![load, latency, instances, utilization, failures]
+    } else if connections_only(report) {
+        // Nothing was requested: the request panels would be flat lines and "no data".
+        connections
+            .into_iter()
+            .chain([instances, utilization])
+            .collect()
+    } else {
+        [load, latency, instances, utilization, failures]
+            .into_iter()
+            .chain(connections)
+            .collect()
+    }
+}
+
+/// Open connections and reconnects, the most and least loaded instance, and messages delivered
+/// and not; none without connection rows.
+fn connection_panels(report: &Report, windows: &[(f64, f64)], axis: &TimeAxis) -> Vec<Panel> {
+    let rows = &report.connection_timeseries;
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    let with_width = || {
+        rows.iter()
+            .zip(windows)
+            .filter(|(_, &(_, width))| width > 0.0)
+    };
+    let rate = |f: fn(&ConnWindowRow) -> u64| {
+        with_width()
+            .map(|(row, &(start, width))| {
+                Some((axis.x(start + width / 2.0), f(row) as f64 / width))
+            })
+            .collect::<Vec<_>>()
+    };
+    // Levels at the end of the window, held over it as steps (like the instances).
+    let step = |f: fn(&ConnWindowRow) -> u64| {
+        with_width()
+            .flat_map(|(row, &(start, width))| {
+                let v = f(row) as f64;
+                [Some((axis.x(start), v)), Some((axis.x(start + width), v))]
+            })
+            .collect::<Vec<_>>()
+    };
+    let open = Panel {
+        title: CONNECTION_PANEL_TITLES[0],
+        y_desc: "connections",
+        scale: Scale::Count,
+        right: Some(RightAxis {
+            desc: "reconnects/s",
+            counts: false,
+        }),
+        all_zero: Some("no open connections, no reconnects"),
+        bands: Vec::new(),
+        series: vec![
+            Series::new("open", palette::BLUE, Side::Left, step(|r| r.open)),
+            Series::new(
+                "reconnects/s (right axis)",
+                palette::ORANGE,
+                Side::Right,
+                rate(|r| r.reconnects),
+            ),
+        ],
+    };
+    // After a scale-out the new instances start empty while the old ones keep their users: the
+    // gap between these two lines is the imbalance.
+    let per_instance = Panel {
+        title: CONNECTION_PANEL_TITLES[1],
+        y_desc: "connections",
+        scale: Scale::Count,
+        right: None,
+        all_zero: Some("no open connections"),
+        bands: Vec::new(),
+        series: vec![
+            Series::new(
+                "most loaded",
+                palette::VERMILLION,
+                Side::Left,
+                step(|r| r.max_per_instance),
+            ),
+            // Dashed over the solid line, so that an even fleet shows both.
+            Series::new(
+                "least loaded (dashed)",
+                palette::GREEN,
+                Side::Left,
+                step(|r| r.min_per_instance),
+            )
+            .dashed(),
+        ],
+    };
+    let messages = Panel {
+        title: CONNECTION_PANEL_TITLES[2],
+        y_desc: "recipients/s",
+        scale: Scale::Linear,
+        right: Some(RightAxis {
+            desc: "undelivered/s",
+            counts: false,
+        }),
+        all_zero: Some("no messages"),
+        bands: Vec::new(),
+        series: vec![
+            Series::new(
+                "delivered/s",
+                palette::BLUE,
+                Side::Left,
+                rate(|r| r.delivered),
+            ),
+            Series::new(
+                "undelivered/s (right axis)",
+                palette::VERMILLION,
+                Side::Right,
+                rate(|r| r.undelivered),
+            ),
+        ],
+    };
+    vec![open, per_instance, messages]
 }
 
 /// Left and right pixel columns of the plotting area, shared by every panel and the strip.
@@ -842,6 +985,112 @@ mod tests {
         assert!(dashboard_svg(&report)
             .expect("renders")
             .contains("booting (shaded)"));
+    }
+
+    #[test]
+    fn a_run_without_connections_keeps_its_five_panels_and_its_height() {
+        let report = fixtures::crash_sticky_with_windows();
+        let layout = layout(&report).expect("a layout");
+        assert_eq!((layout.panels.len(), layout.height), (5, HEIGHT));
+        let svg = dashboard_svg(&report).expect("renders");
+        for title in CONNECTION_PANEL_TITLES {
+            assert!(!svg.contains(title), "{title}");
+        }
+    }
+
+    #[test]
+    fn connections_add_three_panels_below_the_request_ones_in_a_taller_image() {
+        let report = fixtures::crash_sticky_with_connections_and_windows();
+        let layout = layout(&report).expect("a layout");
+        assert_eq!(layout.panels.len(), 8);
+        let plain = Layout::below_strip(layout.strip.len() as u32, 5);
+        // The same panels at the same rows, then three more as high.
+        assert_eq!(layout.panels[..5], plain.panels[..]);
+        let panel = plain.panels[0].len() as u32;
+        assert_eq!(layout.height, HEIGHT + 3 * (panel + PANEL_GAP));
+        assert!(layout.panels[7].end <= layout.height - MARGIN);
+
+        let titles: Vec<&str> = panels(&report, &TimeAxis::of(&report))
+            .iter()
+            .map(|p| p.title)
+            .collect();
+        assert_eq!(titles[..5], PANEL_TITLES);
+        assert_eq!(titles[5..], CONNECTION_PANEL_TITLES);
+
+        let svg = dashboard_svg(&report).expect("renders");
+        for text in [
+            "Open connections",
+            "reconnects/s (right axis)",
+            "most loaded",
+            "least loaded (dashed)",
+            "delivered/s",
+            "undelivered/s (right axis)",
+        ] {
+            assert!(svg.contains(text), "{text}");
+        }
+        let png = dashboard_png(&report).expect("renders");
+        assert_eq!(decode(&png).dimensions(), (WIDTH, layout.height));
+    }
+
+    #[test]
+    fn every_connection_panel_of_the_png_draws_its_series_in_its_colour() {
+        let report = fixtures::crash_sticky_with_connections_and_windows();
+        let image = decode(&dashboard_png(&report).expect("renders"));
+        let layout = layout(&report).expect("a layout");
+        let panels = panels(&report, &TimeAxis::of(&report));
+        for (index, panel) in panels.iter().enumerate().skip(5) {
+            for series in &panel.series {
+                let drawn = count_in_plot(&image, &layout, index, |p| p == rgb(series.color));
+                assert!(drawn > 200, "{}: {drawn} pixels", series.label);
+            }
+        }
+    }
+
+    #[test]
+    fn connection_series_are_levels_held_over_windows_and_rates_at_their_middle() {
+        let mut report = fixtures::crash_sticky_with_connections_and_windows();
+        report.timeseries.truncate(3);
+        report.connection_timeseries.truncate(3);
+        report.simulated_seconds = 25.0 - report.warmup_seconds;
+        report.connection_timeseries[2].open = 300;
+        report.connection_timeseries[2].reconnects = 40;
+        report.connection_timeseries[2].undelivered = 15;
+        let axis = TimeAxis::of(&report);
+        let panels = panels(&report, &axis);
+        let (open, messages) = (&panels[5], &panels[7]);
+        // The last window is 20..25 s: 300 open held across it; 40 reconnects / 5 s at 22.5 s.
+        assert_eq!(
+            open.series[0].segments[0][4..],
+            [(20.0, 300.0), (25.0, 300.0)]
+        );
+        assert_eq!(open.series[1].segments[0][2], (22.5, 8.0));
+        assert_eq!(messages.series[1].segments[0][2], (22.5, 3.0));
+    }
+
+    #[test]
+    fn a_run_of_connections_only_leads_with_them_instead_of_empty_request_panels() {
+        let report = fixtures::chat_only();
+        let titles: Vec<&str> = panels(&report, &TimeAxis::of(&report))
+            .iter()
+            .map(|p| p.title)
+            .collect();
+        assert_eq!(
+            titles,
+            [
+                CONNECTION_PANEL_TITLES[0],
+                CONNECTION_PANEL_TITLES[1],
+                CONNECTION_PANEL_TITLES[2],
+                "Instances",
+                "Utilization"
+            ]
+        );
+        let layout = layout(&report).expect("a layout");
+        assert_eq!(layout.height, HEIGHT);
+        let svg = dashboard_svg(&report).expect("renders");
+        assert!(!svg.contains("Latency of successful requests"));
+        assert!(!svg.contains("no failed requests"));
+        assert!(svg.contains("seed 7 · connections only · 18 min measured"));
+        assert!(!svg.contains("in-memory sessions"));
     }
 
     #[test]

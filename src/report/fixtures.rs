@@ -5,8 +5,9 @@
 //! `requests_per_instance` sums to `sent`, so the tests also show what a real Report looks like.
 
 use crate::metrics::{
-    Balance, Elasticity, Engine, Failed, Fleet, Latency, LaunchedBy, LostByCause, Report, Requests,
-    Revocation, Sessions, TerminatedBy, TimelineEntry, TimelineEvent, WindowRow,
+    Balance, ConnWindowRow, Connections, Dropped, Elasticity, Engine, Failed, Fleet, Latency,
+    LaunchedBy, LostByCause, Messages, Refused, Report, Requests, Revocation, Sessions,
+    TerminatedBy, TimelineEntry, TimelineEvent, Undelivered, WindowRow,
 };
 
 /// In-memory sessions with cookie affinity: the crash logs out everyone pinned to instance 1.
@@ -289,4 +290,222 @@ pub(crate) fn crash_sticky_with_windows() -> Report {
         })
         .collect();
     report
+}
+
+/// [`crash_sticky`] with a chat beside the sessions: users hold WebSocket connections to the two
+/// instances and talk in rooms through Redis pub/sub. The crash at 600 s drops the connections
+/// held by instance 1; their users reconnect to the survivor, and the messages instance 1 was
+/// handling are lost.
+///
+/// Numbers are consistent: `attempts = opened + Σ refused + in flight` and
+/// `recipients = delivered + Σ undelivered + in flight`; every attempt but each user's first is a
+/// reconnect. The connection rows are aligned with [`crash_sticky`]'s three windows.
+pub(crate) fn crash_sticky_with_connections() -> Report {
+    let mut report = crash_sticky();
+    report.connections = Some(chat_connections());
+    report.messages = Some(chat_messages());
+    report.connection_timeseries = vec![
+        ConnWindowRow {
+            open: 2_000,
+            attempts: 40,
+            reconnects: 0,
+            refused: 0,
+            dropped: 0,
+            delivered: 2_200,
+            undelivered: 0,
+            max_per_instance: 1_010,
+            min_per_instance: 990,
+        },
+        // The crash: instance 1's 1,000 connections drop and most reconnect at once; instance 1
+        // is still in rotation (not detected yet) and holds none.
+        ConnWindowRow {
+            open: 1_020,
+            attempts: 1_020,
+            reconnects: 990,
+            refused: 95,
+            dropped: 1_000,
+            delivered: 1_900,
+            undelivered: 1_830,
+            max_per_instance: 1_020,
+            min_per_instance: 0,
+        },
+        ConnWindowRow {
+            open: 1_950,
+            attempts: 950,
+            reconnects: 930,
+            refused: 10,
+            dropped: 0,
+            delivered: 2_150,
+            undelivered: 20,
+            max_per_instance: 1_950,
+            min_per_instance: 1_950,
+        },
+    ];
+    report
+}
+
+fn chat_connections() -> Connections {
+    let refused = Refused {
+        instance_down: 95,
+        timeout: 12,
+        abandoned: 3,
+        ..Refused::default()
+    };
+    let dropped = Dropped {
+        crash: 1_150,
+        max_age: 50,
+        ..Dropped::default()
+    };
+    let users = 4_000;
+    let (opened, in_flight_at_end) = (5_150, 2);
+    // 5,150 opened + 110 refused + 2 handshaking.
+    let attempts = opened + refused.total() + in_flight_at_end;
+    let closed_by_client = 2_310;
+    Connections {
+        users,
+        attempts,
+        opened,
+        in_flight_at_end,
+        // Every attempt but each user's first.
+        reconnects: attempts - users,
+        peak_reconnects_per_s: 412,
+        // 5,150 opened − 1,200 dropped − 2,310 closed.
+        open_at_end: opened - dropped.total() - closed_by_client,
+        refused,
+        dropped,
+        closed_by_client,
+        peak_open: 2_050,
+        // One instance is left: it holds them all.
+        imbalance_at_end: 1.0,
+        handshake_ms: Latency {
+            mean: 3.2,
+            p50: 2.41,
+            p90: 5.0,
+            p95: 7.2,
+            p99: 18.7,
+            p999: 120.5,
+            max: 1_003.0,
+        },
+    }
+}
+
+fn chat_messages() -> Messages {
+    let undelivered = Undelivered {
+        instance_down: 1_830,
+        receiver_gone: 412,
+        ..Undelivered::default()
+    };
+    // Rooms of six: five recipients per message.
+    let (sent, recipients, in_flight_at_end) = (48_000, 240_000, 17);
+    Messages {
+        sent,
+        recipients,
+        // 240,000 − 2,242 undelivered − 17 in flight.
+        delivered: recipients - undelivered.total() - in_flight_at_end,
+        undelivered,
+        in_flight_at_end,
+        latency_ms: Latency {
+            mean: 2.1,
+            p50: 1.2,
+            p90: 3.4,
+            p95: 4.8,
+            p99: 9.87,
+            p999: 45.6,
+            max: 1_210.0,
+        },
+        // A publish per message handled; the 50 messages instance 1 took down never were.
+        redis_ops: 47_950,
+        // The sender's instance and the other one, which holds members of most rooms.
+        instance_deliveries: 95_900,
+    }
+}
+
+/// A chat with no HTTP sessions at all: [`crash_sticky_with_connections`] without requests,
+/// sessions or their latency, so nothing about requests means anything.
+pub(crate) fn chat_only() -> Report {
+    let mut report = crash_sticky_with_connections();
+    report.scenario = "chat-crash".to_owned();
+    report.description = "One of two chat instances crashes; its users reconnect.".to_owned();
+    report.requests = Requests::default();
+    report.sessions = Sessions::default();
+    report.latency_ms = Latency::default();
+    report.balance = Balance {
+        imbalance: 0.0,
+        requests_per_instance: vec![0, 0],
+    };
+    report.timeline[0].sessions_affected = 0;
+    for row in &mut report.timeseries {
+        row.arrivals = 0;
+        row.sent = 0;
+        row.succeeded = 0;
+        row.failed = 0;
+        row.p50_ms = 0.0;
+        row.p99_ms = 0.0;
+        row.sessions_lost_total = 0;
+    }
+    report
+}
+
+/// [`crash_sticky_with_windows`] with connections: 120 connection rows aligned with its windows,
+/// shaped like the chat of [`crash_sticky_with_connections`] (users connecting over the warm-up,
+/// the crash dropping half of them, the survivor taking them all).
+pub(crate) fn crash_sticky_with_connections_and_windows() -> Report {
+    let mut report = crash_sticky_with_windows();
+    report.connections = Some(chat_connections());
+    report.messages = Some(chat_messages());
+    report.connection_timeseries = (0..120_u64)
+        .map(|i| {
+            let wiggle = (i * 37) % 23;
+            let ramp = i.min(12);
+            let open = 160 * ramp + 10 * wiggle;
+            let (attempts, reconnects, refused, dropped, undelivered) = match i {
+                60 => (1_020, 990, 95, 1_000, 1_830),
+                61 => (950, 930, 10, 0, 20),
+                _ => (40 + wiggle, wiggle / 4, 0, wiggle / 10, wiggle / 5),
+            };
+            let (max, min) = match i {
+                // The crashed instance holds nothing but is still in rotation until 610 s.
+                60 => (open, 0),
+                _ if i > 60 => (open, open),
+                _ => (open / 2 + wiggle, open / 2 - wiggle.min(open / 2)),
+            };
+            ConnWindowRow {
+                open,
+                attempts,
+                reconnects,
+                refused,
+                dropped,
+                delivered: 11 * open,
+                undelivered,
+                max_per_instance: max,
+                min_per_instance: min,
+            }
+        })
+        .collect();
+    report
+}
+
+#[test]
+fn connection_fixtures_satisfy_their_invariants() {
+    for report in [
+        crash_sticky_with_connections(),
+        chat_only(),
+        crash_sticky_with_connections_and_windows(),
+    ] {
+        let c = report.connections.as_ref().expect("connections");
+        assert_eq!(
+            c.attempts,
+            c.opened + c.refused.total() + c.in_flight_at_end,
+            "{}",
+            report.scenario
+        );
+        let m = report.messages.as_ref().expect("messages");
+        assert_eq!(
+            m.recipients,
+            m.delivered + m.undelivered.total() + m.in_flight_at_end,
+            "{}",
+            report.scenario
+        );
+        assert_eq!(report.connection_timeseries.len(), report.timeseries.len());
+    }
 }

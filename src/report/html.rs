@@ -15,7 +15,7 @@ use plotters::style::RGBColor;
 
 use super::draw::palette;
 use super::human::{count, fixed, seconds};
-use super::summary::{sections, timeline, WALL_CLOCK_ROWS};
+use super::summary::{connections_only, sections, timeline, WALL_CLOCK_ROWS};
 use crate::metrics::Report;
 use crate::scenario::Source;
 
@@ -184,11 +184,18 @@ pub(crate) fn report_html(report: &Report, source: &Source) -> Result<String> {
         }
         html.push_str("</tbody>\n</table>\n");
     }
-    html.push_str(
-        "</div>\n<p class=\"note\">Requests, sessions and latency count what happened after \
-         the warm-up. The same scenario and seed give this page byte for byte (the engine's \
-         wall time is in summary.json).</p>\n",
-    );
+    let counted = if connections_only(report) {
+        "Connections and messages count"
+    } else if report.connections.is_some() {
+        "Requests, sessions, latency, connections and messages count"
+    } else {
+        "Requests, sessions and latency count"
+    };
+    html.push_str(&format!(
+        "</div>\n<p class=\"note\">{counted} what happened after the warm-up. The same \
+         scenario and seed give this page byte for byte (the engine's wall time is in \
+         summary.json).</p>\n"
+    ));
 
     html.push_str("\n<h2 id=\"dashboard\">Dashboard</h2>\n<figure class=\"dashboard\">\n");
     html.push_str(&dashboard);
@@ -218,7 +225,15 @@ pub(crate) fn report_html(report: &Report, source: &Source) -> Result<String> {
     }
 
     html.push_str("\n<h2 id=\"balance\">Requests per instance</h2>\n");
-    html.push_str(&balance_chart(&report.balance.requests_per_instance));
+    if connections_only(report) {
+        html.push_str(
+            "<p class=\"note\">The scenario has connections only: no request was routed. How \
+             evenly the connections were spread shows in the summary (imbalance at end) and on \
+             the dashboard (most and least loaded instance).</p>\n",
+        );
+    } else {
+        html.push_str(&balance_chart(&report.balance.requests_per_instance));
+    }
 
     html.push_str("\n<h2 id=\"scenario\">Scenario</h2>\n");
     if source.overrides.is_empty() {
@@ -524,6 +539,51 @@ mod tests {
             "<tr><td>p99 objective</td><td class=\"num\">250 ms · exceeded in 3 of 108 \
              windows</td></tr>"
         ));
+    }
+
+    #[test]
+    fn connections_and_messages_are_summary_tables_after_requests_and_sessions() {
+        let report = fixtures::crash_sticky_with_connections_and_windows();
+        let html = report_html(&report, &source()).expect("renders");
+        let at = |needle: &str| {
+            html.find(needle)
+                .unwrap_or_else(|| panic!("{needle:?} is not in the page"))
+        };
+        let order = [
+            "<caption>requests</caption>",
+            "<caption>sessions</caption>",
+            "<caption>connections</caption>",
+            "<caption>messages</caption>",
+            "<caption>latency (ms)</caption>",
+            "id=\"dashboard\"",
+        ];
+        for pair in order.windows(2) {
+            assert!(at(pair[0]) < at(pair[1]), "{pair:?}");
+        }
+        for row in [
+            "<tr><td>reconnects</td><td class=\"num\">1,262</td></tr>",
+            "<tr><td class=\"sub\">by cause</td><td class=\"num\">crash 1,150 · max age \
+             50</td></tr>",
+            "<tr><td>delivery p50 / p99 / p99.9 (ms)</td><td class=\"num\">1.20 / 9.87 / \
+             45.6</td></tr>",
+            "<tr><td>Redis pub/sub ops</td><td class=\"num\">47,950</td></tr>",
+        ] {
+            assert!(html.contains(row), "{row}");
+        }
+        assert!(html.contains("Requests, sessions, latency, connections and messages count"));
+        assert!(html.contains("Open connections"));
+        // Without connections, the page says what it always said.
+        assert!(page().contains("Requests, sessions and latency count what happened"));
+        assert!(!page().contains("<caption>connections</caption>"));
+    }
+
+    #[test]
+    fn a_page_of_connections_only_draws_no_request_bars() {
+        let html = report_html(&fixtures::chat_only(), &source()).expect("renders");
+        assert!(html.contains("Connections and messages count what happened"));
+        assert!(html.contains("The scenario has connections only"));
+        assert!(!html.contains("<svg class=\"balance\""));
+        assert!(!html.contains("<caption>latency (ms)</caption>"));
     }
 
     #[test]

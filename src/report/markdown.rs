@@ -57,4 +57,20 @@ mod tests {
     fn snapshot() {
         insta::assert_snapshot!(markdown(&fixtures::crash_sticky()));
     }
+
+    #[test]
+    fn with_connections_snapshot() {
+        insta::assert_snapshot!(markdown(&fixtures::crash_sticky_with_connections()));
+    }
+
+    #[test]
+    fn connections_and_messages_are_bold_sections_after_sessions() {
+        let md = markdown(&fixtures::crash_sticky_with_connections());
+        let at = |needle: &str| md.find(needle).unwrap_or_else(|| panic!("{needle}"));
+        assert!(at("| **sessions** |") < at("| **connections** |"));
+        assert!(at("| **connections** |") < at("| **messages** |"));
+        assert!(at("| **messages** |") < at("| **latency (ms)** |"));
+        assert!(md.contains("| &nbsp;&nbsp;by cause | crash 1,150 · max age 50 |"));
+        assert!(md.contains("| delivered | 237,741 (99.06 %) |"));
+    }
 }

@@ -5,7 +5,7 @@
 
 use super::human::{count, fixed, fraction, ms, percent, seconds, NONE};
 use super::timeline::describe;
-use crate::metrics::{Failed, LostByCause, Report, Slo};
+use crate::metrics::{Dropped, Failed, LostByCause, Messages, Refused, Report, Slo, Undelivered};
 
 /// More instances than this and the per-instance counts are abbreviated (with min and max added),
 /// so a 100-instance fleet does not produce a 1,000-character cell.
@@ -92,6 +92,118 @@ pub(crate) fn lost_by_cause(causes: &LostByCause) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
+/// A cause as people say it, and how to read its count from `T`.
+type Cause<T> = (&'static str, fn(&T) -> u64);
+
+/// Refused handshakes by cause, in a fixed order, labelled as people say them.
+const REFUSAL_CAUSES: [Cause<Refused>; 7] = [
+    ("balancer down", |r| r.balancer_down),
+    ("instance down", |r| r.instance_down),
+    ("queue full", |r| r.queue_full),
+    ("over the per-instance limit", |r| r.over_limit),
+    ("Redis down", |r| r.redis_down),
+    ("timeout", |r| r.timeout),
+    ("abandoned", |r| r.abandoned),
+];
+
+/// Connections dropped by the server side, by cause.
+const DROP_CAUSES: [Cause<Dropped>; 5] = [
+    ("crash", |d| d.crash),
+    ("scale-in", |d| d.scale_in),
+    ("deploy", |d| d.deploy),
+    ("max age", |d| d.max_age),
+    ("balancer down", |d| d.balancer_down),
+];
+
+/// Recipients who never got their message, by cause.
+const UNDELIVERY_CAUSES: [Cause<Undelivered>; 4] = [
+    ("not local", |u| u.not_local),
+    ("instance down", |u| u.instance_down),
+    ("Redis down", |u| u.redis_down),
+    ("receiver gone", |u| u.receiver_gone),
+];
+
+/// The non-zero causes of `causes`, `crash 1,150 · max age 50`, or `None` if none is.
+fn non_zero<T>(causes: &[Cause<T>], of: &T) -> Option<String> {
+    let parts: Vec<String> = causes
+        .iter()
+        .filter(|(_, n)| n(of) > 0)
+        .map(|(cause, n)| format!("{cause} {}", count(n(of))))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// Whether the run had connections and no HTTP traffic: its request figures mean nothing.
+pub(crate) fn connections_only(report: &Report) -> bool {
+    report.connections.is_some() && report.requests.sent == 0
+}
+
+/// Undelivered recipients as a share of all recipients: `2,242 (0.93 %)`.
+fn undelivered(m: &Messages) -> String {
+    let n = m.undelivered.total();
+    format!("{} ({})", count(n), percent(n, m.recipients))
+}
+
+/// The connections and messages sections, when the run has connections.
+fn connection_sections(report: &Report) -> Option<[Section; 2]> {
+    let c = report.connections.as_ref()?;
+    let mut connections = Section::new("connections")
+        .row("users", count(c.users))
+        .row("attempts", count(c.attempts))
+        .row("opened", count(c.opened))
+        .row("refused", count(c.refused.total()));
+    if let Some(causes) = non_zero(&REFUSAL_CAUSES, &c.refused) {
+        connections = connections.row("  by cause", causes);
+    }
+    connections = connections
+        .row("handshaking at end", count(c.in_flight_at_end))
+        .row("dropped", count(c.dropped.total()));
+    if let Some(causes) = non_zero(&DROP_CAUSES, &c.dropped) {
+        connections = connections.row("  by cause", causes);
+    }
+    let connections = connections
+        .row("closed by users", count(c.closed_by_client))
+        .row("reconnects", count(c.reconnects))
+        .row("peak reconnects / s", count(c.peak_reconnects_per_s))
+        .row("open at end", count(c.open_at_end))
+        .row("peak open", count(c.peak_open))
+        .row(
+            "imbalance at end (max / mean)",
+            fixed(c.imbalance_at_end, 3),
+        )
+        .row(
+            "handshake p50 / p99 (ms)",
+            format!("{} / {}", ms(c.handshake_ms.p50), ms(c.handshake_ms.p99)),
+        );
+
+    let m = report.messages.clone().unwrap_or_default();
+    let mut messages = Section::new("messages")
+        .row("sent", count(m.sent))
+        .row("recipients", count(m.recipients))
+        .row(
+            "delivered",
+            format!(
+                "{} ({})",
+                count(m.delivered),
+                percent(m.delivered, m.recipients)
+            ),
+        )
+        .row("undelivered", undelivered(&m));
+    if let Some(causes) = non_zero(&UNDELIVERY_CAUSES, &m.undelivered) {
+        messages = messages.row("  by cause", causes);
+    }
+    let l = &m.latency_ms;
+    let messages = messages
+        .row("in flight at end", count(m.in_flight_at_end))
+        .row(
+            "delivery p50 / p99 / p99.9 (ms)",
+            format!("{} / {} / {}", ms(l.p50), ms(l.p99), ms(l.p999)),
+        )
+        .row("Redis pub/sub ops", count(m.redis_ops))
+        .row("instance deliveries", count(m.instance_deliveries));
+    Some([connections, messages])
+}
+
 /// Scale actions with their reversals in brackets: `12 (3)`.
 pub(crate) fn scale_actions(report: &Report) -> String {
     let f = &report.fleet;
@@ -123,9 +235,30 @@ pub(crate) fn objective(slo: &Slo) -> String {
 pub(crate) const WALL_CLOCK_ROWS: [&str; 2] = ["wall time", "events / s"];
 
 /// The summary's numbers, section by section, in the order people read them: what was asked and
-/// what failed, who was logged out, how fast it was, what it cost, how even it was, how long the
-/// simulation itself took.
+/// what failed, who was logged out, what became of the connections and their messages (when the
+/// run has any), how fast it was, what it cost, how even it was, how long the simulation itself
+/// took.
+///
+/// A run with connections and no HTTP traffic opens with its connections and messages, and its
+/// requests say so in one row in place of sections of zeros: it has no sessions, request latency
+/// or requests per instance to show.
 pub(crate) fn sections(report: &Report) -> Vec<Section> {
+    let connections = connection_sections(report);
+    if connections_only(report) {
+        let [connections, messages] = connections.expect("connections-only runs have them");
+        let [_, _, _, fleet, _, engine] = http_sections(report);
+        let requests = Section::new("requests").row("sent", "none: connections only");
+        return vec![connections, messages, requests, fleet, engine];
+    }
+    let [requests, sessions, latency, fleet, balance, engine] = http_sections(report);
+    let mut out = vec![requests, sessions];
+    out.extend(connections.into_iter().flatten());
+    out.extend([latency, fleet, balance, engine]);
+    out
+}
+
+/// The sections every run has.
+fn http_sections(report: &Report) -> [Section; 6] {
     let r = &report.requests;
     let mut requests = Section::new("requests")
         .row("sent", count(r.sent))
@@ -232,7 +365,7 @@ pub(crate) fn sections(report: &Report) -> Vec<Section> {
         .row(WALL_CLOCK_ROWS[0], seconds(e.wall_seconds))
         .row(WALL_CLOCK_ROWS[1], fixed(e.events_per_second, 0));
 
-    vec![requests, sessions, latency, fleet, balance, engine]
+    [requests, sessions, latency, fleet, balance, engine]
 }
 
 /// The scenario's events as (when, what) rows, or `None` when nothing happened. Kept apart from
@@ -435,6 +568,111 @@ mod tests {
                 "{metric}: {rows:?}"
             );
         }
+    }
+
+    fn titles(report: &Report) -> Vec<&'static str> {
+        sections(report).iter().map(|s| s.title).collect()
+    }
+
+    #[test]
+    fn connections_and_messages_follow_sessions_only_when_the_run_has_them() {
+        let plain = [
+            "requests",
+            "sessions",
+            "latency (ms)",
+            "fleet",
+            "balance",
+            "engine",
+        ];
+        assert_eq!(titles(&fixtures::crash_sticky()), plain);
+        assert_eq!(
+            titles(&fixtures::crash_sticky_with_connections()),
+            [
+                "requests",
+                "sessions",
+                "connections",
+                "messages",
+                "latency (ms)",
+                "fleet",
+                "balance",
+                "engine"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_connections_section_accounts_for_every_attempt() {
+        let rows = section(&fixtures::crash_sticky_with_connections(), "connections");
+        let expected = [
+            ("users", "4,000"),
+            ("attempts", "5,262"),
+            ("opened", "5,150"),
+            ("refused", "110"),
+            ("  by cause", "instance down 95 · timeout 12 · abandoned 3"),
+            ("handshaking at end", "2"),
+            ("dropped", "1,200"),
+            ("  by cause", "crash 1,150 · max age 50"),
+            ("closed by users", "2,310"),
+            ("reconnects", "1,262"),
+            ("peak reconnects / s", "412"),
+            ("open at end", "1,640"),
+            ("peak open", "2,050"),
+            ("imbalance at end (max / mean)", "1.000"),
+            ("handshake p50 / p99 (ms)", "2.41 / 18.7"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|&(m, v)| (m.to_owned(), v.to_owned()))
+            .collect();
+        assert_eq!(rows, expected);
+    }
+
+    #[test]
+    fn the_messages_section_shows_delivery_and_its_cost() {
+        let rows = section(&fixtures::crash_sticky_with_connections(), "messages");
+        let expected = [
+            ("sent", "48,000"),
+            ("recipients", "240,000"),
+            // 237,741 / 240,000 = 99.059 %.
+            ("delivered", "237,741 (99.06 %)"),
+            ("undelivered", "2,242 (0.93 %)"),
+            ("  by cause", "instance down 1,830 · receiver gone 412"),
+            ("in flight at end", "17"),
+            ("delivery p50 / p99 / p99.9 (ms)", "1.20 / 9.87 / 45.6"),
+            ("Redis pub/sub ops", "47,950"),
+            ("instance deliveries", "95,900"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|&(m, v)| (m.to_owned(), v.to_owned()))
+            .collect();
+        assert_eq!(rows, expected);
+    }
+
+    #[test]
+    fn causes_that_never_happened_are_left_out() {
+        let mut report = fixtures::crash_sticky_with_connections();
+        let c = report.connections.as_mut().unwrap();
+        c.refused = Default::default();
+        c.dropped = Default::default();
+        report.messages.as_mut().unwrap().undelivered = Default::default();
+        for title in ["connections", "messages"] {
+            let rows = section(&report, title);
+            assert!(!has_metric(&rows, "  by cause"), "{title}");
+        }
+    }
+
+    #[test]
+    fn a_run_with_connections_only_leads_with_them_and_shows_no_request_zeros() {
+        let report = fixtures::chat_only();
+        assert_eq!(
+            titles(&report),
+            ["connections", "messages", "requests", "fleet", "engine"]
+        );
+        assert_eq!(
+            section(&report, "requests"),
+            [("sent".to_owned(), "none: connections only".to_owned())]
+        );
     }
 
     #[test]

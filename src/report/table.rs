@@ -81,4 +81,14 @@ mod tests {
     fn table_snapshot() {
         insta::assert_snapshot!(table(&fixtures::crash_sticky()));
     }
+
+    #[test]
+    fn table_with_connections_snapshot() {
+        insta::assert_snapshot!(table(&fixtures::crash_sticky_with_connections()));
+    }
+
+    #[test]
+    fn table_of_connections_only_snapshot() {
+        insta::assert_snapshot!(table(&fixtures::chat_only()));
+    }
 }

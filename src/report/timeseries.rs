@@ -4,9 +4,11 @@
 //! with the same seed produce byte-identical files, and diffs show real changes only.
 //!
 //! Columns are a public interface: new ones are appended, never inserted or renamed, so scripts
-//! that read columns by position keep working.
+//! that read columns by position keep working. A run with connections has
+//! [`CONNECTION_COLUMNS`] after the others; a run without has none of them.
 
-use crate::metrics::{Report, WindowRow};
+use super::charts::{run_end_s, windows};
+use crate::metrics::{ConnWindowRow, Report, WindowRow};
 
 /// Column names, in order.
 pub(crate) const COLUMNS: [&str; 15] = [
@@ -27,17 +29,71 @@ pub(crate) const COLUMNS: [&str; 15] = [
     "instances_demand",
 ];
 
-/// A header row, then one row per entry of `report.timeseries`.
+/// Columns of runs with connections, after [`COLUMNS`]: open connections and the per-instance
+/// extremes at the end of the window, the rest counted within it (reconnects as a rate, like the
+/// dashboard's, over the window's width).
+pub(crate) const CONNECTION_COLUMNS: [&str; 9] = [
+    "connections_open",
+    "connection_attempts",
+    "reconnects_per_s",
+    "connections_refused",
+    "connections_dropped",
+    "messages_delivered",
+    "messages_undelivered",
+    "connections_max_per_instance",
+    "connections_min_per_instance",
+];
+
+/// A header row, then one row per entry of `report.timeseries`, with the connection columns when
+/// `report.connection_timeseries` has rows.
 pub(crate) fn timeseries_csv(report: &Report) -> Vec<u8> {
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(COLUMNS)
+    let connections = !report.connection_timeseries.is_empty();
+    let mut header = COLUMNS.to_vec();
+    if connections {
+        header.extend(CONNECTION_COLUMNS);
+    }
+    out.write_record(header)
         .expect("writing CSV to memory cannot fail");
-    for row in &report.timeseries {
-        out.write_record(fields(row))
+    let widths = windows(&report.timeseries, run_end_s(report));
+    for (i, row) in report.timeseries.iter().enumerate() {
+        let mut record = fields(row).to_vec();
+        if connections {
+            // Rows are aligned; a missing one (it should not happen) reads as zeros.
+            let conn = report
+                .connection_timeseries
+                .get(i)
+                .cloned()
+                .unwrap_or_default();
+            let width = widths.get(i).map_or(0.0, |&(_, width)| width);
+            record.extend(connection_fields(&conn, width));
+        }
+        out.write_record(record)
             .expect("writing CSV to memory cannot fail");
     }
     out.into_inner()
         .expect("flushing CSV to memory cannot fail")
+}
+
+/// A window's connection columns; `width` is the window's length in seconds.
+fn connection_fields(row: &ConnWindowRow, width: f64) -> [String; 9] {
+    // A window without a width has no rate: 0, as the window holds no time.
+    let per_s = if width > 0.0 {
+        row.reconnects as f64 / width
+    } else {
+        0.0
+    };
+    [
+        row.open.to_string(),
+        row.attempts.to_string(),
+        format!("{per_s:.3}"),
+        row.refused.to_string(),
+        row.dropped.to_string(),
+        row.delivered.to_string(),
+        row.undelivered.to_string(),
+        row.max_per_instance.to_string(),
+        row.min_per_instance.to_string(),
+    ]
 }
 
 fn fields(row: &WindowRow) -> [String; 15] {
@@ -132,5 +188,49 @@ mod tests {
     #[test]
     fn snapshot() {
         insta::assert_snapshot!(text(&fixtures::crash_sticky()));
+    }
+
+    #[test]
+    fn runs_without_connections_have_no_connection_columns() {
+        let csv = text(&fixtures::crash_sticky());
+        assert!(!csv.contains("connections_open"));
+        assert!(csv.lines().all(|l| l.split(',').count() == COLUMNS.len()));
+    }
+
+    #[test]
+    fn connection_columns_follow_the_original_ones() {
+        let csv = text(&fixtures::crash_sticky_with_connections());
+        let header = csv.lines().next().expect("a header");
+        assert!(
+            header.ends_with(
+                ",store_utilization,instances_demand,connections_open,connection_attempts,\
+                 reconnects_per_s,connections_refused,connections_dropped,messages_delivered,\
+                 messages_undelivered,connections_max_per_instance,connections_min_per_instance"
+            ),
+            "{header}"
+        );
+        assert!(csv
+            .lines()
+            .all(|l| l.split(',').count() == COLUMNS.len() + CONNECTION_COLUMNS.len()));
+    }
+
+    #[test]
+    fn connection_columns_hold_the_windows_values_and_reconnects_per_second() {
+        let csv = text(&fixtures::crash_sticky_with_connections());
+        let rows: Vec<&str> = csv.lines().skip(1).collect();
+        // The crash window runs from 600 s to 612.5 s: 990 reconnects / 12.5 s = 79.2/s.
+        assert!(
+            rows[1].ends_with(",2,1020,1020,79.200,95,1000,1900,1830,1020,0"),
+            "{}",
+            rows[1]
+        );
+        // The first window is 10 s wide: no reconnects.
+        assert!(
+            rows[0].ends_with(",2,2000,40,0.000,0,0,2200,0,1010,990"),
+            "{}",
+            rows[0]
+        );
+        // The last window ends with the run, at 1,200 s: 930 / 587.5 s.
+        assert!(rows[2].contains(",1950,950,1.583,10,0,"), "{}", rows[2]);
     }
 }

@@ -54,7 +54,8 @@ use crate::report::draw::{
 const HEADER_HEIGHT: u32 = 88;
 const LEGEND_ROW: u32 = 28;
 const SECTION_HEIGHT: u32 = 40;
-/// Bar and line charts of the headline metrics: three columns, two rows.
+/// Bar and line charts of the headline metrics: three columns, as many rows as they need (two
+/// for the six metrics of every study).
 const GRID_COLUMNS: u32 = 3;
 const GRID_GAP: u32 = 24;
 const BAR_CELL_HEIGHT: u32 = 300;
@@ -395,9 +396,9 @@ fn cell_plot_width() -> i32 {
     (grid_column(0).1 - CELL_AXIS_WIDTH - CELL_RIGHT) as i32
 }
 
-/// Cells of a two-row grid of the six headline metrics starting at pixel row `top`: `(x, y, w, h)`.
-fn grid_cells(top: u32, cell_height: u32) -> Vec<(u32, u32, u32, u32)> {
-    (0..Headline::ALL.len() as u32)
+/// Cells of a grid of `count` headline metrics starting at pixel row `top`: `(x, y, w, h)`.
+fn grid_cells(top: u32, cell_height: u32, count: usize) -> Vec<(u32, u32, u32, u32)> {
+    (0..count as u32)
         .map(|i| {
             let (x, width) = grid_column(i % GRID_COLUMNS);
             let y = top + (i / GRID_COLUMNS) * (cell_height + GRID_GAP);
@@ -406,8 +407,8 @@ fn grid_cells(top: u32, cell_height: u32) -> Vec<(u32, u32, u32, u32)> {
         .collect()
 }
 
-fn grid_height(cell_height: u32) -> u32 {
-    let rows = (Headline::ALL.len() as u32).div_ceil(GRID_COLUMNS);
+fn grid_height(cell_height: u32, count: usize) -> u32 {
+    let rows = (count as u32).div_ceil(GRID_COLUMNS).max(1);
     rows * cell_height + (rows - 1) * GRID_GAP
 }
 
@@ -502,12 +503,13 @@ struct CompareLayout {
 }
 
 impl CompareLayout {
-    fn new(legend_rows: u32, strip_height: u32) -> Self {
+    /// The layout of a chart with `metrics` bar charts.
+    fn new(legend_rows: u32, strip_height: u32, metrics: usize) -> Self {
         let legend_top = HEADER_HEIGHT;
         let bars_title = legend_top + legend_rows * LEGEND_ROW + 4;
         let grid_top = bars_title + SECTION_HEIGHT;
-        let bar_cells = grid_cells(grid_top, BAR_CELL_HEIGHT);
-        let series_title = grid_top + grid_height(BAR_CELL_HEIGHT) + SECTION_GAP;
+        let bar_cells = grid_cells(grid_top, BAR_CELL_HEIGHT, metrics);
+        let series_title = grid_top + grid_height(BAR_CELL_HEIGHT, metrics) + SECTION_GAP;
         let series_legend_top = series_title + SECTION_HEIGHT;
         let strip_top = series_legend_top + legend_rows * LEGEND_ROW + 4;
         let strip = strip_top..strip_top + strip_height;
@@ -642,16 +644,16 @@ impl ComparePlan {
                 .map(|((v, &look), name)| (look, numbered.then(|| name.clone()), v.label.clone()))
                 .collect(),
         )?;
-        let bars = Headline::ALL
+        let bars: Vec<BarChart> = c
+            .metrics()
             .iter()
-            .enumerate()
-            .map(|(i, &metric)| BarChart {
+            .map(|&metric| BarChart {
                 metric,
                 bars: c
                     .variants
                     .iter()
                     .zip(&looks)
-                    .map(|(v, &look)| Bar::of(look, v.estimates.get(i)))
+                    .map(|(v, &look)| Bar::of(look, v.estimate(metric)))
                     .collect(),
             })
             .collect();
@@ -678,7 +680,7 @@ impl ComparePlan {
             title: c.scenario.clone(),
             subtitle,
             description: c.description.clone(),
-            layout: CompareLayout::new(legend.rows as u32, strip.height()),
+            layout: CompareLayout::new(legend.rows as u32, strip.height(), bars.len()),
             legend,
             bar_names: names,
             bars,
@@ -1108,10 +1110,10 @@ impl SweepPlan {
                 keys.push(key);
             }
         }
-        let charts = Headline::ALL
+        let charts: Vec<SweepChart> = s
+            .metrics
             .iter()
-            .enumerate()
-            .map(|(m, &metric)| SweepChart {
+            .map(|&metric| SweepChart {
                 metric,
                 lines: keys
                     .iter()
@@ -1123,7 +1125,7 @@ impl SweepPlan {
                             .filter(|p| p.values.get(1..).unwrap_or(&[]) == *key)
                             .filter_map(|p| {
                                 let x = position(p.values.first()?)?;
-                                let e = *p.estimates.get(m)?;
+                                let e = *p.estimates.get(metric.index())?;
                                 finite(e.mean).map(|_| (x, e))
                             })
                             .collect();
@@ -1189,7 +1191,7 @@ impl SweepPlan {
             title: s.scenario.clone(),
             subtitle,
             axes_line,
-            height: grid_top + grid_height(SWEEP_CELL_HEIGHT) + MARGIN,
+            height: grid_top + grid_height(SWEEP_CELL_HEIGHT, charts.len()) + MARGIN,
             legend,
             x,
             charts,
@@ -1258,11 +1260,11 @@ where
     root.fill(&palette::WHITE)?;
     draw_header(root, &plan.title, &plan.subtitle, &plan.axes_line)?;
     draw_legend(root, &plan.legend, HEADER_HEIGHT)?;
-    for (chart, (x, y, w, h)) in plan
-        .charts
-        .iter()
-        .zip(grid_cells(plan.grid_top, SWEEP_CELL_HEIGHT))
-    {
+    for (chart, (x, y, w, h)) in plan.charts.iter().zip(grid_cells(
+        plan.grid_top,
+        SWEEP_CELL_HEIGHT,
+        plan.charts.len(),
+    )) {
         let cell = root.clone().shrink((x, y), (w, h));
         draw_sweep_chart(&cell, chart, &plan.x)?;
     }
@@ -1498,6 +1500,7 @@ mod tests {
                 },
             ],
             seeds: 5,
+            metrics: Headline::shown(false),
             points,
         }
     }
@@ -1534,13 +1537,65 @@ mod tests {
         ] {
             assert!(svg.contains(text), "{text}");
         }
-        for metric in Headline::ALL {
+        for metric in Headline::shown(false) {
             assert!(svg.contains(metric.label()), "{}", metric.label());
             assert!(svg.contains(metric.unit()), "{}", metric.unit());
+        }
+        // No run had connections: no chart of theirs.
+        for metric in Headline::ALL.iter().filter(|m| m.needs_connections()) {
+            assert!(!svg.contains(metric.label()), "{}", metric.label());
         }
         for title in PANEL_TITLES {
             assert!(svg.contains(title), "{title}");
         }
+        assert!(!svg.contains("no data"));
+    }
+
+    #[test]
+    fn a_comparison_with_connections_has_a_bar_chart_per_connection_metric_too() {
+        let plain = comparison(5);
+        let chat = crate::study::compare::tests::comparison_of(
+            &crate::report::fixtures::crash_sticky_with_connections(),
+        );
+        let (plain_plan, chat_plan) = (
+            ComparePlan::of(&plain).expect("a plan"),
+            ComparePlan::of(&chat).expect("a plan"),
+        );
+        assert_eq!(plain_plan.bars.len(), 6);
+        assert_eq!(plain_plan.layout.bar_cells.len(), 6);
+        assert_eq!(chat_plan.bars.len(), Headline::ALL.len());
+        // 14 charts in rows of three: five rows, three more than the six metrics' two.
+        assert_eq!(chat_plan.layout.bar_cells.len(), 14);
+        assert_eq!(
+            grid_height(BAR_CELL_HEIGHT, 14) - grid_height(BAR_CELL_HEIGHT, 6),
+            3 * (BAR_CELL_HEIGHT + GRID_GAP)
+        );
+        let svg = compare_svg(&chat).expect("renders");
+        for metric in Headline::ALL {
+            assert!(svg.contains(metric.label()), "{}", metric.label());
+        }
+        let png = compare_png(&chat).expect("renders");
+        assert_eq!(decode(&png).dimensions(), (WIDTH, chat_plan.layout.height));
+    }
+
+    #[test]
+    fn a_sweep_with_connections_draws_their_metrics_too() {
+        let mut s = sweep();
+        s.metrics = Headline::shown(true);
+        for p in &mut s.points {
+            let extra: Vec<Estimate> = (0..8)
+                .map(|i| Estimate::of(&[f64::from(i) + 1.0, f64::from(i) + 2.0]))
+                .collect();
+            p.estimates.extend(extra);
+        }
+        let plan = SweepPlan::of(&s).expect("a plan");
+        assert_eq!(plan.charts.len(), 14);
+        assert_eq!(
+            plan.height,
+            plan.grid_top + grid_height(SWEEP_CELL_HEIGHT, 14) + MARGIN
+        );
+        let svg = sweep_svg(&s).expect("renders");
+        assert!(svg.contains("Redis pub/sub ops"));
         assert!(!svg.contains("no data"));
     }
 
@@ -1824,9 +1879,10 @@ mod tests {
         ] {
             assert!(svg.contains(text), "{text}");
         }
-        for metric in Headline::ALL {
+        for metric in Headline::shown(false) {
             assert!(svg.contains(metric.label()), "{}", metric.label());
         }
+        assert!(!svg.contains("reconnects"));
         assert!(!svg.contains("no data"));
     }
 
@@ -1859,7 +1915,7 @@ mod tests {
         assert_eq!(plan.legend.rows, 0);
         assert!(plan.charts.iter().all(|c| c.lines.len() == 1));
         let image = decode(&sweep_png(&s).expect("renders"));
-        let cells = grid_cells(plan.grid_top, SWEEP_CELL_HEIGHT);
+        let cells = grid_cells(plan.grid_top, SWEEP_CELL_HEIGHT, plan.charts.len());
         let blue = count_in(&image, cells[3], |p| p == rgb(palette::BLUE));
         assert!(blue > 200, "{blue} pixels");
     }
@@ -1918,6 +1974,7 @@ mod tests {
             scenario: "empty".to_owned(),
             axes: Vec::new(),
             seeds: 0,
+            metrics: Headline::shown(false),
             points: Vec::new(),
         };
         assert_eq!(
@@ -1925,7 +1982,7 @@ mod tests {
                 .expect("renders")
                 .matches("no data")
                 .count(),
-            Headline::ALL.len()
+            Headline::shown(false).len()
         );
         assert!(sweep_png(&empty).is_ok());
         // Huge and all-zero values.

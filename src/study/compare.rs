@@ -12,7 +12,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::grid::{check_size, indices_of, load_points, seed_range, Axis};
-use super::outcome::{cell, Estimate, Headline, Outcome};
+use super::outcome::{self, cell, Estimate, Headline, Outcome};
 use super::runner::{timed, Runner};
 use crate::metrics::{Report, TimelineEntry};
 use crate::model::simulate;
@@ -32,6 +32,19 @@ pub(crate) struct Comparison {
     pub(crate) variants: Vec<VariantSummary>,
 }
 
+impl Comparison {
+    /// The headline metrics its table, files and charts show: the connection ones too when its
+    /// runs had connections.
+    pub(crate) fn metrics(&self) -> &'static [Headline] {
+        let connections = self
+            .variants
+            .iter()
+            .flat_map(|v| &v.outcomes)
+            .any(Outcome::has_connections);
+        Headline::shown(connections)
+    }
+}
+
 /// One variant: its overrides, its runs and their summary.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct VariantSummary {
@@ -45,6 +58,13 @@ pub(crate) struct VariantSummary {
     pub(crate) estimates: Vec<Estimate>,
     /// The time series averaged over seeds, window by window.
     pub(crate) series: Vec<SeriesRow>,
+}
+
+impl VariantSummary {
+    /// The estimate of `metric`, if it has one.
+    pub(crate) fn estimate(&self, metric: Headline) -> Option<&Estimate> {
+        self.estimates.get(metric.index())
+    }
 }
 
 /// One report window of a variant, averaged over its seeds.
@@ -164,10 +184,7 @@ impl Plan {
             variants.push(VariantSummary {
                 label: variant.label.clone(),
                 overrides: variant.overrides.clone(),
-                estimates: Headline::ALL
-                    .iter()
-                    .map(|&m| Estimate::of_metric(&outcomes, m))
-                    .collect(),
+                estimates: outcome::estimates(&outcomes),
                 outcomes,
                 series,
             });
@@ -308,21 +325,17 @@ fn average<'a>(runs: impl Iterator<Item = &'a [SeriesRow]>) -> Vec<SeriesRow> {
 
 /// The terminal table: one row per variant, a column per headline metric.
 pub(crate) fn table(c: &Comparison) -> String {
+    let metrics = c.metrics();
     let mut grid = crate::report::new_table();
     let mut header = vec!["variant".to_owned()];
-    header.extend(Headline::ALL.iter().map(|m| match m.unit() {
-        "ms" => format!("{} (ms)", m.label()),
-        _ => m.label().to_owned(),
-    }));
+    header.extend(metrics.iter().map(|m| m.heading()));
     grid.set_header(header);
     for v in &c.variants {
         let mut row = vec![v.label.clone()];
-        row.extend(
-            Headline::ALL
-                .iter()
-                .zip(&v.estimates)
-                .map(|(&m, e)| cell(m, e)),
-        );
+        row.extend(metrics.iter().map(|&m| {
+            v.estimate(m)
+                .map_or_else(|| crate::report::human::NONE.to_owned(), |e| cell(m, e))
+        }));
         grid.add_row(row);
     }
     crate::report::align_right_from(&mut grid, 1);
@@ -349,7 +362,8 @@ pub(crate) fn csv(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
     let mut header = vec!["variant".to_owned()];
     header.extend(axes.iter().map(|a| a.path.clone()));
     header.push("seeds".to_owned());
-    for m in Headline::ALL {
+    let metrics = c.metrics();
+    for m in metrics {
         for suffix in [
             "mean",
             "ci95_half_width",
@@ -366,7 +380,10 @@ pub(crate) fn csv(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
         let indices = indices_of(axes, i);
         row.extend(axes.iter().zip(indices).map(|(a, j)| a.values[j].clone()));
         row.push(c.seeds.len().to_string());
-        for e in &v.estimates {
+        for e in metrics
+            .iter()
+            .map(|&m| v.estimate(m).copied().unwrap_or(Estimate::of(&[])))
+        {
             for x in [e.mean, e.half_width, e.low(), e.high(), e.std_dev] {
                 row.push(x.to_string());
             }
@@ -425,10 +442,11 @@ pub(crate) fn json(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
             .map(|v| VariantJson {
                 label: &v.label,
                 overrides: &v.overrides,
-                metrics: Headline::ALL
+                metrics: c
+                    .metrics()
                     .iter()
-                    .zip(&v.estimates)
-                    .map(|(&m, &e)| MetricJson {
+                    .filter_map(|&m| Some((m, *v.estimate(m)?)))
+                    .map(|(m, e)| MetricJson {
                         metric: m.key(),
                         unit: m.unit(),
                         estimate: e,
@@ -446,7 +464,7 @@ pub(crate) fn json(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn axis(arg: &str) -> Axis {
@@ -477,6 +495,82 @@ mod tests {
         let mean = average([a.as_slice(), b.as_slice()].into_iter());
         assert_eq!(mean[0].throughput, 20.0);
         assert_eq!(mean[1].throughput, 30.0);
+    }
+
+    /// Two variants over two seeds, from a report each: with connections or without.
+    pub(crate) fn comparison_of(report: &Report) -> Comparison {
+        let variant = |label: &str, scale: f64| {
+            let outcomes: Vec<Outcome> = [1.0, 1.1]
+                .iter()
+                .map(|k| {
+                    let mut r = report.clone();
+                    r.sessions.lost = (r.sessions.lost as f64 * k * scale) as u64;
+                    if let Some(c) = r.connections.as_mut() {
+                        c.reconnects = (c.reconnects as f64 * k * scale) as u64;
+                    }
+                    Outcome::of(&r)
+                })
+                .collect();
+            VariantSummary {
+                label: label.to_owned(),
+                overrides: Vec::new(),
+                estimates: outcome::estimates(&outcomes),
+                outcomes,
+                series: series(report),
+            }
+        };
+        Comparison {
+            scenario: report.scenario.clone(),
+            description: report.description.clone(),
+            seeds: vec![1, 2],
+            warmup_s: report.warmup_seconds,
+            timeline: report.timeline.clone(),
+            variants: vec![variant("a", 1.0), variant("b", 2.0)],
+        }
+    }
+
+    #[test]
+    fn connection_metrics_are_shown_only_when_the_runs_have_connections() {
+        let axes = [axis("sessions.store=in-memory,redis")];
+        let plain = comparison_of(&crate::report::fixtures::crash_sticky());
+        assert_eq!(plain.metrics(), Headline::shown(false));
+        let text = table(&plain);
+        assert!(!text.contains("reconnects"), "{text}");
+        let csv_text = String::from_utf8(csv(&plain, &axes)).unwrap();
+        let header = csv_text.lines().next().unwrap();
+        assert!(header.ends_with(",churn_std_dev"), "{header}");
+        assert!(!String::from_utf8(json(&plain, &axes))
+            .unwrap()
+            .contains("reconnects"));
+
+        let chat = comparison_of(&crate::report::fixtures::crash_sticky_with_connections());
+        assert_eq!(chat.metrics(), Headline::ALL);
+        let text = table(&chat);
+        for heading in [
+            "connections dropped",
+            "reconnects",
+            "peak reconnects/s",
+            "refused handshakes",
+            "handshake p99 (ms)",
+            "messages undelivered (%)",
+            "delivery p99 (ms)",
+            "Redis pub/sub ops",
+        ] {
+            assert!(text.contains(heading), "{heading}: {text}");
+        }
+        let csv_text = String::from_utf8(csv(&chat, &axes)).unwrap();
+        let header = csv_text.lines().next().unwrap();
+        assert!(
+            header.contains(",churn_std_dev,connections_dropped_mean,"),
+            "{header}"
+        );
+        assert!(header.ends_with(",redis_pubsub_ops_std_dev"), "{header}");
+        // Every row has a value per column.
+        let columns = header.split(',').count();
+        assert!(csv_text.lines().all(|l| l.split(',').count() == columns));
+        let json_text = String::from_utf8(json(&chat, &axes)).unwrap();
+        assert!(json_text.contains("\"metric\": \"messages_undelivered_pct\""));
+        assert!(json_text.contains("\"unit\": \"% of recipients\""));
     }
 
     #[test]

@@ -119,15 +119,9 @@ fn cell(metric: Headline, e: &Estimate) -> String {
     outcome::cell(metric, e).replace(" ± ", "\u{a0}±\u{a0}")
 }
 
-/// The estimate of `metric` for `v`, if it has one.
-fn estimate(v: &VariantSummary, metric: Headline) -> Option<&Estimate> {
-    let index = Headline::ALL.iter().position(|&m| m == metric)?;
-    v.estimates.get(index)
-}
-
 fn table(c: &Comparison) -> String {
     let mut html = "<table class=\"compare\">\n<thead><tr><th>variant</th>".to_owned();
-    for metric in Headline::ALL {
+    for &metric in c.metrics() {
         html.push_str(&format!(
             "<th class=\"num\">{}<br><span class=\"unit\">{}</span></th>",
             escape(metric.label()),
@@ -137,8 +131,10 @@ fn table(c: &Comparison) -> String {
     html.push_str("</tr></thead>\n<tbody>\n");
     for v in &c.variants {
         html.push_str(&format!("<tr><td>{}</td>", escape(&v.label)));
-        for metric in Headline::ALL {
-            let text = estimate(v, metric).map_or_else(|| "–".to_owned(), |e| cell(metric, e));
+        for &metric in c.metrics() {
+            let text = v
+                .estimate(metric)
+                .map_or_else(|| "–".to_owned(), |e| cell(metric, e));
             html.push_str(&format!("<td class=\"num\">{}</td>", escape(&text)));
         }
         html.push_str("</tr>\n");
@@ -160,13 +156,13 @@ fn findings(c: &Comparison) -> Vec<String> {
         return vec!["One variant only: there is nothing to compare it with.".to_owned()];
     }
     let seeds = c.seeds.len();
-    Headline::ALL
+    c.metrics()
         .iter()
         .filter_map(|&metric| {
             let rows: Vec<(&VariantSummary, &Estimate)> = c
                 .variants
                 .iter()
-                .filter_map(|v| Some((v, estimate(v, metric)?)))
+                .filter_map(|v| Some((v, v.estimate(metric)?)))
                 .collect();
             finding(metric, &rows, seeds)
         })
@@ -383,7 +379,7 @@ mod tests {
             ),
             "{html}"
         );
-        for metric in Headline::ALL {
+        for metric in Headline::shown(false) {
             assert!(html.contains(&format!(
                 "<th class=\"num\">{}<br><span class=\"unit\">{}</span></th>",
                 metric.label(),
@@ -393,9 +389,25 @@ mod tests {
     }
 
     #[test]
+    fn a_comparison_with_connections_tabulates_and_weighs_their_metrics_too() {
+        let chat = crate::study::compare::tests::comparison_of(
+            &crate::report::fixtures::crash_sticky_with_connections(),
+        );
+        let found = findings(&chat);
+        assert_eq!(found.len(), Headline::ALL.len());
+        assert!(found[7].starts_with("Reconnects: lowest with <strong>a</strong>"));
+        let html = table(&chat);
+        assert!(html.contains(
+            "<th class=\"num\">messages undelivered<br><span class=\"unit\">% of \
+             recipients</span></th>"
+        ));
+        assert!(!table(&comparison()).contains("reconnects"));
+    }
+
+    #[test]
     fn findings_name_the_lowest_and_highest_and_weigh_them_against_the_noise() {
         let found = findings(&comparison());
-        assert_eq!(found.len(), Headline::ALL.len());
+        assert_eq!(found.len(), Headline::shown(false).len());
         // 0 ± 0 against 3,200 ± 248: differences 3,100 / 3,200 / 3,300, as spread as the
         // in-memory values themselves.
         assert_eq!(

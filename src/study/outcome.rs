@@ -5,6 +5,10 @@
 //! [`Estimate`]: the sample mean and the half-width of Student's t interval,
 //! `t(0.975, n − 1) · s / √n`. [`cell`] writes an estimate as the comparison and sweep tables
 //! show it.
+//!
+//! Runs with connections have more headline metrics (drops, reconnects, refused handshakes,
+//! message delivery); a study shows them only when its runs have connections
+//! ([`Headline::shown`]), so the tables, files and charts of other studies stay as they were.
 
 use serde::Serialize;
 
@@ -20,18 +24,54 @@ pub(crate) enum Headline {
     P99,
     InstanceSeconds,
     Churn,
+    ConnectionsDropped,
+    Reconnects,
+    PeakReconnects,
+    RefusedHandshakes,
+    HandshakeP99,
+    UndeliveredShare,
+    DeliveryP99,
+    RedisOps,
 }
 
 impl Headline {
-    /// Every headline metric, in the order of tables, CSV columns and charts.
-    pub(crate) const ALL: [Headline; 6] = [
+    /// Every headline metric, in the order of tables, CSV columns and charts: those of every
+    /// study first, then those of runs with connections.
+    pub(crate) const ALL: [Headline; 14] = [
         Headline::SessionsLost,
         Headline::FailedRequests,
         Headline::P50,
         Headline::P99,
         Headline::InstanceSeconds,
         Headline::Churn,
+        Headline::ConnectionsDropped,
+        Headline::Reconnects,
+        Headline::PeakReconnects,
+        Headline::RefusedHandshakes,
+        Headline::HandshakeP99,
+        Headline::UndeliveredShare,
+        Headline::DeliveryP99,
+        Headline::RedisOps,
     ];
+
+    /// How many of [`Headline::ALL`] every study shows; the rest need connections.
+    const EVERY_STUDY: usize = 6;
+
+    /// The metrics a study shows, in order: all of them when its runs have connections, else
+    /// those every study has.
+    pub(crate) fn shown(connections: bool) -> &'static [Headline] {
+        if connections {
+            &Self::ALL
+        } else {
+            &Self::ALL[..Self::EVERY_STUDY]
+        }
+    }
+
+    /// Whether the metric exists only for runs with connections.
+    #[cfg(test)]
+    pub(crate) fn needs_connections(self) -> bool {
+        self.index() >= Self::EVERY_STUDY
+    }
 
     /// The column name in CSV and JSON.
     pub(crate) fn key(self) -> &'static str {
@@ -42,6 +82,14 @@ impl Headline {
             Headline::P99 => "p99_ms",
             Headline::InstanceSeconds => "instance_seconds",
             Headline::Churn => "churn",
+            Headline::ConnectionsDropped => "connections_dropped",
+            Headline::Reconnects => "reconnects",
+            Headline::PeakReconnects => "peak_reconnects_per_s",
+            Headline::RefusedHandshakes => "refused_handshakes",
+            Headline::HandshakeP99 => "handshake_p99_ms",
+            Headline::UndeliveredShare => "messages_undelivered_pct",
+            Headline::DeliveryP99 => "delivery_p99_ms",
+            Headline::RedisOps => "redis_pubsub_ops",
         }
     }
 
@@ -54,6 +102,14 @@ impl Headline {
             Headline::P99 => "p99 latency",
             Headline::InstanceSeconds => "instance-seconds",
             Headline::Churn => "instance churn",
+            Headline::ConnectionsDropped => "connections dropped",
+            Headline::Reconnects => "reconnects",
+            Headline::PeakReconnects => "peak reconnects/s",
+            Headline::RefusedHandshakes => "refused handshakes",
+            Headline::HandshakeP99 => "handshake p99",
+            Headline::UndeliveredShare => "messages undelivered",
+            Headline::DeliveryP99 => "delivery p99",
+            Headline::RedisOps => "Redis pub/sub ops",
         }
     }
 
@@ -65,6 +121,12 @@ impl Headline {
             Headline::P50 | Headline::P99 => "ms",
             Headline::InstanceSeconds => "instance·s",
             Headline::Churn => "launches + terminations",
+            Headline::ConnectionsDropped => "connections",
+            Headline::Reconnects | Headline::RefusedHandshakes => "attempts",
+            Headline::PeakReconnects => "reconnects/s",
+            Headline::HandshakeP99 | Headline::DeliveryP99 => "ms",
+            Headline::UndeliveredShare => "% of recipients",
+            Headline::RedisOps => "publishes",
         }
     }
 
@@ -72,11 +134,28 @@ impl Headline {
     pub(crate) fn is_count(self) -> bool {
         matches!(
             self,
-            Headline::SessionsLost | Headline::FailedRequests | Headline::Churn
+            Headline::SessionsLost
+                | Headline::FailedRequests
+                | Headline::Churn
+                | Headline::ConnectionsDropped
+                | Headline::Reconnects
+                | Headline::PeakReconnects
+                | Headline::RefusedHandshakes
+                | Headline::RedisOps
         )
     }
 
-    fn index(self) -> usize {
+    /// The column header of tables: the label, with its unit when it is a short one.
+    pub(crate) fn heading(self) -> String {
+        match self.unit() {
+            "ms" => format!("{} (ms)", self.label()),
+            "% of recipients" => format!("{} (%)", self.label()),
+            _ => self.label().to_owned(),
+        }
+    }
+
+    /// The metric's place in [`Headline::ALL`] (and in every list of estimates).
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 }
@@ -84,7 +163,10 @@ impl Headline {
 /// One run's headline numbers, all measured after warm-up.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Outcome {
+    /// In [`Headline::ALL`] order; the connection metrics are 0 for a run without connections.
     values: [f64; Headline::ALL.len()],
+    /// Whether the run had connections (and its connection metrics mean something).
+    connections: bool,
 }
 
 impl Outcome {
@@ -92,28 +174,85 @@ impl Outcome {
     /// - failed requests: `requests.failed` summed over causes;
     /// - p50 / p99: latency of successful requests, ms;
     /// - instance-seconds: `fleet.instance_seconds` (the cost);
-    /// - churn: instances launched after the initial fleet plus instances terminated or crashed.
+    /// - churn: instances launched after the initial fleet plus instances terminated or crashed;
+    ///
+    /// and with connections:
+    /// - connections dropped: `connections.dropped` summed over causes;
+    /// - reconnects, peak reconnects/s: `connections.reconnects`, `.peak_reconnects_per_s`;
+    /// - refused handshakes: `connections.refused` summed over causes;
+    /// - handshake p99: `connections.handshake_ms.p99`;
+    /// - messages undelivered: `messages.undelivered` summed over causes, as a percentage of
+    ///   `messages.recipients` (0 without recipients);
+    /// - delivery p99: `messages.latency_ms.p99`;
+    /// - Redis pub/sub ops: `messages.redis_ops`.
     pub(crate) fn of(report: &Report) -> Self {
         let fleet = &report.fleet;
         let churn = fleet.launched - fleet.launched_by.initial + fleet.terminated + fleet.crashed;
-        Self::from_values([
+        let mut outcome = Self::from_values([
             report.sessions.lost as f64,
             report.requests.failed.total() as f64,
             report.latency_ms.p50,
             report.latency_ms.p99,
             fleet.instance_seconds,
             churn as f64,
-        ])
+        ]);
+        if let Some(c) = &report.connections {
+            let m = report.messages.clone().unwrap_or_default();
+            let undelivered = if m.recipients > 0 {
+                m.undelivered.total() as f64 * 100.0 / m.recipients as f64
+            } else {
+                0.0
+            };
+            outcome.connections = true;
+            outcome.values[Headline::EVERY_STUDY..].copy_from_slice(&[
+                c.dropped.total() as f64,
+                c.reconnects as f64,
+                c.peak_reconnects_per_s as f64,
+                c.refused.total() as f64,
+                c.handshake_ms.p99,
+                undelivered,
+                m.latency_ms.p99,
+                m.redis_ops as f64,
+            ]);
+        }
+        outcome
     }
 
-    /// An outcome from values in [`Headline::ALL`] order (as read back from a CSV row).
-    pub(crate) fn from_values(values: [f64; Headline::ALL.len()]) -> Self {
-        Self { values }
+    /// An outcome of a run without connections from the values of
+    /// [`Headline::shown(false)`](Headline::shown), in order.
+    pub(crate) fn from_values(values: [f64; Headline::EVERY_STUDY]) -> Self {
+        Self::from_shown(&values, false)
+    }
+
+    /// An outcome from the values of [`Headline::shown(connections)`](Headline::shown), in order
+    /// (as read back from a CSV row).
+    pub(crate) fn from_shown(values: &[f64], connections: bool) -> Self {
+        let mut outcome = Self {
+            values: [0.0; Headline::ALL.len()],
+            connections,
+        };
+        for (&metric, &v) in Headline::shown(connections).iter().zip(values) {
+            outcome.values[metric.index()] = v;
+        }
+        outcome
     }
 
     pub(crate) fn get(&self, metric: Headline) -> f64 {
         self.values[metric.index()]
     }
+
+    /// Whether the run had connections.
+    pub(crate) fn has_connections(&self) -> bool {
+        self.connections
+    }
+}
+
+/// The estimates of every metric of [`Headline::ALL`] over `outcomes`, in that order.
+pub(crate) fn estimates(outcomes: &[Outcome]) -> Vec<Estimate> {
+    Headline::ALL
+        .iter()
+        .map(|&m| Estimate::of_metric(outcomes, m))
+        .collect()
 }
 
 /// Mean and 95 % confidence interval of one metric over `n` seeds.
@@ -175,7 +314,7 @@ impl Estimate {
 }
 
 /// A value of `metric` for people: counts whole (a mean of counts to one decimal below 100),
-/// instance-seconds whole, milliseconds to three significant digits.
+/// instance-seconds whole, milliseconds and percentages to three significant digits.
 pub(crate) fn value(metric: Headline, v: f64) -> String {
     if metric.is_count() {
         fixed(
@@ -234,6 +373,69 @@ pub(crate) fn t_975(df: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::fixtures;
+
+    #[test]
+    fn a_run_without_connections_shows_the_six_metrics_of_every_study() {
+        let outcome = Outcome::of(&fixtures::crash_sticky());
+        assert!(!outcome.has_connections());
+        assert_eq!(
+            Headline::shown(false),
+            [
+                Headline::SessionsLost,
+                Headline::FailedRequests,
+                Headline::P50,
+                Headline::P99,
+                Headline::InstanceSeconds,
+                Headline::Churn
+            ]
+        );
+        assert!(Headline::shown(false)
+            .iter()
+            .all(|m| !m.needs_connections()));
+        assert_eq!(outcome.get(Headline::Reconnects), 0.0);
+    }
+
+    #[test]
+    fn a_run_with_connections_has_their_metrics_too() {
+        let outcome = Outcome::of(&fixtures::crash_sticky_with_connections());
+        assert!(outcome.has_connections());
+        assert_eq!(Headline::shown(true), Headline::ALL);
+        let expected = [
+            (Headline::SessionsLost, 3_217.0),
+            (Headline::ConnectionsDropped, 1_200.0),
+            (Headline::Reconnects, 1_262.0),
+            (Headline::PeakReconnects, 412.0),
+            (Headline::RefusedHandshakes, 110.0),
+            (Headline::HandshakeP99, 18.7),
+            // 2,242 of 240,000 recipients.
+            (Headline::UndeliveredShare, 2_242.0 * 100.0 / 240_000.0),
+            (Headline::DeliveryP99, 9.87),
+            (Headline::RedisOps, 47_950.0),
+        ];
+        for (metric, value) in expected {
+            assert_eq!(outcome.get(metric), value, "{metric:?}");
+        }
+        // Read back from the values a CSV row holds, it is the same outcome.
+        let values: Vec<f64> = Headline::ALL.iter().map(|&m| outcome.get(m)).collect();
+        assert_eq!(Outcome::from_shown(&values, true), outcome);
+    }
+
+    #[test]
+    fn keys_are_distinct_and_connection_metrics_read_as_people_say_them() {
+        let mut keys: Vec<&str> = Headline::ALL.iter().map(|m| m.key()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), Headline::ALL.len());
+        assert_eq!(
+            Headline::UndeliveredShare.heading(),
+            "messages undelivered (%)"
+        );
+        assert_eq!(Headline::DeliveryP99.heading(), "delivery p99 (ms)");
+        assert_eq!(Headline::PeakReconnects.heading(), "peak reconnects/s");
+        assert_eq!(value(Headline::UndeliveredShare, 0.934_166), "0.934");
+        assert_eq!(value(Headline::RedisOps, 47_950.0), "47,950");
+    }
 
     fn close(a: f64, b: f64, tolerance: f64) -> bool {
         (a - b).abs() <= tolerance

@@ -30,7 +30,7 @@ use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::grid::{check_size, indices_of, load_points, seed_range, Axis};
-use super::outcome::{cell, Estimate, Headline, Outcome};
+use super::outcome::{self, cell, Estimate, Headline, Outcome};
 use super::runner::Runner;
 use crate::echo::echo;
 use crate::model::simulate;
@@ -47,6 +47,8 @@ pub(crate) struct SweepSummary {
     pub(crate) axes: Vec<Axis>,
     /// Seeds per point.
     pub(crate) seeds: usize,
+    /// The headline metrics shown: see [`Meta::metrics`].
+    pub(crate) metrics: &'static [Headline],
     /// Grid points in grid order: the last axis varies fastest.
     pub(crate) points: Vec<SweepPoint>,
 }
@@ -114,9 +116,19 @@ pub(crate) struct Meta {
     /// runs, and in folders written before the checksum existed: those merge unchecked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) rows_crc32: Option<String>,
+    /// The scenario has connections: `sweep.csv` has the connection metrics' columns too.
+    /// Absent (false) otherwise, so other sweeps' descriptions read and compare as before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) connections: bool,
 }
 
 impl Meta {
+    /// The headline metrics of the sweep's rows, in column order: the connection ones too when
+    /// the scenario has connections.
+    pub(crate) fn metrics(&self) -> &'static [Headline] {
+        Headline::shown(self.connections)
+    }
+
     fn points(&self) -> usize {
         self.axes.iter().map(|a| a.values.len()).product()
     }
@@ -183,7 +195,7 @@ impl Meta {
     fn header(&self) -> Vec<String> {
         let mut header = vec!["run".to_owned(), "point".to_owned(), "seed".to_owned()];
         header.extend(self.axes.iter().map(|a| a.path.clone()));
-        header.extend(Headline::ALL.iter().map(|m| m.key().to_owned()));
+        header.extend(self.metrics().iter().map(|m| m.key().to_owned()));
         header
     }
 
@@ -254,6 +266,7 @@ impl Plan {
             shard,
             runs: 0,
             rows_crc32: None,
+            connections: points.iter().any(|p| p.connections.is_some()),
         };
         meta.runs = meta.own_runs().len();
         Ok(Self { meta, points })
@@ -351,7 +364,7 @@ impl Row {
         let seed = run_seed(meta, run);
         let mut fields = vec![run.to_string(), point.to_string(), seed.to_string()];
         fields.extend(point_values(meta, point));
-        fields.extend(Headline::ALL.iter().map(|&m| outcome.get(m).to_string()));
+        fields.extend(meta.metrics().iter().map(|&m| outcome.get(m).to_string()));
         let mut writer = csv::Writer::from_writer(Vec::new());
         writer.write_record(&fields).expect("writing to memory");
         let line = String::from_utf8(writer.into_inner().expect("flushing to memory"))
@@ -489,16 +502,13 @@ fn read_rows(path: &Path, meta: &Meta, repair: bool) -> Result<Vec<Row>> {
             "{}: run {run} does not belong to this sweep",
             at()
         );
-        let metrics = Headline::ALL.len();
+        let metrics = meta.metrics().len();
         ensure!(record.len() >= metrics, "{}: too few columns", at());
         let values: Vec<f64> = (record.len() - metrics..record.len())
             .map(|i| field(i).and_then(|f| f.parse::<f64>().ok()))
             .collect::<Option<_>>()
             .with_context(|| format!("{}: a metric is not a number", at()))?;
-        let values: [f64; Headline::ALL.len()] = values
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("{}: too few columns", at()))?;
-        let row = Row::new(meta, run, Outcome::from_values(values));
+        let row = Row::new(meta, run, Outcome::from_shown(&values, meta.connections));
         ensure!(
             row.line.as_bytes() == text,
             "{}: the row does not match run {run} of this sweep",
@@ -516,7 +526,8 @@ fn read_rows(path: &Path, meta: &Meta, repair: bool) -> Result<Vec<Row>> {
 /// What differs between two sweep descriptions, in words.
 fn difference(a: &Meta, b: &Meta) -> String {
     let mut what = Vec::new();
-    if a.scenario != b.scenario || a.fingerprint != b.fingerprint {
+    if a.scenario != b.scenario || a.fingerprint != b.fingerprint || a.connections != b.connections
+    {
         what.push("scenario or --set");
     }
     if a.axes != b.axes {
@@ -670,15 +681,13 @@ pub(crate) fn summarize(meta: &Meta, rows: &[Row]) -> SweepSummary {
         scenario: meta.scenario.clone(),
         axes: meta.axes.clone(),
         seeds: meta.seeds,
+        metrics: meta.metrics(),
         points: by_point
             .iter()
             .enumerate()
             .map(|(point, outcomes)| SweepPoint {
                 values: point_values(meta, point),
-                estimates: Headline::ALL
-                    .iter()
-                    .map(|&m| Estimate::of_metric(outcomes, m))
-                    .collect(),
+                estimates: outcome::estimates(outcomes),
             })
             .collect(),
     }
@@ -688,19 +697,16 @@ pub(crate) fn summarize(meta: &Meta, rows: &[Row]) -> SweepSummary {
 pub(crate) fn table(summary: &SweepSummary) -> String {
     let mut grid = crate::report::new_table();
     let mut header: Vec<String> = summary.axes.iter().map(|a| a.path.clone()).collect();
-    header.extend(Headline::ALL.iter().map(|m| match m.unit() {
-        "ms" => format!("{} (ms)", m.label()),
-        _ => m.label().to_owned(),
-    }));
+    header.extend(summary.metrics.iter().map(|m| m.heading()));
     grid.set_header(header);
     for point in &summary.points {
         let mut row = point.values.clone();
-        row.extend(
-            Headline::ALL
-                .iter()
-                .zip(&point.estimates)
-                .map(|(&m, e)| cell(m, e)),
-        );
+        row.extend(summary.metrics.iter().map(|&m| {
+            point
+                .estimates
+                .get(m.index())
+                .map_or_else(|| crate::report::human::NONE.to_owned(), |e| cell(m, e))
+        }));
         grid.add_row(row);
     }
     crate::report::align_right_from(&mut grid, summary.axes.len());
@@ -724,6 +730,7 @@ mod tests {
             shard,
             runs: 0,
             rows_crc32: None,
+            connections: false,
         };
         meta.runs = meta.own_runs().len();
         meta
@@ -747,6 +754,53 @@ mod tests {
         let row = Row::new(&m, 7, Outcome::from_values([1.0, 2.0, 3.5, 4.25, 5.0, 6.0]));
         assert_eq!(row.line, "7,2,11,3,in-memory,1,2,3.5,4.25,5,6\n");
         assert_eq!(point_values(&m, 5), ["4", "redis"]);
+    }
+
+    #[test]
+    fn a_sweep_with_connections_has_their_columns_and_reads_them_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CSV_FILE);
+        let m = Meta {
+            connections: true,
+            ..meta(None)
+        };
+        let header = header_line(&m);
+        assert!(
+            header.ends_with(
+                ",p50_ms,p99_ms,instance_seconds,churn,connections_dropped,reconnects,\
+                 peak_reconnects_per_s,refused_handshakes,handshake_p99_ms,\
+                 messages_undelivered_pct,delivery_p99_ms,redis_pubsub_ops\n"
+            ),
+            "{header}"
+        );
+        let outcome = Outcome::of(&crate::report::fixtures::crash_sticky_with_connections());
+        let row = Row::new(&m, 7, outcome);
+        assert!(
+            row.line
+                .ends_with(",1200,1262,412,110,18.7,0.9341666666666667,9.87,47950\n"),
+            "{}",
+            row.line
+        );
+        fs::write(&path, csv_bytes(&m, std::slice::from_ref(&row))).unwrap();
+        assert_eq!(
+            read_rows(&path, &m, false).unwrap(),
+            std::slice::from_ref(&row)
+        );
+        let summary = summarize(&m, &[row]);
+        assert_eq!(summary.metrics, Headline::ALL);
+        assert!(table(&summary).contains("messages undelivered (%)"));
+
+        // Without connections: neither the columns nor a `connections` entry in sweep.json.
+        let plain = meta(None);
+        assert!(!header_line(&plain).contains("reconnects"));
+        assert!(!String::from_utf8(plain.bytes())
+            .unwrap()
+            .contains("connections"));
+        assert!(String::from_utf8(m.bytes())
+            .unwrap()
+            .contains("\"connections\": true"));
+        let summary = summarize(&plain, &[]);
+        assert!(!table(&summary).contains("reconnects"));
     }
 
     #[test]
