@@ -304,9 +304,15 @@ fn connections(
     let (saturated, refusal_storms) = if pace > 0.0 {
         // On a saturated instance an attempt is refused until a worker frees, a handshake
         // later; during an outage everyone open retries for its length.
+        // Users beyond what `max_per_instance` lets the fleet hold retry all the time: that
+        // many keep retrying for the whole run.
+        let held = c
+            .max_per_instance
+            .map_or(f64::INFINITY, |m| f64::from(m) * instances);
+        let excess = (open - held).max(0.0);
         (
             1.0 + handshake / pace,
-            open * outage_seconds(scenario, instances, duration_s) / pace,
+            (open * outage_seconds(scenario, instances, duration_s) + excess * duration_s) / pace,
         )
     } else {
         (f64::INFINITY, f64::INFINITY)
