@@ -7,6 +7,7 @@ mod browser;
 mod commands;
 mod connections;
 mod deploy;
+mod docs;
 mod dynamics;
 mod limits;
 mod output;
