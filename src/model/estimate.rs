@@ -28,7 +28,8 @@ use crate::metrics::WindowRow;
 use crate::model::arrivals::Arrivals;
 use crate::model::instance::Instance;
 use crate::model::sampling::DurationSampler;
-use crate::model::sim::connections::{Message, Task, User};
+use crate::model::sim::connections::{Message, User};
+use crate::model::sim::Task;
 use crate::model::sim::{Request, Session};
 use crate::scenario::{
     Action, Algorithm, Connections, CountDist, Delivery, RateProfile, ReconnectPolicy, Scenario,

@@ -26,6 +26,7 @@
 //! counting such members on the instance that delivers (or that fails) resolves each exactly
 //! once, and whoever is left when a message's last delivery is through disconnected meanwhile.
 
+use super::tasks::{Task, TaskKind};
 use super::*;
 use crate::metrics::{ConnRecorder, Drop, Refusal, Undelivery};
 use crate::model::ids::{ConnRef, MsgRef, TaskRef};
@@ -49,7 +50,6 @@ pub(crate) struct Links {
     users: Slab<User>,
     /// Open members of each room.
     rooms: Vec<Vec<ConnRef>>,
-    pub(super) tasks: Slab<Task>,
     messages: Slab<Message>,
     pub(super) recorder: ConnRecorder,
     /// Scratch list of instances (sharded fan-out).
@@ -91,29 +91,6 @@ enum Link {
     },
 }
 
-/// Work other than a request, held by an instance.
-pub(crate) struct Task {
-    instance: InstanceId,
-    pub(super) enqueued: SimTime,
-    work: SimDuration,
-    kind: TaskKind,
-}
-
-#[derive(Clone, Copy)]
-enum TaskKind {
-    Handshake {
-        user: ConnRef,
-        started: SimTime,
-        counted: bool,
-        /// False once the client gave up (timeout, or its user left).
-        waiting: bool,
-    },
-    /// A message handled by its sender's instance.
-    Message(MsgRef),
-    /// A published message reaching another instance.
-    Delivery(MsgRef),
-}
-
 pub(crate) struct Message {
     sent: SimTime,
     counted: bool,
@@ -151,7 +128,6 @@ impl Links {
             seats,
             users: Slab::default(),
             rooms: vec![Vec::new(); config.rooms.count as usize],
-            tasks: Slab::default(),
             messages: Slab::default(),
             recorder: ConnRecorder::new(warmup),
             targets: Vec::new(),
@@ -178,11 +154,10 @@ impl Links {
             .count() as u64
     }
 
-    /// Attempts still handshaking for their client, and recipients still in flight, among
-    /// those counted: what the run leaves unresolved.
-    pub(super) fn unresolved(&self) -> (u64, u64) {
-        let handshaking = self
-            .tasks
+    /// Attempts still handshaking for their client (among `tasks`), and recipients still in
+    /// flight, among those counted: what the run leaves unresolved.
+    pub(super) fn unresolved(&self, tasks: &Slab<Task>) -> (u64, u64) {
+        let handshaking = tasks
             .iter()
             .filter(|(_, _, t)| {
                 matches!(
@@ -310,18 +285,13 @@ impl Simulation<'_> {
             }
         };
         let work = l.handshake.sample(&mut u.rng);
-        let (slot, generation) = l.tasks.insert(Task {
-            instance: id,
-            enqueued: now,
-            work,
-            kind: TaskKind::Handshake {
-                user,
-                started: now,
-                counted,
-                waiting: true,
-            },
-        });
-        let task = TaskRef { slot, generation };
+        let kind = TaskKind::Handshake {
+            user,
+            started: now,
+            counted,
+            waiting: true,
+        };
+        let task = self.tasks.insert_ref(Task::new(id, now, work, kind));
         u.link = Link::Handshaking(task);
         self.instances[id.index()].handshaking += 1;
         self.connections[id.index()] += 1;
@@ -361,8 +331,7 @@ impl Simulation<'_> {
 
     /// The client of a handshake gives up waiting.
     pub(super) fn handshake_timeout(&mut self, task: TaskRef) {
-        let Some(l) = self.links.as_mut() else { return };
-        let Some(t) = l.tasks.get_mut(task.slot, task.generation) else {
+        let Some(t) = self.tasks.get_mut(task.slot, task.generation) else {
             return; // already done
         };
         let TaskKind::Handshake {
@@ -378,89 +347,85 @@ impl Simulation<'_> {
         self.conn_refused(user, counted, Refusal::Timeout, self.now);
     }
 
-    /// Puts `task` on `id`: a free worker takes it at once, else it waits in line.
-    fn enqueue_task(&mut self, id: InstanceId, task: TaskRef, work: SimDuration) {
-        self.recorder.offered(work);
-        let inst = &mut self.instances[id.index()];
-        if inst.busy < self.scenario.instances.workers {
-            self.start_task(id, task);
-        } else {
-            inst.tasks.push_back(task);
-        }
-    }
-
-    /// A worker of `id` takes `task`.
-    pub(super) fn start_task(&mut self, id: InstanceId, task: TaskRef) {
+    /// A worker is about to accept `user`'s upgrade on `id`: the session is read where it
+    /// lives. Returns the extra work, or `None` when the read failed (Redis down) and the attempt
+    /// is refused: the task is then gone.
+    pub(super) fn handshake_starts(
+        &mut self,
+        id: InstanceId,
+        task: TaskRef,
+        user: ConnRef,
+        counted: bool,
+    ) -> Option<SimDuration> {
         let now = self.now;
-        let Some(l) = self.links.as_mut() else { return };
-        let Some(t) = l.tasks.get(task.slot, task.generation) else {
-            return;
-        };
-        let mut work = self.instances[id.index()].service_time(
-            t.work,
-            now,
-            self.scenario.instances.warmup.slowdown,
-        );
-        if let TaskKind::Handshake {
-            user,
-            counted,
-            waiting: true,
-            ..
-        } = t.kind
-        {
-            // Accepting the upgrade reads the user's session where it lives.
-            match session_cost(&self.scenario.sessions, &mut self.redis, now) {
-                Ok(extra) => work = work + extra,
-                Err(RedisDown) => {
-                    l.tasks.remove(task.slot, task.generation);
-                    self.instances[id.index()].handshaking -= 1;
-                    self.connections[id.index()] -= 1;
-                    let at = now + self.scenario.balancer.hop_latency;
-                    self.conn_refused(user, counted, Refusal::RedisDown, at);
-                    return self.fill_workers(id);
-                }
-            }
-        }
-        self.take_worker(id);
-        self.queue.push(now + work, Event::TaskDone(task));
-    }
-
-    /// A worker of an instance finishes `task`.
-    pub(super) fn task_done(&mut self, task: TaskRef) {
-        let now = self.now;
-        let Some(l) = self.links.as_mut() else { return };
-        let Some(t) = l.tasks.remove(task.slot, task.generation) else {
-            return; // its instance stopped meanwhile
-        };
-        let id = t.instance;
-        self.release_worker(id);
-        match t.kind {
-            TaskKind::Handshake {
-                user,
-                started,
-                counted,
-                waiting,
-            } => {
+        match session_cost(&self.scenario.sessions, &mut self.redis, now) {
+            Ok(extra) => Some(extra),
+            Err(RedisDown) => {
+                self.tasks.remove(task.slot, task.generation);
                 self.instances[id.index()].handshaking -= 1;
                 self.connections[id.index()] -= 1;
-                if waiting {
-                    let hop = self.scenario.balancer.hop_latency;
-                    if self.instances[id.index()].life == Life::Draining {
-                        // Going away: the server answers 503 instead of upgrading.
-                        self.conn_refused(user, counted, Refusal::InstanceDown, now + hop);
-                    } else {
-                        self.attach(user, id);
-                        if let Some(l) = self.links.as_mut() {
-                            l.recorder.opened(counted, now + hop - started, now);
-                        }
-                    }
+                let at = now + self.scenario.balancer.hop_latency;
+                self.conn_refused(user, counted, Refusal::RedisDown, at);
+                None
+            }
+        }
+    }
+
+    /// A worker of `id` has accepted `user`'s upgrade, begun at `started`: the connection opens
+    /// (unless its client left, or the instance is going away).
+    pub(super) fn handshake_done(
+        &mut self,
+        id: InstanceId,
+        user: ConnRef,
+        started: SimTime,
+        counted: bool,
+        waiting: bool,
+    ) {
+        let now = self.now;
+        self.instances[id.index()].handshaking -= 1;
+        self.connections[id.index()] -= 1;
+        if !waiting {
+            return;
+        }
+        let hop = self.scenario.balancer.hop_latency;
+        if self.instances[id.index()].life == Life::Draining {
+            // Going away: the server answers 503 instead of upgrading.
+            self.conn_refused(user, counted, Refusal::InstanceDown, now + hop);
+        } else {
+            self.attach(user, id);
+            if let Some(l) = self.links.as_mut() {
+                l.recorder.opened(counted, now + hop - started, now);
+            }
+        }
+    }
+
+    /// `id` stopped while holding `kind`: a handshake is refused, a message is lost for all its
+    /// recipients, a delivery for those on `id`.
+    pub(super) fn task_killed(&mut self, id: InstanceId, kind: TaskKind) {
+        let now = self.now;
+        let Some(l) = self.links.as_mut() else { return };
+        match kind {
+            TaskKind::Handshake {
+                user,
+                counted,
+                waiting: true,
+                ..
+            } => self.conn_refused(user, counted, Refusal::InstanceDown, now),
+            TaskKind::Handshake { .. } => {}
+            TaskKind::Message(msg) => {
+                if let Some(m) = l.messages.remove(msg.slot, msg.generation) {
+                    l.recorder
+                        .undelivered(m.counted, m.outstanding, Undelivery::InstanceDown);
                 }
             }
-            TaskKind::Message(msg) => self.message_handled(msg),
-            TaskKind::Delivery(msg) => self.delivery_done(msg, id),
+            TaskKind::Delivery(msg) => {
+                let n = l
+                    .messages
+                    .get(msg.slot, msg.generation)
+                    .map_or(0, |m| l.recipients_on(m, id));
+                self.settle(msg, n, Some(Undelivery::InstanceDown));
+            }
         }
-        self.fill_workers(id);
-        self.finish_drain_if_empty(id);
     }
 
     /// The user's connection is open on `id`.
@@ -600,7 +565,7 @@ impl Simulation<'_> {
             Link::Handshaking(task) => {
                 // The user stops waiting; the instance still does the work.
                 let Some(l) = self.links.as_mut() else { return };
-                if let Some(t) = l.tasks.get_mut(task.slot, task.generation) {
+                if let Some(t) = self.tasks.get_mut(task.slot, task.generation) {
                     if let TaskKind::Handshake {
                         counted,
                         ref mut waiting,
@@ -662,18 +627,14 @@ impl Simulation<'_> {
             recipients
         };
         let (slot, generation) = l.messages.insert(msg);
-        let (slot, generation) = l.tasks.insert(Task {
-            instance,
-            enqueued: now,
-            work,
-            kind: TaskKind::Message(MsgRef { slot, generation }),
-        });
-        self.enqueue_task(instance, TaskRef { slot, generation }, work);
+        let kind = TaskKind::Message(MsgRef { slot, generation });
+        let task = self.tasks.insert_ref(Task::new(instance, now, work, kind));
+        self.enqueue_task(instance, task, work);
     }
 
     /// The sender's instance has handled `msg`: it forwards it to its own members and, under
     /// pub/sub, publishes it.
-    fn message_handled(&mut self, msg: MsgRef) {
+    pub(super) fn message_handled(&mut self, msg: MsgRef) {
         let now = self.now;
         let Some(config) = self.scenario.connections.as_ref() else {
             return;
@@ -752,13 +713,10 @@ impl Simulation<'_> {
         for &id in &targets {
             let Some(l) = self.links.as_mut() else { break };
             let work = l.message_time.sample(&mut l.delivery_rng);
-            let (slot, generation) = l.tasks.insert(Task {
-                instance: id,
-                enqueued: now,
-                work,
-                kind: TaskKind::Delivery(msg),
-            });
-            self.enqueue_task(id, TaskRef { slot, generation }, work);
+            let task = self
+                .tasks
+                .insert_ref(Task::new(id, now, work, TaskKind::Delivery(msg)));
+            self.enqueue_task(id, task, work);
         }
         if let Some(l) = self.links.as_mut() {
             l.targets = targets;
@@ -767,7 +725,7 @@ impl Simulation<'_> {
     }
 
     /// `id` has forwarded `msg` to its members.
-    fn delivery_done(&mut self, msg: MsgRef, id: InstanceId) {
+    pub(super) fn delivery_done(&mut self, msg: MsgRef, id: InstanceId) {
         let Some(l) = self.links.as_mut() else { return };
         let Some(m) = l.messages.get(msg.slot, msg.generation) else {
             return;
@@ -798,45 +756,10 @@ impl Simulation<'_> {
         }
     }
 
-    /// `id` stops: its tasks die with it (before its connections, whose count they need),
-    /// then every connection on it drops for `why`.
+    /// `id` stops: every connection on it drops for `why` (its tasks died first, in
+    /// `stop_tasks`: a delivery's loss is counted among the members still there).
     pub(super) fn stop_links(&mut self, id: InstanceId, why: Stop) {
-        let Some(l) = self.links.as_mut() else { return };
-        let mut doomed: Vec<TaskRef> = l.instances_tasks(id);
-        let inst = &mut self.instances[id.index()];
-        doomed.extend(inst.tasks.drain(..));
-        inst.handshaking = 0;
-        doomed.sort_unstable_by_key(|t| t.slot);
-        doomed.dedup();
-        let now = self.now;
-        for task in doomed {
-            let Some(l) = self.links.as_mut() else { return };
-            let Some(t) = l.tasks.remove(task.slot, task.generation) else {
-                continue;
-            };
-            match t.kind {
-                TaskKind::Handshake {
-                    user,
-                    counted,
-                    waiting: true,
-                    ..
-                } => self.conn_refused(user, counted, Refusal::InstanceDown, now),
-                TaskKind::Handshake { .. } => {}
-                TaskKind::Message(msg) => {
-                    if let Some(m) = l.messages.remove(msg.slot, msg.generation) {
-                        l.recorder
-                            .undelivered(m.counted, m.outstanding, Undelivery::InstanceDown);
-                    }
-                }
-                TaskKind::Delivery(msg) => {
-                    let n = l
-                        .messages
-                        .get(msg.slot, msg.generation)
-                        .map_or(0, |m| l.recipients_on(m, id));
-                    self.settle(msg, n, Some(Undelivery::InstanceDown));
-                }
-            }
-        }
+        self.instances[id.index()].handshaking = 0;
         let cause = match why {
             Stop::Crash => Drop::Crash,
             Stop::ScaleIn => Drop::ScaleIn,
@@ -916,24 +839,6 @@ impl Simulation<'_> {
         }
         let mean = total as f64 / routable.len() as f64;
         self.members_spread().0 as f64 / mean
-    }
-}
-
-impl Links {
-    /// When `task` began to wait.
-    pub(super) fn task_enqueued(&self, task: TaskRef) -> Option<SimTime> {
-        self.tasks
-            .get(task.slot, task.generation)
-            .map(|t| t.enqueued)
-    }
-
-    /// Tasks in service or waiting on `id`.
-    fn instances_tasks(&self, id: InstanceId) -> Vec<TaskRef> {
-        self.tasks
-            .iter()
-            .filter(|(_, _, t)| t.instance == id)
-            .map(|(slot, generation, _)| TaskRef { slot, generation })
-            .collect()
     }
 }
 

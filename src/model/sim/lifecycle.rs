@@ -115,6 +115,7 @@ impl Simulation<'_> {
             }
         }
         self.scratch = doomed;
+        self.stop_tasks(id);
         self.stop_links(id, why);
     }
 

@@ -29,9 +29,10 @@
 //! - `faults`: the scenario's scheduled operations and faults, random crashes, victim picks;
 //! - `scaler`: the autoscaler wired to the fleet;
 //! - `connections`: long-lived connections, their rooms and messages, drops and reconnects.
-//!   Their handshakes, messages and deliveries are *tasks*: work that waits in an instance's
-//!   second line and takes its workers like requests do (`service::fill_workers` serves the two
-//!   lines oldest first). A new kind of client work adds a task kind, not a request path.
+//! - `tasks`: work other than requests (a connection's handshake, messages, deliveries) that
+//!   waits in an instance's second line and takes its workers like requests do
+//!   (`service::fill_workers` serves the two lines oldest first). A new kind of client work adds
+//!   a task kind, not a request path.
 
 mod clients;
 pub(crate) mod connections;
@@ -39,6 +40,7 @@ mod faults;
 mod lifecycle;
 mod scaler;
 mod service;
+mod tasks;
 
 use hdrhistogram::Histogram;
 use rand::RngExt;
@@ -67,6 +69,7 @@ use crate::scenario::{
 use connections::Links;
 use scaler::Scaler;
 use service::session_cost;
+pub(crate) use tasks::Task;
 
 /// Everything that can happen. Small and `Copy`: it travels through the heap by value.
 #[derive(Clone, Copy, Debug)]
@@ -225,6 +228,8 @@ pub(crate) struct Simulation<'a> {
     scratch: Vec<RequestRef>,
     /// Long-lived connections, if the scenario has them.
     links: Option<Links>,
+    /// Work other than requests held by instances (handshakes, messages, deliveries).
+    tasks: Slab<tasks::Task>,
 }
 
 impl<'a> Simulation<'a> {
@@ -297,6 +302,7 @@ impl<'a> Simulation<'a> {
                 .connections
                 .as_ref()
                 .map(|c| Links::new(c, seed, SimTime::ZERO + scenario.warmup)),
+            tasks: Slab::default(),
         };
         for _ in 0..scenario.instances.count {
             // The initial fleet was running before the run: up, warm, and in rotation.
@@ -373,7 +379,7 @@ impl<'a> Simulation<'a> {
         let links = self.links.take();
         let mut report = self.recorder.finish(self.end, in_flight, meta);
         if let Some(l) = links {
-            let (handshaking, recipients) = l.unresolved();
+            let (handshaking, recipients) = l.unresolved(&self.tasks);
             let (connections, messages, rows) =
                 l.recorder.finish(handshaking, recipients, imbalance);
             report.connections = Some(connections);

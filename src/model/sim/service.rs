@@ -136,7 +136,7 @@ impl Simulation<'_> {
                 (None, Some(_)) => true,
                 (Some(r), Some(t)) => {
                     let request_since = self.requests.get(r.slot, r.generation).map(|r| r.sent);
-                    let task_since = self.links.as_ref().and_then(|l| l.task_enqueued(*t));
+                    let task_since = self.tasks.enqueued(*t);
                     task_since < request_since
                 }
             };
