@@ -1564,10 +1564,10 @@ mod tests {
         assert_eq!(plain_plan.bars.len(), 6);
         assert_eq!(plain_plan.layout.bar_cells.len(), 6);
         assert_eq!(chat_plan.bars.len(), Headline::ALL.len());
-        // 14 charts in rows of three: five rows, three more than the six metrics' two.
-        assert_eq!(chat_plan.layout.bar_cells.len(), 14);
+        // 15 charts in rows of three: five rows, three more than the six metrics' two.
+        assert_eq!(chat_plan.layout.bar_cells.len(), 15);
         assert_eq!(
-            grid_height(BAR_CELL_HEIGHT, 14) - grid_height(BAR_CELL_HEIGHT, 6),
+            grid_height(BAR_CELL_HEIGHT, 15) - grid_height(BAR_CELL_HEIGHT, 6),
             3 * (BAR_CELL_HEIGHT + GRID_GAP)
         );
         let svg = compare_svg(&chat).expect("renders");
@@ -1583,16 +1583,16 @@ mod tests {
         let mut s = sweep();
         s.metrics = Headline::shown(true);
         for p in &mut s.points {
-            let extra: Vec<Estimate> = (0..8)
+            let extra: Vec<Estimate> = (0..9)
                 .map(|i| Estimate::of(&[f64::from(i) + 1.0, f64::from(i) + 2.0]))
                 .collect();
             p.estimates.extend(extra);
         }
         let plan = SweepPlan::of(&s).expect("a plan");
-        assert_eq!(plan.charts.len(), 14);
+        assert_eq!(plan.charts.len(), 15);
         assert_eq!(
             plan.height,
-            plan.grid_top + grid_height(SWEEP_CELL_HEIGHT, 14) + MARGIN
+            plan.grid_top + grid_height(SWEEP_CELL_HEIGHT, 15) + MARGIN
         );
         let svg = sweep_svg(&s).expect("renders");
         assert!(svg.contains("Redis pub/sub ops"));

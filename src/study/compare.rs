@@ -564,7 +564,10 @@ pub(crate) mod tests {
             header.contains(",churn_std_dev,connections_dropped_mean,"),
             "{header}"
         );
-        assert!(header.ends_with(",redis_pubsub_ops_std_dev"), "{header}");
+        assert!(
+            header.ends_with(",connection_imbalance_std_dev"),
+            "{header}"
+        );
         // Every row has a value per column.
         let columns = header.split(',').count();
         assert!(csv_text.lines().all(|l| l.split(',').count() == columns));

@@ -32,12 +32,13 @@ pub(crate) enum Headline {
     UndeliveredShare,
     DeliveryP99,
     RedisOps,
+    ConnectionImbalance,
 }
 
 impl Headline {
     /// Every headline metric, in the order of tables, CSV columns and charts: those of every
     /// study first, then those of runs with connections.
-    pub(crate) const ALL: [Headline; 14] = [
+    pub(crate) const ALL: [Headline; 15] = [
         Headline::SessionsLost,
         Headline::FailedRequests,
         Headline::P50,
@@ -52,6 +53,7 @@ impl Headline {
         Headline::UndeliveredShare,
         Headline::DeliveryP99,
         Headline::RedisOps,
+        Headline::ConnectionImbalance,
     ];
 
     /// How many of [`Headline::ALL`] every study shows; the rest need connections.
@@ -90,6 +92,7 @@ impl Headline {
             Headline::UndeliveredShare => "messages_undelivered_pct",
             Headline::DeliveryP99 => "delivery_p99_ms",
             Headline::RedisOps => "redis_pubsub_ops",
+            Headline::ConnectionImbalance => "connection_imbalance",
         }
     }
 
@@ -110,6 +113,7 @@ impl Headline {
             Headline::UndeliveredShare => "messages undelivered",
             Headline::DeliveryP99 => "delivery p99",
             Headline::RedisOps => "Redis pub/sub ops",
+            Headline::ConnectionImbalance => "connection imbalance",
         }
     }
 
@@ -127,6 +131,7 @@ impl Headline {
             Headline::HandshakeP99 | Headline::DeliveryP99 => "ms",
             Headline::UndeliveredShare => "% of recipients",
             Headline::RedisOps => "publishes",
+            Headline::ConnectionImbalance => "max / mean",
         }
     }
 
@@ -150,6 +155,7 @@ impl Headline {
         match self.unit() {
             "ms" => format!("{} (ms)", self.label()),
             "% of recipients" => format!("{} (%)", self.label()),
+            "max / mean" => format!("{} (max/mean)", self.label()),
             _ => self.label().to_owned(),
         }
     }
@@ -184,7 +190,9 @@ impl Outcome {
     /// - messages undelivered: `messages.undelivered` summed over causes, as a percentage of
     ///   `messages.recipients` (0 without recipients);
     /// - delivery p99: `messages.latency_ms.p99`;
-    /// - Redis pub/sub ops: `messages.redis_ops`.
+    /// - Redis pub/sub ops: `messages.redis_ops`;
+    /// - connection imbalance: `connections.imbalance_at_end`, open connections on the most
+    ///   loaded instance in rotation over the mean.
     pub(crate) fn of(report: &Report) -> Self {
         let fleet = &report.fleet;
         let churn = fleet.launched - fleet.launched_by.initial + fleet.terminated + fleet.crashed;
@@ -213,6 +221,7 @@ impl Outcome {
                 undelivered,
                 m.latency_ms.p99,
                 m.redis_ops as f64,
+                c.imbalance_at_end,
             ]);
         }
         outcome

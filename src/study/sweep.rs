@@ -769,7 +769,7 @@ mod tests {
             header.ends_with(
                 ",p50_ms,p99_ms,instance_seconds,churn,connections_dropped,reconnects,\
                  peak_reconnects_per_s,refused_handshakes,handshake_p99_ms,\
-                 messages_undelivered_pct,delivery_p99_ms,redis_pubsub_ops\n"
+                 messages_undelivered_pct,delivery_p99_ms,redis_pubsub_ops,connection_imbalance\n"
             ),
             "{header}"
         );
@@ -777,7 +777,7 @@ mod tests {
         let row = Row::new(&m, 7, outcome);
         assert!(
             row.line
-                .ends_with(",1200,1262,412,110,18.7,0.9341666666666667,9.87,47950\n"),
+                .ends_with(",1200,1262,412,110,18.7,0.9341666666666667,9.87,47950,1\n"),
             "{}",
             row.line
         );
