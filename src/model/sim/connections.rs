@@ -36,7 +36,9 @@ const CONN_STREAM: u64 = stream_key("connection");
 
 /// The connection side of the fleet: users, rooms, messages and the work they put on
 /// instances.
-pub(crate) struct Links {
+pub(crate) struct Links<'a> {
+    /// The scenario's `connections` block.
+    config: &'a Connections,
     arrivals: Arrivals,
     arrival_rng: Rng,
     /// Delivery work is drawn from its own stream (the sender may be gone by then).
@@ -105,8 +107,8 @@ pub(crate) struct Message {
     pending: u32,
 }
 
-impl Links {
-    pub(super) fn new(config: &Connections, seed: u64, warmup: SimTime) -> Self {
+impl<'a> Links<'a> {
+    pub(super) fn new(config: &'a Connections, seed: u64, warmup: SimTime) -> Self {
         let rng = |name: &str| stream(seed, stream_key(name), 0);
         let mut size_rng = rng("rooms");
         let sizes = CountSampler::new(&config.rooms.size);
@@ -118,6 +120,7 @@ impl Links {
             })
             .collect();
         Links {
+            config,
             arrivals: Arrivals::new(&config.arrivals, config.spike.as_ref()),
             arrival_rng: rng("connection-arrivals"),
             delivery_rng: rng("deliveries"),
@@ -242,10 +245,8 @@ impl Simulation<'_> {
         let counted = self.recorder.measured(now);
         let workers = self.scenario.instances.workers;
         let queue_places = self.scenario.instances.queue as usize;
-        let Some(config) = self.scenario.connections.as_ref() else {
-            return;
-        };
         let Some(l) = self.links.as_mut() else { return };
+        let config = l.config;
         let Some(u) = l.users.get_mut(user.slot, user.generation) else {
             return;
         };
@@ -315,10 +316,8 @@ impl Simulation<'_> {
     /// Schedules the user's next attempt from `at`, after the reconnect policy's delay, unless
     /// its lifetime is over by then.
     fn retry_later(&mut self, user: ConnRef, at: SimTime) {
-        let Some(config) = self.scenario.connections.as_ref() else {
-            return;
-        };
         let Some(l) = self.links.as_mut() else { return };
+        let config = l.config;
         let Some(u) = l.users.get_mut(user.slot, user.generation) else {
             return;
         };
@@ -431,10 +430,8 @@ impl Simulation<'_> {
     /// The user's connection is open on `id`.
     fn attach(&mut self, user: ConnRef, id: InstanceId) {
         let now = self.now;
-        let Some(config) = self.scenario.connections.as_ref() else {
-            return;
-        };
         let Some(l) = self.links.as_mut() else { return };
+        let config = l.config;
         let Some(u) = l.users.get_mut(user.slot, user.generation) else {
             return;
         };
@@ -590,10 +587,8 @@ impl Simulation<'_> {
     pub(super) fn conn_message(&mut self, user: ConnRef) {
         let now = self.now;
         let counted = self.recorder.measured(now);
-        let Some(config) = self.scenario.connections.as_ref() else {
-            return;
-        };
         let Some(l) = self.links.as_mut() else { return };
+        let config = l.config;
         let Some(u) = l.users.get_mut(user.slot, user.generation) else {
             return;
         };
@@ -636,10 +631,8 @@ impl Simulation<'_> {
     /// pub/sub, publishes it.
     pub(super) fn message_handled(&mut self, msg: MsgRef) {
         let now = self.now;
-        let Some(config) = self.scenario.connections.as_ref() else {
-            return;
-        };
         let Some(l) = self.links.as_mut() else { return };
+        let config = l.config;
         let Some(m) = l.messages.get(msg.slot, msg.generation) else {
             return;
         };
@@ -675,10 +668,8 @@ impl Simulation<'_> {
     /// A publish reaches the subscribed instances: each gets a delivery to handle.
     pub(super) fn publish_arrives(&mut self, msg: MsgRef) {
         let now = self.now;
-        let Some(config) = self.scenario.connections.as_ref() else {
-            return;
-        };
         let Some(l) = self.links.as_mut() else { return };
+        let config = l.config;
         let Some(m) = l.messages.get(msg.slot, msg.generation) else {
             return;
         };
@@ -772,7 +763,7 @@ impl Simulation<'_> {
 
     /// A draining instance closes its connections, spread evenly over `close_over`.
     pub(super) fn drain_links(&mut self, id: InstanceId, why: Stop) {
-        let Some(config) = self.scenario.connections.as_ref() else {
+        let Some(config) = self.links.as_ref().map(|l| l.config) else {
             return;
         };
         let cause = match why {

@@ -227,7 +227,7 @@ pub(crate) struct Simulation<'a> {
     events: u64,
     scratch: Vec<RequestRef>,
     /// Long-lived connections, if the scenario has them.
-    links: Option<Links>,
+    links: Option<Links<'a>>,
     /// Work other than requests held by instances (handshakes, messages, deliveries).
     tasks: Slab<tasks::Task>,
 }
