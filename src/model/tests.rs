@@ -787,3 +787,15 @@ fn an_instance_that_crashes_before_joining_rotation_is_replaced_too() {
     assert_eq!(r.fleet.r#final, 6);
     assert_eq!(r.timeseries.last().unwrap().instances_ready, 6);
 }
+
+#[test]
+fn a_health_check_interval_of_thousands_of_hours_staggers_without_overflow() {
+    // The stagger is up to 999/1000 of the interval; instance 1 staggers by 769/1000, and
+    // 769 × 8000 h in nanoseconds exceeds 2⁶⁴.
+    let mut s = open_system(4, 2, 10.0, 10, 60);
+    s.warmup = SimDuration::ZERO;
+    s.balancer.health_check.interval = secs(8000 * 3600);
+    let r = simulate(&s);
+    assert_balanced(&r);
+    assert!(r.requests.sent > 0);
+}

@@ -31,10 +31,15 @@ impl Simulation<'_> {
         self.recorder.instance_launched_by(cause);
         self.recorder.alive(now, self.alive);
         // Stagger health checks so that instances are not all probed at the same instant.
+        // The phase is a thousandth-step fraction of the interval, computed wide: an interval
+        // of thousands of hours times 999 does not fit in 64 bits.
         let interval = self.scenario.balancer.health_check.interval.as_nanos();
-        let phase = (u64::from(id.0).wrapping_mul(0x9E37_79B9) % 1000) * interval / 1000;
-        self.queue
-            .push(now + SimDuration(interval + phase), Event::HealthCheck(id));
+        let step = u128::from(u64::from(id.0).wrapping_mul(0x9E37_79B9) % 1000);
+        let phase = (step * u128::from(interval) / 1000) as u64;
+        self.queue.push(
+            now + SimDuration(interval.saturating_add(phase)),
+            Event::HealthCheck(id),
+        );
         id
     }
 
