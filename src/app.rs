@@ -61,7 +61,12 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
     }
     let estimate = check_budget(&args.scenario.scenario, &scenario, args.budget.force)?;
     let report = simulate_showing_progress(&scenario, &estimate);
-    let folder = report::write_run(&args.out, &report, &scenario.source)?;
+    let folder = report::write_run(
+        &args.out,
+        &report,
+        &scenario.source,
+        Some(&model::load(&scenario)),
+    )?;
     print(&report::render(&report, args.format))?;
     eprintln!("wrote {}", folder.display());
     Ok(())
@@ -82,6 +87,7 @@ fn validate(args: &ScenarioArgs) -> Result<()> {
             " (beyond the budget: `run` refuses it without --force)"
         }
     ));
+    out.push_str(&report::load_text(&model::load(&scenario)));
     print(out.as_bytes())
 }
 
@@ -224,7 +230,11 @@ fn write_comparison(plan: &compare::Plan, out: &Path, runner: &Runner) -> Result
         // Named (distinct, short, plain) when the plan was made, before anything ran.
         report.scenario.clone_from(&variant.folder);
         let folder = runs_dir.join(report::folder_name(&report.scenario)?);
-        for (name, bytes) in report::run_files(&report, &variant.scenario.source)? {
+        for (name, bytes) in report::run_files(
+            &report,
+            &variant.scenario.source,
+            Some(&model::load(&variant.scenario)),
+        )? {
             files.push((folder.join(name), bytes));
         }
         links.push(Some(format!("{}/report.html", folder.display())));

@@ -232,7 +232,7 @@ fn mean_s(d: SimDuration) -> f64 {
     d.as_nanos() as f64 / NANOS_PER_SEC as f64
 }
 
-fn mean_requests(dist: &CountDist) -> f64 {
+pub(super) fn mean_requests(dist: &CountDist) -> f64 {
     match *dist {
         CountDist::Constant { value } => f64::from(value.max(1)),
         CountDist::Uniform { min, max } => (f64::from(min.max(1)) + f64::from(max.max(1))) / 2.0,

@@ -21,6 +21,7 @@ mod estimate;
 mod ids;
 mod instance;
 mod limits;
+mod load;
 #[cfg(test)]
 mod proptests;
 mod redis;
@@ -33,6 +34,9 @@ mod slab;
 mod tests;
 
 pub(crate) use estimate::{estimate, Estimate};
+#[cfg(test)]
+pub(crate) use load::Tier;
+pub(crate) use load::{load, Level, Load, When};
 pub(crate) use sim::Simulation;
 
 use crate::metrics::Report;

@@ -15,8 +15,10 @@ use plotters::style::RGBColor;
 
 use super::draw::palette;
 use super::human::{count, fixed, seconds};
+use super::load::{load_rows, load_warnings};
 use super::summary::{connections_only, sections, timeline, WALL_CLOCK_ROWS};
 use crate::metrics::Report;
+use crate::model::Load;
 use crate::scenario::Source;
 
 /// The stylesheet of every fleetsim page (`report.html`, `compare.html`). Colours are the
@@ -34,6 +36,7 @@ p { margin: 0 0 10px; max-width: 80ch; }
 a { color: #0072B2; }
 .story { font-size: 18px; margin-bottom: 4px; }
 .identity, .note, figcaption, footer { color: #555555; }
+.warning { color: #D55E00; }
 table { border-collapse: collapse; margin: 0 0 12px; }
 caption { text-align: left; font-weight: 700; padding: 0 0 4px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #E0E0E0; text-align: left; vertical-align: top; }
@@ -132,6 +135,29 @@ pub(crate) fn page_end(footer: &str) -> String {
     format!("<footer>{footer}</footer>\n</main>\n</body>\n</html>\n")
 }
 
+/// What the scenario asked of the fleet, from the arithmetic, and what looked wrong with it.
+fn load_section(load: &Load) -> String {
+    let mut html = String::from(
+        "\n<h2 id=\"load\">Load</h2>\n<table class=\"summary load\">\n<caption>What the \
+         scenario asks of the fleet, from the arithmetic before any run</caption>\n<tbody>\n",
+    );
+    for (what, figure) in load_rows(load) {
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td></tr>\n",
+            escape(what),
+            escape(&figure)
+        ));
+    }
+    html.push_str("</tbody>\n</table>\n");
+    for warning in load_warnings(load) {
+        html.push_str(&format!(
+            "<p class=\"warning\">Warning: {}</p>\n",
+            escape(&warning)
+        ));
+    }
+    html
+}
+
 /// The files [`write_run`](super::write_run) puts beside `report.html`.
 const SIBLINGS: [&str; 4] = [
     "summary.json",
@@ -140,8 +166,9 @@ const SIBLINGS: [&str; 4] = [
     "dashboard.png",
 ];
 
-/// `report.html` for `report`, run from `source`.
-pub(crate) fn report_html(report: &Report, source: &Source) -> Result<String> {
+/// `report.html` for `report`, run from `source`; it opens with `load`, what the scenario asked
+/// of the fleet, when given.
+pub(crate) fn report_html(report: &Report, source: &Source, load: Option<&Load>) -> Result<String> {
     let dashboard = inline_svg(&super::dashboard_svg(report)?);
     let mut html = page_start(&format!("{} · fleetsim report", report.scenario));
 
@@ -155,6 +182,10 @@ pub(crate) fn report_html(report: &Report, source: &Source) -> Result<String> {
         seconds(report.simulated_seconds),
         seconds(report.warmup_seconds),
     ));
+
+    if let Some(load) = load {
+        html.push_str(&load_section(load));
+    }
 
     html.push_str("\n<h2 id=\"summary\">Summary</h2>\n<div class=\"sections\">\n");
     for section in sections(report) {
@@ -419,16 +450,19 @@ mod tests {
     }
 
     fn page() -> String {
-        report_html(&fixtures::crash_sticky_with_windows(), &source()).expect("renders")
+        report_html(&fixtures::crash_sticky_with_windows(), &source(), None).expect("renders")
     }
 
     #[test]
     fn the_page_does_not_depend_on_the_wall_clock() {
         let mut report = fixtures::crash_sticky_with_windows();
-        let first = report_html(&report, &source()).expect("renders");
+        let first = report_html(&report, &source(), None).expect("renders");
         report.engine.wall_seconds *= 3.0;
         report.engine.events_per_second /= 3.0;
-        assert_eq!(report_html(&report, &source()).expect("renders"), first);
+        assert_eq!(
+            report_html(&report, &source(), None).expect("renders"),
+            first
+        );
         assert!(first.contains("events"));
     }
 
@@ -508,7 +542,7 @@ mod tests {
     #[test]
     fn the_summary_has_every_row_of_the_terminal_table() {
         let report = fixtures::crash_sticky_with_windows();
-        let html = report_html(&report, &source()).expect("renders");
+        let html = report_html(&report, &source(), None).expect("renders");
         for section in sections(&report) {
             assert!(html.contains(&format!("<caption>{}</caption>", escape(section.title))));
             // The wall-clock rows would make two runs of one scenario and seed differ: the page
@@ -534,7 +568,7 @@ mod tests {
             windows: 108,
             windows_over: 3,
         });
-        let html = report_html(&report, &source()).expect("renders");
+        let html = report_html(&report, &source(), None).expect("renders");
         assert!(html.contains(
             "<tr><td>p99 objective</td><td class=\"num\">250 ms · exceeded in 3 of 108 \
              windows</td></tr>"
@@ -544,7 +578,7 @@ mod tests {
     #[test]
     fn connections_and_messages_are_summary_tables_after_requests_and_sessions() {
         let report = fixtures::crash_sticky_with_connections_and_windows();
-        let html = report_html(&report, &source()).expect("renders");
+        let html = report_html(&report, &source(), None).expect("renders");
         let at = |needle: &str| {
             html.find(needle)
                 .unwrap_or_else(|| panic!("{needle:?} is not in the page"))
@@ -579,7 +613,7 @@ mod tests {
 
     #[test]
     fn a_page_of_connections_only_draws_no_request_bars() {
-        let html = report_html(&fixtures::chat_only(), &source()).expect("renders");
+        let html = report_html(&fixtures::chat_only(), &source(), None).expect("renders");
         assert!(html.contains("Connections and messages count what happened"));
         assert!(html.contains("The scenario has connections only"));
         assert!(!html.contains("<svg class=\"balance\""));
@@ -595,7 +629,7 @@ mod tests {
         ));
         let mut report = fixtures::crash_sticky_with_windows();
         report.timeline.clear();
-        let html = report_html(&report, &source()).expect("renders");
+        let html = report_html(&report, &source(), None).expect("renders");
         assert!(!html.contains("<table class=\"timeline\">"));
         assert!(html.contains("no events"));
     }
@@ -608,7 +642,7 @@ mod tests {
             yaml: "description: \"</code></pre><img src=x>\"\n".to_owned(),
             overrides: vec!["description=<b>".to_owned()],
         };
-        let html = report_html(&report, &source).expect("renders");
+        let html = report_html(&report, &source, None).expect("renders");
         assert!(!html.contains("<script>"));
         assert!(!html.contains("<img"));
         assert!(!html.contains("<b>"));
@@ -672,7 +706,7 @@ mod tests {
         assert!(!seed_was_changed(8, "name: x\n"));
         let mut report = fixtures::crash_sticky();
         report.seed = 8;
-        let html = report_html(&report, &source()).expect("renders");
+        let html = report_html(&report, &source(), None).expect("renders");
         assert!(html.contains("The run used seed 8"));
     }
 

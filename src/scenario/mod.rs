@@ -27,3 +27,4 @@ pub use overrides::Override;
 pub use parse::parse_str;
 pub use types::Scenario;
 pub(crate) use types::*;
+pub(crate) use validate::Z99;

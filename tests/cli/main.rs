@@ -10,6 +10,7 @@ mod deploy;
 mod docs;
 mod dynamics;
 mod limits;
+mod load;
 mod output;
 mod scenarios;
 mod study;
