@@ -9,8 +9,9 @@
 //! self-contained page loads itself and nothing else; `a_broken_page_is_caught` shows that the
 //! checker sees each kind of problem.
 //!
-//! Without Chromium the tests print a notice and pass, except under CI (`CI` set), where
-//! `.ci/run` installs it and its absence is a failure.
+//! Without Chromium the tests show as ignored in the test summary, with the reason (build.rs
+//! looks for it), except under CI (`CI` set), where `.ci/run` installs it and its absence is a
+//! failure.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -198,6 +199,10 @@ fn ink(image: &RgbImage, color: Rgb<u8>, rows: std::ops::Range<u32>) -> (usize, 
 }
 
 #[test]
+#[cfg_attr(
+    no_chromium,
+    ignore = "Chromium is not installed (apt-get install chromium)"
+)]
 fn the_run_report_renders_in_chromium_with_the_dashboard_drawn_and_nothing_fetched() {
     let Some(browser) = chromium() else { return };
     let out = tempfile::tempdir().expect("a temporary folder");
@@ -283,6 +288,10 @@ fn the_run_report_renders_in_chromium_with_the_dashboard_drawn_and_nothing_fetch
 }
 
 #[test]
+#[cfg_attr(
+    no_chromium,
+    ignore = "Chromium is not installed (apt-get install chromium)"
+)]
 fn a_broken_page_is_caught() {
     let Some(browser) = chromium() else { return };
     let dir = tempfile::tempdir().expect("a temporary folder");

@@ -225,11 +225,11 @@ fn an_invalid_scenarios_lines_quote_a_set_escaped_and_short() {
 }
 
 #[test]
-fn the_readmes_refusal_excerpt_is_what_the_binary_prints() {
-    // README "When a run is too large" shows a real refusal: it must not drift from the binary.
+fn the_guides_refusal_excerpt_is_what_the_binary_prints() {
+    // docs/guide.md "When a run is too large" shows a real refusal: it must not drift from the binary.
     const COMMAND: &str = "$ fleetsim run baseline --set balancer.health_check.interval=1ns\n";
-    let readme = include_str!("../../README.md");
-    let start = readme.find(COMMAND).expect("the README shows the command") + COMMAND.len();
+    let readme = include_str!("../../docs/guide.md");
+    let start = readme.find(COMMAND).expect("the guide shows the command") + COMMAND.len();
     let shown = &readme[start..start + readme[start..].find("```").expect("a closed block")];
     let ws = Workspace::new();
     let stderr = run_fails(
