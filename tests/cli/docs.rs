@@ -40,6 +40,19 @@ fn every_excerpt_in_the_connections_page_is_what_the_binary_prints() {
     let page = include_str!("../../docs/connections.md");
     let all = excerpts(page);
     assert!(all.len() >= 8, "the page shows each scenario's runs");
+    assert_excerpts_printed(all);
+}
+
+#[test]
+fn every_excerpt_in_the_jobs_and_files_page_is_what_the_binary_prints() {
+    let page = include_str!("../../docs/jobs-and-files.md");
+    let all = excerpts(page);
+    assert!(all.len() >= 5, "the page shows each scenario's runs");
+    assert_excerpts_printed(all);
+}
+
+/// Runs each excerpt's arguments and checks that every expected line is printed.
+fn assert_excerpts_printed(all: Vec<(String, Vec<String>)>) {
     for (args, expected) in all {
         let ws = Workspace::new();
         let output = fleetsim()
