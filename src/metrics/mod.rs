@@ -2,11 +2,14 @@
 //! with simulated time.
 
 mod connections;
+mod jobs;
 mod recorder;
 mod report;
 
 pub(crate) use connections::{ConnRecorder, Drop, Refusal, Undelivery};
 pub use connections::{ConnWindowRow, Connections, Dropped, Messages, Refused, Undelivered};
+pub use jobs::{FailedReads, Files, JobWindowRow, Jobs, JobsLost};
+pub(crate) use jobs::{JobLoss, JobRecorder, ReadFailure};
 pub(crate) use recorder::{
     Cause, DemandModel, FleetSnapshot, LaunchCause, LostCause, Recorder, RunMeta, TerminateCause,
 };

@@ -30,13 +30,18 @@ pub(crate) enum Cause {
     RateLimited,
     /// No load balancer was up: the connection was refused or reset. Retried.
     BalancerDown,
+    /// A read of an uploaded file reached an instance without it. Not retried (a 404).
+    FileNotFound,
 }
 
 impl Cause {
     /// A failure the client retries (a lost session is a logout and a 429 a refusal, not
     /// transport errors).
     pub(crate) fn is_retryable(self) -> bool {
-        !matches!(self, Cause::SessionLost | Cause::RateLimited)
+        !matches!(
+            self,
+            Cause::SessionLost | Cause::RateLimited | Cause::FileNotFound
+        )
     }
 }
 
@@ -440,6 +445,7 @@ impl Recorder {
                 Cause::Killed => &mut f.killed,
                 Cause::RateLimited => &mut f.rejected_by_rate_limit,
                 Cause::BalancerDown => &mut f.balancer_down,
+                Cause::FileNotFound => &mut f.file_not_found,
             } += 1;
         }
     }
@@ -733,6 +739,9 @@ impl Recorder {
             connections: None,
             messages: None,
             connection_timeseries: Vec::new(),
+            jobs: None,
+            files: None,
+            job_timeseries: Vec::new(),
         }
     }
 }

@@ -37,6 +37,12 @@ pub struct Report {
     /// Their messages; present only when the scenario has `connections`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<super::Messages>,
+    /// Background jobs; present only when the scenario has `jobs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<super::Jobs>,
+    /// Uploaded files and their reads; present only when the scenario has `files`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<super::Files>,
     pub engine: Engine,
     /// Scenario events as they were applied (also during warm-up).
     pub timeline: Vec<TimelineEntry>,
@@ -47,6 +53,9 @@ pub struct Report {
     /// connections).
     #[serde(skip)]
     pub connection_timeseries: Vec<super::ConnWindowRow>,
+    /// Job activity per report window, aligned with `timeseries` (empty without jobs).
+    #[serde(skip)]
+    pub job_timeseries: Vec<super::JobWindowRow>,
 }
 
 /// Request attempts sent after warm-up and what became of each. Every attempt is counted once:
@@ -79,6 +88,14 @@ pub struct Failed {
     pub rejected_by_rate_limit: u64,
     /// No load balancer was up: the connection was refused or reset (retried).
     pub balancer_down: u64,
+    /// A read of an uploaded file reached an instance without it (`files.store: local`). Not
+    /// retried (a 404). Written only when non-zero: runs without files read as they always did.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub file_not_found: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Failed {
@@ -91,6 +108,7 @@ impl Failed {
             + self.killed
             + self.rejected_by_rate_limit
             + self.balancer_down
+            + self.file_not_found
     }
 }
 

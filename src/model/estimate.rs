@@ -29,11 +29,12 @@ use crate::model::arrivals::Arrivals;
 use crate::model::instance::Instance;
 use crate::model::sampling::DurationSampler;
 use crate::model::sim::connections::{Message, User};
+use crate::model::sim::jobs::Job;
 use crate::model::sim::Task;
 use crate::model::sim::{Request, Session};
 use crate::scenario::{
-    Action, Algorithm, Connections, CountDist, Delivery, RateProfile, ReconnectPolicy, Scenario,
-    Spike,
+    Action, Algorithm, Connections, CountDist, Delivery, JobTrigger, RateProfile, ReconnectPolicy,
+    Scenario, Spike,
 };
 
 /// Instances a scan visits for the cost of one event.
@@ -155,6 +156,25 @@ pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
 
     if let Some(c) = &scenario.connections {
         connections(c, scenario, instances, duration_s, &mut drivers);
+    }
+
+    if let Some(j) = &scenario.jobs {
+        // One completion per job, and as many again at worst for runs handed out again or
+        // killed; the backlog by Little's law at the peak rate, four times over for queueing.
+        let share = match j.trigger {
+            JobTrigger::PerRequest(p) => p.clamp(0.0, 1.0),
+            JobTrigger::Every(k) => 1.0 / f64::from(k.max(1)),
+        };
+        let jobs = requests * (1.0 + retries) * share;
+        let job_time = mean_s(DurationSampler::new(&j.service_time).mean());
+        let peak_jobs = peak_rate * per_session * share;
+        let held = (peak_jobs * job_time * 4.0).min(jobs);
+        drivers.push(Driver {
+            what: "background jobs",
+            fields: "jobs.per_request, jobs.every, jobs.service_time",
+            events: jobs * 2.0,
+            bytes: held * (size_of::<Job>() as f64 + PER_EVENT_ENTRY),
+        });
     }
 
     // --- the fleet --------------------------------------------------------------------------

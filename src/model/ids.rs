@@ -42,6 +42,14 @@ pub(crate) struct TaskRef {
     pub(crate) generation: u32,
 }
 
+/// A slot in the job table: a background job, from its enqueue to its end. A job handed out
+/// again after its worker died gets a new handle, so the dead worker's completion is stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct JobRef {
+    pub(crate) slot: u32,
+    pub(crate) generation: u32,
+}
+
 /// A slot in the message table: a message on its way to its room.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct MsgRef {

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::ids::{ConnRef, RequestRef, TaskRef};
+use crate::model::ids::{ConnRef, JobRef, RequestRef, TaskRef};
 
 /// Where an instance is in its life:
 ///
@@ -81,6 +81,11 @@ pub(crate) struct Instance {
     pub(crate) members: Vec<ConnRef>,
     /// Connections being accepted here (handshakes queued or in service).
     pub(crate) handshaking: u32,
+    /// In-process background jobs waiting for one of this instance's job workers, oldest
+    /// first.
+    pub(crate) job_line: VecDeque<JobRef>,
+    /// Job workers running a job right now (apart from the request workers in `busy`).
+    pub(crate) job_busy: u32,
 }
 
 impl Instance {
@@ -107,6 +112,8 @@ impl Instance {
             tasks: VecDeque::new(),
             members: Vec::new(),
             handshaking: 0,
+            job_line: VecDeque::new(),
+            job_busy: 0,
         }
     }
 
@@ -173,8 +180,14 @@ impl Instance {
         self.queue.len() + self.tasks.len()
     }
 
-    /// Holds nothing: no work and no open connection. A draining instance ends when it is.
+    /// Holds nothing: no work, no open connection, no background job waiting or running. A
+    /// draining instance ends when it is.
     pub(crate) fn is_empty(&self) -> bool {
-        self.load() == 0 && self.members.is_empty()
+        self.load() == 0 && self.members.is_empty() && !self.holds_jobs()
+    }
+
+    /// Background jobs wait in its line or run on its job workers.
+    pub(crate) fn holds_jobs(&self) -> bool {
+        self.job_busy > 0 || !self.job_line.is_empty()
     }
 }

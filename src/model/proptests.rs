@@ -116,17 +116,19 @@ fn scenario() -> impl Strategy<Value = String> {
         any::<u64>(),
         prop::option::of(links()),
         any::<bool>(),
+        (prop::option::of(jobs()), prop::option::of(files())),
     )
-        .prop_flat_map(|(shape, extras, seed, links, no_workload)| {
+        .prop_flat_map(|(shape, extras, seed, links, no_workload, work)| {
             let pubsub = links.as_ref().is_some_and(|l| l.contains("pubsub"));
-            let redis = shape.0 == "redis" || pubsub;
+            let redis_jobs = work.0.as_ref().is_some_and(|j| j.contains("queue: redis"));
+            let redis = shape.0 == "redis" || pubsub || redis_jobs;
             let scale_max = extras.3.map_or(8, |(_, max)| max);
             let scale_min = extras.3.map_or(1, |(min, _)| min);
             let duration = extras.7;
             let events =
                 prop::collection::vec((0..duration, event(redis, scale_min..=scale_max)), 0..6);
-            (Just((shape, extras, seed, links)), events).prop_map(
-                move |((shape, extras, seed, links), events)| {
+            (Just((shape, extras, seed, links, work)), events).prop_map(
+                move |((shape, extras, seed, links, work), events)| {
                     let (
                         store,
                         algorithm,
@@ -178,6 +180,10 @@ fn scenario() -> impl Strategy<Value = String> {
                  termination_grace: 4s"
                     );
                     let _ = writeln!(y, "sessions:\n  store: {store}");
+                    let (jobs, files) = &work;
+                    for block in [jobs, files].into_iter().flatten() {
+                        y.push_str(block);
+                    }
                     if let Some(ops) = max_ops {
                         let _ = writeln!(y, "redis:\n  max_ops: {ops}");
                     }
@@ -211,6 +217,43 @@ fn scenario() -> impl Strategy<Value = String> {
                     }
                     y
                 },
+            )
+        })
+}
+
+/// A `jobs` block: either trigger, short and long jobs, both queues, short visibility timeouts
+/// (so that redeliveries happen within the run).
+fn jobs() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![
+            select(vec![0.0, 0.1, 0.5, 1.0]).prop_map(|p| format!("per_request: {p}")),
+            (1u32..5).prop_map(|k| format!("every: {k}")),
+        ],
+        1u64..3000, // service mean, ms
+        1u32..4,    // workers
+        select(vec!["in-process", "redis"]),
+        1u64..20, // visibility timeout, s
+    )
+        .prop_map(|(trigger, service, workers, queue, visibility)| {
+            format!(
+                "jobs:\n  {trigger}\n  service_time: {{ dist: exponential, mean: {service}ms }}\n  \
+                 workers: {workers}\n  queue: {queue}\n  visibility_timeout: {visibility}s\n"
+            )
+        })
+}
+
+/// A `files` block: no, some or every session uploading, to local disk or a shared store.
+fn files() -> impl Strategy<Value = String> {
+    (
+        select(vec![0.0, 0.3, 1.0]),
+        1u32..6, // reads, geometric mean
+        select(vec!["local", "shared"]),
+        0u64..30, // shared latency, ms
+    )
+        .prop_map(|(uploads, reads, store, latency)| {
+            format!(
+                "files:\n  uploads: {uploads}\n  reads: {{ dist: geometric, mean: {reads} }}\n  \
+                 store: {store}\n  shared_latency: {{ dist: constant, value: {latency}ms }}\n"
             )
         })
 }
@@ -293,6 +336,15 @@ proptest! {
                 m.delivered + m.undelivered.total() + m.in_flight_at_end,
                 "recipients: {:?}\n{}", m, yaml
             );
+        }
+        prop_assert_eq!(r.jobs.is_some(), s.jobs.is_some());
+        prop_assert_eq!(r.files.is_some(), s.files.is_some());
+        if let Some(j) = &r.jobs {
+            prop_assert!(j.is_balanced(), "jobs: {:?}\n{}", j, yaml);
+        }
+        if let Some(f) = &r.files {
+            prop_assert!(f.is_balanced(), "files: {:?}\n{}", f, yaml);
+            prop_assert_eq!(f.failed_reads.total(), q.failed.file_not_found, "{}", yaml);
         }
         // The estimate's work is an upper estimate: it never falls far below what ran.
         prop_assert!(

@@ -87,6 +87,8 @@ pub(super) fn open_system(
             },
             max_ops: 100_000.0,
         },
+        jobs: None,
+        files: None,
         database: None,
         local_cache: None,
         rate_limit: None,

@@ -21,6 +21,7 @@ pub(crate) fn crash_sticky() -> Report {
         killed: 0,
         rejected_by_rate_limit: 0,
         balancer_down: 0,
+        file_not_found: 0,
     };
     // 1,234,567 − 4,543 failed − 35 in flight.
     let succeeded = 1_229_989;
@@ -104,6 +105,9 @@ pub(crate) fn crash_sticky() -> Report {
         connections: None,
         messages: None,
         connection_timeseries: Vec::new(),
+        jobs: None,
+        files: None,
+        job_timeseries: Vec::new(),
         timeline: vec![TimelineEntry {
             t_s: 600.0,
             event: TimelineEvent::Crash { instances: vec![1] },

@@ -5,7 +5,10 @@
 
 use super::human::{count, fixed, fraction, ms, percent, seconds, NONE};
 use super::timeline::describe;
-use crate::metrics::{Dropped, Failed, LostByCause, Messages, Refused, Report, Slo, Undelivered};
+use crate::metrics::{
+    Dropped, Failed, FailedReads, JobsLost, LostByCause, Messages, Refused, Report, Slo,
+    Undelivered,
+};
 
 /// More instances than this and the per-instance counts are abbreviated (with min and max added),
 /// so a 100-instance fleet does not produce a 1,000-character cell.
@@ -204,6 +207,70 @@ fn connection_sections(report: &Report) -> Option<[Section; 2]> {
     Some([connections, messages])
 }
 
+/// Lost jobs by cause.
+const JOB_LOSS_CAUSES: [Cause<JobsLost>; 4] = [
+    ("crash", |l| l.crash),
+    ("scale-in", |l| l.scale_in),
+    ("deploy", |l| l.deploy),
+    ("Redis data loss", |l| l.redis_data_loss),
+];
+
+/// Failed file reads by cause.
+const READ_FAILURES: [Cause<FailedReads>; 2] = [
+    ("elsewhere", |f| f.elsewhere),
+    ("instance gone", |f| f.instance_gone),
+];
+
+/// The jobs and files sections, each when the run has it.
+fn work_sections(report: &Report) -> Vec<Section> {
+    let mut out = Vec::new();
+    if let Some(j) = &report.jobs {
+        let mut jobs = Section::new("jobs")
+            .row("queue", j.queue.clone())
+            .row("enqueued", count(j.enqueued))
+            .row(
+                "completed",
+                format!(
+                    "{} ({})",
+                    count(j.completed),
+                    percent(j.completed, j.enqueued)
+                ),
+            )
+            .row("lost", count(j.lost.total()));
+        if let Some(causes) = non_zero(&JOB_LOSS_CAUSES, &j.lost) {
+            jobs = jobs.row("  by cause", causes);
+        }
+        let l = &j.latency_ms;
+        out.push(
+            jobs.row("redelivered (ran again)", count(j.redelivered))
+                .row("waiting at end", count(j.waiting_at_end))
+                .row("running at end", count(j.running_at_end))
+                .row("enqueue failed (Redis down)", count(j.enqueue_failed))
+                .row("Redis ops", count(j.redis_ops))
+                .row(
+                    "enqueue to done p50 / p99 / p99.9 (ms)",
+                    format!("{} / {} / {}", ms(l.p50), ms(l.p99), ms(l.p999)),
+                ),
+        );
+    }
+    if let Some(f) = &report.files {
+        let failed = f.failed_reads.total();
+        let mut files = Section::new("files")
+            .row("store", f.store.clone())
+            .row("uploaded", count(f.uploaded))
+            .row("reads", count(f.reads))
+            .row(
+                "failed reads",
+                format!("{} ({})", count(failed), percent(failed, f.reads)),
+            );
+        if let Some(causes) = non_zero(&READ_FAILURES, &f.failed_reads) {
+            files = files.row("  by cause", causes);
+        }
+        out.push(files);
+    }
+    out
+}
+
 /// Scale actions with their reversals in brackets: `12 (3)`.
 pub(crate) fn scale_actions(report: &Report) -> String {
     let f = &report.fleet;
@@ -253,6 +320,7 @@ pub(crate) fn sections(report: &Report) -> Vec<Section> {
     let [requests, sessions, latency, fleet, balance, engine] = http_sections(report);
     let mut out = vec![requests, sessions];
     out.extend(connections.into_iter().flatten());
+    out.extend(work_sections(report));
     out.extend([latency, fleet, balance, engine]);
     out
 }
@@ -266,6 +334,9 @@ fn http_sections(report: &Report) -> [Section; 6] {
         .row("failed", count(r.failed.total()));
     for (cause, failed) in FAILURE_CAUSES {
         requests = requests.row(format!("  {cause}"), count(failed(&r.failed)));
+    }
+    if report.files.is_some() {
+        requests = requests.row("  file not found", count(r.failed.file_not_found));
     }
     let mut requests = requests
         .row("in flight at end", count(r.in_flight_at_end))

@@ -44,6 +44,10 @@ pub(crate) const CONNECTION_COLUMNS: [&str; 9] = [
     "connections_min_per_instance",
 ];
 
+/// Columns of runs with jobs, after the others: jobs waiting in queues at the end of the
+/// window, and jobs completed and lost within it.
+pub(crate) const JOB_COLUMNS: [&str; 3] = ["jobs_waiting", "jobs_completed", "jobs_lost"];
+
 /// A header row, then one row per entry of `report.timeseries`, with the connection columns when
 /// `report.connection_timeseries` has rows.
 pub(crate) fn timeseries_csv(report: &Report) -> Vec<u8> {
@@ -52,6 +56,10 @@ pub(crate) fn timeseries_csv(report: &Report) -> Vec<u8> {
     let mut header = COLUMNS.to_vec();
     if connections {
         header.extend(CONNECTION_COLUMNS);
+    }
+    let jobs = !report.job_timeseries.is_empty();
+    if jobs {
+        header.extend(JOB_COLUMNS);
     }
     out.write_record(header)
         .expect("writing CSV to memory cannot fail");
@@ -67,6 +75,14 @@ pub(crate) fn timeseries_csv(report: &Report) -> Vec<u8> {
                 .unwrap_or_default();
             let width = widths.get(i).map_or(0.0, |&(_, width)| width);
             record.extend(connection_fields(&conn, width));
+        }
+        if jobs {
+            let row = report.job_timeseries.get(i).cloned().unwrap_or_default();
+            record.extend([
+                row.waiting.to_string(),
+                row.completed.to_string(),
+                row.lost.to_string(),
+            ]);
         }
         out.write_record(record)
             .expect("writing CSV to memory cannot fail");

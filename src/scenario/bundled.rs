@@ -62,6 +62,8 @@ pub(crate) const BUNDLED: &[Bundled] = bundled![
     "websocket-scale-out-imbalance",
     "chat-without-pubsub",
     "websocket-rolling-deploy",
+    "jobs-in-process-crash",
+    "uploads-local-disk",
 ];
 
 /// The bundled scenario called `name`.

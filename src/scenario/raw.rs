@@ -68,6 +68,14 @@ pub(crate) struct RawScenario {
     pub(crate) sessions: RawSessions,
     #[serde(default)]
     pub(crate) redis: RawRedis,
+    /// Background jobs that requests enqueue, run by job workers apart from the request
+    /// workers, in the instance's memory or in a Redis queue. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) jobs: Option<RawJobs>,
+    /// Files that sessions upload and read back, on the instance's disk or in a shared store.
+    /// Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) files: Option<RawFiles>,
     /// A database with a connection limit behind the instances. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) database: Option<RawDatabase>,
@@ -431,6 +439,105 @@ pub(crate) struct RawDrain {
     /// A draining instance closes its connections spread evenly over this span. Default: `0s`
     /// (all at once).
     pub(crate) close_over: HumanDuration,
+}
+
+/// Background jobs: a request may enqueue one; job workers on the instances run them.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "the `jobs` mapping (per_request or every, service_time, workers, queue, \
+                 visibility_timeout)"
+)]
+pub(crate) struct RawJobs {
+    /// The probability (0 to 1) that a request enqueues a job. Give this or `every`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "finite_opt"
+    )]
+    pub(crate) per_request: Option<f64>,
+    /// One job per `every` requests of a session (≥ 1): the requests whose count of requests
+    /// left, itself included, is a multiple of `every`. Give this or `per_request`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) every: Option<u32>,
+    /// Job-worker time of one job. Default: `{ dist: exponential, mean: 200ms }`.
+    #[serde(default = "default_job_time")]
+    pub(crate) service_time: RawDist,
+    /// Job workers per instance, apart from the request workers (≥ 1). Default: `2`.
+    #[serde(default = "default_job_workers")]
+    pub(crate) workers: u32,
+    /// Where waiting jobs live: `in-process` (the enqueuing instance's memory, run by its own
+    /// job workers) or `redis` (one queue in the `redis` tier, taken by any instance's job
+    /// workers). Default: `in-process`.
+    #[serde(default)]
+    pub(crate) queue: RawJobQueue,
+    /// `redis`: a job taken by a worker that dies is handed out again this long after it was
+    /// taken (> 0). Default: `30s`.
+    #[serde(default = "default_visibility_timeout")]
+    pub(crate) visibility_timeout: HumanDuration,
+}
+
+fn default_job_time() -> RawDist {
+    RawDist::Exponential { mean: ms(200) }
+}
+fn default_job_workers() -> u32 {
+    2
+}
+fn default_visibility_timeout() -> HumanDuration {
+    secs(30)
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(
+    rename_all = "kebab-case",
+    expecting = "a job queue (in-process or redis)"
+)]
+pub(crate) enum RawJobQueue {
+    #[default]
+    InProcess,
+    Redis,
+}
+
+/// Files: some sessions upload one at their first request and read it back later.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "the `files` mapping (uploads, reads, store, shared_latency)"
+)]
+pub(crate) struct RawFiles {
+    /// Required. The fraction of sessions (0 to 1) that upload a file at their first request.
+    #[serde(deserialize_with = "finite")]
+    pub(crate) uploads: f64,
+    /// How many of the session's later requests read the file (a count distribution, ≥ 1).
+    /// Default: `{ dist: geometric, mean: 3 }`.
+    #[serde(default = "default_reads")]
+    pub(crate) reads: RawCountDist,
+    /// Where files are written: `local` (the disk of the instance that handled the upload) or
+    /// `shared` (an object store every instance reaches). Default: `local`.
+    #[serde(default)]
+    pub(crate) store: RawFileStore,
+    /// `shared`: the object store's round trip, added to every upload and read.
+    /// Default: `{ dist: exponential, mean: 15ms }`.
+    #[serde(default = "default_shared_latency")]
+    pub(crate) shared_latency: RawDist,
+}
+
+fn default_reads() -> RawCountDist {
+    RawCountDist::Geometric { mean: 3.0 }
+}
+fn default_shared_latency() -> RawDist {
+    RawDist::Exponential { mean: ms(15) }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(
+    rename_all = "kebab-case",
+    expecting = "a file store (local or shared)"
+)]
+pub(crate) enum RawFileStore {
+    #[default]
+    Local,
+    Shared,
 }
 
 /// A distribution of durations, tagged by `dist:`.

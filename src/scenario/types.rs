@@ -26,6 +26,10 @@ pub struct Scenario {
     pub(crate) instances: InstanceConfig,
     pub(crate) sessions: SessionConfig,
     pub(crate) redis: RedisConfig,
+    /// Background jobs enqueued by requests, if any.
+    pub(crate) jobs: Option<JobsConfig>,
+    /// Files uploaded and read back by sessions, if any.
+    pub(crate) files: Option<FilesConfig>,
     /// An optional relational database behind the instances (a shared tier with a ceiling).
     pub(crate) database: Option<DatabaseConfig>,
     /// An optional in-process cache on each instance.
@@ -110,6 +114,60 @@ pub(crate) struct Connections {
     pub(crate) max_age: Option<SimDuration>,
     /// A draining instance closes its connections spread evenly over this span (zero: at once).
     pub(crate) close_over: SimDuration,
+}
+
+/// Background jobs: requests enqueue them, job workers (apart from the request workers) run
+/// them.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct JobsConfig {
+    pub(crate) trigger: JobTrigger,
+    /// Job-worker time of one job, before the instance's slowdowns.
+    pub(crate) service_time: Dist,
+    /// Job workers per instance (≥ 1).
+    pub(crate) workers: u32,
+    pub(crate) queue: JobQueue,
+    /// Redis: a job whose worker died is handed out again this long after it was taken.
+    pub(crate) visibility_timeout: SimDuration,
+}
+
+/// Which requests enqueue a job.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum JobTrigger {
+    /// Each request with this probability (a draw fixed by the session and the request's place
+    /// in it, so every variant of a scenario enqueues the same jobs).
+    PerRequest(f64),
+    /// The requests of a session whose count of requests left is a multiple of `k`.
+    Every(u32),
+}
+
+/// Where waiting jobs live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JobQueue {
+    /// In the enqueuing instance's memory: its own job workers run them; lost with it.
+    InProcess,
+    /// One queue in the Redis tier: any instance's job workers take from it (at least once).
+    Redis,
+}
+
+/// Files some sessions upload at their first request and read back later.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct FilesConfig {
+    /// Fraction of sessions that upload (0 to 1).
+    pub(crate) uploads: f64,
+    /// How many later requests of an uploading session read its file.
+    pub(crate) reads: CountDist,
+    pub(crate) store: FileStore,
+    /// Shared store: the round trip added to every upload and read.
+    pub(crate) shared_latency: Dist,
+}
+
+/// Where uploaded files are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FileStore {
+    /// The disk of the instance that handled the upload.
+    Local,
+    /// An object store every instance reaches.
+    Shared,
 }
 
 /// Every connection is a member of one room; a message goes to the room's other members.

@@ -96,6 +96,8 @@ struct EventContext {
     store: RawStore,
     /// How connections deliver messages, when there are connections.
     delivery: Option<RawDelivery>,
+    /// Whether jobs wait in a Redis queue.
+    redis_jobs: bool,
     /// The autoscaler's `[min, max]`, when there is one.
     autoscaler: Option<(u32, u32)>,
 }
@@ -190,6 +192,10 @@ impl Checker<'_> {
             instance_count: instances.count,
             store: raw.sessions.store,
             delivery: raw.connections.as_ref().map(|c| c.delivery),
+            redis_jobs: raw
+                .jobs
+                .as_ref()
+                .is_some_and(|j| j.queue == RawJobQueue::Redis),
             // Bounds that are themselves wrong are reported once, at the autoscaler.
             autoscaler: autoscaler
                 .as_ref()
@@ -234,6 +240,8 @@ impl Checker<'_> {
                     m
                 },
             },
+            jobs: raw.jobs.as_ref().map(|j| self.jobs(j)),
+            files: raw.files.as_ref().map(|f| self.files(f)),
             database: raw.database.as_ref().map(|d| self.database(d)),
             local_cache: raw.local_cache.as_ref().map(|c| self.local_cache(c)),
             rate_limit: raw.rate_limit.as_ref().map(|r| self.rate_limit(r)),
@@ -484,6 +492,71 @@ impl Checker<'_> {
             reconnect: self.reconnect(&c.reconnect),
             max_age: c.max_age.map(|d| self.positive(&at(PATH, "max_age"), d)),
             close_over: c.drain.close_over.0,
+        }
+    }
+
+    fn jobs(&mut self, j: &RawJobs) -> JobsConfig {
+        const PATH: &str = "jobs";
+        let trigger = match (j.per_request, j.every) {
+            (Some(p), None) => {
+                if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
+                    self.report(
+                        &at(PATH, "per_request"),
+                        format!("must be a probability from 0 to 1, got {p}"),
+                    );
+                }
+                JobTrigger::PerRequest(p)
+            }
+            (None, Some(k)) => JobTrigger::Every(self.at_least_one(&at(PATH, "every"), k)),
+            (Some(_), Some(_)) => {
+                self.report(
+                    &at(PATH, "every"),
+                    "give either `per_request` or `every`, not both",
+                );
+                JobTrigger::Every(1)
+            }
+            (None, None) => {
+                self.report(
+                    &at(PATH, "per_request"),
+                    "`jobs` needs `per_request: P` (a probability per request) or `every: K` \
+                     (one per K requests of a session)",
+                );
+                JobTrigger::Every(1)
+            }
+        };
+        JobsConfig {
+            trigger,
+            service_time: self.dist(&at(PATH, "service_time"), &j.service_time),
+            workers: self.at_least_one(&at(PATH, "workers"), j.workers),
+            queue: match j.queue {
+                RawJobQueue::InProcess => JobQueue::InProcess,
+                RawJobQueue::Redis => JobQueue::Redis,
+            },
+            visibility_timeout: self
+                .positive(&at(PATH, "visibility_timeout"), j.visibility_timeout),
+        }
+    }
+
+    fn files(&mut self, f: &RawFiles) -> FilesConfig {
+        const PATH: &str = "files";
+        if !(f.uploads.is_finite() && (0.0..=1.0).contains(&f.uploads)) {
+            self.report(
+                &at(PATH, "uploads"),
+                format!("must be a fraction from 0 to 1, got {}", f.uploads),
+            );
+        }
+        FilesConfig {
+            uploads: f.uploads,
+            reads: self.count_dist(
+                &at(PATH, "reads"),
+                &f.reads,
+                "an uploaded file is read at least once",
+            ),
+            store: match f.store {
+                RawFileStore::Local => FileStore::Local,
+                RawFileStore::Shared => FileStore::Shared,
+            },
+            shared_latency: self.dist(&at(PATH, "shared_latency"), &f.shared_latency),
         }
     }
 
@@ -962,7 +1035,7 @@ impl Checker<'_> {
             context.delivery,
             Some(RawDelivery::RedisPubsub | RawDelivery::ShardedPubsub)
         );
-        if context.store != RawStore::Redis && !pubsub {
+        if context.store != RawStore::Redis && !pubsub && !context.redis_jobs {
             let delivery = match context.delivery {
                 Some(_) => "connections are delivered `local`",
                 None => "there are no `connections`",

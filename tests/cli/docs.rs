@@ -27,7 +27,12 @@ use crate::support::{fleetsim, Workspace};
 
 /// Every documentation page with excerpts; [`every_page_with_excerpts_is_checked`] keeps the
 /// list complete.
-const PAGES: &[&str] = &["docs/connections.md", "docs/scenarios.md", "docs/guide.md"];
+const PAGES: &[&str] = &[
+    "docs/connections.md",
+    "docs/scenarios.md",
+    "docs/guide.md",
+    "docs/jobs-and-files.md",
+];
 
 struct Excerpt {
     args: String,
@@ -212,6 +217,11 @@ fn the_connections_page_shows_what_the_binary_prints() {
 #[test]
 fn the_scenarios_page_shows_what_the_binary_prints() {
     check_page("docs/scenarios.md");
+}
+
+#[test]
+fn the_jobs_and_files_page_shows_what_the_binary_prints() {
+    check_page("docs/jobs-and-files.md");
 }
 
 #[test]

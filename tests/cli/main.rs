@@ -9,6 +9,7 @@ mod connections;
 mod deploy;
 mod docs;
 mod dynamics;
+mod jobs_files;
 mod limits;
 mod load;
 mod output;

@@ -20,6 +20,10 @@ impl Simulation<'_> {
         let ip = rng.random_range(0..self.scenario.workload.client_ips);
         let counted = self.recorder.measured(now);
         self.recorder.session_arrived(counted);
+        let file = self
+            .files
+            .as_ref()
+            .map_or(SessionFile::default(), |f| f.plan(key));
         let (slot, generation) = self.sessions.insert(Session {
             key,
             rng,
@@ -37,6 +41,7 @@ impl Simulation<'_> {
             revoked: false,
             last_instance: None,
             tat: SimTime::ZERO,
+            file,
         });
         self.send(SessionRef { slot, generation });
     }

@@ -70,6 +70,7 @@ impl Simulation<'_> {
                     affected,
                 );
                 self.redis.outage(self.now, self.now + duration, data_loss);
+                self.jobs_outage(self.now + duration, data_loss);
             }
             Action::RedisSlowdown { factor, duration } => {
                 self.recorder.event(

@@ -53,6 +53,7 @@ impl Simulation<'_> {
             self.worker_capacity += u64::from(self.scenario.instances.workers);
             self.recorder
                 .workers(self.now, self.busy_workers, self.worker_capacity);
+            self.jobs_booted(id);
         }
     }
 
@@ -122,6 +123,7 @@ impl Simulation<'_> {
         self.scratch = doomed;
         self.stop_tasks(id);
         self.stop_links(id, why);
+        self.stop_jobs(id, why);
     }
 
     /// Deregisters `id`: no new requests; it is terminated when empty, or when the shorter of
@@ -142,11 +144,14 @@ impl Simulation<'_> {
         if self.instances[id.index()].is_empty() {
             self.terminate(id);
         } else {
-            let limit = self
-                .scenario
-                .balancer
-                .deregistration_delay
-                .min(self.scenario.instances.termination_grace);
+            let grace = self.scenario.instances.termination_grace;
+            // Background jobs are not behind the balancer: the process keeps its job workers
+            // for its whole grace period.
+            let limit = if self.instances[id.index()].holds_jobs() {
+                grace
+            } else {
+                self.scenario.balancer.deregistration_delay.min(grace)
+            };
             self.queue.push(self.now + limit, Event::Terminate(id));
         }
     }

@@ -29,6 +29,9 @@
 //! - `faults`: the scenario's scheduled operations and faults, random crashes, victim picks;
 //! - `scaler`: the autoscaler wired to the fleet;
 //! - `connections`: long-lived connections, their rooms and messages, drops and reconnects.
+//! - `jobs`: background jobs enqueued by requests, run by job workers apart from the request
+//!   workers, from a queue in the instance's memory or in Redis;
+//! - `files`: files uploaded by sessions and read back, on an instance's disk or shared;
 //! - `tasks`: work other than requests (a connection's handshake, messages, deliveries) that
 //!   waits in an instance's second line and takes its workers like requests do
 //!   (`service::fill_workers` serves the two lines oldest first). A new kind of client work adds
@@ -37,6 +40,8 @@
 mod clients;
 pub(crate) mod connections;
 mod faults;
+mod files;
+pub(crate) mod jobs;
 mod lifecycle;
 mod scaler;
 mod service;
@@ -48,14 +53,14 @@ use rand_distr::{Distribution, Exp1};
 
 use crate::engine::{stream, stream_key, EventQueue, Rng, SimDuration, SimTime};
 use crate::metrics::{
-    Cause, DemandModel, FleetSnapshot, LaunchCause, LostCause, Recorder, Report, RunMeta,
-    TerminateCause, TimelineEvent,
+    Cause, DemandModel, FleetSnapshot, JobRecorder, LaunchCause, LostCause, Recorder, Report,
+    RunMeta, TerminateCause, TimelineEvent,
 };
 use crate::model::arrivals::Arrivals;
 use crate::model::autoscaler::{Autoscaler, Behavior, Observation, Policy};
 use crate::model::balancer::Balancer;
 use crate::model::database::Database;
-use crate::model::ids::{ConnRef, InstanceId, MsgRef, RequestRef, SessionRef, TaskRef};
+use crate::model::ids::{ConnRef, InstanceId, JobRef, MsgRef, RequestRef, SessionRef, TaskRef};
 use crate::model::instance::{Instance, Life, Stop};
 use crate::model::limits::RateLimiter;
 use crate::model::redis::{Redis, RedisDown};
@@ -67,6 +72,8 @@ use crate::scenario::{
     SessionConfig, SessionStore,
 };
 use connections::Links;
+use files::{FileTier, SessionFile};
+use jobs::Jobs;
 use scaler::Scaler;
 use service::session_cost;
 pub(crate) use tasks::Task;
@@ -118,6 +125,12 @@ enum Event {
     TaskDone(TaskRef),
     /// A message published to Redis reaches the subscribed instances.
     Publish(MsgRef),
+    /// A job worker finishes a job.
+    JobDone(JobRef),
+    /// A job whose worker died is handed out again (Redis queue).
+    JobVisible(JobRef),
+    /// Redis is back after an outage: job workers take jobs again.
+    JobsResume,
 }
 
 /// A user's visit: a login followed by requests separated by think times.
@@ -151,6 +164,8 @@ pub(crate) struct Session {
     last_instance: Option<InstanceId>,
     /// The user's fleet-wide rate-limit bucket (GCRA theoretical arrival time).
     tat: SimTime,
+    /// Its uploaded file, if it uploads one (`files`).
+    file: SessionFile,
 }
 
 /// A request attempt that has reached an instance.
@@ -230,6 +245,12 @@ pub(crate) struct Simulation<'a> {
     links: Option<Links<'a>>,
     /// Work other than requests held by instances (handshakes, messages, deliveries).
     tasks: Slab<tasks::Task>,
+    /// Background jobs, if the scenario has them.
+    jobs: Option<Jobs<'a>>,
+    /// Uploaded files, if the scenario has them.
+    files: Option<FileTier<'a>>,
+    /// What became of jobs and files (present if either is).
+    job_recorder: Option<JobRecorder>,
 }
 
 impl<'a> Simulation<'a> {
@@ -303,6 +324,20 @@ impl<'a> Simulation<'a> {
                 .as_ref()
                 .map(|c| Links::new(c, seed, SimTime::ZERO + scenario.warmup)),
             tasks: Slab::default(),
+            jobs: scenario.jobs.as_ref().map(|j| Jobs::new(j, seed)),
+            files: scenario.files.as_ref().map(|f| FileTier::new(f, seed)),
+            job_recorder: (scenario.jobs.is_some() || scenario.files.is_some()).then(|| {
+                JobRecorder::new(
+                    scenario
+                        .jobs
+                        .as_ref()
+                        .map_or("", |j| job_queue_name(j.queue)),
+                    scenario
+                        .files
+                        .as_ref()
+                        .map_or("", |f| file_store_name(f.store)),
+                )
+            }),
         };
         for _ in 0..scenario.instances.count {
             // The initial fleet was running before the run: up, warm, and in rotation.
@@ -377,6 +412,8 @@ impl<'a> Simulation<'a> {
         };
         let imbalance = self.members_imbalance();
         let links = self.links.take();
+        let open_jobs = self.jobs.as_ref().map_or((0, 0), |j| j.unresolved());
+        let job_recorder = self.job_recorder.take();
         let mut report = self.recorder.finish(self.end, in_flight, meta);
         if let Some(l) = links {
             let (handshaking, recipients) = l.unresolved(&self.tasks);
@@ -385,6 +422,16 @@ impl<'a> Simulation<'a> {
             report.connections = Some(connections);
             report.messages = Some(messages);
             report.connection_timeseries = rows;
+        }
+        if let Some(r) = job_recorder {
+            let (jobs, files, rows) = r.finish(open_jobs.0, open_jobs.1);
+            if scenario.jobs.is_some() {
+                report.jobs = Some(jobs);
+                report.job_timeseries = rows;
+            }
+            if scenario.files.is_some() {
+                report.files = Some(files);
+            }
         }
         report
     }
@@ -414,6 +461,9 @@ impl<'a> Simulation<'a> {
             Event::HandshakeTimeout(t) => self.handshake_timeout(t),
             Event::TaskDone(t) => self.task_done(t),
             Event::Publish(m) => self.publish_arrives(m),
+            Event::JobDone(j) => self.job_done(j),
+            Event::JobVisible(j) => self.job_visible(j),
+            Event::JobsResume => self.jobs_resume(),
         }
     }
 
@@ -441,8 +491,15 @@ impl<'a> Simulation<'a> {
         (fleet, store)
     }
 
-    /// Closes the connections' report window at the same instant as the recorder's.
+    /// Closes the connections' and the jobs' report windows at the same instant as the
+    /// recorder's.
     fn close_links_window(&mut self) {
+        if self.jobs.is_some() {
+            let waiting = self.jobs_waiting();
+            if let Some(r) = self.job_recorder.as_mut() {
+                r.close_window(waiting);
+            }
+        }
         if self.links.is_some() {
             let spread = self.members_spread();
             if let Some(l) = self.links.as_mut() {
@@ -473,6 +530,24 @@ fn uses_redis(scenario: &Scenario) -> bool {
             .connections
             .as_ref()
             .is_some_and(|c| c.delivery != crate::scenario::Delivery::Local)
+        || scenario
+            .jobs
+            .as_ref()
+            .is_some_and(|j| j.queue == crate::scenario::JobQueue::Redis)
+}
+
+pub(crate) fn job_queue_name(queue: crate::scenario::JobQueue) -> &'static str {
+    match queue {
+        crate::scenario::JobQueue::InProcess => "in-process",
+        crate::scenario::JobQueue::Redis => "redis",
+    }
+}
+
+pub(crate) fn file_store_name(store: crate::scenario::FileStore) -> &'static str {
+    match store {
+        crate::scenario::FileStore::Local => "local",
+        crate::scenario::FileStore::Shared => "shared",
+    }
 }
 
 pub(crate) fn store_name(store: SessionStore) -> &'static str {

@@ -20,7 +20,11 @@ impl Simulation<'_> {
         );
         // A request whose client already left is served blind: it only burns a worker.
         if waiting {
-            match self.session_checks(sref, id) {
+            let checked = self
+                .session_checks(sref, id)
+                .and_then(|extra| Ok(extra + self.file_request(sref, id, counted)?))
+                .and_then(|extra| Ok(extra + self.enqueue_job(sref, id, counted)?));
+            match checked {
                 Ok(extra) => service = service + extra,
                 Err(cause) => {
                     self.requests.remove(r.slot, r.generation);
