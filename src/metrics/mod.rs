@@ -8,6 +8,7 @@ mod report;
 pub(crate) use connections::{ConnRecorder, Drop, Refusal, Undelivery};
 pub use connections::{ConnWindowRow, Connections, Dropped, Messages, Refused, Undelivered};
 pub(crate) use recorder::{
-    Cause, DemandModel, FleetSnapshot, LaunchCause, LostCause, Recorder, RunMeta, TerminateCause,
+    latency_histogram, latency_of, to_us, Cause, DemandModel, FleetSnapshot, LaunchCause,
+    LostCause, Recorder, RunMeta, TerminateCause,
 };
 pub use report::*;

@@ -103,6 +103,7 @@ pub(crate) fn crash_sticky() -> Report {
         },
         connections: None,
         messages: None,
+        groups: None,
         connection_timeseries: Vec::new(),
         timeline: vec![TimelineEntry {
             t_s: 600.0,
