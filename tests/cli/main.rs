@@ -9,6 +9,7 @@ mod connections;
 mod deploy;
 mod docs;
 mod dynamics;
+mod groups;
 mod limits;
 mod output;
 mod scenarios;

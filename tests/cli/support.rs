@@ -9,7 +9,7 @@ use assert_cmd::Command;
 pub const CRASH_STICKY: &str = include_str!("../../scenarios/crash-sticky.yaml");
 
 /// Every bundled scenario's name, as `fleetsim scenarios` must list them.
-pub const BUNDLED: [&str; 22] = [
+pub const BUNDLED: [&str; 24] = [
     "baseline",
     "crash-sticky",
     "crash-redis",
@@ -28,6 +28,8 @@ pub const BUNDLED: [&str; 22] = [
     "lb-single-point",
     "jwt-revocation",
     "diurnal-day",
+    "mixed-sizes",
+    "scale-up-vs-out",
     "websocket-crash-storm",
     "websocket-scale-out-imbalance",
     "chat-without-pubsub",
