@@ -11,6 +11,7 @@ pub use connections::{ConnWindowRow, Connections, Dropped, Messages, Refused, Un
 pub use jobs::{FailedReads, Files, JobWindowRow, Jobs, JobsLost};
 pub(crate) use jobs::{JobLoss, JobRecorder, ReadFailure};
 pub(crate) use recorder::{
-    Cause, DemandModel, FleetSnapshot, LaunchCause, LostCause, Recorder, RunMeta, TerminateCause,
+    latency_histogram, latency_of, to_us, Cause, DemandModel, FleetSnapshot, LaunchCause,
+    LostCause, Recorder, RunMeta, TerminateCause,
 };
 pub use report::*;

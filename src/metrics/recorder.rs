@@ -135,17 +135,17 @@ const PROVISIONING_TOLERANCE: f64 = 0.5;
 /// Latencies are recorded in microseconds, from 1 µs to one hour, at 3 significant digits.
 const LATENCY_MAX_US: u64 = 3_600_000_000;
 
-pub(super) fn latency_histogram() -> Histogram<u64> {
+pub(crate) fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).expect("static histogram bounds are valid")
 }
 
 #[inline]
-pub(super) fn to_us(d: SimDuration) -> u64 {
+pub(crate) fn to_us(d: SimDuration) -> u64 {
     (d.as_nanos() / 1_000).clamp(1, LATENCY_MAX_US)
 }
 
 /// The percentiles of a histogram of microseconds, in milliseconds (zeros when empty).
-pub(super) fn latency_of(h: &Histogram<u64>) -> Latency {
+pub(crate) fn latency_of(h: &Histogram<u64>) -> Latency {
     if h.is_empty() {
         return Latency::default();
     }
@@ -738,6 +738,7 @@ impl Recorder {
             timeseries: self.rows,
             connections: None,
             messages: None,
+            groups: None,
             connection_timeseries: Vec::new(),
             jobs: None,
             files: None,

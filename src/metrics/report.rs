@@ -43,6 +43,9 @@ pub struct Report {
     /// Uploaded files and their reads; present only when the scenario has `files`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files: Option<super::Files>,
+    /// Per instance group; present only when the scenario declares `instances.groups`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<Group>>,
     pub engine: Engine,
     /// Scenario events as they were applied (also during warm-up).
     pub timeline: Vec<TimelineEntry>,
@@ -412,4 +415,33 @@ pub struct WindowRow {
     pub store_utilization: f64,
     /// The instances the window's offered load needed (elasticity demand; see [`Elasticity`]).
     pub instances_demand: u32,
+}
+
+/// One instance group over the measured span (`instances.groups`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Group {
+    pub name: String,
+    /// Its instances' size and balancing weight, as configured.
+    pub workers: u32,
+    pub speed: f64,
+    pub weight: u32,
+    pub cost_per_hour: f64,
+    /// Instances of this group launched over the whole run (initial ones included).
+    pub launched: u64,
+    /// Of those, how many crashed.
+    pub crashed: u64,
+    /// Σ over its instances of seconds alive in the measured span (they add up to
+    /// `fleet.instance_seconds`).
+    pub instance_seconds: f64,
+    /// `instance_seconds / 3600 × cost_per_hour`.
+    pub cost: f64,
+    /// Requests routed to its instances (they add up to Σ `balance.requests_per_instance`).
+    pub requests: u64,
+    /// Requests refused by its instances' full queues (part of `requests.failed.queue_full`).
+    pub queue_full: u64,
+    /// Busy worker-seconds over worker-seconds of its instances while up: utilization per
+    /// worker, 0 to 1.
+    pub utilization: f64,
+    /// Response times of the requests its instances served successfully.
+    pub latency_ms: Latency,
 }

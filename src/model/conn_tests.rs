@@ -187,6 +187,7 @@ fn sharded_pubsub_reaches_only_instances_holding_room_members() {
 fn a_crash_drops_every_connection_on_the_instance_and_its_users_reconnect() {
     let mut s = chat(4, 20.0, 300, 0.2, Delivery::RedisPubsub);
     s.events = vec![ScheduledEvent {
+        group: None,
         at: SimTime::ZERO + secs(400),
         action: Action::Crash {
             count: 1,
@@ -215,6 +216,7 @@ fn a_crash_drops_every_connection_on_the_instance_and_its_users_reconnect() {
 fn a_redis_outage_fails_cross_instance_delivery_under_pubsub() {
     let mut s = chat(4, 20.0, 300, 0.2, Delivery::RedisPubsub);
     s.events = vec![ScheduledEvent {
+        group: None,
         at: SimTime::ZERO + secs(300),
         action: Action::RedisOutage {
             duration: secs(30),
@@ -237,6 +239,7 @@ fn a_drain_closes_connections_spread_over_close_over() {
     let mut s = chat(4, 20.0, 300, 0.0, Delivery::Local);
     s.connections.as_mut().expect("connections").close_over = secs(20);
     s.events = vec![ScheduledEvent {
+        group: None,
         at: SimTime::ZERO + secs(300),
         action: Action::Scale { to: 2 },
     }];

@@ -121,11 +121,19 @@ pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
     // its timeout); Little's law at the peak rate gives the sessions live at once.
     let lifetime = per_session * (think + service.min(timeout));
     let live_sessions = (peak_rate * lifetime).min(sessions.max(1.0));
-    let slots = f64::from(scenario.instances.workers) + f64::from(scenario.instances.queue);
+    // The roomiest group's places: an upper bound on what one instance holds.
+    let slots = scenario
+        .instances
+        .fleet_groups()
+        .iter()
+        .map(|g| f64::from(g.workers) + f64::from(g.queue))
+        .fold(0.0, f64::max);
     let in_flight = live_sessions.min(instances * slots);
     // Thinning draws candidates at the peak rate; each request is a send and a completion.
     let routing_scan = match scenario.balancer.algorithm {
-        Algorithm::LeastConnections => instances / SCAN_PER_EVENT,
+        Algorithm::LeastConnections | Algorithm::WeightedLeastConnections => {
+            instances / SCAN_PER_EVENT
+        }
         _ => 0.0,
     };
     drivers.push(Driver {
@@ -406,22 +414,35 @@ fn outage_seconds(scenario: &Scenario, instances: f64, duration_s: f64) -> f64 {
     total
 }
 
-/// The most instances alive at once: the initial fleet, any scale target, the autoscaler's
-/// maximum, plus a deploy's surge.
+/// The most instances alive at once: per group, its initial count, any scale target and the
+/// autoscaler's maximum if it resizes that group; summed, plus a deploy's surge (per group it
+/// rolls).
 fn peak_instances(scenario: &Scenario) -> f64 {
-    let mut peak = f64::from(scenario.instances.count);
+    let groups = scenario.instances.fleet_groups();
+    let mut peak: Vec<f64> = groups.iter().map(|g| f64::from(g.count)).collect();
     if let Some(a) = &scenario.autoscaler {
-        peak = peak.max(f64::from(a.max));
+        let g = a.group.unwrap_or(0) as usize;
+        peak[g] = peak[g].max(f64::from(a.max));
     }
     let mut surge = 0.0_f64;
     for e in &scenario.events {
         match e.action {
-            Action::Scale { to } => peak = peak.max(f64::from(to)),
-            Action::RollingDeploy { max_surge, .. } => surge = surge.max(f64::from(max_surge)),
+            Action::Scale { to } => {
+                let g = e.group.unwrap_or(0) as usize;
+                peak[g] = peak[g].max(f64::from(to));
+            }
+            Action::RollingDeploy { max_surge, .. } => {
+                let rolled = if e.group.is_some() {
+                    1.0
+                } else {
+                    groups.len() as f64
+                };
+                surge = surge.max(f64::from(max_surge) * rolled);
+            }
             _ => {}
         }
     }
-    peak + surge
+    peak.iter().sum::<f64>() + surge
 }
 
 /// Instances launched over the run: the initial fleet, scale targets and deploys, and a

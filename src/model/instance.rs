@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::ids::{ConnRef, JobRef, RequestRef, TaskRef};
+use crate::scenario::GroupConfig;
 
 /// Where an instance is in its life:
 ///
@@ -44,6 +45,23 @@ pub(crate) enum Stop {
 #[derive(Debug)]
 pub(crate) struct Instance {
     pub(crate) life: Life,
+    /// Its group (an index into the fleet's groups), whose size it has.
+    pub(crate) group: u32,
+    /// Concurrent requests (its group's `workers`).
+    pub(crate) workers: u32,
+    /// Waiting places (its group's `queue`).
+    pub(crate) queue_cap: u32,
+    /// Service-time divisor (its group's `speed`).
+    pub(crate) speed: f64,
+    /// When its process came up (it counts as worker capacity from then on).
+    pub(crate) up_at: Option<SimTime>,
+    /// When it crashed or was terminated.
+    pub(crate) ended_at: Option<SimTime>,
+    /// Start of the measured span (the scenario's warm-up end).
+    pub(crate) measure_from: SimTime,
+    /// ∫ busy workers dt over the measured span only, in worker-nanoseconds (per-group
+    /// utilization in the report).
+    pub(crate) busy_measured: u128,
     pub(crate) launched_at: SimTime,
     /// The release it runs; a rolling deploy replaces older versions.
     pub(crate) version: u32,
@@ -89,9 +107,25 @@ pub(crate) struct Instance {
 }
 
 impl Instance {
-    pub(crate) fn new(launched_at: SimTime, version: u32) -> Self {
+    /// A new instance of `group` (index `group_index`). `measure_from` is the end of the run's
+    /// warm-up.
+    pub(crate) fn new(
+        launched_at: SimTime,
+        version: u32,
+        group_index: u32,
+        group: &GroupConfig,
+        measure_from: SimTime,
+    ) -> Self {
         Instance {
             life: Life::Booting,
+            group: group_index,
+            workers: group.workers,
+            queue_cap: group.queue,
+            speed: group.speed,
+            up_at: None,
+            ended_at: None,
+            measure_from,
+            busy_measured: 0,
             launched_at,
             version,
             ready_at: None,
@@ -118,7 +152,7 @@ impl Instance {
     }
 
     /// How long `demand` of work takes here if started at `now`: slower while warming up (by
-    /// `warmup_slowdown`) and during a gray failure.
+    /// `warmup_slowdown`) and during a gray failure, faster or slower by its group's speed.
     #[inline]
     pub(crate) fn service_time(
         &self,
@@ -133,6 +167,9 @@ impl Instance {
         if now < self.slow_until {
             factor *= self.slow_factor;
         }
+        if self.speed != 1.0 {
+            factor /= self.speed;
+        }
         if factor == 1.0 {
             demand
         } else {
@@ -145,8 +182,19 @@ impl Instance {
     pub(crate) fn set_busy(&mut self, now: SimTime, busy: u32) {
         let dt = now.saturating_since(self.busy_since).as_nanos();
         self.busy_area += u128::from(self.busy) * u128::from(dt);
+        let from = self.busy_since.max(self.measure_from);
+        if now > from {
+            self.busy_measured += u128::from(self.busy) * u128::from((now - from).as_nanos());
+        }
         self.busy_since = now;
         self.busy = busy;
+    }
+
+    /// Busy worker-nanoseconds of the measured span not yet folded into `busy_measured`: the
+    /// current level since it last changed, up to `now` (zero once stopped: its level is 0).
+    pub(crate) fn busy_measured_to(&self, now: SimTime) -> u128 {
+        let from = self.busy_since.max(self.measure_from);
+        u128::from(self.busy) * u128::from(now.saturating_since(from).as_nanos())
     }
 
     /// ∫ busy workers dt up to `now`, in worker-nanoseconds.

@@ -90,6 +90,8 @@ fn scenario() -> impl Strategy<Value = String> {
             "power-of-two",
             "consistent-hash",
             "ip-hash",
+            "weighted-round-robin",
+            "weighted-least-connections",
         ]),
         select(vec!["none", "cookie", "source-ip"]),
         1u32..5,                           // instances
@@ -110,6 +112,15 @@ fn scenario() -> impl Strategy<Value = String> {
         0u64..60,      // warmup s
         60u64..150,    // duration s
     );
+    // Sometimes a second group beside the first (`a`, of `count` and `workers`): its count,
+    // workers, speed, weight, and whether fleet-wide deploys and crashes name a group.
+    let second = prop::option::of((
+        1u32..4,
+        1u32..5,
+        select(vec!["0.5", "1", "3"]),
+        prop::option::of(1u32..10),
+        any::<bool>(),
+    ));
     (
         shape,
         extras,
@@ -117,8 +128,9 @@ fn scenario() -> impl Strategy<Value = String> {
         prop::option::of(links()),
         any::<bool>(),
         (prop::option::of(jobs()), prop::option::of(files())),
+        second,
     )
-        .prop_flat_map(|(shape, extras, seed, links, no_workload, work)| {
+        .prop_flat_map(|(shape, extras, seed, links, no_workload, work, second)| {
             let pubsub = links.as_ref().is_some_and(|l| l.contains("pubsub"));
             let redis_jobs = work.0.as_ref().is_some_and(|j| j.contains("queue: redis"));
             let redis = shape.0 == "redis" || pubsub || redis_jobs;
@@ -127,8 +139,8 @@ fn scenario() -> impl Strategy<Value = String> {
             let duration = extras.7;
             let events =
                 prop::collection::vec((0..duration, event(redis, scale_min..=scale_max)), 0..6);
-            (Just((shape, extras, seed, links, work)), events).prop_map(
-                move |((shape, extras, seed, links, work), events)| {
+            (Just((shape, extras, seed, links, work, second)), events).prop_map(
+                move |((shape, extras, seed, links, work, second), events)| {
                     let (
                         store,
                         algorithm,
@@ -172,9 +184,21 @@ fn scenario() -> impl Strategy<Value = String> {
                     if let Some((failover, _)) = standby {
                         let _ = writeln!(y, "  standby: {{ failover: {failover}s }}");
                     }
+                    let size = match second {
+                        None => format!("count: {count}\n  workers: {workers}"),
+                        Some((n, w, speed, weight, _)) => {
+                            let weight =
+                                weight.map(|x| format!(", weight: {x}")).unwrap_or_default();
+                            format!(
+                                "groups:\n    - {{ name: a, count: {count}, workers: {workers}, \
+                                 cost_per_hour: 0.3 }}\n    - {{ name: b, count: {n}, workers: \
+                                 {w}, speed: {speed}{weight} }}"
+                            )
+                        }
+                    };
                     let _ = writeln!(
                         y,
-                        "instances:\n  count: {count}\n  workers: {workers}\n  queue: {queue}\n  \
+                        "instances:\n  {size}\n  queue: {queue}\n  \
                  service_time: {{ dist: exponential, mean: {service}ms }}\n  boot_time: 3s\n  \
                  warmup: {{ duration: 5s, slowdown: 2 }}\n  replace: {replace}\n  \
                  termination_grace: 4s"
@@ -200,10 +224,26 @@ fn scenario() -> impl Strategy<Value = String> {
                     "autoscaler:\n  metric: cpu\n  target: 0.5\n  min: {min}\n  max: {max}\n  \
                      interval: 5s"
                 );
+                        if second.is_some() {
+                            y.push_str("  group: a\n");
+                        }
                     }
+                    // With groups, a scale names the autoscaled group `a`; deploys and crashes
+                    // sometimes name `b` (index 0 is `a`'s, so an index pick keeps no group).
+                    let group = |e: &str| match second {
+                        None => "",
+                        Some(_) if e.starts_with("action: scale") => ", group: a",
+                        Some((.., true))
+                            if e.starts_with("action: rolling-deploy")
+                                || e.starts_with("action: crash, count") =>
+                        {
+                            ", group: b"
+                        }
+                        Some(_) => "",
+                    };
                     let mut lines: Vec<String> = events
                         .iter()
-                        .map(|(at, e)| format!("  - {{ at: {at}s, {e} }}"))
+                        .map(|(at, e)| format!("  - {{ at: {at}s, {e}{} }}", group(e)))
                         .collect();
                     if let Some(m) = mtbf {
                         lines.push(format!("  - {{ action: crash, mtbf: {m}s }}"));
@@ -325,6 +365,25 @@ proptest! {
             q.sent, q.succeeded, q.failed.total(), q.in_flight_at_end
         );
         prop_assert_eq!(r.connections.is_some(), s.connections.is_some());
+        prop_assert_eq!(r.groups.is_some(), !s.instances.groups.is_empty());
+        if let Some(groups) = &r.groups {
+            // The groups split the fleet's figures exactly (instance-seconds up to rounding).
+            let routed: u64 = r.balance.requests_per_instance.iter().sum();
+            prop_assert_eq!(groups.iter().map(|g| g.requests).sum::<u64>(), routed);
+            prop_assert_eq!(
+                groups.iter().map(|g| g.queue_full).sum::<u64>(),
+                q.failed.queue_full
+            );
+            prop_assert_eq!(groups.iter().map(|g| g.launched).sum::<u64>(), r.fleet.launched);
+            let seconds: f64 = groups.iter().map(|g| g.instance_seconds).sum();
+            prop_assert!(
+                (seconds - r.fleet.instance_seconds).abs() <= 1e-6 * seconds.max(1.0),
+                "groups {seconds} s ≠ fleet {} s\n{yaml}", r.fleet.instance_seconds
+            );
+            for g in groups {
+                prop_assert!((0.0..=1.0 + 1e-9).contains(&g.utilization), "{g:?}\n{yaml}");
+            }
+        }
         if let (Some(c), Some(m)) = (&r.connections, &r.messages) {
             prop_assert_eq!(
                 c.attempts,

@@ -63,6 +63,7 @@ pub(super) fn open_system(
         instances: InstanceConfig {
             count,
             workers,
+            groups: Vec::new(),
             queue: 100_000,
             service_time: Dist::Exponential {
                 mean: ms(service_ms),
@@ -112,6 +113,7 @@ fn interactive(store: SessionStore, affinity: Affinity) -> Scenario {
     s.balancer.affinity = affinity;
     s.sessions.store = store;
     s.events = vec![ScheduledEvent {
+        group: None,
         at: SimTime::ZERO + secs(600),
         action: Action::Crash {
             count: 1,
@@ -308,6 +310,7 @@ fn at(s: u64) -> SimTime {
 fn scale_in(store: SessionStore) -> Scenario {
     let mut s = interactive(store, Affinity::Cookie);
     s.events = vec![ScheduledEvent {
+        group: None,
         at: at(600),
         action: Action::Scale { to: 2 },
     }];
@@ -394,6 +397,7 @@ fn warming_instances_serve_slower() {
     // instances join is higher than before, and back to normal after the warm-up.
     let mut s = interactive(SessionStore::Jwt, Affinity::None);
     s.events = vec![ScheduledEvent {
+        group: None,
         at: at(300),
         action: Action::Scale { to: 8 },
     }];
@@ -446,6 +450,7 @@ fn autoscaled(metric: ScalingMetric, target: f64) -> Scenario {
         },
         instance_warmup: secs(30),
         scale_in_pick: ScaleInPick::Newest,
+        group: None,
     });
     s
 }
@@ -504,6 +509,7 @@ fn a_rolling_deploy_replaces_every_instance_within_its_surge_and_availability() 
     s.instances.boot_time = secs(20);
     s.report.window = secs(5);
     s.events = vec![ScheduledEvent {
+        group: None,
         at: at(300),
         action: Action::RollingDeploy {
             max_surge: 1,
@@ -535,6 +541,7 @@ fn a_deploy_with_max_unavailable_drains_before_it_launches() {
     s.instances.boot_time = secs(20);
     s.report.window = secs(5);
     s.events = vec![ScheduledEvent {
+        group: None,
         at: at(300),
         action: Action::RollingDeploy {
             max_surge: 0,
@@ -557,6 +564,7 @@ fn a_deploy_with_max_unavailable_drains_before_it_launches() {
 fn a_balancer_failure_without_standby_is_a_total_outage() {
     let mut s = interactive(SessionStore::Jwt, Affinity::None);
     s.events = vec![ScheduledEvent {
+        group: None,
         at: at(600),
         action: Action::LbFailure,
     }];
@@ -608,6 +616,7 @@ fn revoked_tokens_stay_usable_until_they_expire_but_store_sessions_do_not() {
     s.workload.session.requests = CountDist::Geometric { mean: 200.0 };
     s.sessions.token_ttl = secs(300);
     s.events = vec![ScheduledEvent {
+        group: None,
         at: at(600),
         action: Action::Revoke { sessions: 50 },
     }];
@@ -628,6 +637,7 @@ fn revoked_tokens_stay_usable_until_they_expire_but_store_sessions_do_not() {
 fn a_redis_outage_fails_requests_and_data_loss_logs_users_out() {
     let mut s = interactive(SessionStore::Redis, Affinity::None);
     s.events = vec![ScheduledEvent {
+        group: None,
         at: at(600),
         action: Action::RedisOutage {
             duration: secs(30),
@@ -661,6 +671,7 @@ fn a_slow_instance_hurts_round_robin_more_than_least_connections() {
     s.workload.timeout = secs(1);
     s.workload.retries = 0;
     s.events = vec![ScheduledEvent {
+        group: None,
         at: at(300),
         action: Action::SlowInstance {
             factor: 20.0,
@@ -771,10 +782,12 @@ fn an_instance_that_crashes_before_joining_rotation_is_replaced_too() {
     s.instances.boot_time = secs(10);
     s.events = vec![
         ScheduledEvent {
+            group: None,
             at: at(300),
             action: Action::Scale { to: 6 },
         },
         ScheduledEvent {
+            group: None,
             at: at(311),
             action: Action::Crash {
                 count: 1,

@@ -104,6 +104,7 @@ pub(crate) fn crash_sticky() -> Report {
         },
         connections: None,
         messages: None,
+        groups: None,
         connection_timeseries: Vec::new(),
         jobs: None,
         files: None,

@@ -315,14 +315,60 @@ pub(crate) fn sections(report: &Report) -> Vec<Section> {
         let [connections, messages] = connections.expect("connections-only runs have them");
         let [_, _, _, fleet, _, engine] = http_sections(report);
         let requests = Section::new("requests").row("sent", "none: connections only");
-        return vec![connections, messages, requests, fleet, engine];
+        let mut out = vec![connections, messages, requests, fleet];
+        out.extend(group_section(report));
+        out.push(engine);
+        return out;
     }
     let [requests, sessions, latency, fleet, balance, engine] = http_sections(report);
     let mut out = vec![requests, sessions];
     out.extend(connections.into_iter().flatten());
     out.extend(work_sections(report));
-    out.extend([latency, fleet, balance, engine]);
+    out.extend([latency, fleet]);
+    out.extend(group_section(report));
+    out.extend([balance, engine]);
     out
+}
+
+/// `2` as `2`, `1.5` as `1.5`: a group's speed as written.
+fn speed(v: f64) -> String {
+    let text = format!("{v:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// The instance groups, when the scenario declares them: each group's size, how busy its
+/// workers were, what it served and refused, its latency and its cost; then the fleet's cost.
+fn group_section(report: &Report) -> Option<Section> {
+    let groups = report.groups.as_ref()?;
+    let mut section = Section::new("groups");
+    for g in groups {
+        section = section
+            .row(
+                g.name.clone(),
+                format!(
+                    "{} launched · {} workers · speed {} · weight {}",
+                    count(g.launched),
+                    count(u64::from(g.workers)),
+                    speed(g.speed),
+                    count(u64::from(g.weight))
+                ),
+            )
+            .row("  utilization per worker", fraction(g.utilization))
+            .row(
+                "  requests (queue full)",
+                format!("{} ({})", count(g.requests), count(g.queue_full)),
+            )
+            .row(
+                "  p50 / p99 (ms)",
+                format!("{} / {}", ms(g.latency_ms.p50), ms(g.latency_ms.p99)),
+            )
+            .row(
+                "  instance-seconds (cost)",
+                format!("{} ({})", fixed(g.instance_seconds, 1), fixed(g.cost, 2)),
+            );
+    }
+    let total: f64 = groups.iter().map(|g| g.cost).sum();
+    Some(section.row("cost", fixed(total, 2)))
 }
 
 /// The sections every run has.

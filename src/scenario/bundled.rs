@@ -58,6 +58,8 @@ pub(crate) const BUNDLED: &[Bundled] = bundled![
     "lb-single-point",
     "jwt-revocation",
     "diurnal-day",
+    "mixed-sizes",
+    "scale-up-vs-out",
     "websocket-crash-storm",
     "websocket-scale-out-imbalance",
     "chat-without-pubsub",

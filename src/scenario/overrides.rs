@@ -327,7 +327,7 @@ events: [ { at: 1m, action: crash } ]
         ])
         .unwrap();
         assert_eq!(r.sessions.store, RawStore::Redis);
-        assert_eq!(r.instances.count, 8);
+        assert_eq!(r.instances.count, Some(8));
         assert!(
             matches!(r.instances.service_time, RawDist::Constant { value } if value.0.as_nanos() == 5_000_000)
         );

@@ -250,7 +250,7 @@ mod tests {
         let e = parse_err(&format!("{HEAD}instances:\n  count: 2\n  wrkers: 3\n"));
         assert_eq!(
             first_line(&e),
-            "error: t.yaml:6: instances.wrkers: unknown field `wrkers`, expected one of count, workers, queue, service_time, boot_time, warmup, replace, termination_grace"
+            "error: t.yaml:6: instances.wrkers: unknown field `wrkers`, expected one of count, workers, queue, service_time, boot_time, warmup, replace, termination_grace, groups"
         );
         assert!(
             e.to_string().contains("help: did you mean `workers`?"),

@@ -594,8 +594,9 @@ pub(crate) enum RawCountDist {
                  deregistration_delay, standby)"
 )]
 pub(crate) struct RawBalancer {
-    /// `round-robin`, `random`, `least-connections`, `power-of-two`, `consistent-hash` or
-    /// `ip-hash`. Default: `round-robin`.
+    /// `round-robin`, `random`, `least-connections`, `power-of-two`, `consistent-hash`,
+    /// `ip-hash`, `weighted-round-robin` or `weighted-least-connections` (the weighted ones use
+    /// `instances.groups[].weight`). Default: `round-robin`.
     pub(crate) algorithm: RawAlgorithm,
     /// `none`, `cookie` or `source-ip`: sticky sessions. Default: `none`.
     pub(crate) affinity: RawAffinity,
@@ -651,6 +652,8 @@ pub(crate) enum RawAlgorithm {
     PowerOfTwo,
     ConsistentHash,
     IpHash,
+    WeightedRoundRobin,
+    WeightedLeastConnections,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -691,13 +694,17 @@ impl Default for RawHealthCheck {
     default,
     deny_unknown_fields,
     expecting = "the `instances` mapping (count, workers, queue, service_time, boot_time, \
-                 warmup, replace, termination_grace)"
+                 warmup, replace, termination_grace, groups)"
 )]
 pub(crate) struct RawInstances {
-    /// Instances at the start of the run (≥ 1). Default: `2`.
-    pub(crate) count: u32,
-    /// Concurrent requests per instance (≥ 1). Default: `8`.
-    pub(crate) workers: u32,
+    /// Instances at the start of the run (≥ 1). Default: `2`. Not with `groups` (each group
+    /// has its own count).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) count: Option<u32>,
+    /// Concurrent requests per instance (≥ 1); with `groups`, the default of a group's
+    /// `workers`. Default: `8`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) workers: Option<u32>,
     /// Waiting room per instance; a request arriving to a full queue is rejected (0 = no
     /// waiting). Default: `64`.
     pub(crate) queue: u32,
@@ -715,6 +722,46 @@ pub(crate) struct RawInstances {
     /// After a terminating instance is told to stop, how long it may finish in-flight work before
     /// it is killed. Default: `30s`.
     pub(crate) termination_grace: HumanDuration,
+    /// Named groups of instances of different sizes, e.g.
+    /// `[{ name: large, count: 4, workers: 8, speed: 2 }, { name: small, count: 4, workers: 2 }]`.
+    /// The other `instances` fields apply to every group. Default: none (one group, `default`,
+    /// of `count` instances).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) groups: Vec<RawGroup>,
+}
+
+/// One group of identical instances (`instances.groups[i]`).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a group mapping (name, count, workers, queue, speed, weight, cost_per_hour)"
+)]
+pub(crate) struct RawGroup {
+    /// Required. Unique; events and the autoscaler name it (`group: small`). Letters, digits,
+    /// `-`, `_`.
+    pub(crate) name: String,
+    /// Required. Instances of this group at the start of the run (≥ 1).
+    pub(crate) count: u32,
+    /// Concurrent requests per instance (≥ 1). Default: `instances.workers` (`8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) workers: Option<u32>,
+    /// Waiting room per instance. Default: `instances.queue` (`64`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) queue: Option<u32>,
+    /// Service-time divisor (> 0): speed `2` serves a request in half the time. Default: `1`.
+    #[serde(default = "default_speed", deserialize_with = "finite")]
+    pub(crate) speed: f64,
+    /// Share of the weighted balancing algorithms (≥ 1, a whole number). Default: `workers`
+    /// (traffic proportional to workers; ignoring speed, as nginx and HAProxy do unless told).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) weight: Option<u32>,
+    /// Price of one instance-hour (≥ 0), for the per-group cost in the report. Default: `0`.
+    #[serde(default, deserialize_with = "finite")]
+    pub(crate) cost_per_hour: f64,
+}
+
+fn default_speed() -> f64 {
+    1.0
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -743,14 +790,15 @@ impl Default for RawWarmup {
 impl Default for RawInstances {
     fn default() -> Self {
         RawInstances {
-            count: 2,
-            workers: 8,
+            count: None,
+            workers: None,
             queue: 64,
             service_time: RawDist::Exponential { mean: ms(20) },
             boot_time: secs(30),
             warmup: RawWarmup::default(),
             replace: true,
             termination_grace: secs(30),
+            groups: Vec::new(),
         }
     }
 }
@@ -934,6 +982,11 @@ pub(crate) struct RawAutoscaler {
     /// Default: `newest`.
     #[serde(default)]
     pub(crate) scale_in_pick: RawScaleInPick,
+    /// With `instances.groups`: the group it measures and resizes (`min`, `max` and the
+    /// initial count are that group's). Required when there are several groups. Default: the
+    /// only group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) group: Option<String>,
 }
 
 fn default_autoscaler_min() -> u32 {
@@ -1057,6 +1110,10 @@ pub(crate) enum RawEvent {
         /// may have it. Default: none (one crash at `at`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mtbf: Option<HumanDuration>,
+        /// With `instances.groups`: the victims are picked among this group's instances.
+        /// Default: any instance. Not with `mtbf`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
     },
     /// `{ at: 9m, action: scale, to: 8 }`: sets the desired instance count. New instances boot
     /// and join after passing health checks; surplus ones (picked by the autoscaler's
@@ -1065,8 +1122,12 @@ pub(crate) enum RawEvent {
         /// When; must be before the end of the run.
         at: HumanDuration,
         /// The desired number of instances (≥ 1; within `[autoscaler.min, autoscaler.max]` when
-        /// there is an autoscaler).
+        /// the autoscaler resizes the same group).
         to: u32,
+        /// With `instances.groups`: the group resized (`to` is its count). Required when there
+        /// are several groups. Default: the only group.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
     },
     /// `{ at: 8m, action: rolling-deploy, max_surge: 1, max_unavailable: 0 }`: replaces every
     /// instance by a new one; old ones drain once their replacements are ready.
@@ -1080,6 +1141,10 @@ pub(crate) enum RawEvent {
         /// `0`: the deploy could never progress.
         #[serde(default)]
         max_unavailable: u32,
+        /// With `instances.groups`: only this group's instances are replaced. Default: every
+        /// group, each within its own `max_surge` and `max_unavailable`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
     },
     /// `{ at: 10m, action: redis-outage, duration: 1m, data_loss: false }`: the session store is
     /// unreachable (with `sessions.store: redis` or a pubsub `connections.delivery` only).
@@ -1120,6 +1185,10 @@ pub(crate) enum RawEvent {
         /// With `pick: index`: the launch index of the victim (0 = first launched).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         index: Option<u32>,
+        /// With `instances.groups`: the victim is picked among this group's instances.
+        /// Default: any instance.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
     },
     /// `{ at: 13m, action: lb-failure }`: the active balancer dies; a `balancer.standby` takes
     /// over after its failover delay.

@@ -297,6 +297,11 @@ pub(crate) enum Algorithm {
     PowerOfTwo,
     ConsistentHash,
     IpHash,
+    /// Smooth weighted round-robin (nginx's): each instance gets its weight's share of picks,
+    /// interleaved rather than in bursts.
+    WeightedRoundRobin,
+    /// Fewest open connections per unit of weight; ties spread as `LeastConnections` does.
+    WeightedLeastConnections,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -336,12 +341,17 @@ pub(crate) struct HealthCheck {
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct InstanceConfig {
-    /// Instances at the start of the run (≥ 1).
+    /// Instances at the start of the run (≥ 1): with `groups`, the sum of their counts.
     pub(crate) count: u32,
-    /// Concurrent requests per instance (≥ 1).
+    /// Concurrent requests per instance (≥ 1): with `groups`, the default of a group's.
     pub(crate) workers: u32,
-    /// Waiting room per instance; a request arriving to a full queue is rejected.
+    /// Waiting room per instance; a request arriving to a full queue is rejected. With
+    /// `groups`, the default of a group's.
     pub(crate) queue: u32,
+    /// Named groups of instances of different sizes, in the order written. Empty when the
+    /// scenario declares none: the fleet is then one group, `default`, of `count` instances of
+    /// `workers` workers and `queue` places (see [`InstanceConfig::fleet_groups`]).
+    pub(crate) groups: Vec<GroupConfig>,
     pub(crate) service_time: Dist,
     /// From launch to the process being up.
     pub(crate) boot_time: SimDuration,
@@ -350,6 +360,46 @@ pub(crate) struct InstanceConfig {
     pub(crate) replace: bool,
     /// How long a stopping instance may finish in-flight work before it is killed.
     pub(crate) termination_grace: SimDuration,
+}
+
+/// One group of identical instances (`instances.groups[i]`).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct GroupConfig {
+    pub(crate) name: String,
+    /// Instances of this group at the start of the run (≥ 1).
+    pub(crate) count: u32,
+    /// Concurrent requests per instance (≥ 1).
+    pub(crate) workers: u32,
+    /// Waiting room per instance.
+    pub(crate) queue: u32,
+    /// Service-time divisor (> 0): an instance of speed 2 serves a request in half the time.
+    pub(crate) speed: f64,
+    /// The weighted algorithms' share of this group's instances (≥ 1).
+    pub(crate) weight: u32,
+    /// Price of one instance-hour, in the scenario's currency (≥ 0).
+    pub(crate) cost_per_hour: f64,
+}
+
+/// The name of the one group of a fleet that declares none.
+pub(crate) const DEFAULT_GROUP: &str = "default";
+
+impl InstanceConfig {
+    /// The fleet's groups: those declared, or the one `default` group made of the top-level
+    /// fields (weight = workers, speed 1, no price).
+    pub(crate) fn fleet_groups(&self) -> Vec<GroupConfig> {
+        if !self.groups.is_empty() {
+            return self.groups.clone();
+        }
+        vec![GroupConfig {
+            name: DEFAULT_GROUP.to_owned(),
+            count: self.count,
+            workers: self.workers,
+            queue: self.queue,
+            speed: 1.0,
+            weight: self.workers.max(1),
+            cost_per_hour: 0.0,
+        }]
+    }
 }
 
 /// A new instance's slow start.
@@ -466,6 +516,9 @@ pub(crate) struct AutoscalerConfig {
     /// A new instance's metrics are ignored this long after it becomes ready.
     pub(crate) instance_warmup: SimDuration,
     pub(crate) scale_in_pick: ScaleInPick,
+    /// The group it measures and resizes (an index into `instances.groups`); `None`: the whole
+    /// fleet of a scenario without groups.
+    pub(crate) group: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -480,6 +533,9 @@ pub(crate) struct ScalingBehavior {
 pub(crate) struct ScheduledEvent {
     pub(crate) at: SimTime,
     pub(crate) action: Action,
+    /// The group a crash, scale, rolling deploy or slow instance acts on (an index into
+    /// `instances.groups`); `None`: any instance of the fleet (a rolling deploy: all of them).
+    pub(crate) group: Option<u32>,
 }
 
 /// What happens at a scheduled event. New operations and faults are new variants here.

@@ -93,6 +93,10 @@ const USERS: Arrivals = Arrivals {
 struct EventContext {
     duration: SimDuration,
     instance_count: u32,
+    /// The fleet's groups (the one `default` group without `instances.groups`), in order.
+    groups: Vec<GroupConfig>,
+    /// The group the autoscaler resizes, when there is an autoscaler.
+    autoscaled: Option<u32>,
     store: RawStore,
     /// How connections deliver messages, when there are connections.
     delivery: Option<RawDelivery>,
@@ -183,13 +187,13 @@ impl Checker<'_> {
             );
         }
         let instances = self.instances(&raw.instances);
-        let autoscaler = raw
-            .autoscaler
-            .as_ref()
-            .map(|a| self.autoscaler(a, instances.count));
+        let groups = instances.fleet_groups();
+        let autoscaler = raw.autoscaler.as_ref().map(|a| self.autoscaler(a, &groups));
         let context = EventContext {
             duration,
             instance_count: instances.count,
+            autoscaled: autoscaler.as_ref().map(|a| a.group.unwrap_or(0)),
+            groups,
             store: raw.sessions.store,
             delivery: raw.connections.as_ref().map(|c| c.delivery),
             redis_jobs: raw
@@ -681,6 +685,8 @@ impl Checker<'_> {
                 RawAlgorithm::PowerOfTwo => Algorithm::PowerOfTwo,
                 RawAlgorithm::ConsistentHash => Algorithm::ConsistentHash,
                 RawAlgorithm::IpHash => Algorithm::IpHash,
+                RawAlgorithm::WeightedRoundRobin => Algorithm::WeightedRoundRobin,
+                RawAlgorithm::WeightedLeastConnections => Algorithm::WeightedLeastConnections,
             },
             affinity: match b.affinity {
                 RawAffinity::None => Affinity::None,
@@ -707,9 +713,31 @@ impl Checker<'_> {
     }
 
     fn instances(&mut self, i: &RawInstances) -> InstanceConfig {
+        let count = i
+            .groups
+            .is_empty()
+            .then(|| self.at_least_one("instances.count", i.count.unwrap_or(2)));
+        let workers = self.at_least_one("instances.workers", i.workers.unwrap_or(8));
+        let groups = self.groups(i, workers);
+        let count = if let Some(count) = count {
+            count
+        } else {
+            if i.count.is_some() {
+                self.report(
+                    "instances.count",
+                    "does not apply with `groups`: each group has its own `count` (the fleet \
+                     starts with their sum)",
+                );
+            }
+            groups
+                .iter()
+                .map(|g| g.count)
+                .fold(0u32, u32::saturating_add)
+        };
         InstanceConfig {
-            count: self.at_least_one("instances.count", i.count),
-            workers: self.at_least_one("instances.workers", i.workers),
+            count,
+            workers,
+            groups,
             queue: i.queue,
             service_time: self.dist("instances.service_time", &i.service_time),
             boot_time: i.boot_time.0,
@@ -728,6 +756,112 @@ impl Checker<'_> {
             },
             replace: i.replace,
             termination_grace: i.termination_grace.0,
+        }
+    }
+
+    /// `instances.groups`: unique names, sizes that make sense, defaults from the top level.
+    fn groups(&mut self, i: &RawInstances, workers: u32) -> Vec<GroupConfig> {
+        let mut groups: Vec<GroupConfig> = Vec::with_capacity(i.groups.len());
+        for (n, g) in i.groups.iter().enumerate() {
+            let path = format!("instances.groups[{n}]");
+            let ok_char = |c: char| c.is_ascii_alphanumeric() || "-_".contains(c);
+            if g.name.is_empty() || !g.name.chars().all(ok_char) {
+                self.report(
+                    &at(&path, "name"),
+                    format!(
+                        "`{}` is not a group name: use letters, digits, `-` and `_`",
+                        crate::echo::echo(&g.name)
+                    ),
+                );
+            } else if let Some(first) = groups.iter().position(|other| other.name == g.name) {
+                self.report(
+                    &at(&path, "name"),
+                    format!(
+                        "`{}` is already the name of instances.groups[{first}]: group names \
+                         must be unique",
+                        g.name
+                    ),
+                );
+            }
+            let group_workers = match g.workers {
+                Some(w) => self.at_least_one(&at(&path, "workers"), w),
+                None => workers,
+            };
+            let weight = match g.weight {
+                Some(w) => {
+                    if w == 0 {
+                        self.report(
+                            &at(&path, "weight"),
+                            "must be ≥ 1, got 0 (to send a group no traffic, leave it out)",
+                        );
+                    }
+                    w
+                }
+                None => group_workers.max(1),
+            };
+            let cost = g.cost_per_hour;
+            if !(cost.is_finite() && cost >= 0.0) {
+                self.report(
+                    &at(&path, "cost_per_hour"),
+                    format!("must be a number ≥ 0, got {cost}"),
+                );
+            }
+            groups.push(GroupConfig {
+                name: g.name.clone(),
+                count: self.at_least_one(&at(&path, "count"), g.count),
+                workers: group_workers,
+                queue: g.queue.unwrap_or(i.queue),
+                speed: self.positive_number(&at(&path, "speed"), g.speed),
+                weight,
+                cost_per_hour: cost,
+            });
+        }
+        groups
+    }
+
+    /// Resolves an event's or the autoscaler's `group: NAME` to an index into `groups`.
+    /// `required` (several groups and an action that must know which) makes a missing name an
+    /// error; otherwise a missing name is `None`.
+    fn group_ref(
+        &mut self,
+        path: &str,
+        name: Option<&str>,
+        groups: &[GroupConfig],
+        required: bool,
+    ) -> Option<u32> {
+        let names = || {
+            groups
+                .iter()
+                .map(|g| format!("`{}`", g.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match name {
+            Some(name) => {
+                let found = groups.iter().position(|g| g.name == name);
+                if found.is_none() {
+                    self.report(
+                        &at(path, "group"),
+                        format!(
+                            "`{}` is not a group of this fleet; its groups are {}",
+                            crate::echo::echo(name),
+                            names()
+                        ),
+                    );
+                }
+                found.map(|n| n as u32)
+            }
+            None if required && groups.len() > 1 => {
+                self.report(
+                    &at(path, "group"),
+                    format!(
+                        "is required: the fleet has several groups ({}), say which one",
+                        names()
+                    ),
+                );
+                None
+            }
+            None => None,
         }
     }
 
@@ -770,8 +904,20 @@ impl Checker<'_> {
 
     /// Also checks that the initial fleet lies in `[min, max]`: the autoscaler would otherwise
     /// resize it at its first evaluation, which is surely not what the scenario means.
-    fn autoscaler(&mut self, a: &RawAutoscaler, instance_count: u32) -> AutoscalerConfig {
+    fn autoscaler(&mut self, a: &RawAutoscaler, groups: &[GroupConfig]) -> AutoscalerConfig {
         const PATH: &str = "autoscaler";
+        let group = self.group_ref(PATH, a.group.as_deref(), groups, true);
+        // The count the autoscaler starts from: its group's (the fleet's without groups).
+        let (count_path, instance_count) = match group {
+            Some(g) if groups.len() > 1 || a.group.is_some() => (
+                format!("instances.groups[{g}].count"),
+                groups[g as usize].count,
+            ),
+            _ => (
+                "instances.count".to_owned(),
+                groups.iter().map(|g| g.count).sum(),
+            ),
+        };
         let metric = match a.metric {
             RawScalingMetric::Cpu => ScalingMetric::Cpu,
             RawScalingMetric::Rps => ScalingMetric::Rps,
@@ -802,7 +948,7 @@ impl Checker<'_> {
             );
         } else if a.min >= 1 && !(a.min..=a.max).contains(&instance_count) {
             self.report(
-                "instances.count",
+                &count_path,
                 format!(
                     "must be within the autoscaler's [min, max] = [{}, {}], got {instance_count}",
                     a.min, a.max
@@ -840,6 +986,7 @@ impl Checker<'_> {
                 RawScaleInPick::Oldest => ScaleInPick::Oldest,
                 RawScaleInPick::LeastLoaded => ScaleInPick::LeastLoaded,
             },
+            group,
         }
     }
 
@@ -863,6 +1010,7 @@ impl Checker<'_> {
                 count,
                 pick,
                 index,
+                ref group,
                 ..
             } = *e
             {
@@ -871,6 +1019,7 @@ impl Checker<'_> {
                     ("count", count.is_some()),
                     ("pick", pick.is_some()),
                     ("index", index.is_some()),
+                    ("group", group.is_some()),
                 ] {
                     if written {
                         self.report(
@@ -903,9 +1052,11 @@ impl Checker<'_> {
                 );
                 continue;
             };
+            let group = self.event_group(&path, e, context);
             events.push(ScheduledEvent {
                 at: when,
-                action: self.action(&path, e, context),
+                action: self.action(&path, e, group, context),
+                group,
             });
         }
         // Stable: events at the same time keep the order they were written in.
@@ -913,18 +1064,40 @@ impl Checker<'_> {
         (events, mtbf.map(|(_, m)| m))
     }
 
+    /// The group an event acts on. A `scale` must name one when there are several; the others
+    /// act on the whole fleet without a name.
+    fn event_group(&mut self, path: &str, e: &RawEvent, context: &EventContext) -> Option<u32> {
+        let (name, required) = match e {
+            RawEvent::Crash { group, .. }
+            | RawEvent::RollingDeploy { group, .. }
+            | RawEvent::SlowInstance { group, .. } => (group.as_deref(), false),
+            RawEvent::Scale { group, .. } => (group.as_deref(), true),
+            _ => return None,
+        };
+        let group = self.group_ref(path, name, &context.groups, required);
+        // One group and no name: the group is the fleet.
+        group.or((required && context.groups.len() == 1).then_some(0))
+    }
+
     /// One arm per event kind (a crash with `mtbf` is handled by `events`).
-    fn action(&mut self, path: &str, e: &RawEvent, context: &EventContext) -> Action {
+    fn action(
+        &mut self,
+        path: &str,
+        e: &RawEvent,
+        group: Option<u32>,
+        context: &EventContext,
+    ) -> Action {
         match *e {
             RawEvent::Crash {
                 count, pick, index, ..
             } => Action::Crash {
                 count: self.at_least_one(&at(path, "count"), count.unwrap_or(1)),
-                pick: self.pick(path, pick.unwrap_or_default(), index, context),
+                pick: self.pick(path, pick.unwrap_or_default(), index, group, context),
             },
             RawEvent::Scale { to, .. } => {
                 let to = self.at_least_one(&at(path, "to"), to);
-                if let Some((min, max)) = context.autoscaler {
+                let same_group = group.unwrap_or(0) == context.autoscaled.unwrap_or(0);
+                if let Some((min, max)) = context.autoscaler.filter(|_| same_group) {
                     if to >= 1 && !(min..=max).contains(&to) {
                         self.report(
                             &at(path, "to"),
@@ -983,7 +1156,7 @@ impl Checker<'_> {
             } => Action::SlowInstance {
                 factor: self.factor(&at(path, "factor"), factor),
                 duration: self.positive(&at(path, "duration"), duration),
-                pick: self.pick(path, pick, index, context),
+                pick: self.pick(path, pick, index, group, context),
             },
             RawEvent::LbFailure { .. } => Action::LbFailure,
             RawEvent::Revoke { sessions, .. } => Action::Revoke {
@@ -992,16 +1165,35 @@ impl Checker<'_> {
         }
     }
 
-    /// A victim choice (`pick`, with `index` only for `pick: index`).
+    /// A victim choice (`pick`, with `index` only for `pick: index`). With a `group`, the
+    /// index must be one of that group's initial instances (launched in group order).
     fn pick(
         &mut self,
         path: &str,
         pick: RawPick,
         index: Option<u32>,
+        group: Option<u32>,
         context: &EventContext,
     ) -> Pick {
         let instance_count = context.instance_count;
         match (pick, index) {
+            (RawPick::Index, Some(n)) if group.is_some() && context.groups.len() > 1 => {
+                let g = group.unwrap_or(0) as usize;
+                let first: u32 = context.groups[..g].iter().map(|g| g.count).sum();
+                let last = first + context.groups[g].count;
+                if !(first..last).contains(&n) {
+                    self.report(
+                        &at(path, "index"),
+                        format!(
+                            "must be the launch index of one of group `{}`'s initial instances \
+                             ({first}..{}), got {n}",
+                            context.groups[g].name,
+                            last - 1
+                        ),
+                    );
+                }
+                Pick::Index(n)
+            }
             (RawPick::Index, Some(n)) => {
                 if n >= instance_count {
                     self.report(
@@ -2068,6 +2260,7 @@ mod tests {
                 },
                 instance_warmup: SimDuration::from_secs(60),
                 scale_in_pick: ScaleInPick::Newest,
+                group: None,
             })
         );
     }
@@ -2555,5 +2748,143 @@ mod tests {
             "events[0].at",
             "a crash needs `at: <time>`, or `mtbf: <duration>` for random crashes",
         );
+    }
+
+    // ----- instance groups ---------------------------------------------------------------
+
+    const TWO_GROUPS: &str = "instances:\n  groups:\n    - { name: large, count: 4, workers: 8, speed: 2, cost_per_hour: 0.4 }\n    - { name: small, count: 4, workers: 2 }\n";
+
+    #[test]
+    fn groups_resolve_with_defaults_from_the_top_level() {
+        let s = check(&raw(TWO_GROUPS)).unwrap();
+        assert_eq!(s.instances.count, 8, "the fleet starts with the sum");
+        let [large, small] = &s.instances.groups[..] else {
+            panic!("two groups: {:?}", s.instances.groups)
+        };
+        assert_eq!((large.workers, large.speed, large.weight), (8, 2.0, 8));
+        assert_eq!(large.cost_per_hour, 0.4);
+        // Unset: queue from instances.queue (64), speed 1, weight = workers, no price.
+        assert_eq!((small.workers, small.queue, small.speed), (2, 64, 1.0));
+        assert_eq!((small.weight, small.cost_per_hour), (2, 0.0));
+    }
+
+    #[test]
+    fn a_fleet_without_groups_is_one_default_group() {
+        let s = check(&raw("instances: { count: 3, workers: 4 }\n")).unwrap();
+        assert!(s.instances.groups.is_empty());
+        let groups = s.instances.fleet_groups();
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].name, "default");
+        assert_eq!(
+            (groups[0].count, groups[0].workers, groups[0].weight),
+            (3, 4, 4)
+        );
+    }
+
+    #[test]
+    fn fails_with_bad_groups() {
+        let g = |groups: &str| raw(&format!("instances:\n  groups: {groups}\n"));
+        fails_at(
+            &g("[ { name: a, count: 1 }, { name: a, count: 2 } ]"),
+            "instances.groups[1].name",
+            "already the name of instances.groups[0]",
+        );
+        fails_at(
+            &g("[ { name: a, count: 0 } ]"),
+            "instances.groups[0].count",
+            "≥ 1, got 0",
+        );
+        fails_at(
+            &g("[ { name: a, count: 1, weight: 0 } ]"),
+            "instances.groups[0].weight",
+            "must be ≥ 1, got 0",
+        );
+        fails_at(
+            &g("[ { name: a, count: 1, speed: 0 } ]"),
+            "instances.groups[0].speed",
+            "> 0, got 0",
+        );
+        fails_at(
+            &g("[ { name: a, count: 1, workers: 0 } ]"),
+            "instances.groups[0].workers",
+            "≥ 1, got 0",
+        );
+        fails_at(
+            &g("[ { name: a, count: 1, cost_per_hour: -1 } ]"),
+            "instances.groups[0].cost_per_hour",
+            "≥ 0, got -1",
+        );
+        fails_at(
+            &g("[ { name: 'a b', count: 1 } ]"),
+            "instances.groups[0].name",
+            "not a group name",
+        );
+        fails_at(
+            &raw("instances:\n  count: 3\n  groups: [ { name: a, count: 1 } ]\n"),
+            "instances.count",
+            "does not apply with `groups`",
+        );
+    }
+
+    #[test]
+    fn fails_with_events_on_unknown_or_unnamed_groups() {
+        let with = |event: &str| raw(&format!("{TWO_GROUPS}events: [ {event} ]\n"));
+        fails_at(
+            &with("{ at: 1m, action: crash, group: medium }"),
+            "events[0].group",
+            "`medium` is not a group of this fleet; its groups are `large`, `small`",
+        );
+        fails_at(
+            &with("{ at: 1m, action: scale, to: 3 }"),
+            "events[0].group",
+            "is required: the fleet has several groups",
+        );
+        fails_at(
+            &with("{ at: 1m, action: crash, pick: index, index: 1, group: small }"),
+            "events[0].index",
+            "one of group `small`'s initial instances (4..7), got 1",
+        );
+        fails_at(
+            &with("{ action: crash, mtbf: 1h, group: small }"),
+            "events[0].group",
+            "does not apply with `mtbf`",
+        );
+        fails_at(
+            &raw(&format!("{TWO_GROUPS}autoscaler: {{ target: 0.5 }}\n")),
+            "autoscaler.group",
+            "is required",
+        );
+        fails_at(
+            &raw(&format!(
+                "{TWO_GROUPS}autoscaler: {{ target: 0.5, group: small, min: 5, max: 9 }}\n"
+            )),
+            "instances.groups[1].count",
+            "within the autoscaler's [min, max] = [5, 9], got 4",
+        );
+    }
+
+    #[test]
+    fn events_and_the_autoscaler_resolve_their_group() {
+        let r = raw(&format!(
+            "{TWO_GROUPS}autoscaler: {{ target: 0.5, group: small, min: 2, max: 9 }}\n\
+             events:\n  - {{ at: 1m, action: scale, to: 12, group: large }}\n  \
+             - {{ at: 2m, action: crash, group: small }}\n  - {{ at: 3m, action: rolling-deploy }}\n"
+        ));
+        let s = check(&r).unwrap();
+        assert_eq!(s.autoscaler.unwrap().group, Some(1));
+        // `to: 12` is outside the autoscaler's [2, 9], but it resizes another group.
+        let groups: Vec<Option<u32>> = s.events.iter().map(|e| e.group).collect();
+        assert_eq!(groups, [Some(0), Some(1), None]);
+    }
+
+    #[test]
+    fn one_group_needs_no_name_and_default_names_the_ungrouped_fleet() {
+        let s = check(&raw("events: [ { at: 1m, action: scale, to: 3 } ]\n")).unwrap();
+        assert_eq!(s.events[0].group, Some(0));
+        let s = check(&raw(
+            "events: [ { at: 1m, action: crash, group: default } ]\n",
+        ))
+        .unwrap();
+        assert_eq!(s.events[0].group, Some(0));
     }
 }

@@ -9,6 +9,7 @@ mod connections;
 mod deploy;
 mod docs;
 mod dynamics;
+mod groups;
 mod jobs_files;
 mod limits;
 mod load;

@@ -28,6 +28,8 @@ pub const BUNDLED: [&str; 24] = [
     "lb-single-point",
     "jwt-revocation",
     "diurnal-day",
+    "mixed-sizes",
+    "scale-up-vs-out",
     "websocket-crash-storm",
     "websocket-scale-out-imbalance",
     "chat-without-pubsub",

@@ -18,16 +18,19 @@ pub(crate) struct PickContext<'a> {
     pub(crate) routable: &'a [InstanceId],
     /// Open connections per instance, indexed by `InstanceId`.
     pub(crate) connections: &'a [u32],
+    /// Balancing weight per instance (its group's, ≥ 1), indexed by `InstanceId`.
+    pub(crate) weights: &'a [u32],
     /// Stable identity of the session (for consistent hashing).
     pub(crate) session_key: u64,
     /// The client's source IP (for IP hashing).
     pub(crate) client_ip: u32,
 }
 
-/// A balancing algorithm. `membership_changed` is called whenever the routable set changes.
+/// A balancing algorithm. `membership_changed` is called whenever the routable set changes,
+/// with the routable instances and every instance's weight (indexed by `InstanceId`).
 pub(crate) trait Algorithm {
     fn pick(&mut self, ctx: &PickContext<'_>, rng: &mut Rng) -> InstanceId;
-    fn membership_changed(&mut self, _routable: &[InstanceId]) {}
+    fn membership_changed(&mut self, _routable: &[InstanceId], _weights: &[u32]) {}
 }
 
 pub(crate) fn build(kind: AlgorithmKind) -> Box<dyn Algorithm> {
@@ -38,6 +41,8 @@ pub(crate) fn build(kind: AlgorithmKind) -> Box<dyn Algorithm> {
         AlgorithmKind::PowerOfTwo => Box::new(PowerOfTwo),
         AlgorithmKind::ConsistentHash => Box::new(ConsistentHash::default()),
         AlgorithmKind::IpHash => Box::new(IpHash),
+        AlgorithmKind::WeightedRoundRobin => Box::new(WeightedRoundRobin::default()),
+        AlgorithmKind::WeightedLeastConnections => Box::new(WeightedLeastConnections::default()),
     }
 }
 
@@ -123,7 +128,7 @@ impl Algorithm for ConsistentHash {
     fn pick(&mut self, ctx: &PickContext<'_>, _rng: &mut Rng) -> InstanceId {
         self.ring.lookup(ctx.session_key).unwrap_or(ctx.routable[0])
     }
-    fn membership_changed(&mut self, routable: &[InstanceId]) {
+    fn membership_changed(&mut self, routable: &[InstanceId], _weights: &[u32]) {
         self.ring.rebuild(routable);
     }
 }
@@ -136,6 +141,124 @@ impl Algorithm for IpHash {
     fn pick(&mut self, ctx: &PickContext<'_>, _rng: &mut Rng) -> InstanceId {
         let h = mix64(u64::from(ctx.client_ip) ^ 0x1F00_D5EE_D000_0001);
         ctx.routable[(h % ctx.routable.len() as u64) as usize]
+    }
+}
+
+/// Cycles whose length (Σ weight / gcd) is at most this are computed once per membership
+/// change and then replayed, one array read per pick; longer ones are stepped live.
+const MAX_SCHEDULE: u64 = 1 << 16;
+
+/// Smooth weighted round-robin, as nginx does it: every pick, each routable instance's
+/// `current` grows by its weight; the largest `current` wins (the first in launch order among
+/// equals) and gives back the sum of the weights. Over `Σ weight` picks each instance is chosen
+/// exactly `weight` times, spread out (weights 5, 1, 1 give `a a b a c a a`, not `a a a a a b c`).
+///
+/// The sequence is periodic with period `Σ weight / gcd`; a short one (the usual case: a few
+/// groups with small weights) is computed when membership changes and replayed, so a pick costs
+/// the same whatever the fleet's size. A membership change starts the new cycle from its
+/// beginning, as a configuration reload does in nginx.
+#[derive(Default)]
+pub(crate) struct WeightedRoundRobin {
+    /// The precomputed cycle (empty when live stepping is used instead).
+    schedule: Vec<InstanceId>,
+    next: usize,
+    /// Live stepping: the routable instances, their reduced weights and current values.
+    live: Vec<(InstanceId, i64, i64)>,
+}
+
+impl WeightedRoundRobin {
+    /// One step of the smooth algorithm over `peers` (id, weight, current): ties keep the
+    /// earlier instance.
+    fn step(peers: &mut [(InstanceId, i64, i64)]) -> InstanceId {
+        let mut total = 0;
+        let mut best = 0;
+        for k in 0..peers.len() {
+            peers[k].2 += peers[k].1;
+            total += peers[k].1;
+            if peers[k].2 > peers[best].2 {
+                best = k;
+            }
+        }
+        peers[best].2 -= total;
+        peers[best].0
+    }
+}
+
+impl Algorithm for WeightedRoundRobin {
+    #[inline]
+    fn pick(&mut self, ctx: &PickContext<'_>, _rng: &mut Rng) -> InstanceId {
+        if !self.schedule.is_empty() {
+            let i = self.next % self.schedule.len();
+            self.next = i + 1;
+            return self.schedule[i];
+        }
+        if self.live.is_empty() {
+            // Not told of any member yet: plain round-robin over what is routable.
+            let i = self.next % ctx.routable.len();
+            self.next = i + 1;
+            return ctx.routable[i];
+        }
+        Self::step(&mut self.live)
+    }
+
+    fn membership_changed(&mut self, routable: &[InstanceId], weights: &[u32]) {
+        let weight =
+            |id: InstanceId| u64::from(weights.get(id.index()).copied().unwrap_or(1).max(1));
+        let g = routable.iter().fold(0, |g, &id| gcd(g, weight(id))).max(1);
+        self.live = routable
+            .iter()
+            .map(|&id| (id, (weight(id) / g) as i64, 0))
+            .collect();
+        self.next = 0;
+        self.schedule.clear();
+        let period: u64 = self.live.iter().map(|p| p.1 as u64).sum();
+        if period <= MAX_SCHEDULE {
+            let mut peers = self.live.clone();
+            self.schedule = (0..period).map(|_| Self::step(&mut peers)).collect();
+        }
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Fewest open connections per unit of weight, counting the connection about to be opened:
+/// `(connections + 1) / weight`, as HAProxy's weighted `leastconn` does, so that an idle large
+/// instance is preferred to an idle small one. Compared exactly by cross-multiplying; ties are
+/// broken by a rotating start, as [`LeastConnections`] does. Scans the routable set.
+#[derive(Default)]
+pub(crate) struct WeightedLeastConnections {
+    start: usize,
+}
+
+impl Algorithm for WeightedLeastConnections {
+    fn pick(&mut self, ctx: &PickContext<'_>, _rng: &mut Rng) -> InstanceId {
+        let n = ctx.routable.len();
+        let start = self.start % n;
+        self.start = start + 1;
+        let score = |id: InstanceId| {
+            let load = u64::from(ctx.connections[id.index()]) + 1;
+            let weight = u64::from(ctx.weights.get(id.index()).copied().unwrap_or(1).max(1));
+            (load, weight)
+        };
+        let mut best = ctx.routable[start];
+        let (mut best_load, mut best_weight) = score(best);
+        for k in 1..n {
+            let id = ctx.routable[(start + k) % n];
+            let (load, weight) = score(id);
+            // load / weight < best_load / best_weight
+            if load * best_weight < best_load * weight {
+                best = id;
+                best_load = load;
+                best_weight = weight;
+            }
+        }
+        best
     }
 }
 
@@ -152,9 +275,95 @@ mod tests {
         PickContext {
             routable,
             connections,
+            weights: &[],
             session_key: 0,
             client_ip: 0,
         }
+    }
+
+    /// `n` picks of smooth weighted round-robin over instances 0.. with `weights`.
+    fn wrr_picks(wrr: &mut WeightedRoundRobin, weights: &[u32], n: usize) -> Vec<u32> {
+        let r = ids(weights.len() as u32);
+        let c = vec![0; weights.len()];
+        let mut rng = stream(1, stream_key("lb"), 0);
+        wrr.membership_changed(&r, weights);
+        let ctx = PickContext {
+            weights,
+            ..ctx(&r, &c)
+        };
+        (0..n).map(|_| wrr.pick(&ctx, &mut rng).0).collect()
+    }
+
+    #[test]
+    fn smooth_weighted_round_robin_interleaves_as_nginx_does() {
+        // nginx's worked example, weights a=5, b=1, c=1: currents after adding the weights are
+        // (5,1,1) → a, then (3,2,2) → a, (1,3,3) → b (first of equals), (6,-3,4) → a,
+        // (4,-2,5) → c, (9,-1,-1) → a, (7,0,0) → a, and all are back at 0: the cycle repeats.
+        let mut wrr = WeightedRoundRobin::default();
+        assert_eq!(
+            wrr_picks(&mut wrr, &[5, 1, 1], 14),
+            [0, 0, 1, 0, 2, 0, 0, 0, 0, 1, 0, 2, 0, 0]
+        );
+    }
+
+    #[test]
+    fn weighted_round_robin_gives_each_instance_its_weight_per_cycle() {
+        // Weights 8, 8, 2, 2 reduce to 4, 4, 1, 1: a cycle of 10 picks, 4 + 4 + 1 + 1.
+        let mut wrr = WeightedRoundRobin::default();
+        let picks = wrr_picks(&mut wrr, &[8, 8, 2, 2], 100);
+        let counts: Vec<usize> = (0..4)
+            .map(|i| picks.iter().filter(|&&p| p == i).count())
+            .collect();
+        assert_eq!(counts, [40, 40, 10, 10]);
+        assert_eq!(wrr.schedule.len(), 10);
+    }
+
+    #[test]
+    fn weighted_round_robin_steps_live_past_the_schedule_limit_with_the_same_sequence() {
+        // A period of 65,537 + 65,536 picks is too long to precompute: the live steps must
+        // produce what the precomputed cycle would (checked against the same weights scaled
+        // down, where the first picks agree: both favour the heavier instance alike).
+        let mut live = WeightedRoundRobin::default();
+        let long = wrr_picks(&mut live, &[65_537, 65_536], 6);
+        assert!(live.schedule.is_empty(), "the cycle is stepped live");
+        assert_eq!(long, [0, 1, 0, 1, 0, 1]);
+        let mut equal = WeightedRoundRobin::default();
+        assert_eq!(wrr_picks(&mut equal, &[3, 3], 6), [0, 1, 0, 1, 0, 1]);
+    }
+
+    #[test]
+    fn equal_weights_make_weighted_round_robin_plain_round_robin() {
+        let mut wrr = WeightedRoundRobin::default();
+        assert_eq!(wrr_picks(&mut wrr, &[8, 8, 8], 6), [0, 1, 2, 0, 1, 2]);
+    }
+
+    #[test]
+    fn weighted_least_connections_compares_connections_per_weight() {
+        let r = ids(2);
+        let weights = [8, 2];
+        let mut rng = stream(1, stream_key("lb"), 0);
+        let mut wlc = WeightedLeastConnections::default();
+        let mut pick = |conns: &[u32]| {
+            wlc.pick(
+                &PickContext {
+                    weights: &weights,
+                    ..ctx(&r, conns)
+                },
+                &mut rng,
+            )
+            .0
+        };
+        // Idle: (0+1)/8 < (0+1)/2, the large one.
+        assert_eq!(pick(&[0, 0]), 0);
+        // (7+1)/8 = 1 > (0+1)/2: the small one.
+        assert_eq!(pick(&[7, 0]), 1);
+        // (6+1)/8 = 0.875 > (1+1)/2 = 1? No: 0.875 < 1, the large one.
+        assert_eq!(pick(&[6, 1]), 0);
+        // (3+1)/8 = 0.5 = (0+1)/2: a tie, spread by the rotating start like least-connections.
+        let ties: Vec<u32> = (0..2).map(|_| pick(&[3, 0])).collect();
+        let mut sorted = ties.clone();
+        sorted.sort();
+        assert_eq!(sorted, [0, 1], "ties were not spread: {ties:?}");
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub(crate) struct Balancer {
     routable: Vec<InstanceId>,
     /// Per instance: is it in `routable`?
     in_rotation: Vec<bool>,
+    /// Per instance: its weight for the weighted algorithms (its group's).
+    weights: Vec<u32>,
     /// Source-IP affinity maps client IPs onto the routable set with minimal disruption.
     ip_ring: HashRing,
     rng: Rng,
@@ -35,6 +37,7 @@ impl Balancer {
             affinity: config.affinity,
             routable: Vec::new(),
             in_rotation: Vec::new(),
+            weights: Vec::new(),
             ip_ring: HashRing::default(),
             rng,
         }
@@ -46,6 +49,14 @@ impl Balancer {
 
     pub(crate) fn is_routable(&self, id: InstanceId) -> bool {
         self.in_rotation.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// Records the weight of a launched instance (before it can enter rotation).
+    pub(crate) fn set_weight(&mut self, id: InstanceId, weight: u32) {
+        if self.weights.len() <= id.index() {
+            self.weights.resize(id.index() + 1, 1);
+        }
+        self.weights[id.index()] = weight;
     }
 
     /// Puts an instance into rotation (it passed its health checks).
@@ -71,7 +82,8 @@ impl Balancer {
     }
 
     fn membership_changed(&mut self) {
-        self.algorithm.membership_changed(&self.routable);
+        self.algorithm
+            .membership_changed(&self.routable, &self.weights);
         if self.affinity == Affinity::SourceIp {
             self.ip_ring.rebuild(&self.routable);
         }
@@ -111,6 +123,7 @@ impl Balancer {
         let ctx = PickContext {
             routable: &self.routable,
             connections,
+            weights: &self.weights,
             session_key,
             client_ip,
         };

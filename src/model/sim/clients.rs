@@ -79,8 +79,8 @@ impl Simulation<'_> {
         // Work offered to the fleet, for the elasticity demand (refusals by the balancer
         // itself never reach an instance and are not demand on it).
         self.recorder.offered(demand);
-        let workers = self.scenario.instances.workers;
         let inst = &mut self.instances[id.index()];
+        let workers = inst.workers;
         inst.routed += 1;
         if !inst.is_up() {
             return self.client_failed(sref, counted, Cause::InstanceDown);
@@ -94,7 +94,10 @@ impl Simulation<'_> {
                 self.recorder.rate_limit_excess(counted);
             }
         }
-        if inst.busy >= workers && inst.waiting() >= self.scenario.instances.queue as usize {
+        if inst.busy >= workers && inst.waiting() >= inst.queue_cap as usize {
+            if let Some(stats) = self.group_stats.as_mut().filter(|_| counted) {
+                stats[inst.group as usize].queue_full += 1;
+            }
             return self.client_failed(sref, counted, Cause::QueueFull);
         }
         let (slot, generation) = self.requests.insert(Request {

@@ -243,8 +243,6 @@ impl Simulation<'_> {
     pub(super) fn conn_attempt(&mut self, user: ConnRef) {
         let now = self.now;
         let counted = self.recorder.measured(now);
-        let workers = self.scenario.instances.workers;
-        let queue_places = self.scenario.instances.queue as usize;
         let Some(l) = self.links.as_mut() else { return };
         let config = l.config;
         let Some(u) = l.users.get_mut(user.slot, user.generation) else {
@@ -270,7 +268,8 @@ impl Simulation<'_> {
                         Err(Refusal::InstanceDown)
                     } else if inst.members.len() + inst.handshaking as usize >= limit {
                         Err(Refusal::OverLimit)
-                    } else if inst.busy >= workers && inst.waiting() >= queue_places {
+                    } else if inst.busy >= inst.workers && inst.waiting() >= inst.queue_cap as usize
+                    {
                         Err(Refusal::QueueFull)
                     } else {
                         Ok(id)

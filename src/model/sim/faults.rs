@@ -6,11 +6,12 @@ use super::*;
 impl Simulation<'_> {
     pub(super) fn scheduled(&mut self, index: usize) {
         let action = self.scenario.events[index].action.clone();
+        let group = self.scenario.events[index].group;
         match action {
             Action::Crash { count, pick } => {
                 let mut victims = Vec::with_capacity(count as usize);
                 for _ in 0..count {
-                    match self.pick_instance(pick, &victims) {
+                    match self.pick_instance(pick, &victims, group) {
                         Some(id) => victims.push(id),
                         None => break,
                     }
@@ -25,7 +26,7 @@ impl Simulation<'_> {
             }
             Action::Scale { to } => {
                 let before: Vec<InstanceId> = self.active_ids().collect();
-                self.set_desired(to);
+                self.set_desired(group.unwrap_or(0), to);
                 // Sessions whose state or pin was on an instance this scale-in drained.
                 let drained: Vec<InstanceId> = before
                     .into_iter()
@@ -39,7 +40,10 @@ impl Simulation<'_> {
                 max_surge,
                 max_unavailable,
             } => {
-                let old: Vec<InstanceId> = self.active_ids().collect();
+                let old: Vec<InstanceId> = self
+                    .active_ids()
+                    .filter(|id| group.is_none_or(|g| self.instances[id.index()].group == g))
+                    .collect();
                 let affected = self.sessions_on(&old);
                 self.recorder.event(
                     self.now,
@@ -49,11 +53,15 @@ impl Simulation<'_> {
                     },
                     affected,
                 );
-                self.version += 1;
-                self.deploy = Some(Deploy {
-                    max_surge,
-                    max_unavailable,
-                });
+                for g in 0..self.groups.len() {
+                    if group.is_none_or(|only| only as usize == g) {
+                        self.version[g] += 1;
+                        self.deploy[g] = Some(Deploy {
+                            max_surge,
+                            max_unavailable,
+                        });
+                    }
+                }
                 self.reconcile(LaunchCause::Deploy);
             }
             Action::RedisOutage {
@@ -85,7 +93,7 @@ impl Simulation<'_> {
                 duration,
                 pick,
             } => {
-                let victim = self.pick_instance(pick, &[]);
+                let victim = self.pick_instance(pick, &[], group);
                 let affected = victim.map_or(0, |v| self.sessions_on(&[v]));
                 let slow = TimelineEvent::SlowInstance {
                     instance: victim.map(|id| id.0),
@@ -104,17 +112,18 @@ impl Simulation<'_> {
         }
     }
 
-    /// The desired count changes (a `scale` event or the autoscaler).
-    pub(super) fn set_desired(&mut self, to: u32) {
-        if to != self.desired {
-            self.recorder.scale_action(self.now, self.desired, to);
+    /// The desired count of `group` changes (a `scale` event or the autoscaler).
+    pub(super) fn set_desired(&mut self, group: u32, to: u32) {
+        let g = group as usize;
+        if to != self.desired[g] {
+            self.recorder.scale_action(self.now, self.desired[g], to);
         }
-        let cause = if to > self.desired {
+        let cause = if to > self.desired[g] {
             LaunchCause::ScaleOut
         } else {
             LaunchCause::Replacement
         };
-        self.desired = to;
+        self.desired[g] = to;
         self.reconcile(cause);
     }
 
@@ -240,13 +249,22 @@ impl Simulation<'_> {
         self.crash(id);
     }
 
-    /// Chooses a live instance not already in `taken`.
-    pub(super) fn pick_instance(&mut self, pick: Pick, taken: &[InstanceId]) -> Option<InstanceId> {
+    /// Chooses a live instance not already in `taken`, of `group` if given.
+    pub(super) fn pick_instance(
+        &mut self,
+        pick: Pick,
+        taken: &[InstanceId],
+        group: Option<u32>,
+    ) -> Option<InstanceId> {
         let candidates = self
             .instances
             .iter()
             .enumerate()
-            .filter(|(i, inst)| inst.is_up() && !taken.contains(&InstanceId(*i as u32)))
+            .filter(|(i, inst)| {
+                inst.is_up()
+                    && group.is_none_or(|g| inst.group == g)
+                    && !taken.contains(&InstanceId(*i as u32))
+            })
             .map(|(i, inst)| (InstanceId(i as u32), inst));
         match pick {
             Pick::Index(n) => candidates.map(|(id, _)| id).find(|id| id.0 == n),

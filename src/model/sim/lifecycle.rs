@@ -6,10 +6,18 @@ use super::*;
 impl Simulation<'_> {
     /// Adds an instance. It boots for `boot_time` unless it is part of the initial fleet, which
     /// was running before the run (`booting: false`: the caller brings it up at once).
-    pub(super) fn launch(&mut self, booting: bool, cause: LaunchCause) -> InstanceId {
+    pub(super) fn launch(&mut self, group: u32, booting: bool, cause: LaunchCause) -> InstanceId {
         let id = InstanceId(self.instances.len() as u32);
         let now = self.now;
-        self.instances.push(Instance::new(now, self.version));
+        let g = &self.groups[group as usize];
+        self.balancer.set_weight(id, g.weight);
+        self.instances.push(Instance::new(
+            now,
+            self.version[group as usize],
+            group,
+            g,
+            SimTime::ZERO + self.scenario.warmup,
+        ));
         if booting {
             self.queue
                 .push(now + self.scenario.instances.boot_time, Event::Booted(id));
@@ -48,9 +56,10 @@ impl Simulation<'_> {
         let inst = &mut self.instances[id.index()];
         if inst.life == Life::Booting {
             inst.life = Life::Up;
+            inst.up_at = Some(self.now);
             inst.warm_at = self.now + self.scenario.instances.warmup.duration;
             // Workers count as capacity from when they can serve.
-            self.worker_capacity += u64::from(self.scenario.instances.workers);
+            self.worker_capacity += u64::from(inst.workers);
             self.recorder
                 .workers(self.now, self.busy_workers, self.worker_capacity);
             self.jobs_booted(id);
@@ -66,7 +75,8 @@ impl Simulation<'_> {
         self.stop(id, Life::Dead, Stop::Crash, Cause::InstanceDown);
         if !self.scenario.instances.replace {
             // Nobody restores the lost capacity (an autoscaler may still add some).
-            self.desired = self.desired.saturating_sub(1);
+            let g = self.instances[id.index()].group as usize;
+            self.desired[g] = self.desired[g].saturating_sub(1);
         }
     }
 
@@ -89,8 +99,9 @@ impl Simulation<'_> {
         let now = self.now;
         let inst = &mut self.instances[id.index()];
         if inst.is_up() {
-            self.worker_capacity -= u64::from(self.scenario.instances.workers);
+            self.worker_capacity -= u64::from(inst.workers);
         }
+        inst.ended_at = Some(now);
         inst.life = life;
         inst.stopped = Some(why);
         self.busy_workers -= u64::from(inst.busy);
@@ -161,16 +172,28 @@ impl Simulation<'_> {
     ///
     /// A crashed instance the balancer has not yet noticed still holds its place (with
     /// `replace`), so nothing launches before the platform knows of the crash.
+    /// Each group is reconciled on its own, in order, against its own desired count and its
+    /// own deploy.
     pub(super) fn reconcile(&mut self, cause: LaunchCause) {
+        for g in 0..self.groups.len() as u32 {
+            self.reconcile_group(g, cause);
+        }
+    }
+
+    fn reconcile_group(&mut self, group: u32, cause: LaunchCause) {
+        let g = group as usize;
         loop {
             let (mut old, mut new, mut ready) = (0u32, 0u32, 0u32);
             for (n, inst) in self.instances.iter().enumerate() {
+                if inst.group != group {
+                    continue;
+                }
                 let id = InstanceId(n as u32);
                 let undetected = self.scenario.instances.replace
                     && inst.life == Life::Dead
                     && self.balancer.is_routable(id);
                 if inst.is_active() || undetected {
-                    if inst.version == self.version {
+                    if inst.version == self.version[g] {
                         new += 1;
                     } else {
                         old += 1;
@@ -178,18 +201,19 @@ impl Simulation<'_> {
                 }
                 ready += u32::from(inst.life == Life::Up && self.balancer.is_routable(id));
             }
-            let desired = self.desired;
-            let Some(deploy) = self.deploy.filter(|_| old > 0) else {
-                if self.deploy.take().is_some() {
+            let desired = self.desired[g];
+            let Some(deploy) = self.deploy[g].filter(|_| old > 0) else {
+                // A fleet-wide deploy is finished when its last group is.
+                if self.deploy[g].take().is_some() && self.deploy.iter().all(Option::is_none) {
                     self.recorder
                         .event(self.now, TimelineEvent::DeployFinished, 0);
                 }
                 let active = old + new;
                 for _ in active..desired {
-                    self.launch(true, cause);
+                    self.launch(group, true, cause);
                 }
                 for _ in desired..active {
-                    match self.scale_in_victim(|_| true) {
+                    match self.scale_in_victim(|i| i.group == group) {
                         Some(v) => self.drain(v, Stop::ScaleIn),
                         None => break,
                     }
@@ -198,13 +222,15 @@ impl Simulation<'_> {
             };
             // Surge: new instances up to `desired`, never more than `max_surge` extra in all.
             if new < desired && old + new < desired + deploy.max_surge {
-                self.launch(true, LaunchCause::Deploy);
+                self.launch(group, true, LaunchCause::Deploy);
                 continue;
             }
             // An old instance that serves no one goes first; a serving one only while enough
             // others stay ready (`desired − max_unavailable`), or if the fleet is over its size.
-            let version = self.version;
-            let unready = self.scale_in_victim(|i| i.version != version && i.ready_at.is_none());
+            let version = self.version[g];
+            let unready = self.scale_in_victim(|i| {
+                i.group == group && i.version != version && i.ready_at.is_none()
+            });
             if let Some(v) = unready {
                 self.drain(v, Stop::Deploy);
                 continue;
@@ -215,7 +241,7 @@ impl Simulation<'_> {
                     .instances
                     .iter()
                     .enumerate()
-                    .filter(|(_, i)| i.is_active() && i.version != version)
+                    .filter(|(_, i)| i.is_active() && i.group == group && i.version != version)
                     .min_by_key(|(n, i)| (i.launched_at, *n))
                     .map(|(n, _)| InstanceId(n as u32));
                 if let Some(v) = oldest {
@@ -283,7 +309,7 @@ impl Simulation<'_> {
                 inst.passed_checks += 1;
                 if inst.passed_checks >= hc.healthy_threshold && !self.balancer.is_routable(id) {
                     self.enter_rotation(id);
-                    if self.deploy.is_some() {
+                    if self.deploy.iter().any(Option::is_some) {
                         self.reconcile(LaunchCause::Deploy);
                     }
                 }

@@ -40,6 +40,7 @@
 mod clients;
 pub(crate) mod connections;
 mod faults;
+mod groups;
 mod files;
 pub(crate) mod jobs;
 mod lifecycle;
@@ -68,12 +69,13 @@ use crate::model::sampling::{CountSampler, DurationSampler};
 use crate::model::scaling::{self, Metric, Sample, View};
 use crate::model::slab::Slab;
 use crate::scenario::{
-    Action, AutoscalerConfig, Pick, ScaleInPick, ScalingBehavior, ScalingMetric, Scenario,
-    SessionConfig, SessionStore,
+    Action, AutoscalerConfig, GroupConfig, Pick, ScaleInPick, ScalingBehavior, ScalingMetric,
+    Scenario, SessionConfig, SessionStore,
 };
 use connections::Links;
 use files::{FileTier, SessionFile};
 use jobs::Jobs;
+use groups::GroupStats;
 use scaler::Scaler;
 use service::session_cost;
 pub(crate) use tasks::Task;
@@ -229,11 +231,16 @@ pub(crate) struct Simulation<'a> {
     busy_workers: u64,
     worker_capacity: u64,
     alive: u64,
-    /// The instance count the platform maintains.
-    desired: u32,
-    /// The release new instances run; older ones are replaced by a rolling deploy.
-    version: u32,
-    deploy: Option<Deploy>,
+    /// The fleet's groups (one, `default`, without `instances.groups`), in launch order.
+    groups: Vec<GroupConfig>,
+    /// Per group: the instance count the platform maintains.
+    desired: Vec<u32>,
+    /// Per group: the release new instances run; older ones are replaced by a rolling deploy.
+    version: Vec<u32>,
+    /// Per group: its rolling deploy in progress.
+    deploy: Vec<Option<Deploy>>,
+    /// Per-group figures for the report, kept only when the scenario declares groups.
+    group_stats: Option<Vec<GroupStats>>,
     scaler: Option<Scaler>,
     database: Option<Database>,
     limiter: Option<RateLimiter>,
@@ -258,7 +265,11 @@ impl<'a> Simulation<'a> {
         let seed = scenario.seed;
         let rng = |name: &str| stream(seed, stream_key(name), 0);
         let end = scenario.end();
-        let workers = f64::from(scenario.instances.workers);
+        let groups = scenario.instances.fleet_groups();
+        let workers = match &scenario.autoscaler {
+            Some(a) => f64::from(groups[a.group.unwrap_or(0) as usize].workers),
+            None => groups::mean_workers(&groups),
+        };
         let demand = match &scenario.autoscaler {
             Some(a) if a.metric == ScalingMetric::Cpu => DemandModel::Work {
                 per_instance: workers * a.target,
@@ -307,9 +318,12 @@ impl<'a> Simulation<'a> {
             busy_workers: 0,
             worker_capacity: 0,
             alive: 0,
-            desired: scenario.instances.count,
-            version: 0,
-            deploy: None,
+            desired: groups.iter().map(|g| g.count).collect(),
+            version: vec![0; groups.len()],
+            deploy: vec![None; groups.len()],
+            group_stats: (!scenario.instances.groups.is_empty())
+                .then(|| groups.iter().map(|_| GroupStats::default()).collect()),
+            groups,
             scaler: scenario.autoscaler.as_ref().map(Scaler::new),
             database: scenario
                 .database
@@ -339,12 +353,14 @@ impl<'a> Simulation<'a> {
                 )
             }),
         };
-        for _ in 0..scenario.instances.count {
-            // The initial fleet was running before the run: up, warm, and in rotation.
-            let id = sim.launch(false, LaunchCause::Initial);
-            sim.booted(id);
-            sim.instances[id.index()].warm_at = SimTime::ZERO;
-            sim.enter_rotation(id);
+        for g in 0..sim.groups.len() {
+            for _ in 0..sim.groups[g].count {
+                // The initial fleet was running before the run: up, warm, and in rotation.
+                let id = sim.launch(g as u32, false, LaunchCause::Initial);
+                sim.booted(id);
+                sim.instances[id.index()].warm_at = SimTime::ZERO;
+                sim.enter_rotation(id);
+            }
         }
         if let Some(scaler) = &sim.scaler {
             sim.queue
@@ -414,7 +430,20 @@ impl<'a> Simulation<'a> {
         let links = self.links.take();
         let open_jobs = self.jobs.as_ref().map_or((0, 0), |j| j.unresolved());
         let job_recorder = self.job_recorder.take();
+        let group_stats = self.group_stats.take();
+        let instances = std::mem::take(&mut self.instances);
+        let groups = std::mem::take(&mut self.groups);
         let mut report = self.recorder.finish(self.end, in_flight, meta);
+        if let Some(stats) = group_stats {
+            report.groups = Some(groups::report(
+                &groups,
+                stats,
+                &instances,
+                &report.balance.requests_per_instance,
+                SimTime::ZERO + scenario.warmup,
+                self.end,
+            ));
+        }
         if let Some(l) = links {
             let (handshaking, recipients) = l.unresolved(&self.tasks);
             let (connections, messages, rows) =
@@ -472,7 +501,7 @@ impl<'a> Simulation<'a> {
     fn snapshot(&mut self) -> (FleetSnapshot, f64) {
         let mut fleet = FleetSnapshot {
             ready: self.balancer.routable().len() as u32,
-            desired: self.desired,
+            desired: self.desired.iter().sum(),
             booting: 0,
             draining: 0,
         };

@@ -58,11 +58,13 @@ impl Simulation<'_> {
         scaler.last_evaluation = now;
         scaler.samples.clear();
         let warmup = scaler.config.instance_warmup;
+        let group = scaler.config.group.unwrap_or(0);
         for (n, inst) in self.instances.iter().enumerate() {
             let area = inst.busy_area_at(now);
             let (area_mark, routed_mark) =
                 std::mem::replace(&mut scaler.marks[n], (area, inst.routed));
-            let measured = inst.life == Life::Up
+            let measured = inst.group == group
+                && inst.life == Life::Up
                 && self.balancer.is_routable(InstanceId(n as u32))
                 && inst.ready_at.is_some_and(|t| t + warmup <= now);
             if measured {
@@ -81,12 +83,12 @@ impl Simulation<'_> {
         });
         let view = View {
             samples: &scaler.samples,
-            workers: self.scenario.instances.workers,
+            workers: self.groups[group as usize].workers,
             interval_s: interval.as_secs_f64(),
             p95_ms,
         };
         let observation = Observation {
-            current: self.desired,
+            current: self.desired[group as usize],
             measured: scaler.samples.len() as u32,
             metric: scaler.metric.value(&view),
         };
@@ -95,8 +97,8 @@ impl Simulation<'_> {
         if next < self.end {
             self.queue.push(next, Event::Autoscale);
         }
-        if desired != self.desired {
-            self.set_desired(desired);
+        if desired != self.desired[group as usize] {
+            self.set_desired(group, desired);
         }
     }
 }

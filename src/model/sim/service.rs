@@ -129,10 +129,9 @@ impl Simulation<'_> {
     /// Hands waiting work to free workers of `id`, oldest first: requests, and the tasks of
     /// other kinds of client work (which wait in a line of their own, `tasks`).
     pub(super) fn fill_workers(&mut self, id: InstanceId) {
-        let workers = self.scenario.instances.workers;
         loop {
             let inst = &mut self.instances[id.index()];
-            if inst.busy >= workers {
+            if inst.busy >= inst.workers {
                 return;
             }
             let task_first = match (inst.queue.front(), inst.tasks.front()) {
@@ -202,6 +201,10 @@ impl Simulation<'_> {
             let seen = now + self.scenario.balancer.hop_latency;
             if seen <= deadline {
                 self.recorder.succeeded(req.counted, seen - req.sent);
+                if let Some(stats) = self.group_stats.as_mut().filter(|_| req.counted) {
+                    let g = self.instances[id.index()].group as usize;
+                    stats[g].record(seen - req.sent);
+                }
                 if let Some(scaler) = self.scaler.as_mut() {
                     let warmup = scaler.config.instance_warmup;
                     let inst = &self.instances[id.index()];

@@ -73,7 +73,7 @@ impl Simulation<'_> {
     pub(super) fn enqueue_task(&mut self, id: InstanceId, task: TaskRef, work: SimDuration) {
         self.recorder.offered(work);
         let inst = &mut self.instances[id.index()];
-        if inst.busy < self.scenario.instances.workers {
+        if inst.busy < inst.workers {
             self.start_task(id, task);
         } else {
             inst.tasks.push_back(task);
