@@ -2,11 +2,13 @@
 //! with simulated time.
 
 mod connections;
+pub mod objectives;
 mod recorder;
 mod report;
 
 pub(crate) use connections::{ConnRecorder, Drop, Refusal, Undelivery};
 pub use connections::{ConnWindowRow, Connections, Dropped, Messages, Refused, Undelivered};
+pub use objectives::ObjectiveResult;
 pub(crate) use recorder::{
     Cause, DemandModel, FleetSnapshot, LaunchCause, LostCause, Recorder, RunMeta, TerminateCause,
 };

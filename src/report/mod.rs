@@ -23,7 +23,7 @@ pub(crate) mod html;
 pub(crate) mod human;
 mod json;
 mod markdown;
-mod summary;
+pub(crate) mod summary;
 mod table;
 mod timeline;
 mod timeseries;

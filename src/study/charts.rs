@@ -1414,6 +1414,7 @@ mod tests {
                 .collect(),
             outcomes,
             series: rows,
+            verdict: None,
         }
     }
 
