@@ -270,7 +270,7 @@ fn write_comparison(plan: &compare::Plan, out: &Path, runner: &Runner) -> Result
 /// `fleetsim sweep`.
 fn sweep(args: &SweepArgs) -> Result<()> {
     grid::check_distinct(&args.grid, "--grid").map_err(anyhow::Error::msg)?;
-    let plan = sweep::Plan::new(
+    let mut plan = sweep::Plan::new(
         &args.scenario.scenario,
         &args.scenario.set,
         args.grid.clone(),
@@ -278,6 +278,7 @@ fn sweep(args: &SweepArgs) -> Result<()> {
         args.seed,
         args.shard,
     )?;
+    plan.add_objectives(&args.scenario.objective);
     for (point, scenario) in plan.points().iter().enumerate() {
         let spec = format!("{} (grid point {point})", args.scenario.scenario);
         check_budget(&spec, scenario, args.budget.force)?;
@@ -370,15 +371,17 @@ fn finish_sweep(
     mut files: Vec<(&str, Vec<u8>)>,
 ) -> Result<()> {
     let summary = sweep::summarize(meta, rows);
+    let svg = study::charts::sweep_svg(&summary)?;
     files.push((
-        "sweep.svg",
-        study::charts::sweep_svg(&summary)?.into_bytes(),
+        "sweep.html",
+        study::html::sweep_html(&summary, &svg).into_bytes(),
     ));
+    files.push(("sweep.svg", svg.into_bytes()));
     files.push(("sweep.png", study::charts::sweep_png(&summary)?));
     output::write_folder(out, &files)?;
     print(
         format!(
-            "{}: {} points × {} seeds\n{}\nwrote {} (and sweep.json, sweep.svg, sweep.png)\n",
+            "{}: {} points × {} seeds\n{}\nwrote {} (and sweep.json, sweep.html, sweep.svg, sweep.png)\n",
             meta.scenario,
             summary.points.len(),
             meta.seeds,

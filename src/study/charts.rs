@@ -1485,6 +1485,7 @@ mod tests {
                         samples(780.0 * n),
                         samples(2.0),
                     ],
+                    verdict: None,
                 });
             }
         }

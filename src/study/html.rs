@@ -156,6 +156,97 @@ fn objectives_section(c: &Comparison) -> String {
     html
 }
 
+/// `sweep.html`: a sweep as one self-contained page: what was swept, the table of grid points
+/// (mean ± 95 % interval per metric), their objectives when the scenario has any, and the chart
+/// (`chart_svg`, an SVG document; empty for none) inline.
+pub(crate) fn sweep_html(s: &super::sweep::SweepSummary, chart_svg: &str) -> String {
+    let title = format!(
+        "{}: {} × {}",
+        s.scenario,
+        plural(s.points.len(), "grid point", "grid points"),
+        plural(s.seeds, "seed", "seeds")
+    );
+    let mut html = page_start(&title);
+    let axes: Vec<String> = s
+        .axes
+        .iter()
+        .map(|a| {
+            format!(
+                "<code>{}</code> over {}",
+                escape(&a.path),
+                escape(&a.values.join(", "))
+            )
+        })
+        .collect();
+    html.push_str(&format!(
+        "<header>\n<h1>{}</h1>\n<p class=\"story\">Swept: {}.</p>\n</header>\n",
+        escape(&title),
+        axes.join("; ")
+    ));
+    html.push_str(&format!(
+        "<p>Every grid point ran the same {}. Each number is the mean across the seeds ± the \
+         half-width of its 95 % confidence interval (Student's t), measured after the warm-up.</p>\n",
+        plural(s.seeds, "seed", "seeds")
+    ));
+    html.push_str("\n<h2 id=\"table\">Results</h2>\n<table class=\"compare\">\n<thead><tr>");
+    for a in &s.axes {
+        html.push_str(&format!("<th>{}</th>", escape(&a.path)));
+    }
+    for &m in s.metrics {
+        html.push_str(&format!(
+            "<th class=\"num\">{}<br><span class=\"unit\">{}</span></th>",
+            escape(m.label()),
+            escape(m.unit())
+        ));
+    }
+    html.push_str("</tr></thead>\n<tbody>\n");
+    for p in &s.points {
+        html.push_str("<tr>");
+        for v in &p.values {
+            html.push_str(&format!("<td>{}</td>", escape(v)));
+        }
+        for &m in s.metrics {
+            let text = p
+                .estimates
+                .get(m.index())
+                .map_or_else(|| "–".to_owned(), |e| cell(m, e));
+            html.push_str(&format!("<td class=\"num\">{}</td>", escape(&text)));
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</tbody>\n</table>\n");
+    let labels: Vec<String> = s.points.iter().map(|p| p.values.join(", ")).collect();
+    let judged: Vec<(&str, &super::objectives::Verdict)> = labels
+        .iter()
+        .zip(&s.points)
+        .filter_map(|(l, p)| Some((l.as_str(), p.verdict.as_ref()?)))
+        .collect();
+    if !judged.is_empty() {
+        html.push_str("\n<h2 id=\"objectives\">Objectives</h2>\n");
+        let heading: Vec<&str> = s.axes.iter().map(|a| a.path.as_str()).collect();
+        html.push_str(&objectives_table(
+            judged.iter().copied(),
+            &heading.join(", "),
+        ));
+        let passing = judged.iter().filter(|(_, v)| v.pass).count();
+        html.push_str(&format!(
+            "<p>{} of {} meet every objective in every seed.</p>\n",
+            passing,
+            plural(judged.len(), "grid point", "grid points")
+        ));
+    }
+    if !chart_svg.trim().is_empty() {
+        html.push_str("\n<h2 id=\"chart\">Chart</h2>\n<figure class=\"chart\">\n");
+        html.push_str(&inline_svg(chart_svg));
+        html.push_str("\n</figure>\n");
+    }
+    html.push_str(&page_end(&format!(
+        "Written by fleetsim {}.",
+        env!("CARGO_PKG_VERSION")
+    )));
+    html
+}
+
 /// `1 seed`, `5 seeds`.
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

@@ -10,6 +10,7 @@ mod deploy;
 mod docs;
 mod dynamics;
 mod limits;
+mod objectives;
 mod output;
 mod scenarios;
 mod study;
