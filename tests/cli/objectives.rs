@@ -12,8 +12,8 @@ use crate::support::{
     succeeds, Workspace,
 };
 
-/// A short baseline: 2 simulated minutes after 30 s of warm-up, windows of 10 s.
-const SHORT: [&str; 4] = ["--set", "duration=2m30s", "--set", "warmup=30s"];
+/// A short baseline: 2 measured minutes after 30 s of warm-up, windows of 10 s.
+const SHORT: [&str; 4] = ["--set", "duration=150s", "--set", "warmup=30s"];
 
 fn json(path: &Path) -> Value {
     serde_json::from_slice(&fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
