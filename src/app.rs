@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::cli::{
-    Cli, Command, CompareArgs, MergeArgs, ParallelArgs, RunArgs, ScenarioArgs, SweepArgs,
+    Cli, Command, CompareArgs, MergeArgs, ParallelArgs, PlanArgs, RunArgs, ScenarioArgs, SweepArgs,
 };
-use crate::metrics::Report;
+use crate::metrics::{self, Report};
 use crate::model::{self, simulate};
 use crate::output;
 use crate::report::{self, human};
@@ -44,13 +44,21 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Compare(args)) => compare(&args),
         Some(Command::Sweep(args)) => sweep(&args),
         Some(Command::Merge(args)) => merge(&args),
+        Some(Command::Plan(args)) => plan(&args),
         Some(Command::Validate(args)) => validate(&args.scenario),
         Some(Command::Scenarios) => list_scenarios(),
     }
 }
 
 fn load(args: &ScenarioArgs) -> Result<Scenario, ScenarioError> {
-    scenario::load(&args.scenario, &args.set)
+    let mut scenario = scenario::load(&args.scenario, &args.set)?;
+    add_objectives(&mut scenario, args);
+    Ok(scenario)
+}
+
+/// Appends the `--objective` arguments to the scenario's own objectives.
+pub(crate) fn add_objectives(scenario: &mut Scenario, args: &ScenarioArgs) {
+    scenario.objectives.extend(args.objective.iter().cloned());
 }
 
 /// `fleetsim run`: nothing is written unless the scenario is valid and the run completes.
@@ -60,7 +68,8 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
         scenario.seed = seed;
     }
     let estimate = check_budget(&args.scenario.scenario, &scenario, args.budget.force)?;
-    let report = simulate_showing_progress(&scenario, &estimate);
+    let mut report = simulate_showing_progress(&scenario, &estimate);
+    metrics::objectives::attach(&mut report, &scenario.objectives);
     let folder = report::write_run(
         &args.out,
         &report,
@@ -196,13 +205,16 @@ fn showcase(out_dir: &Path) -> Result<()> {
 /// `fleetsim compare`.
 fn compare(args: &CompareArgs) -> Result<()> {
     grid::check_distinct(&args.vary, "--vary").map_err(anyhow::Error::msg)?;
-    let plan = compare::Plan::new(
+    let mut plan = compare::Plan::new(
         &args.scenario.scenario,
         &args.scenario.set,
         args.vary.clone(),
         args.seeds as usize,
         args.seed,
     )?;
+    for variant in &mut plan.variants {
+        add_objectives(&mut variant.scenario, &args.scenario);
+    }
     for variant in &plan.variants {
         let spec = format!("{} ({})", args.scenario.scenario, variant.label);
         check_budget(&spec, &variant.scenario, args.budget.force)?;
@@ -268,7 +280,7 @@ fn write_comparison(plan: &compare::Plan, out: &Path, runner: &Runner) -> Result
 /// `fleetsim sweep`.
 fn sweep(args: &SweepArgs) -> Result<()> {
     grid::check_distinct(&args.grid, "--grid").map_err(anyhow::Error::msg)?;
-    let plan = sweep::Plan::new(
+    let mut plan = sweep::Plan::new(
         &args.scenario.scenario,
         &args.scenario.set,
         args.grid.clone(),
@@ -276,6 +288,7 @@ fn sweep(args: &SweepArgs) -> Result<()> {
         args.seed,
         args.shard,
     )?;
+    plan.add_objectives(&args.scenario.objective);
     for (point, scenario) in plan.points().iter().enumerate() {
         let spec = format!("{} (grid point {point})", args.scenario.scenario);
         check_budget(&spec, scenario, args.budget.force)?;
@@ -304,6 +317,49 @@ combine all {} shards with: fleetsim merge DIR...
     }
 }
 
+/// `fleetsim plan`: the search, its table on stdout, plan.json and plan.html into `--out`.
+fn plan(args: &PlanArgs) -> Result<()> {
+    let planner_for = |seeds: Vec<u64>| study::plan::Planner {
+        spec: &args.scenario.scenario,
+        sets: &args.scenario.set,
+        extra_objectives: &args.scenario.objective,
+        search: &args.search,
+        seeds,
+        fraction: args.fraction,
+        minimize: args.minimize,
+    };
+    let first = planner_for(Vec::new()).check()?;
+    let seeds = grid::seed_range(
+        args.seed.unwrap_or(first.seed),
+        args.seeds as usize,
+        args.seed.is_some(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let planner = planner_for(seeds);
+    for value in [args.search.low, args.search.high] {
+        let spec = format!("{} ({}={value})", args.scenario.scenario, args.search.path);
+        check_budget(&spec, &planner.scenario_at(value)?, args.budget.force)?;
+    }
+    let result = planner.run(&runner(&args.parallel)?)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output/plan").join(&result.scenario));
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("plan.json", study::plan::json(&result)),
+        ("plan.html", study::plan::html(&result).into_bytes()),
+    ];
+    output::write_folder(&out, &files)?;
+    print(
+        format!(
+            "{}Report: {} (also plan.json)\n",
+            study::plan::table(&result),
+            out.join("plan.html").display()
+        )
+        .as_bytes(),
+    )
+}
+
 /// `fleetsim merge`.
 fn merge(args: &MergeArgs) -> Result<()> {
     let out = match (&args.out, args.dirs.first()) {
@@ -325,15 +381,17 @@ fn finish_sweep(
     mut files: Vec<(&str, Vec<u8>)>,
 ) -> Result<()> {
     let summary = sweep::summarize(meta, rows);
+    let svg = study::charts::sweep_svg(&summary)?;
     files.push((
-        "sweep.svg",
-        study::charts::sweep_svg(&summary)?.into_bytes(),
+        "sweep.html",
+        study::html::sweep_html(&summary, &svg).into_bytes(),
     ));
+    files.push(("sweep.svg", svg.into_bytes()));
     files.push(("sweep.png", study::charts::sweep_png(&summary)?));
     output::write_folder(out, &files)?;
     print(
         format!(
-            "{}: {} points × {} seeds\n{}\nwrote {} (and sweep.json, sweep.svg, sweep.png)\n",
+            "{}: {} points × {} seeds\n{}\nwrote {} (and sweep.json, sweep.html, sweep.svg, sweep.png)\n",
             meta.scenario,
             summary.points.len(),
             meta.seeds,

@@ -13,7 +13,8 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 
 use crate::report::Format;
-use crate::scenario::Override;
+use crate::scenario::{Objective, Override};
+use crate::study::plan::{Minimize, Search};
 use crate::study::sweep::Shard;
 use crate::study::Axis;
 
@@ -39,6 +40,9 @@ pub(crate) enum Command {
     Compare(CompareArgs),
     /// Run a scenario over a grid of parameter values × seeds, streaming results to sweep.csv.
     Sweep(SweepArgs),
+    /// Find the cheapest value of an integer parameter that meets the objectives in every seed
+    /// (or a stated fraction of them), and write plan.json and plan.html.
+    Plan(PlanArgs),
     /// Combine the shard folders of a sharded sweep into one sweep.
     Merge(MergeArgs),
     /// Check a scenario and print what is wrong with it, or "ok".
@@ -58,6 +62,11 @@ pub(crate) struct ScenarioArgs {
     /// or `--set events.0.at=5m`. The value is read as YAML. Repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE", value_parser = Echoed::<Override>::new())]
     pub(crate) set: Vec<Override>,
+
+    /// An objective the run must meet, added to the scenario's `objectives`, e.g.
+    /// `--objective 'p99 < 250ms'`, `'success >= 99.9%'`, `'lost_sessions == 0'`. Repeatable.
+    #[arg(long = "objective", value_name = "EXPR", value_parser = Echoed::<Objective>::new())]
+    pub(crate) objective: Vec<Objective>,
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +178,55 @@ pub(crate) struct SweepArgs {
 
     #[command(flatten)]
     pub(crate) parallel: ParallelArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    #[command(flatten)]
+    pub(crate) scenario: ScenarioArgs,
+
+    /// The parameter and the integer range to search, e.g. `instances.count=2..16` or
+    /// `autoscaler.min=1..10`. Objectives must be monotone in it.
+    #[arg(long, value_name = "PATH=LOW..HIGH", required = true, value_parser = Echoed::<Search>::new())]
+    pub(crate) search: Search,
+
+    /// Seeds per value; every value runs the same seeds.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) seeds: u32,
+
+    /// First seed (default: the scenario's `seed`); the others follow it.
+    #[arg(long, value_name = "N")]
+    pub(crate) seed: Option<u64>,
+
+    /// Share of seeds that must meet every objective for a value to pass (0 < F ≤ 1).
+    #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = fraction)]
+    pub(crate) fraction: f64,
+
+    /// Among passing values, choose the one with the least mean of this (else the cheapest
+    /// passing value found by the search).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub(crate) minimize: Option<Minimize>,
+
+    /// Folder for plan.json and plan.html (default: `output/plan/<scenario>`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) budget: BudgetArgs,
+
+    #[command(flatten)]
+    pub(crate) parallel: ParallelArgs,
+}
+
+/// A share in (0, 1].
+fn fraction(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(f) if f > 0.0 && f <= 1.0 => Ok(f),
+        _ => Err(format!(
+            "`{}` is not a fraction in (0, 1], like 0.9",
+            crate::echo::echo(text)
+        )),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 mod connections;
 mod jobs;
+pub mod objectives;
 mod recorder;
 mod report;
 
@@ -10,6 +11,7 @@ pub(crate) use connections::{ConnRecorder, Drop, Refusal, Undelivery};
 pub use connections::{ConnWindowRow, Connections, Dropped, Messages, Refused, Undelivered};
 pub use jobs::{FailedReads, Files, JobWindowRow, Jobs, JobsLost};
 pub(crate) use jobs::{JobLoss, JobRecorder, ReadFailure};
+pub use objectives::ObjectiveResult;
 pub(crate) use recorder::{
     latency_histogram, latency_of, to_us, Cause, DemandModel, FleetSnapshot, LaunchCause,
     LostCause, Recorder, RunMeta, TerminateCause,

@@ -576,13 +576,11 @@ impl Recorder {
         } else {
             w.busy_area as f64 / w.capacity_area as f64
         };
-        let (p50_ms, p99_ms) = if self.window_latency.is_empty() {
-            (0.0, 0.0)
+        let [p50_ms, p90_ms, p95_ms, p99_ms, p999_ms] = if self.window_latency.is_empty() {
+            [0.0; 5]
         } else {
-            (
-                us_to_ms(self.window_latency.value_at_quantile(0.50)),
-                us_to_ms(self.window_latency.value_at_quantile(0.99)),
-            )
+            [0.50, 0.90, 0.95, 0.99, 0.999]
+                .map(|q| us_to_ms(self.window_latency.value_at_quantile(q)))
         };
         self.window_latency.reset();
         let demand = self.demand_of(&w, width);
@@ -602,6 +600,9 @@ impl Recorder {
             failed: w.failed,
             p50_ms,
             p99_ms,
+            p90_ms,
+            p95_ms,
+            p999_ms,
             instances_ready: fleet.ready,
             utilization,
             sessions_lost_total: self.lost_total,
@@ -721,6 +722,7 @@ impl Recorder {
             sessions: self.sessions,
             latency_ms,
             slo,
+            objectives: None,
             fleet: self.fleet,
             balance: Balance {
                 imbalance: if mean > 0.0 { max / mean } else { 0.0 },

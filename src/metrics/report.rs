@@ -21,6 +21,10 @@ pub struct Report {
     /// The p99 latency objective (`report.slo`); present only when the scenario sets one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slo: Option<Slo>,
+    /// Each objective judged (`metrics::objectives`); present only when the scenario states
+    /// `objectives` or the command line `--objective` (a `report.slo` alone keeps to `slo`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub objectives: Option<Vec<super::ObjectiveResult>>,
     pub fleet: Fleet,
     pub balance: Balance,
     /// Sessions whose credentials were revoked (always present; zeros when none were).
@@ -399,6 +403,14 @@ pub struct WindowRow {
     pub failed: u64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// The window's p90, p95 and p99.9 latency of successful requests, ms (0 without any), for
+    /// objectives; not columns of timeseries.csv.
+    #[serde(skip)]
+    pub p90_ms: f64,
+    #[serde(skip)]
+    pub p95_ms: f64,
+    #[serde(skip)]
+    pub p999_ms: f64,
     /// Instances the balancer routes to, at the end of the window.
     pub instances_ready: u32,
     /// Busy workers / all workers of live instances, time-averaged over the window.

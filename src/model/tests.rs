@@ -33,6 +33,7 @@ pub(super) fn open_system(
             window: secs(60),
             slo: None,
         },
+        objectives: Vec::new(),
         workload: Workload {
             arrivals: RateProfile::Constant(rate),
             spike: None,

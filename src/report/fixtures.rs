@@ -61,6 +61,7 @@ pub(crate) fn crash_sticky() -> Report {
             max: 4_987.1,
         },
         slo: None,
+        objectives: None,
         fleet: Fleet {
             // Instance 0 lives the whole 1,080 s; instance 1 crashes 480 s after warm-up.
             instance_seconds: 1_560.0,
@@ -132,6 +133,7 @@ pub(crate) fn crash_sticky() -> Report {
                 instances_draining: 0,
                 store_utilization: 0.0,
                 instances_demand: 2,
+                ..WindowRow::default()
             },
             WindowRow {
                 t_s: 600.0,
@@ -150,6 +152,7 @@ pub(crate) fn crash_sticky() -> Report {
                 instances_draining: 0,
                 store_utilization: 0.0,
                 instances_demand: 2,
+                ..WindowRow::default()
             },
             WindowRow {
                 t_s: 612.5,
@@ -168,6 +171,7 @@ pub(crate) fn crash_sticky() -> Report {
                 instances_draining: 0,
                 store_utilization: 0.0,
                 instances_demand: 2,
+                ..WindowRow::default()
             },
         ],
     }
@@ -291,6 +295,7 @@ pub(crate) fn crash_sticky_with_windows() -> Report {
                 store_utilization: 0.0,
                 // The load needs both instances once clients have ramped up.
                 instances_demand: if ramp < 6 { 1 } else { 2 },
+                ..WindowRow::default()
             }
         })
         .collect();

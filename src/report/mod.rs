@@ -24,7 +24,7 @@ pub(crate) mod human;
 mod json;
 mod load;
 mod markdown;
-mod summary;
+pub(crate) mod summary;
 mod table;
 mod timeline;
 mod timeseries;

@@ -6,8 +6,8 @@
 use super::human::{count, fixed, fraction, ms, percent, seconds, NONE};
 use super::timeline::describe;
 use crate::metrics::{
-    Dropped, Failed, FailedReads, JobsLost, LostByCause, Messages, Refused, Report, Slo,
-    Undelivered,
+    Dropped, Failed, FailedReads, JobsLost, LostByCause, Messages, ObjectiveResult, Refused,
+    Report, Slo, Undelivered,
 };
 
 /// More instances than this and the per-instance counts are abbreviated (with min and max added),
@@ -297,6 +297,56 @@ pub(crate) fn objective(slo: &Slo) -> String {
     )
 }
 
+/// A value of an objective's metric for people: `231 ms`, `99.93 %`, `3 sessions`.
+pub(crate) fn objective_value(unit: &str, v: f64) -> String {
+    match unit {
+        "ms" => format!("{} ms", ms(v)),
+        "%" => {
+            // Rounded down to 4 decimals: a success share is never shown above what it was,
+            // so 99.89996 % under `>= 99.9%` does not read as 99.9 %.
+            let text = format!("{:.4}", (v * 1e4).floor() / 1e4);
+            format!("{} %", text.trim_end_matches('0').trim_end_matches('.'))
+        }
+        _ => format!("{} {unit}", fixed(v, if v.fract() == 0.0 { 0 } else { 1 })),
+    }
+}
+
+/// How a run fared against one objective: `met · worst window 231 ms (at 300 s) · over in 0 of
+/// 54 windows`, or for a whole-run objective `not met · 3 sessions`.
+pub(crate) fn objective_outcome(r: &ObjectiveResult) -> String {
+    let verdict = if r.met { "met" } else { "NOT met" };
+    let value = objective_value(r.unit, r.worst);
+    match (r.windows, r.windows_over) {
+        (Some(windows), Some(over)) => {
+            let worst = match r.worst_window_t_s {
+                Some(t) => format!("worst window {value} (at {})", seconds(t)),
+                None => "no window to judge".to_owned(),
+            };
+            let plural = if windows == 1 { "window" } else { "windows" };
+            format!(
+                "{verdict} · {worst} · over in {} of {} {plural}",
+                count(over),
+                count(windows)
+            )
+        }
+        _ => format!("{verdict} · {value}"),
+    }
+}
+
+/// The objectives section, when the run has objectives.
+fn objectives_section(report: &Report) -> Option<Section> {
+    let results = report.objectives.as_ref()?;
+    let met = results.iter().filter(|r| r.met).count();
+    let mut section = Section::new("objectives").row(
+        "met",
+        format!("{} of {}", count(met as u64), count(results.len() as u64)),
+    );
+    for r in results {
+        section = section.row(r.objective.clone(), objective_outcome(r));
+    }
+    Some(section)
+}
+
 /// The rows measured in wall-clock time: the only ones that differ between two runs of one
 /// scenario and seed (left out where output must be reproducible).
 pub(crate) const WALL_CLOCK_ROWS: [&str; 2] = ["wall time", "events / s"];
@@ -311,17 +361,20 @@ pub(crate) const WALL_CLOCK_ROWS: [&str; 2] = ["wall time", "events / s"];
 /// or requests per instance to show.
 pub(crate) fn sections(report: &Report) -> Vec<Section> {
     let connections = connection_sections(report);
+    let objectives = objectives_section(report);
     if connections_only(report) {
         let [connections, messages] = connections.expect("connections-only runs have them");
         let [_, _, _, fleet, _, engine] = http_sections(report);
         let requests = Section::new("requests").row("sent", "none: connections only");
-        let mut out = vec![connections, messages, requests, fleet];
+        let mut out: Vec<Section> = objectives.into_iter().collect();
+        out.extend([connections, messages, requests, fleet]);
         out.extend(group_section(report));
         out.push(engine);
         return out;
     }
     let [requests, sessions, latency, fleet, balance, engine] = http_sections(report);
-    let mut out = vec![requests, sessions];
+    let mut out: Vec<Section> = objectives.into_iter().collect();
+    out.extend([requests, sessions]);
     out.extend(connections.into_iter().flatten());
     out.extend(work_sections(report));
     out.extend([latency, fleet]);

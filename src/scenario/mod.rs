@@ -14,6 +14,7 @@ mod error;
 mod friendly;
 mod hints;
 mod lines;
+mod objective;
 mod overrides;
 mod parse;
 pub(crate) mod raw;

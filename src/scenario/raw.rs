@@ -53,6 +53,13 @@ pub(crate) struct RawScenario {
     pub(crate) warmup: HumanDuration,
     #[serde(default)]
     pub(crate) report: RawReport,
+    /// What a run must achieve, each `METRIC OP VALUE`: `p99 < 250ms` (per-window latency
+    /// percentiles p50, p90, p95, p99, p99.9), `success >= 99.9%` (per-window success rate),
+    /// `availability >= 99.95%` (whole-run success rate), `lost_sessions == 0`,
+    /// `failed_requests <= 100` (whole run). Reports say which are met; `compare`, `sweep` and
+    /// `plan` judge variants by them. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) objectives: Vec<String>,
     /// HTTP sessions. Default: none (no sessions arrive); a scenario needs `workload` or
     /// `connections`, or both.
     #[serde(default, skip_serializing_if = "Option::is_none")]

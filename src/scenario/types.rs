@@ -4,6 +4,9 @@
 //! derived parameters, defaults are filled in, and cross-field rules (min ≤ max, events inside the
 //! run) hold. The YAML-facing types live in `raw.rs`; `validate.rs` turns one into the other.
 
+pub(crate) use super::objective::{
+    Objective, ObjectiveMetric, Percentile, Threshold, PERCENT_SCALE,
+};
 use crate::engine::{SimDuration, SimTime};
 
 /// A complete, valid scenario.
@@ -18,6 +21,9 @@ pub struct Scenario {
     /// Leading period excluded from summary metrics.
     pub(crate) warmup: SimDuration,
     pub(crate) report: ReportConfig,
+    /// What a run must achieve: `report.slo` first (as `p99 <= slo`), then the scenario's
+    /// `objectives`, then `--objective` arguments.
+    pub(crate) objectives: Vec<Objective>,
     /// HTTP sessions. A scenario without a `workload` block has none: its arrival rate is zero.
     pub(crate) workload: Workload,
     /// Long-lived WebSocket connections sharing the fleet with the sessions, if any.

@@ -174,6 +174,18 @@ impl Checker<'_> {
         SimTime(t.0.as_nanos())
     }
 
+    /// `report.slo` as an objective, then each of `objectives` parsed.
+    fn objectives(&mut self, slo: Option<SimDuration>, texts: &[String]) -> Vec<Objective> {
+        let mut objectives: Vec<Objective> = slo.into_iter().map(Objective::from_slo).collect();
+        for (i, text) in texts.iter().enumerate() {
+            match text.parse() {
+                Ok(o) => objectives.push(o),
+                Err(e) => self.report(&format!("objectives[{i}]"), e),
+            }
+        }
+        objectives
+    }
+
     fn scenario(&mut self, raw: &RawScenario) -> Scenario {
         self.name(&raw.name);
         let duration = self.positive("duration", raw.duration);
@@ -207,6 +219,8 @@ impl Checker<'_> {
                 .filter(|(min, max)| min <= max),
         };
         let (events, mtbf) = self.events(&raw.events, &context);
+        let slo = raw.report.slo.map(|slo| self.positive("report.slo", slo));
+        let objectives = self.objectives(slo, &raw.objectives);
         Scenario {
             name: raw.name.clone(),
             description: raw.description.clone(),
@@ -215,8 +229,9 @@ impl Checker<'_> {
             warmup: raw.warmup.0,
             report: ReportConfig {
                 window: self.positive("report.window", raw.report.window),
-                slo: raw.report.slo.map(|slo| self.positive("report.slo", slo)),
+                slo,
             },
+            objectives,
             workload: self.workload_or_none(raw, duration),
             connections: raw
                 .connections

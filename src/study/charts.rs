@@ -1414,6 +1414,7 @@ mod tests {
                 .collect(),
             outcomes,
             series: rows,
+            verdict: None,
         }
     }
 
@@ -1484,6 +1485,7 @@ mod tests {
                         samples(780.0 * n),
                         samples(2.0),
                     ],
+                    verdict: None,
                 });
             }
         }

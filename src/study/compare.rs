@@ -12,6 +12,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::grid::{check_size, indices_of, load_points, seed_range, Axis};
+use super::objectives::{judged, pass_cell, verdict, worst_cell, Judged, Verdict};
 use super::outcome::{self, cell, Estimate, Headline, Outcome};
 use super::runner::{timed, Runner};
 use crate::metrics::{Report, TimelineEntry};
@@ -33,6 +34,15 @@ pub(crate) struct Comparison {
 }
 
 impl Comparison {
+    /// The objectives every variant was judged by (those of the first variant), as written.
+    pub(crate) fn objectives(&self) -> Vec<String> {
+        self.variants
+            .first()
+            .and_then(|v| v.verdict.as_ref())
+            .map(|v| v.objectives.iter().map(|o| o.objective.clone()).collect())
+            .unwrap_or_default()
+    }
+
     /// The headline metrics its table, files and charts show: the connection ones too when its
     /// runs had connections.
     pub(crate) fn metrics(&self) -> &'static [Headline] {
@@ -58,6 +68,8 @@ pub(crate) struct VariantSummary {
     pub(crate) estimates: Vec<Estimate>,
     /// The time series averaged over seeds, window by window.
     pub(crate) series: Vec<SeriesRow>,
+    /// Its objectives over its seeds; `None` when the scenario states none.
+    pub(crate) verdict: Option<Verdict>,
 }
 
 impl VariantSummary {
@@ -161,9 +173,14 @@ impl Plan {
         let results = runner.map("compare", &jobs, |&(v, seed)| {
             let mut scenario = self.variants[v].scenario.clone();
             scenario.seed = seed;
-            let report = timed(|| simulate(&scenario));
+            let mut report = timed(|| simulate(&scenario));
+            crate::metrics::objectives::attach(&mut report, &scenario.objectives);
             // Only the first seed's report is kept whole (for the variant's report folder).
-            let outcome = (Outcome::of(&report), series(&report));
+            let outcome = (
+                Outcome::of(&report),
+                series(&report),
+                judged(&report, &scenario.objectives),
+            );
             (outcome, (seed == first_seed).then_some(report))
         });
         let mut results = results.into_iter();
@@ -173,8 +190,11 @@ impl Plan {
         let mut warmup_s = 0.0;
         for (v, variant) in self.variants.iter().enumerate() {
             let mut runs: Vec<_> = results.by_ref().take(self.seeds.len()).collect();
-            let outcomes: Vec<Outcome> = runs.iter().map(|((o, _), _)| *o).collect();
-            let series = average(runs.iter().map(|((_, s), _)| s.as_slice()));
+            let outcomes: Vec<Outcome> = runs.iter().map(|((o, _, _), _)| *o).collect();
+            let series = average(runs.iter().map(|((_, s, _), _)| s.as_slice()));
+            let objectives = &variant.scenario.objectives;
+            let judged: Vec<Vec<Judged>> = runs.iter().map(|((_, _, j), _)| j.clone()).collect();
+            let verdict = (!objectives.is_empty()).then(|| verdict(objectives, &judged, 1.0));
             let report = runs[0].1.take().expect("the first seed's report is kept");
             if v == 0 {
                 timeline.clone_from(&report.timeline);
@@ -187,6 +207,7 @@ impl Plan {
                 estimates: outcome::estimates(&outcomes),
                 outcomes,
                 series,
+                verdict,
             });
         }
         let comparison = Comparison {
@@ -329,6 +350,11 @@ pub(crate) fn table(c: &Comparison) -> String {
     let mut grid = crate::report::new_table();
     let mut header = vec!["variant".to_owned()];
     header.extend(metrics.iter().map(|m| m.heading()));
+    let objectives = c.objectives();
+    header.extend(objectives.iter().map(|o| format!("worst: {o}")));
+    if !objectives.is_empty() {
+        header.push("seeds meeting all".to_owned());
+    }
     grid.set_header(header);
     for v in &c.variants {
         let mut row = vec![v.label.clone()];
@@ -336,6 +362,10 @@ pub(crate) fn table(c: &Comparison) -> String {
             v.estimate(m)
                 .map_or_else(|| crate::report::human::NONE.to_owned(), |e| cell(m, e))
         }));
+        if let Some(verdict) = &v.verdict {
+            row.extend(verdict.objectives.iter().map(worst_cell));
+            row.push(pass_cell(verdict));
+        }
         grid.add_row(row);
     }
     crate::report::align_right_from(&mut grid, 1);
@@ -374,6 +404,14 @@ pub(crate) fn csv(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
             header.push(format!("{}_{suffix}", m.key()));
         }
     }
+    for o in c.objectives() {
+        for suffix in ["worst_mean", "worst_ci95_half_width", "seeds_met"] {
+            header.push(format!("{o}: {suffix}"));
+        }
+    }
+    if !c.objectives().is_empty() {
+        header.extend(["seeds_meeting_all".to_owned(), "pass".to_owned()]);
+    }
     out.write_record(&header).expect("writing to memory");
     for (i, v) in c.variants.iter().enumerate() {
         let mut row = vec![v.label.clone()];
@@ -387,6 +425,15 @@ pub(crate) fn csv(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
             for x in [e.mean, e.half_width, e.low(), e.high(), e.std_dev] {
                 row.push(x.to_string());
             }
+        }
+        if let Some(verdict) = &v.verdict {
+            for f in &verdict.objectives {
+                row.push(f.worst.mean.to_string());
+                row.push(f.worst.half_width.to_string());
+                row.push(f.seeds_met.to_string());
+            }
+            row.push(verdict.seeds_meeting_all.to_string());
+            row.push(verdict.pass.to_string());
         }
         out.write_record(&row).expect("writing to memory");
     }
@@ -413,6 +460,9 @@ pub(crate) fn json(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
         label: &'a str,
         overrides: &'a [String],
         metrics: Vec<MetricJson>,
+        /// Present only when the scenario has objectives.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        objectives: Option<&'a Verdict>,
     }
     #[derive(Serialize)]
     struct MetricJson {
@@ -455,6 +505,7 @@ pub(crate) fn json(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
                         values: v.outcomes.iter().map(|o| o.get(m)).collect(),
                     })
                     .collect(),
+                objectives: v.verdict.as_ref(),
             })
             .collect(),
     };
@@ -517,6 +568,7 @@ pub(crate) mod tests {
                 estimates: outcome::estimates(&outcomes),
                 outcomes,
                 series: series(report),
+                verdict: None,
             }
         };
         Comparison {

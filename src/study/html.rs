@@ -35,6 +35,8 @@ pub(crate) fn compare_html(c: &Comparison, chart_svg: &str, links: &[Option<Stri
     html.push_str("\n<h2 id=\"table\">Results</h2>\n");
     html.push_str(&table(c));
 
+    html.push_str(&objectives_section(c));
+
     html.push_str("\n<h2 id=\"findings\">Findings</h2>\n<ul class=\"findings\">\n");
     for finding in findings(c) {
         html.push_str(&format!("<li>{finding}</li>\n"));
@@ -58,6 +60,186 @@ pub(crate) fn compare_html(c: &Comparison, chart_svg: &str, links: &[Option<Stri
     }
     html.push_str("</ul>\n");
 
+    html.push_str(&page_end(&format!(
+        "Written by fleetsim {}.",
+        env!("CARGO_PKG_VERSION")
+    )));
+    html
+}
+
+/// The objectives, variant by variant: each one's worst value over the seeds and the seeds
+/// meeting it, then the seeds meeting every objective and the verdict. Empty without objectives.
+pub(crate) fn objectives_table<'a>(
+    rows: impl Iterator<Item = (&'a str, &'a super::objectives::Verdict)>,
+    first_column: &str,
+) -> String {
+    use super::objectives::worst_cell;
+    let rows: Vec<_> = rows.collect();
+    let Some((_, first)) = rows.first() else {
+        return String::new();
+    };
+    let mut html = format!(
+        "<table class=\"compare objectives\">\n<thead><tr><th>{}</th>",
+        escape(first_column)
+    );
+    for f in &first.objectives {
+        html.push_str(&format!(
+            "<th class=\"num\">{}<br><span class=\"unit\">worst {} · seeds meeting it</span></th>",
+            escape(&f.objective),
+            if f.scope == "window" {
+                "window"
+            } else {
+                "run total"
+            }
+        ));
+    }
+    html.push_str(
+        "<th class=\"num\">seeds meeting all</th><th>verdict</th></tr></thead>\n<tbody>\n",
+    );
+    for (label, v) in &rows {
+        html.push_str(&format!("<tr><td>{}</td>", escape(label)));
+        for f in &v.objectives {
+            html.push_str(&format!(
+                "<td class=\"num\">{} · {}/{}</td>",
+                escape(&worst_cell(f).replace(" ± ", "\u{a0}±\u{a0}")),
+                f.seeds_met,
+                v.seeds
+            ));
+        }
+        html.push_str(&format!(
+            "<td class=\"num\">{}/{}</td><td class=\"{}\">{}</td></tr>\n",
+            v.seeds_meeting_all,
+            v.seeds,
+            if v.pass { "pass" } else { "fail" },
+            if v.pass { "pass" } else { "FAIL" }
+        ));
+    }
+    html.push_str("</tbody>\n</table>\n");
+    html
+}
+
+/// The comparison's objectives section, with what it means for the choice between variants.
+fn objectives_section(c: &Comparison) -> String {
+    let judged: Vec<(&str, &super::objectives::Verdict)> = c
+        .variants
+        .iter()
+        .filter_map(|v| Some((v.label.as_str(), v.verdict.as_ref()?)))
+        .collect();
+    if judged.is_empty() {
+        return String::new();
+    }
+    let mut html = "\n<h2 id=\"objectives\">Objectives</h2>\n".to_owned();
+    html.push_str(&objectives_table(judged.iter().copied(), "variant"));
+    let passing: Vec<&str> = judged
+        .iter()
+        .filter(|(_, v)| v.pass)
+        .map(|(l, _)| *l)
+        .collect();
+    let text =
+        match passing.len() {
+            0 => "No variant meets every objective in every seed.".to_owned(),
+            n if n == judged.len() => {
+                "Every variant meets every objective in every seed: the objectives do not choose \
+             between them; the other metrics (cost first) do."
+                    .to_owned()
+            }
+            _ => {
+                format!(
+            "Only {} meet{} every objective in every seed; the others fail it in at least one \
+             seed, whatever their other numbers.",
+            passing.iter().map(|l| format!("<b>{}</b>", escape(l))).collect::<Vec<_>>().join(", "),
+            if passing.len() == 1 { "s" } else { "" }
+        )
+            }
+        };
+    html.push_str(&format!("<p>{text}</p>\n"));
+    html
+}
+
+/// `sweep.html`: a sweep as one self-contained page: what was swept, the table of grid points
+/// (mean ± 95 % interval per metric), their objectives when the scenario has any, and the chart
+/// (`chart_svg`, an SVG document; empty for none) inline.
+pub(crate) fn sweep_html(s: &super::sweep::SweepSummary, chart_svg: &str) -> String {
+    let title = format!(
+        "{}: {} × {}",
+        s.scenario,
+        plural(s.points.len(), "grid point", "grid points"),
+        plural(s.seeds, "seed", "seeds")
+    );
+    let mut html = page_start(&title);
+    let axes: Vec<String> = s
+        .axes
+        .iter()
+        .map(|a| {
+            format!(
+                "<code>{}</code> over {}",
+                escape(&a.path),
+                escape(&a.values.join(", "))
+            )
+        })
+        .collect();
+    html.push_str(&format!(
+        "<header>\n<h1>{}</h1>\n<p class=\"story\">Swept: {}.</p>\n</header>\n",
+        escape(&title),
+        axes.join("; ")
+    ));
+    html.push_str(&format!(
+        "<p>Every grid point ran the same {}. Each number is the mean across the seeds ± the \
+         half-width of its 95 % confidence interval (Student's t), measured after the warm-up.</p>\n",
+        plural(s.seeds, "seed", "seeds")
+    ));
+    html.push_str("\n<h2 id=\"table\">Results</h2>\n<table class=\"compare\">\n<thead><tr>");
+    for a in &s.axes {
+        html.push_str(&format!("<th>{}</th>", escape(&a.path)));
+    }
+    for &m in s.metrics {
+        html.push_str(&format!(
+            "<th class=\"num\">{}<br><span class=\"unit\">{}</span></th>",
+            escape(m.label()),
+            escape(m.unit())
+        ));
+    }
+    html.push_str("</tr></thead>\n<tbody>\n");
+    for p in &s.points {
+        html.push_str("<tr>");
+        for v in &p.values {
+            html.push_str(&format!("<td>{}</td>", escape(v)));
+        }
+        for &m in s.metrics {
+            let text = p
+                .estimates
+                .get(m.index())
+                .map_or_else(|| "–".to_owned(), |e| cell(m, e));
+            html.push_str(&format!("<td class=\"num\">{}</td>", escape(&text)));
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</tbody>\n</table>\n");
+    let labels: Vec<String> = s.points.iter().map(|p| p.values.join(", ")).collect();
+    let judged: Vec<(&str, &super::objectives::Verdict)> = labels
+        .iter()
+        .zip(&s.points)
+        .filter_map(|(l, p)| Some((l.as_str(), p.verdict.as_ref()?)))
+        .collect();
+    if !judged.is_empty() {
+        html.push_str("\n<h2 id=\"objectives\">Objectives</h2>\n");
+        let heading: Vec<&str> = s.axes.iter().map(|a| a.path.as_str()).collect();
+        html.push_str(&objectives_table(
+            judged.iter().copied(),
+            &heading.join(", "),
+        ));
+        let passing = judged.iter().filter(|(_, v)| v.pass).count();
+        html.push_str(&format!(
+            "<p>{} of {} meet every objective in every seed.</p>\n",
+            passing,
+            plural(judged.len(), "grid point", "grid points")
+        ));
+    }
+    if !chart_svg.trim().is_empty() {
+        html.push_str("\n<h2 id=\"chart\">Chart</h2>\n<figure class=\"chart\">\n");
+        html.push_str(&inline_svg(chart_svg));
+        html.push_str("\n</figure>\n");
+    }
     html.push_str(&page_end(&format!(
         "Written by fleetsim {}.",
         env!("CARGO_PKG_VERSION")
@@ -292,6 +474,7 @@ mod tests {
                 .collect(),
             outcomes,
             series: Vec::new(),
+            verdict: None,
         }
     }
 

@@ -12,7 +12,9 @@ pub(crate) mod charts;
 pub(crate) mod compare;
 pub(crate) mod grid;
 pub(crate) mod html;
+pub(crate) mod objectives;
 pub(crate) mod outcome;
+pub(crate) mod plan;
 pub(crate) mod runner;
 pub(crate) mod sweep;
 

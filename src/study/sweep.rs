@@ -30,12 +30,13 @@ use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::grid::{check_size, indices_of, load_points, seed_range, Axis};
+use super::objectives::{judged, pass_cell, verdict, worst_cell, Judged, Verdict};
 use super::outcome::{self, cell, Estimate, Headline, Outcome};
 use super::runner::Runner;
 use crate::echo::echo;
 use crate::model::simulate;
 use crate::output::write_atomically;
-use crate::scenario::{Override, Scenario};
+use crate::scenario::{Objective, Override, Scenario};
 
 pub(crate) const CSV_FILE: &str = "sweep.csv";
 pub(crate) const META_FILE: &str = "sweep.json";
@@ -60,6 +61,8 @@ pub(crate) struct SweepPoint {
     pub(crate) values: Vec<String>,
     /// One estimate per metric of [`super::Headline::ALL`], over the seeds run at this point.
     pub(crate) estimates: Vec<Estimate>,
+    /// The point's objectives over its seeds; `None` without objectives.
+    pub(crate) verdict: Option<Verdict>,
 }
 
 /// `--shard K/N`: the K-th of N slices, counting from 0.
@@ -120,6 +123,10 @@ pub(crate) struct Meta {
     /// Absent (false) otherwise, so other sweeps' descriptions read and compare as before.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) connections: bool,
+    /// The objectives every run is judged by, as written canonically (`p99 < 250ms`):
+    /// `sweep.csv` has each one's worst value and whether it was met. Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) objectives: Vec<String>,
 }
 
 impl Meta {
@@ -196,7 +203,19 @@ impl Meta {
         let mut header = vec!["run".to_owned(), "point".to_owned(), "seed".to_owned()];
         header.extend(self.axes.iter().map(|a| a.path.clone()));
         header.extend(self.metrics().iter().map(|m| m.key().to_owned()));
+        for o in &self.objectives {
+            header.push(format!("{o}: worst"));
+            header.push(format!("{o}: met"));
+        }
         header
+    }
+
+    /// The objectives, parsed back from their canonical text.
+    fn parsed_objectives(&self) -> Vec<Objective> {
+        self.objectives
+            .iter()
+            .filter_map(|o| o.parse().ok())
+            .collect()
     }
 
     /// The `sweep.json` of `dir`.
@@ -267,9 +286,22 @@ impl Plan {
             runs: 0,
             rows_crc32: None,
             connections: points.iter().any(|p| p.connections.is_some()),
+            objectives: Vec::new(),
         };
         meta.runs = meta.own_runs().len();
         Ok(Self { meta, points })
+    }
+
+    /// Adds `extra` (the `--objective` arguments) to every point's objectives.
+    pub(crate) fn add_objectives(&mut self, extra: &[Objective]) {
+        for p in &mut self.points {
+            p.objectives.extend(extra.iter().cloned());
+        }
+        self.meta.objectives = self
+            .points
+            .first()
+            .map(|p| p.objectives.iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
     }
 
     /// Runs what `dir` does not hold yet, appending rows to `sweep.csv` as runs finish, then
@@ -331,10 +363,11 @@ impl Plan {
             |&run| {
                 let mut scenario = self.points[run / seeds].clone();
                 scenario.seed = run_seed(&self.meta, run);
-                Outcome::of(&simulate(&scenario))
+                let report = simulate(&scenario);
+                (Outcome::of(&report), judged(&report, &scenario.objectives))
             },
-            |&run, outcome| {
-                let row = Row::new(&self.meta, run, outcome);
+            |&run, (outcome, judged)| {
+                let row = Row::new(&self.meta, run, outcome, judged);
                 file.write_all(row.line.as_bytes())
                     .and_then(|()| file.flush())
                     .with_context(|| format!("cannot append to {}", csv_path.display()))?;
@@ -355,21 +388,32 @@ impl Plan {
 pub(crate) struct Row {
     pub(crate) run: usize,
     pub(crate) outcome: Outcome,
+    /// The run against each of the sweep's objectives.
+    pub(crate) judged: Vec<Judged>,
     line: String,
 }
 
 impl Row {
-    fn new(meta: &Meta, run: usize, outcome: Outcome) -> Self {
+    fn new(meta: &Meta, run: usize, outcome: Outcome, judged: Vec<Judged>) -> Self {
         let point = run / meta.seeds;
         let seed = run_seed(meta, run);
         let mut fields = vec![run.to_string(), point.to_string(), seed.to_string()];
         fields.extend(point_values(meta, point));
         fields.extend(meta.metrics().iter().map(|&m| outcome.get(m).to_string()));
+        for j in &judged {
+            fields.push(j.worst.to_string());
+            fields.push(u8::from(j.met).to_string());
+        }
         let mut writer = csv::Writer::from_writer(Vec::new());
         writer.write_record(&fields).expect("writing to memory");
         let line = String::from_utf8(writer.into_inner().expect("flushing to memory"))
             .expect("fields are UTF-8");
-        Self { run, outcome, line }
+        Self {
+            run,
+            outcome,
+            judged,
+            line,
+        }
     }
 }
 
@@ -503,12 +547,32 @@ fn read_rows(path: &Path, meta: &Meta, repair: bool) -> Result<Vec<Row>> {
             at()
         );
         let metrics = meta.metrics().len();
-        ensure!(record.len() >= metrics, "{}: too few columns", at());
-        let values: Vec<f64> = (record.len() - metrics..record.len())
+        let judged_columns = 2 * meta.objectives.len();
+        ensure!(
+            record.len() >= metrics + judged_columns,
+            "{}: too few columns",
+            at()
+        );
+        let end = record.len() - judged_columns;
+        let values: Vec<f64> = (end - metrics..end)
             .map(|i| field(i).and_then(|f| f.parse::<f64>().ok()))
             .collect::<Option<_>>()
             .with_context(|| format!("{}: a metric is not a number", at()))?;
-        let row = Row::new(meta, run, Outcome::from_shown(&values, meta.connections));
+        let judged: Vec<Judged> = (0..meta.objectives.len())
+            .map(|k| {
+                Some(Judged {
+                    worst: field(end + 2 * k)?.parse().ok()?,
+                    met: field(end + 2 * k + 1)? == "1",
+                })
+            })
+            .collect::<Option<_>>()
+            .with_context(|| format!("{}: an objective column is not a number", at()))?;
+        let row = Row::new(
+            meta,
+            run,
+            Outcome::from_shown(&values, meta.connections),
+            judged,
+        );
         ensure!(
             row.line.as_bytes() == text,
             "{}: the row does not match run {run} of this sweep",
@@ -674,9 +738,12 @@ pub(crate) fn files(meta: &Meta, rows: &[Row]) -> Vec<(&'static str, Vec<u8>)> {
 /// Mean and interval per grid point, from a folder's rows.
 pub(crate) fn summarize(meta: &Meta, rows: &[Row]) -> SweepSummary {
     let mut by_point: Vec<Vec<Outcome>> = vec![Vec::new(); meta.points()];
+    let mut judged_by_point: Vec<Vec<Vec<Judged>>> = vec![Vec::new(); meta.points()];
     for row in rows {
         by_point[row.run / meta.seeds].push(row.outcome);
+        judged_by_point[row.run / meta.seeds].push(row.judged.clone());
     }
+    let objectives = meta.parsed_objectives();
     SweepSummary {
         scenario: meta.scenario.clone(),
         axes: meta.axes.clone(),
@@ -688,6 +755,8 @@ pub(crate) fn summarize(meta: &Meta, rows: &[Row]) -> SweepSummary {
             .map(|(point, outcomes)| SweepPoint {
                 values: point_values(meta, point),
                 estimates: outcome::estimates(outcomes),
+                verdict: (!objectives.is_empty())
+                    .then(|| verdict(&objectives, &judged_by_point[point], 1.0)),
             })
             .collect(),
     }
@@ -698,6 +767,14 @@ pub(crate) fn table(summary: &SweepSummary) -> String {
     let mut grid = crate::report::new_table();
     let mut header: Vec<String> = summary.axes.iter().map(|a| a.path.clone()).collect();
     header.extend(summary.metrics.iter().map(|m| m.heading()));
+    if let Some(v) = summary.points.first().and_then(|p| p.verdict.as_ref()) {
+        header.extend(
+            v.objectives
+                .iter()
+                .map(|f| format!("worst: {}", f.objective)),
+        );
+        header.push("seeds meeting all".to_owned());
+    }
     grid.set_header(header);
     for point in &summary.points {
         let mut row = point.values.clone();
@@ -707,6 +784,10 @@ pub(crate) fn table(summary: &SweepSummary) -> String {
                 .get(m.index())
                 .map_or_else(|| crate::report::human::NONE.to_owned(), |e| cell(m, e))
         }));
+        if let Some(v) = &point.verdict {
+            row.extend(v.objectives.iter().map(worst_cell));
+            row.push(pass_cell(v));
+        }
         grid.add_row(row);
     }
     crate::report::align_right_from(&mut grid, summary.axes.len());
@@ -731,6 +812,7 @@ mod tests {
             runs: 0,
             rows_crc32: None,
             connections: false,
+            objectives: Vec::new(),
         };
         meta.runs = meta.own_runs().len();
         meta
@@ -751,7 +833,12 @@ mod tests {
     fn rows_name_their_point_and_seed() {
         let m = meta(None);
         // Run 7 = point 2 (count 3, in-memory), seed index 1 → seed 11.
-        let row = Row::new(&m, 7, Outcome::from_values([1.0, 2.0, 3.5, 4.25, 5.0, 6.0]));
+        let row = Row::new(
+            &m,
+            7,
+            Outcome::from_values([1.0, 2.0, 3.5, 4.25, 5.0, 6.0]),
+            Vec::new(),
+        );
         assert_eq!(row.line, "7,2,11,3,in-memory,1,2,3.5,4.25,5,6\n");
         assert_eq!(point_values(&m, 5), ["4", "redis"]);
     }
@@ -774,7 +861,7 @@ mod tests {
             "{header}"
         );
         let outcome = Outcome::of(&crate::report::fixtures::crash_sticky_with_connections());
-        let row = Row::new(&m, 7, outcome);
+        let row = Row::new(&m, 7, outcome, Vec::new());
         assert!(
             row.line
                 .ends_with(",1200,1262,412,110,18.7,0.9341666666666667,9.87,47950,1\n"),
@@ -829,7 +916,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CSV_FILE);
         let m = meta(None);
-        let row = Row::new(&m, 0, Outcome::from_values([0.0; 6]));
+        let row = Row::new(&m, 0, Outcome::from_values([0.0; 6]), Vec::new());
         fs::write(
             &path,
             format!("{}{}1,0,11,2,in-m", header_line(&m), row.line),
@@ -849,7 +936,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CSV_FILE);
         let m = meta(Some(Shard { index: 1, count: 2 }));
-        let foreign = Row::new(&meta(None), 0, Outcome::from_values([0.0; 6]));
+        let foreign = Row::new(&meta(None), 0, Outcome::from_values([0.0; 6]), Vec::new());
         fs::write(&path, format!("{}{}", header_line(&m), foreign.line)).unwrap();
         let e = read_rows(&path, &m, true).unwrap_err();
         assert!(e.to_string().contains("does not belong"), "{e}");
@@ -859,7 +946,7 @@ mod tests {
     fn summaries_average_each_points_seeds() {
         let m = meta(None);
         let rows: Vec<Row> = (0..m.total_runs())
-            .map(|run| Row::new(&m, run, Outcome::from_values([run as f64; 6])))
+            .map(|run| Row::new(&m, run, Outcome::from_values([run as f64; 6]), Vec::new()))
             .collect();
         let s = summarize(&m, &rows);
         assert_eq!(s.points.len(), 6);
@@ -888,7 +975,7 @@ mod tests {
         let path = dir.path().join(CSV_FILE);
         let m = awkward();
         let rows: Vec<Row> = (0..3)
-            .map(|run| Row::new(&m, run, Outcome::from_values([run as f64; 6])))
+            .map(|run| Row::new(&m, run, Outcome::from_values([run as f64; 6]), Vec::new()))
             .collect();
         // The writer quotes each value, doubling the quote: "a\nb", "c,d", "e""f".
         assert_eq!(rows[0].line, "0,0,10,\"a\nb\",0,0,0,0,0,0\n");
@@ -902,7 +989,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CSV_FILE);
         let m = awkward();
-        let whole = |run| Row::new(&m, run, Outcome::from_values([1.0; 6]));
+        let whole = |run| Row::new(&m, run, Outcome::from_values([1.0; 6]), Vec::new());
         let (first, second) = (whole(1), whole(0));
         // Killed just after the newline inside "a\nb": the file ends in a newline, yet the row
         // is unfinished (its quote is open).
@@ -923,10 +1010,20 @@ mod tests {
     #[test]
     fn an_edited_row_that_still_parses_is_caught_by_the_checksum_only() {
         let m = meta(None);
-        let row = Row::new(&m, 7, Outcome::from_values([1.0, 2.0, 3.5, 4.25, 5.0, 6.0]));
+        let row = Row::new(
+            &m,
+            7,
+            Outcome::from_values([1.0, 2.0, 3.5, 4.25, 5.0, 6.0]),
+            Vec::new(),
+        );
         // CRC-32 (IEEE) of "7,2,11,3,in-memory,1,2,3.5,4.25,5,6\n", as zlib.crc32 gives it.
         assert_eq!(rows_crc32(std::slice::from_ref(&row)), "cdd3c8cb");
-        let edited = Row::new(&m, 7, Outcome::from_values([1.0, 2.0, 3.5, 4.25, 5.0, 7.0]));
+        let edited = Row::new(
+            &m,
+            7,
+            Outcome::from_values([1.0, 2.0, 3.5, 4.25, 5.0, 7.0]),
+            Vec::new(),
+        );
         assert_ne!(rows_crc32(&[edited]), "cdd3c8cb");
     }
 
@@ -938,7 +1035,7 @@ mod tests {
         assert!(!text.contains("rows_crc32"), "{text}");
         fs::write(dir.path().join(META_FILE), &text).unwrap();
         assert_eq!(Meta::read(dir.path()).unwrap(), m);
-        let rows = vec![Row::new(&m, 0, Outcome::from_values([0.0; 6]))];
+        let rows = vec![Row::new(&m, 0, Outcome::from_values([0.0; 6]), Vec::new())];
         let done = m.finished(&rows);
         assert!(String::from_utf8(done.bytes())
             .unwrap()

@@ -321,3 +321,65 @@ fn a_broken_page_is_caught() {
         );
     }
 }
+
+#[test]
+fn the_sweep_and_plan_pages_render_in_chromium_with_their_objectives_and_nothing_fetched() {
+    let Some(browser) = chromium() else { return };
+    let out = tempfile::tempdir().expect("a temporary folder");
+    let short = [
+        "--set",
+        "duration=2m",
+        "--set",
+        "warmup=30s",
+        "--seeds",
+        "2",
+    ];
+    let objective = ["--objective", "p99 < 300ms", "--quiet"];
+    for (command, search) in [
+        ("sweep", ["--grid", "instances.count=1,2"]),
+        ("plan", ["--search", "instances.count=1..2"]),
+    ] {
+        let done = fleetsim()
+            .args([command, "baseline"])
+            .args(search)
+            .args(short)
+            .args(objective)
+            .arg("--out")
+            .arg(out.path().join(command))
+            .output()
+            .expect("the binary runs");
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+    }
+    for (page, expected) in [
+        (
+            out.path().join("sweep/sweep.html"),
+            [
+                "<h1>baseline: 2 grid points × 2 seeds</h1>",
+                "<h2 id=\"objectives\">Objectives</h2>",
+                "p99 &lt; 300ms",
+            ],
+        ),
+        (
+            out.path().join("plan/plan.html"),
+            [
+                "<h1>baseline: plan instances.count</h1>",
+                "<b>instances.count = 2</b>",
+                "p99 &lt; 300ms",
+            ],
+        ),
+    ] {
+        let dom = render(&browser, &page, Output::Dom);
+        assert_eq!(problems(&dom), Vec::<String>::new(), "{}", dom.stderr);
+        for text in expected {
+            assert!(
+                dom.stdout.contains(text),
+                "{}: the DOM lacks {text:?}",
+                page.display()
+            );
+        }
+    }
+}

@@ -13,6 +13,7 @@ mod groups;
 mod jobs_files;
 mod limits;
 mod load;
+mod objectives;
 mod output;
 mod scenarios;
 mod study;
