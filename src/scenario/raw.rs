@@ -14,9 +14,11 @@
 //! The doc comment on each field states its default; the README's field reference is built from
 //! them. Everything also serialises back (for `--set`, which edits a scenario as JSON).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::duration::HumanDuration;
+use super::percent::{CountOrPercent, Share};
 use crate::engine::SimDuration;
 
 const fn ms(n: u64) -> HumanDuration {
@@ -31,7 +33,7 @@ const fn secs(n: u64) -> HumanDuration {
 
 /// A scenario file. Only `name`, `duration` and `workload.arrivals` or `connections` (or both)
 /// are required.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a scenario (a mapping with name, duration, workload or connections, ...)"
@@ -90,7 +92,7 @@ fn default_seed() -> u64 {
     1
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -113,7 +115,7 @@ impl Default for RawReport {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `workload` mapping (arrivals, session, client_ips, ...)"
@@ -173,7 +175,7 @@ fn default_retry_backoff() -> HumanDuration {
 }
 
 /// Exactly one of `rate`, `profile` and `diurnal`; `spike` combines with any of them.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `arrivals` mapping (rate, profile or diurnal; spike)"
@@ -201,7 +203,7 @@ pub(crate) struct RawArrivals {
 }
 
 /// `rate(t) = min + (max − min)·(1 − cos 2πt/period)/2`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `diurnal` mapping (period, min, max)"
@@ -217,7 +219,7 @@ pub(crate) struct RawDiurnal {
     pub(crate) max: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `spike` mapping (at, duration, multiplier)"
@@ -233,7 +235,7 @@ pub(crate) struct RawSpike {
     pub(crate) multiplier: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a profile point (at, rate, ramp)")]
 pub(crate) struct RawRatePoint {
     /// When this level starts.
@@ -247,7 +249,7 @@ pub(crate) struct RawRatePoint {
     pub(crate) ramp: HumanDuration,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -274,7 +276,7 @@ impl Default for RawSession {
 /// Long-lived connections (WebSockets): each user connects through the balancer to one
 /// instance and stays on it, sending messages to the other members of its room, until its
 /// lifetime ends.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `connections` mapping (arrivals, lifetime, handshake, timeout, messages, \
@@ -341,7 +343,7 @@ fn default_message_time() -> RawDist {
     RawDist::Exponential { mean: ms(1) }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -353,7 +355,7 @@ pub(crate) struct RawMessages {
     pub(crate) rate: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -376,7 +378,7 @@ impl Default for RawRooms {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a delivery mode")]
 pub(crate) enum RawDelivery {
     #[default]
@@ -385,7 +387,7 @@ pub(crate) enum RawDelivery {
     ShardedPubsub,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -412,7 +414,7 @@ impl Default for RawReconnect {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a reconnect policy")]
 pub(crate) enum RawReconnectPolicy {
     Immediate,
@@ -421,7 +423,7 @@ pub(crate) enum RawReconnectPolicy {
     ExponentialJitter,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -434,7 +436,7 @@ pub(crate) struct RawDrain {
 }
 
 /// A distribution of durations, tagged by `dist:`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     tag = "dist",
     rename_all = "kebab-case",
@@ -460,7 +462,7 @@ pub(crate) enum RawDist {
 }
 
 /// A distribution of counts, tagged by `dist:`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     tag = "dist",
     rename_all = "kebab-case",
@@ -479,7 +481,7 @@ pub(crate) enum RawCountDist {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -505,7 +507,7 @@ pub(crate) struct RawBalancer {
     pub(crate) standby: Option<RawStandby>,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -535,7 +537,7 @@ impl Default for RawBalancer {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a balancing algorithm")]
 pub(crate) enum RawAlgorithm {
     RoundRobin,
@@ -546,7 +548,7 @@ pub(crate) enum RawAlgorithm {
     IpHash,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "an affinity mode")]
 pub(crate) enum RawAffinity {
     None,
@@ -554,7 +556,7 @@ pub(crate) enum RawAffinity {
     SourceIp,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -579,7 +581,7 @@ impl Default for RawHealthCheck {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -610,7 +612,7 @@ pub(crate) struct RawInstances {
     pub(crate) termination_grace: HumanDuration,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -648,7 +650,7 @@ impl Default for RawInstances {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -678,7 +680,7 @@ impl Default for RawSessions {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a session store")]
 pub(crate) enum RawStore {
     InMemory,
@@ -686,7 +688,7 @@ pub(crate) enum RawStore {
     Jwt,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -711,7 +713,7 @@ impl Default for RawRedis {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -743,7 +745,7 @@ impl Default for RawDatabase {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `local_cache` mapping (hit_ratio_one_instance, miss_penalty, shared)"
@@ -751,8 +753,7 @@ impl Default for RawDatabase {
 pub(crate) struct RawLocalCache {
     /// Required. Fraction of requests that hit the cache when there is one instance, in
     /// [0, 1]. Across a fleet a request hits only where the user's previous request was served.
-    #[serde(deserialize_with = "finite")]
-    pub(crate) hit_ratio_one_instance: f64,
+    pub(crate) hit_ratio_one_instance: Share,
     /// Required. Service time added to a request that misses.
     pub(crate) miss_penalty: HumanDuration,
     /// A shared cache (Redis, Memcached) keeps the single-instance hit ratio at any fleet size.
@@ -761,7 +762,7 @@ pub(crate) struct RawLocalCache {
     pub(crate) shared: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `rate_limit` mapping (per_user_per_s, scope)"
@@ -777,7 +778,7 @@ pub(crate) struct RawRateLimit {
     pub(crate) scope: RawLimitScope,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a rate-limit scope")]
 pub(crate) enum RawLimitScope {
     #[default]
@@ -786,7 +787,7 @@ pub(crate) enum RawLimitScope {
 }
 
 /// Target tracking as Kubernetes HPA does it: `desired = ceil(current × metric / target)`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `autoscaler` mapping (metric, target, min, max, interval, tolerance, \
@@ -799,8 +800,7 @@ pub(crate) struct RawAutoscaler {
     /// Required. The metric's target value per instance (> 0): a fraction of busy workers for
     /// `cpu` (≤ 1), requests per second for `rps`, milliseconds for `p95-latency`, requests for
     /// `queue-depth` and `concurrency`.
-    #[serde(deserialize_with = "finite")]
-    pub(crate) target: f64,
+    pub(crate) target: Share,
     /// Fewest instances (≥ 1). Default: `1`.
     #[serde(default = "default_autoscaler_min")]
     pub(crate) min: u32,
@@ -812,8 +812,7 @@ pub(crate) struct RawAutoscaler {
     pub(crate) interval: HumanDuration,
     /// No change while metric/target is within `1 ± tolerance`, in [0, 1). Default: `0.1`.
     #[serde(default = "default_tolerance")]
-    #[serde(deserialize_with = "finite")]
-    pub(crate) tolerance: f64,
+    pub(crate) tolerance: Share,
     /// Default: `{ stabilization: 0s, cooldown: 0s, max_step: 4 }`.
     #[serde(default)]
     pub(crate) scale_up: RawScaleUp,
@@ -838,14 +837,14 @@ fn default_autoscaler_max() -> u32 {
 fn default_autoscaler_interval() -> HumanDuration {
     secs(15)
 }
-fn default_tolerance() -> f64 {
-    0.1
+fn default_tolerance() -> Share {
+    Share::Number(0.1)
 }
 fn default_instance_warmup() -> HumanDuration {
     secs(60)
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a scaling metric")]
 pub(crate) enum RawScalingMetric {
     #[default]
@@ -856,7 +855,7 @@ pub(crate) enum RawScalingMetric {
     Concurrency,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a scale-in choice")]
 pub(crate) enum RawScaleInPick {
     #[default]
@@ -867,7 +866,7 @@ pub(crate) enum RawScaleInPick {
 
 /// How fast the autoscaler adds instances. The two directions are separate types only because
 /// their defaults differ.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -893,7 +892,7 @@ impl Default for RawScaleUp {
 }
 
 /// How fast the autoscaler removes instances.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -920,7 +919,7 @@ impl Default for RawScaleDown {
 
 /// One scheduled event, tagged by `action:`. A new kind of event is a new variant here plus its
 /// arm in `Checker::action` (validate.rs). `at` is required, except for a crash with `mtbf`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     tag = "action",
     rename_all = "kebab-case",
@@ -968,11 +967,11 @@ pub(crate) enum RawEvent {
         at: HumanDuration,
         /// Instances allowed above the desired count during the deploy. Default: `1`.
         #[serde(default = "default_max_surge")]
-        max_surge: u32,
+        max_surge: CountOrPercent,
         /// Instances allowed below the desired count during the deploy. Default: `0`. Not both
         /// `0`: the deploy could never progress.
         #[serde(default)]
-        max_unavailable: u32,
+        max_unavailable: CountOrPercent,
     },
     /// `{ at: 10m, action: redis-outage, duration: 1m, data_loss: false }`: the session store is
     /// unreachable (with `sessions.store: redis` or a pubsub `connections.delivery` only).
@@ -1047,11 +1046,11 @@ impl RawEvent {
     }
 }
 
-fn default_max_surge() -> u32 {
-    1
+fn default_max_surge() -> CountOrPercent {
+    CountOrPercent::Count(1)
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a victim choice")]
 pub(crate) enum RawPick {
     #[default]
@@ -1076,7 +1075,7 @@ fn finite_opt<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Optio
         .transpose()
 }
 
-fn check_finite<E: serde::de::Error>(value: f64) -> Result<f64, E> {
+pub(super) fn check_finite<E: serde::de::Error>(value: f64) -> Result<f64, E> {
     if value.is_finite() {
         return Ok(value);
     }

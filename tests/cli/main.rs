@@ -12,5 +12,6 @@ mod dynamics;
 mod limits;
 mod output;
 mod scenarios;
+mod starter;
 mod study;
 mod support;
