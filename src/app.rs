@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::cli::{
-    Cli, Command, CompareArgs, MergeArgs, ParallelArgs, PlanArgs, RunArgs, ScenarioArgs, SweepArgs,
+    Cli, Command, CompareArgs, InitArgs, MergeArgs, ParallelArgs, PlanArgs, RunArgs, ScenarioArgs,
+    SweepArgs,
 };
 use crate::metrics::{self, Report};
 use crate::model::{self, simulate};
@@ -46,7 +47,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Merge(args)) => merge(&args),
         Some(Command::Plan(args)) => plan(&args),
         Some(Command::Validate(args)) => validate(&args.scenario),
-        Some(Command::Scenarios) => list_scenarios(),
+        Some(Command::Scenarios(args)) => match &args.show {
+            Some(name) => show_scenario(name),
+            None => list_scenarios(),
+        },
+        Some(Command::Init(args)) => init(&args),
+        Some(Command::Schema) => print(scenario::schema_json().as_bytes()),
     }
 }
 
@@ -190,6 +196,58 @@ fn list_scenarios() -> Result<()> {
     print(out.as_bytes())
 }
 
+/// The bundled scenario `name`, or an error listing every name (with the closest as a hint).
+fn bundled(name: &str) -> Result<&'static scenario::Bundled> {
+    if let Some(b) = scenario::BUNDLED.iter().find(|b| b.name == name) {
+        return Ok(b);
+    }
+    let names = scenario::BUNDLED.iter().map(|b| b.name);
+    let hint = crate::scenario::closest(name, names.clone())
+        .map(|h| format!("; did you mean `{h}`?"))
+        .unwrap_or_default();
+    anyhow::bail!(
+        "error: `{}` is not a bundled scenario{hint}\n  bundled scenarios: {}",
+        crate::echo::echo(name),
+        names.collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// `fleetsim scenarios --show NAME`: the bundled file as it is.
+fn show_scenario(name: &str) -> Result<()> {
+    print(bundled(name)?.yaml.as_bytes())
+}
+
+/// `fleetsim init [FILE] [--from NAME] [--force]`: the starter template (or a bundled scenario)
+/// to stdout or into FILE, written whole or not at all.
+fn init(args: &InitArgs) -> Result<()> {
+    let text = match &args.from {
+        Some(name) => bundled(name)?.yaml,
+        None => scenario::STARTER,
+    };
+    let Some(file) = &args.file else {
+        return print(text.as_bytes());
+    };
+    if file.is_dir() {
+        anyhow::bail!(
+            "error: {}: is a directory; name a file to write",
+            file.display()
+        );
+    }
+    if file.exists() && !args.force {
+        anyhow::bail!(
+            "error: {}: already exists; pass --force to overwrite it",
+            file.display()
+        );
+    }
+    output::write_atomically(file, text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("error: {}: {e:#}", file.display()))?;
+    eprintln!(
+        "wrote {}: check it with `fleetsim validate {0}`, run it with `fleetsim run {0}`",
+        file.display()
+    );
+    Ok(())
+}
+
 /// The showcase's comparison, ready to run: `crash-sticky` under each session store.
 pub(crate) fn showcase_plan() -> Result<compare::Plan> {
     let vary: Axis = SHOWCASE_VARY.parse().map_err(anyhow::Error::msg)?;
@@ -211,7 +269,8 @@ fn compare(args: &CompareArgs) -> Result<()> {
         args.vary.clone(),
         args.seeds as usize,
         args.seed,
-    )?;
+    )
+    .map_err(|e| blame_axis_flag(e, "--vary"))?;
     for variant in &mut plan.variants {
         add_objectives(&mut variant.scenario, &args.scenario);
     }
@@ -287,7 +346,8 @@ fn sweep(args: &SweepArgs) -> Result<()> {
         args.seeds as usize,
         args.seed,
         args.shard,
-    )?;
+    )
+    .map_err(|e| blame_axis_flag(e, "--grid"))?;
     plan.add_objectives(&args.scenario.objective);
     for (point, scenario) in plan.points().iter().enumerate() {
         let spec = format!("{} (grid point {point})", args.scenario.scenario);
@@ -358,6 +418,17 @@ fn plan(args: &PlanArgs) -> Result<()> {
         )
         .as_bytes(),
     )
+}
+
+/// A scenario error caused by an axis's value names the axis's flag (`--grid` or `--vary`).
+fn blame_axis_flag(e: anyhow::Error, flag: &str) -> anyhow::Error {
+    match e.downcast::<ScenarioError>() {
+        Ok(mut e) => {
+            e.name_axis_flag(flag);
+            e.into()
+        }
+        Err(e) => e,
+    }
 }
 
 /// `fleetsim merge`.

@@ -47,8 +47,36 @@ pub(crate) enum Command {
     Merge(MergeArgs),
     /// Check a scenario and print what is wrong with it, or "ok".
     Validate(ValidateArgs),
-    /// List the bundled scenarios with their one-line stories.
-    Scenarios,
+    /// List the bundled scenarios with their one-line stories, or print one with --show.
+    Scenarios(ScenariosArgs),
+    /// Write a commented starter scenario (every field, what it means, its default), or a copy
+    /// of a bundled one with --from.
+    Init(InitArgs),
+    /// Print the JSON Schema (draft 2020-12) of the scenario format, for editors and checks.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScenariosArgs {
+    /// Print this bundled scenario's YAML instead of the list.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) show: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The file to write (default: print to standard output). An existing file is left alone
+    /// unless --force.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+
+    /// Start from this bundled scenario (see `fleetsim scenarios`) instead of the template.
+    #[arg(long, value_name = "BUNDLED")]
+    pub(crate) from: Option<String>,
+
+    /// Overwrite FILE if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// A scenario and the `--set` overrides to apply to it.

@@ -6,8 +6,10 @@
 //! nanoseconds, and serialises back to a string that parses to the same value, which `--set`
 //! relies on when it round-trips a scenario through JSON.
 
+use std::borrow::Cow;
 use std::fmt;
 
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -156,6 +158,27 @@ impl<'de> Deserialize<'de> for HumanDuration {
         }
 
         deserializer.deserialize_any(DurationVisitor)
+    }
+}
+
+/// A JSON Schema for what [`parse_duration`] accepts: a decimal number with a unit, or `0`.
+pub(crate) const DURATION_PATTERN: &str =
+    r"^\s*(0|([0-9]+\.?[0-9]*|\.[0-9]+)\s*(ns|us|µs|ms|s|m|h))\s*$";
+
+impl JsonSchema for HumanDuration {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A duration with a unit, like 250us, 20ms, 1.5s, 5m or 1h (units: ns, \
+                            us, ms, s, m, h); 0 needs no unit.",
+            "anyOf": [
+                { "type": "string", "pattern": DURATION_PATTERN },
+                { "const": 0 }
+            ]
+        })
     }
 }
 

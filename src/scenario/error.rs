@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use super::overrides::AXIS_FLAG;
+
 /// Problems listed beyond this many are summarised, to keep the message on one screen.
 const MAX_LISTED: usize = 20;
 
@@ -14,7 +16,7 @@ const MAX_LISTED: usize = 20;
 pub(crate) enum Origin {
     /// Written in the file at this line (or, for a defaulted field, its section's line).
     Line(u64),
-    /// Set on the command line by this `--set` argument.
+    /// Set on the command line by this argument, with its flag: `--set instances.count=0`.
     Override(String),
     /// Neither: a default for a section absent from the file.
     Default,
@@ -51,8 +53,9 @@ pub enum ScenarioError {
     #[error("{0}")]
     Parse(Box<ParseError>),
 
-    /// A `--set` argument could not be applied.
-    #[error("error: {file}: --set {arg}: {message}{}",
+    /// A `--set` argument (or a value of a `--grid`/`--vary` axis) could not be applied; `arg`
+    /// is the argument with its flag.
+    #[error("error: {file}: {arg}: {message}{}",
         hint.as_ref().map(|h| format!("\n  help: {h}")).unwrap_or_default())]
     Override {
         file: String,
@@ -86,6 +89,27 @@ pub struct ParseError {
 }
 
 impl ScenarioError {
+    /// Names `flag` (`--grid` or `--vary`) where an axis's value is blamed: the axes are parsed
+    /// alike for both flags, so only the command knows which one it read.
+    pub fn name_axis_flag(&mut self, flag: &str) {
+        let rename = |label: &mut String| {
+            if let Some(rest) = label.strip_prefix(AXIS_FLAG) {
+                *label = format!("{flag}{rest}");
+            }
+        };
+        match self {
+            ScenarioError::Override { arg, .. } => rename(arg),
+            ScenarioError::Invalid { problems, .. } => {
+                for p in problems {
+                    if let Origin::Override(label) = &mut p.origin {
+                        rename(label);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// The validation problems, if that is what this error is.
     #[cfg(test)]
     pub(crate) fn problems(&self) -> &[Problem] {
@@ -147,7 +171,7 @@ impl fmt::Display for ProblemLine<'_> {
         } = self.problem;
         match origin {
             Origin::Line(line) => write!(f, "{}:{line}: {path}: {message}", self.file),
-            Origin::Override(arg) => write!(f, "{path}: {message} (from --set {arg})"),
+            Origin::Override(arg) => write!(f, "{path}: {message} (from {arg})"),
             Origin::Default => write!(f, "{}: {path}: {message} (default)", self.file),
         }
     }
@@ -170,7 +194,7 @@ mod tests {
                 Problem {
                     path: "sessions.ttl".into(),
                     message: "must be > 0".into(),
-                    origin: Origin::Override("sessions.ttl=0s".into()),
+                    origin: Origin::Override("--set sessions.ttl=0s".into()),
                 },
             ],
         };

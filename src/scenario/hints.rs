@@ -98,9 +98,217 @@ impl Unknown {
     }
 }
 
+/// What kind of error an indentation hint is sought for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// The text is not YAML (the scanner or parser gave up at the line).
+    Syntax,
+    /// The line's key is not a field of the mapping it sits in.
+    UnknownField,
+    /// The line's value has the wrong type or form.
+    Value,
+}
+
+/// A hint about indentation for an error reported at `line` (1-based): the line really at fault
+/// (sometimes the next one) and what to do about it. YAML's own messages ("did not find expected
+/// key", a value that swallowed the next line) rarely say that the cause is a tab or a field
+/// indented one space too far or too little.
+pub(crate) fn indentation(text: &str, line: u64, failure: Failure) -> Option<(u64, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = usize::try_from(line).ok()?.checked_sub(1)?;
+    let content = |i: usize| {
+        let l = lines.get(i)?;
+        let body = l.trim_start_matches([' ', '\t']);
+        (!body.is_empty() && !body.starts_with('#')).then(|| (l.len() - body.len(), body))
+    };
+    // A tab in the indentation, up to the line after the error.
+    if let Some(i) = (0..lines.len().min(at + 2))
+        .find(|&i| content(i).is_some_and(|(indent, _)| lines[i][..indent].contains('\t')))
+    {
+        let n = i + 1;
+        return Some((
+            n as u64,
+            format!("line {n} is indented with a tab; YAML indents with spaces only"),
+        ));
+    }
+    // The key a line sets (after any `- `), the column it starts at, and whether a value
+    // follows on the same line.
+    let key_of = |i: usize| -> Option<(usize, &str, bool)> {
+        let (indent, body) = content(i)?;
+        let (column, body) = match body.strip_prefix("- ") {
+            Some(rest) => {
+                let item = rest.trim_start();
+                (indent + body.len() - item.len(), item)
+            }
+            None => (indent, body),
+        };
+        let (key, value) = body.split_once(':')?;
+        let plain = !key.is_empty()
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let value = value.trim();
+        let inline = !value.is_empty() && !value.starts_with('#');
+        plain.then_some((column, key, inline))
+    };
+    let previous = |i: usize| (0..i).rev().find(|&j| content(j).is_some());
+    let spaces = |n: usize| {
+        if n == 1 {
+            "1 space".to_owned()
+        } else {
+            format!("{n} spaces")
+        }
+    };
+    let n = at + 1;
+    match failure {
+        // `count: 4` followed by a line indented deeper: YAML reads that line as more of the
+        // value, and the error is reported on the value's line.
+        Failure::Value => {
+            let (column, key, true) = key_of(at)? else {
+                return None;
+            };
+            let value = lines[at].split_once(':')?.1;
+            if value.contains(['{', '[', '|', '>', '"', '\'']) {
+                return None;
+            }
+            let next = (at + 1..lines.len()).find(|&j| content(j).is_some())?;
+            let (indent, _) = content(next)?;
+            (indent > column).then(|| {
+                (
+                    next as u64 + 1,
+                    format!(
+                        "line {} is indented deeper than `{key}` on line {n}, so YAML reads it \
+                         as more of `{key}`'s value: indent it {}, like `{key}`",
+                        next + 1,
+                        spaces(column)
+                    ),
+                )
+            })
+        }
+        // A key at the top of a section that belongs to the section above it: `workers` after
+        // `instances:`'s fields but written at column 0.
+        Failure::UnknownField => {
+            let (column, key, _) = key_of(at)?;
+            let p = previous(at)?;
+            let (p_column, p_key, _) = key_of(p)?;
+            if p_column <= column {
+                return None;
+            }
+            let parent = (0..p)
+                .rev()
+                .find(|&j| key_of(j).is_some_and(|(c, _, _)| c < p_column))?;
+            let (_, parent_key, _) = key_of(parent)?;
+            Some((
+                n as u64,
+                format!(
+                    "if `{key}` belongs in `{parent_key}` (line {}), indent it {}, like \
+                     `{p_key}` on line {}",
+                    parent + 1,
+                    spaces(p_column),
+                    p + 1
+                ),
+            ))
+        }
+        // The line sits at a column that nothing around it uses.
+        Failure::Syntax => {
+            let (indent, body) = content(at)?;
+            let item = body.starts_with("- ");
+            // Columns of keys above (or of dashes, for a list item), nearest line first.
+            let columns = (0..at).rev().filter_map(|j| {
+                let (j_indent, j_body) = content(j)?;
+                if item {
+                    j_body
+                        .starts_with("- ")
+                        .then_some((j, j_indent, "the list item"))
+                } else {
+                    key_of(j).map(|(c, k, _)| (j, c, k))
+                }
+            });
+            let (j, near, what) = columns
+                .take(8)
+                .filter(|&(_, c, _)| c != indent && c.abs_diff(indent) <= 2)
+                .min_by_key(|&(_, c, _)| c.abs_diff(indent))?;
+            let what = if item {
+                what.to_owned()
+            } else {
+                format!("`{what}`")
+            };
+            let direction = if indent > near { "more" } else { "less" };
+            Some((
+                n as u64,
+                format!(
+                    "line {n} is indented {} {direction} than {what} on line {}: to line up \
+                     with it, indent it {}",
+                    spaces(indent.abs_diff(near)),
+                    j + 1,
+                    spaces(near)
+                ),
+            ))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hint(text: &str, line: u64, failure: Failure) -> Option<(u64, String)> {
+        indentation(text, line, failure)
+    }
+
+    #[test]
+    fn a_tab_is_found_on_the_error_line_or_the_next() {
+        let text = "a:\n  b: 1\n\tc: 2\n";
+        assert_eq!(
+            hint(text, 2, Failure::Syntax),
+            Some((
+                3,
+                "line 3 is indented with a tab; YAML indents with spaces only".into()
+            ))
+        );
+        // A tab after the text, or on a blank line, is not indentation.
+        assert_eq!(hint("a:\n  b: 1\t\n\t\n  c: 2\n", 3, Failure::Syntax), None);
+    }
+
+    #[test]
+    fn a_value_that_swallowed_the_next_line_blames_the_next_line() {
+        let text = "a:\n  b: 1\n   c: 2\n";
+        assert_eq!(hint(text, 2, Failure::Value).map(|h| h.0), Some(3));
+        // A flow mapping continued on the next line is not an indentation slip.
+        assert_eq!(
+            hint("a:\n  b: { x: 1,\n    y: 2 }\n", 2, Failure::Value),
+            None
+        );
+        // Nor is a value followed by a line at the same column.
+        assert_eq!(hint("a:\n  b: 1\n  c: x\n", 2, Failure::Value), None);
+    }
+
+    #[test]
+    fn a_line_off_by_more_than_two_columns_gets_no_guess() {
+        assert_eq!(
+            hint("a:\n        b: 1\n    c: 2\n", 3, Failure::Syntax),
+            None
+        );
+        assert_eq!(
+            hint("a:\n  b: 1\n c: 2\n", 3, Failure::Syntax).map(|h| h.1),
+            Some(
+                "line 3 is indented 1 space less than `b` on line 2: to line up with it, indent \
+                 it 2 spaces"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_below_a_deeper_line_is_pointed_into_its_section() {
+        let text = "a:\n  b:\n    c: 1\n  d: 2\n";
+        assert_eq!(
+            hint(text, 4, Failure::UnknownField).map(|h| h.1),
+            Some("if `d` belongs in `b` (line 2), indent it 4 spaces, like `c` on line 3".into())
+        );
+        // Beside a sibling at the same depth there is nothing to say.
+        assert_eq!(hint("a:\n  b: 1\n  d: 2\n", 3, Failure::UnknownField), None);
+    }
 
     #[test]
     fn levenshtein_counts_single_edits() {

@@ -29,18 +29,35 @@ pub(crate) enum Segment {
     Index(usize),
 }
 
-/// One `--set path=value` argument.
+/// One `--set path=value` argument, or one value of a `--grid`/`--vary` axis.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Override {
     path: Vec<Segment>,
     value: String,
     arg: String,
+    /// The flag that gave it: `--set`, or [`AXIS_FLAG`] for a value of an axis.
+    flag: &'static str,
 }
 
+/// How an axis's override names its flag until the command says which (`--grid` or `--vary`):
+/// see [`ScenarioError::name_axis_flag`].
+pub(crate) const AXIS_FLAG: &str = "--grid/--vary";
+
 impl Override {
-    /// The argument as given, for messages.
+    /// The argument as given (`path=value`), for messages and records.
     pub(crate) fn arg(&self) -> &str {
         &self.arg
+    }
+
+    /// The argument with its flag, as messages blame it: `--set instances.count=0`.
+    pub(crate) fn label(&self) -> String {
+        format!("{} {}", self.flag, echo(&self.arg))
+    }
+
+    /// The same override, blamed on a `--grid` or `--vary` axis instead of `--set`.
+    pub(crate) fn blamed_on_axis(mut self) -> Self {
+        self.flag = AXIS_FLAG;
+        self
     }
 
     /// The path in the notation of error messages (`events[0].at`).
@@ -69,6 +86,7 @@ impl FromStr for Override {
             path: parse_path(path.trim())?,
             value: value.to_owned(),
             arg: arg.to_owned(),
+            flag: "--set",
         })
     }
 }
@@ -140,7 +158,7 @@ pub(crate) fn apply(
     };
     let error = |o: &Override, message: String, hint: Option<String>| ScenarioError::Override {
         file: file.to_owned(),
-        arg: echo(&o.arg),
+        arg: o.label(),
         message: echo_quoted(&message),
         hint,
     };
@@ -268,6 +286,7 @@ fn set(root: &mut Value, path: &[Segment], value: Value) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::percent::CountOrPercent;
     use crate::scenario::raw::{RawDist, RawEvent, RawStore};
 
     const BASE: &str = "\
@@ -448,15 +467,15 @@ events:
         ])
         .unwrap();
         let a = r.autoscaler.as_ref().unwrap();
-        assert_eq!((a.min, a.max, a.target), (2, 30, 200.0));
+        assert_eq!((a.min, a.max, a.target.value()), (2, 30, 200.0));
         assert_eq!((a.scale_up.max_step, a.scale_down.max_step), (8, 2));
         let spike = r.workload.as_ref().and_then(|w| w.arrivals.spike.as_ref());
         assert_eq!(spike.unwrap().multiplier, 3.0);
         assert!(matches!(
             r.events[1],
             RawEvent::RollingDeploy {
-                max_surge: 2,
-                max_unavailable: 1,
+                max_surge: CountOrPercent::Count(2),
+                max_unavailable: CountOrPercent::Count(1),
                 ..
             }
         ));

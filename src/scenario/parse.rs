@@ -8,7 +8,7 @@ use serde_saphyr::{MessageFormatter, RenderOptions};
 
 use super::error::{Origin, ParseError, Problem, ScenarioError};
 use super::friendly::Friendly;
-use super::hints;
+use super::hints::{self, Failure};
 use super::lines::{within, LineIndex, Pos};
 use super::overrides::{self, Override};
 use super::raw::RawScenario;
@@ -56,7 +56,7 @@ fn origin(path: &str, index: &LineIndex, overrides: &[Override]) -> Origin {
         within(&set, path) || within(path, &set)
     };
     if let Some(o) = overrides.iter().rev().find(touches) {
-        return Origin::Override(crate::echo::echo(o.arg()));
+        return Origin::Override(o.label());
     }
     index.line_near(path).map_or(Origin::Default, Origin::Line)
 }
@@ -102,16 +102,38 @@ fn parse_error(file: &str, text: &str, e: &serde_saphyr::Error) -> ScenarioError
             path = keys_above(text, pos.line);
         }
     }
+    let suggestion = unknown
+        .as_ref()
+        .and_then(|u| u.suggestion())
+        .map(|s| format!("did you mean `{s}`?"));
+    // Without a better word for it, a mistake the indentation explains gets that explanation.
+    let failure = if unknown.as_ref().is_some_and(|u| u.kind == "field") {
+        Failure::UnknownField
+    } else if [
+        "while parsing",
+        "while scanning",
+        "did not find expected",
+        "mapping values are not allowed",
+        "tab",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+    {
+        Failure::Syntax
+    } else {
+        Failure::Value
+    };
+    let hint = suggestion.or_else(|| {
+        let at = at.map(|pos| pos.line)?;
+        hints::indentation(text, at, failure).map(|(_, hint)| hint)
+    });
     ScenarioError::Parse(Box::new(ParseError {
         file: file.to_owned(),
         line,
         path: path.filter(|p| !p.is_empty()),
         message,
         snippet,
-        hint: unknown
-            .as_ref()
-            .and_then(|u| u.suggestion())
-            .map(|s| format!("did you mean `{s}`?")),
+        hint,
     }))
 }
 
@@ -399,7 +421,7 @@ mod tests {
         let e = parse_str("t.yaml", HEAD, &[set]).unwrap_err();
         assert_eq!(
             e.problems()[0].origin,
-            Origin::Override("instances.workers=0".into())
+            Origin::Override("--set instances.workers=0".into())
         );
         assert!(
             e.to_string()

@@ -14,9 +14,11 @@
 //! The doc comment on each field states its default; the README's field reference is built from
 //! them. Everything also serialises back (for `--set`, which edits a scenario as JSON).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::duration::HumanDuration;
+use super::percent::{CountOrPercent, Share};
 use crate::engine::SimDuration;
 
 const fn ms(n: u64) -> HumanDuration {
@@ -31,7 +33,7 @@ const fn secs(n: u64) -> HumanDuration {
 
 /// A scenario file. Only `name`, `duration` and `workload.arrivals` or `connections` (or both)
 /// are required.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a scenario (a mapping with name, duration, workload or connections, ...)"
@@ -105,7 +107,7 @@ fn default_seed() -> u64 {
     1
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -128,7 +130,7 @@ impl Default for RawReport {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `workload` mapping (arrivals, session, client_ips, ...)"
@@ -188,7 +190,7 @@ fn default_retry_backoff() -> HumanDuration {
 }
 
 /// Exactly one of `rate`, `profile` and `diurnal`; `spike` combines with any of them.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `arrivals` mapping (rate, profile or diurnal; spike)"
@@ -216,7 +218,7 @@ pub(crate) struct RawArrivals {
 }
 
 /// `rate(t) = min + (max − min)·(1 − cos 2πt/period)/2`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `diurnal` mapping (period, min, max)"
@@ -232,7 +234,7 @@ pub(crate) struct RawDiurnal {
     pub(crate) max: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `spike` mapping (at, duration, multiplier)"
@@ -248,7 +250,7 @@ pub(crate) struct RawSpike {
     pub(crate) multiplier: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a profile point (at, rate, ramp)")]
 pub(crate) struct RawRatePoint {
     /// When this level starts.
@@ -262,7 +264,7 @@ pub(crate) struct RawRatePoint {
     pub(crate) ramp: HumanDuration,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -289,7 +291,7 @@ impl Default for RawSession {
 /// Long-lived connections (WebSockets): each user connects through the balancer to one
 /// instance and stays on it, sending messages to the other members of its room, until its
 /// lifetime ends.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `connections` mapping (arrivals, lifetime, handshake, timeout, messages, \
@@ -356,7 +358,7 @@ fn default_message_time() -> RawDist {
     RawDist::Exponential { mean: ms(1) }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -368,7 +370,7 @@ pub(crate) struct RawMessages {
     pub(crate) rate: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -391,7 +393,7 @@ impl Default for RawRooms {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a delivery mode")]
 pub(crate) enum RawDelivery {
     #[default]
@@ -400,7 +402,7 @@ pub(crate) enum RawDelivery {
     ShardedPubsub,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -427,7 +429,7 @@ impl Default for RawReconnect {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a reconnect policy")]
 pub(crate) enum RawReconnectPolicy {
     Immediate,
@@ -436,7 +438,7 @@ pub(crate) enum RawReconnectPolicy {
     ExponentialJitter,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -449,7 +451,7 @@ pub(crate) struct RawDrain {
 }
 
 /// Background jobs: a request may enqueue one; job workers on the instances run them.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `jobs` mapping (per_request or every, service_time, workers, queue, \
@@ -494,7 +496,7 @@ fn default_visibility_timeout() -> HumanDuration {
     secs(30)
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     rename_all = "kebab-case",
     expecting = "a job queue (in-process or redis)"
@@ -506,7 +508,7 @@ pub(crate) enum RawJobQueue {
 }
 
 /// Files: some sessions upload one at their first request and read it back later.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `files` mapping (uploads, reads, store, shared_latency)"
@@ -536,7 +538,7 @@ fn default_shared_latency() -> RawDist {
     RawDist::Exponential { mean: ms(15) }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     rename_all = "kebab-case",
     expecting = "a file store (local or shared)"
@@ -548,7 +550,7 @@ pub(crate) enum RawFileStore {
 }
 
 /// A distribution of durations, tagged by `dist:`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     tag = "dist",
     rename_all = "kebab-case",
@@ -574,7 +576,7 @@ pub(crate) enum RawDist {
 }
 
 /// A distribution of counts, tagged by `dist:`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     tag = "dist",
     rename_all = "kebab-case",
@@ -593,7 +595,7 @@ pub(crate) enum RawCountDist {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -620,7 +622,7 @@ pub(crate) struct RawBalancer {
     pub(crate) standby: Option<RawStandby>,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -650,7 +652,7 @@ impl Default for RawBalancer {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a balancing algorithm")]
 pub(crate) enum RawAlgorithm {
     RoundRobin,
@@ -663,7 +665,7 @@ pub(crate) enum RawAlgorithm {
     WeightedLeastConnections,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "an affinity mode")]
 pub(crate) enum RawAffinity {
     None,
@@ -671,7 +673,7 @@ pub(crate) enum RawAffinity {
     SourceIp,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -696,7 +698,7 @@ impl Default for RawHealthCheck {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -738,7 +740,7 @@ pub(crate) struct RawInstances {
 }
 
 /// One group of identical instances (`instances.groups[i]`).
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a group mapping (name, count, workers, queue, speed, weight, cost_per_hour)"
@@ -771,7 +773,7 @@ fn default_speed() -> f64 {
     1.0
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -810,7 +812,7 @@ impl Default for RawInstances {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -840,7 +842,7 @@ impl Default for RawSessions {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a session store")]
 pub(crate) enum RawStore {
     InMemory,
@@ -848,7 +850,7 @@ pub(crate) enum RawStore {
     Jwt,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -873,7 +875,7 @@ impl Default for RawRedis {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -905,7 +907,7 @@ impl Default for RawDatabase {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `local_cache` mapping (hit_ratio_one_instance, miss_penalty, shared)"
@@ -913,8 +915,7 @@ impl Default for RawDatabase {
 pub(crate) struct RawLocalCache {
     /// Required. Fraction of requests that hit the cache when there is one instance, in
     /// [0, 1]. Across a fleet a request hits only where the user's previous request was served.
-    #[serde(deserialize_with = "finite")]
-    pub(crate) hit_ratio_one_instance: f64,
+    pub(crate) hit_ratio_one_instance: Share,
     /// Required. Service time added to a request that misses.
     pub(crate) miss_penalty: HumanDuration,
     /// A shared cache (Redis, Memcached) keeps the single-instance hit ratio at any fleet size.
@@ -923,7 +924,7 @@ pub(crate) struct RawLocalCache {
     pub(crate) shared: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `rate_limit` mapping (per_user_per_s, scope)"
@@ -939,7 +940,7 @@ pub(crate) struct RawRateLimit {
     pub(crate) scope: RawLimitScope,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a rate-limit scope")]
 pub(crate) enum RawLimitScope {
     #[default]
@@ -948,7 +949,7 @@ pub(crate) enum RawLimitScope {
 }
 
 /// Target tracking as Kubernetes HPA does it: `desired = ceil(current × metric / target)`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "the `autoscaler` mapping (metric, target, min, max, interval, tolerance, \
@@ -961,8 +962,7 @@ pub(crate) struct RawAutoscaler {
     /// Required. The metric's target value per instance (> 0): a fraction of busy workers for
     /// `cpu` (≤ 1), requests per second for `rps`, milliseconds for `p95-latency`, requests for
     /// `queue-depth` and `concurrency`.
-    #[serde(deserialize_with = "finite")]
-    pub(crate) target: f64,
+    pub(crate) target: Share,
     /// Fewest instances (≥ 1). Default: `1`.
     #[serde(default = "default_autoscaler_min")]
     pub(crate) min: u32,
@@ -974,8 +974,7 @@ pub(crate) struct RawAutoscaler {
     pub(crate) interval: HumanDuration,
     /// No change while metric/target is within `1 ± tolerance`, in [0, 1). Default: `0.1`.
     #[serde(default = "default_tolerance")]
-    #[serde(deserialize_with = "finite")]
-    pub(crate) tolerance: f64,
+    pub(crate) tolerance: Share,
     /// Default: `{ stabilization: 0s, cooldown: 0s, max_step: 4 }`.
     #[serde(default)]
     pub(crate) scale_up: RawScaleUp,
@@ -1005,14 +1004,14 @@ fn default_autoscaler_max() -> u32 {
 fn default_autoscaler_interval() -> HumanDuration {
     secs(15)
 }
-fn default_tolerance() -> f64 {
-    0.1
+fn default_tolerance() -> Share {
+    Share::Number(0.1)
 }
 fn default_instance_warmup() -> HumanDuration {
     secs(60)
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a scaling metric")]
 pub(crate) enum RawScalingMetric {
     #[default]
@@ -1023,7 +1022,7 @@ pub(crate) enum RawScalingMetric {
     Concurrency,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a scale-in choice")]
 pub(crate) enum RawScaleInPick {
     #[default]
@@ -1034,7 +1033,7 @@ pub(crate) enum RawScaleInPick {
 
 /// How fast the autoscaler adds instances. The two directions are separate types only because
 /// their defaults differ.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -1060,7 +1059,7 @@ impl Default for RawScaleUp {
 }
 
 /// How fast the autoscaler removes instances.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     default,
     deny_unknown_fields,
@@ -1087,7 +1086,7 @@ impl Default for RawScaleDown {
 
 /// One scheduled event, tagged by `action:`. A new kind of event is a new variant here plus its
 /// arm in `Checker::action` (validate.rs). `at` is required, except for a crash with `mtbf`.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(
     tag = "action",
     rename_all = "kebab-case",
@@ -1143,11 +1142,11 @@ pub(crate) enum RawEvent {
         at: HumanDuration,
         /// Instances allowed above the desired count during the deploy. Default: `1`.
         #[serde(default = "default_max_surge")]
-        max_surge: u32,
+        max_surge: CountOrPercent,
         /// Instances allowed below the desired count during the deploy. Default: `0`. Not both
         /// `0`: the deploy could never progress.
         #[serde(default)]
-        max_unavailable: u32,
+        max_unavailable: CountOrPercent,
         /// With `instances.groups`: only this group's instances are replaced. Default: every
         /// group, each within its own `max_surge` and `max_unavailable`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1230,11 +1229,11 @@ impl RawEvent {
     }
 }
 
-fn default_max_surge() -> u32 {
-    1
+fn default_max_surge() -> CountOrPercent {
+    CountOrPercent::Count(1)
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", expecting = "a victim choice")]
 pub(crate) enum RawPick {
     #[default]
@@ -1259,7 +1258,7 @@ fn finite_opt<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Optio
         .transpose()
 }
 
-fn check_finite<E: serde::de::Error>(value: f64) -> Result<f64, E> {
+pub(super) fn check_finite<E: serde::de::Error>(value: f64) -> Result<f64, E> {
     if value.is_finite() {
         return Ok(value);
     }

@@ -10,6 +10,7 @@
 
 use super::duration::HumanDuration;
 use super::error::{Origin, Problem};
+use super::percent::{CountOrPercent, Rounding, Share};
 use super::raw::*;
 use super::types::*;
 use crate::engine::{SimDuration, SimTime};
@@ -104,6 +105,25 @@ struct EventContext {
     redis_jobs: bool,
     /// The autoscaler's `[min, max]`, when there is one.
     autoscaler: Option<(u32, u32)>,
+}
+
+/// The instance count desired at the time of event `i`: `instance_count`, as changed by the
+/// `scale` events before it (events at the same time count in the order they are written, as
+/// they run). A rolling deploy's percentages are shares of it.
+fn desired_count(raw: &[RawEvent], i: usize, instance_count: u32) -> u32 {
+    let Some(when) = raw[i].at() else {
+        return instance_count;
+    };
+    let mut latest: Option<(HumanDuration, usize, u32)> = None;
+    for (j, e) in raw.iter().enumerate() {
+        if let RawEvent::Scale { at, to, .. } = *e {
+            let before = at < when || (at == when && j < i);
+            if before && latest.is_none_or(|(t, k, _)| (at, j) > (t, k)) {
+                latest = Some((at, j, to));
+            }
+        }
+    }
+    latest.map_or(instance_count, |(_, _, to)| to)
 }
 
 /// A store as written in the file, for messages.
@@ -893,11 +913,12 @@ impl Checker<'_> {
     }
 
     fn local_cache(&mut self, c: &RawLocalCache) -> LocalCacheConfig {
-        let ratio = c.hit_ratio_one_instance;
+        let written = c.hit_ratio_one_instance;
+        let ratio = written.value();
         if !(0.0..=1.0).contains(&ratio) {
             self.report(
                 "local_cache.hit_ratio_one_instance",
-                format!("must be a fraction in [0, 1], got {ratio}"),
+                format!("must be a fraction in [0, 1] (or 0% to 100%), got {written}"),
             );
         }
         LocalCacheConfig {
@@ -940,18 +961,32 @@ impl Checker<'_> {
             RawScalingMetric::QueueDepth => ScalingMetric::QueueDepth,
             RawScalingMetric::Concurrency => ScalingMetric::Concurrency,
         };
-        let target = self.positive_number(&at(PATH, "target"), a.target);
+        let target = if a.target.is_percent() && metric != ScalingMetric::Cpu {
+            self.report(
+                &at(PATH, "target"),
+                format!(
+                    "a percentage is a share of busy workers, which only `metric: cpu` \
+                     measures; with this metric write a number, got {}",
+                    a.target
+                ),
+            );
+            a.target.value()
+        } else {
+            self.positive_number(&at(PATH, "target"), a.target.value())
+        };
         if metric == ScalingMetric::Cpu && target.is_finite() && target > 1.0 {
-            let hint = if target <= 100.0 {
-                format!(" (for {target} % write {})", target / 100.0)
-            } else {
-                String::new()
+            let hint = match a.target {
+                Share::Number(t) if t <= 100.0 => {
+                    format!(" (for {t} % write {t}% or {})", t / 100.0)
+                }
+                _ => String::new(),
             };
             self.report(
                 &at(PATH, "target"),
                 format!(
                     "is the fraction of busy workers with `metric: cpu`: must be ≤ 1, \
-                     got {target}{hint}"
+                     got {}{hint}",
+                    a.target
                 ),
             );
         }
@@ -970,11 +1005,14 @@ impl Checker<'_> {
                 ),
             );
         }
-        let tolerance = a.tolerance;
+        let tolerance = a.tolerance.value();
         if !(0.0..1.0).contains(&tolerance) {
             self.report(
                 &at(PATH, "tolerance"),
-                format!("must be a fraction in [0, 1), got {tolerance}"),
+                format!(
+                    "must be a fraction in [0, 1) (or 0% up to 100%), got {}",
+                    a.tolerance
+                ),
             );
         }
         AutoscalerConfig {
@@ -1068,9 +1106,10 @@ impl Checker<'_> {
                 continue;
             };
             let group = self.event_group(&path, e, context);
+            let desired = desired_count(raw, i, context.instance_count);
             events.push(ScheduledEvent {
                 at: when,
-                action: self.action(&path, e, group, context),
+                action: self.action(&path, e, group, context, desired),
                 group,
             });
         }
@@ -1095,12 +1134,14 @@ impl Checker<'_> {
     }
 
     /// One arm per event kind (a crash with `mtbf` is handled by `events`).
+    /// `desired` is the instance count the file's `scale` events have set by the time of `e`.
     fn action(
         &mut self,
         path: &str,
         e: &RawEvent,
         group: Option<u32>,
         context: &EventContext,
+        desired: u32,
     ) -> Action {
         match *e {
             RawEvent::Crash {
@@ -1126,15 +1167,69 @@ impl Checker<'_> {
                 Action::Scale { to }
             }
             RawEvent::RollingDeploy {
-                max_surge,
-                max_unavailable,
+                max_surge: surge_written,
+                max_unavailable: unavailable_written,
                 ..
             } => {
-                if max_surge == 0 && max_unavailable == 0 {
+                let percent = [
+                    ("max_surge", surge_written),
+                    ("max_unavailable", unavailable_written),
+                ]
+                .into_iter()
+                .filter(|(_, v)| matches!(v, CountOrPercent::Percent(_)));
+                for (field, value) in percent {
+                    if context.groups.len() > 1 {
+                        self.report(
+                            &at(path, field),
+                            format!(
+                                "{value} is a share of the desired count, and each instance \
+                                 group has its own; write a number of instances"
+                            ),
+                        );
+                    } else if context.autoscaler.is_some() {
+                        self.report(
+                            &at(path, field),
+                            format!(
+                                "{value} is a share of the desired count, which the autoscaler \
+                                 sets during the run; write a number of instances"
+                            ),
+                        );
+                    } else if let CountOrPercent::Percent(p) = value {
+                        if field == "max_unavailable" && p > 100.0 {
+                            self.report(
+                                &at(path, field),
+                                format!("must be at most 100%, got {value}"),
+                            );
+                        }
+                    }
+                }
+                // Kubernetes' rounding: a surge rounds up, so that 25% of 3 still lets one
+                // new instance start; unavailability rounds down, so that it never exceeds the
+                // share allowed.
+                let max_surge = surge_written.resolve(desired, Rounding::Up);
+                let max_unavailable = unavailable_written.resolve(desired, Rounding::Down);
+                let any_percent = [surge_written, unavailable_written]
+                    .iter()
+                    .any(|v| matches!(v, CountOrPercent::Percent(_)));
+                // With an autoscaler or groups a percentage is already refused above.
+                if max_surge == 0
+                    && max_unavailable == 0
+                    && !(any_percent && (context.autoscaler.is_some() || context.groups.len() > 1))
+                {
+                    let rounded = if any_percent {
+                        format!(
+                            " ({surge_written} and {unavailable_written} of {desired} instances \
+                             round to {max_surge} and {max_unavailable})"
+                        )
+                    } else {
+                        String::new()
+                    };
                     self.report(
                         &at(path, "max_surge"),
-                        "and max_unavailable are both 0, so the deploy could never replace an \
-                         instance: allow max_surge ≥ 1 or max_unavailable ≥ 1",
+                        format!(
+                            "and max_unavailable are both 0, so the deploy could never replace \
+                             an instance: allow max_surge ≥ 1 or max_unavailable ≥ 1{rounded}"
+                        ),
                     );
                 }
                 Action::RollingDeploy {
@@ -2347,7 +2442,7 @@ mod tests {
         fails_at(
             &a("target: 60"),
             "autoscaler.target",
-            "fraction of busy workers with `metric: cpu`: must be ≤ 1, got 60 (for 60 % write 0.6)",
+            "fraction of busy workers with `metric: cpu`: must be ≤ 1, got 60 (for 60 % write 60% or 0.6)",
         );
         fails_at(&a("target: 1.5"), "autoscaler.target", "must be ≤ 1");
         assert!(check(&a("target: 1")).is_ok());

@@ -1,10 +1,15 @@
 //! `--vary` and `--grid` arguments: a scenario field and the values it takes.
 //!
 //! `PATH=VALUES`, where VALUES is a comma-separated list (`in-memory,redis,jwt`), an inclusive
-//! range (`2..16`) or a stepped range (`2..16:2`, `0.5..2:0.25`). Commas inside brackets or braces
-//! belong to the value, so a YAML flow value such as `{dist: constant, value: 5ms}` is one item.
-//! Each value is applied as `--set PATH=VALUE` would be, so every scenario field can be varied and
-//! a wrong value is refused by the same validation, naming the override.
+//! range (`2..16`), a stepped range (`2..16:2`, `0.5..2:0.25`) or a range of durations with its
+//! step (`0s..2m:30s`). Commas inside brackets or braces belong to the value, so a YAML flow value
+//! such as `{dist: constant, value: 5ms}` is one item. Each value is applied as `--set PATH=VALUE`
+//! would be, so every scenario field can be varied and a wrong value is refused by the same
+//! validation, naming the argument.
+//!
+//! Fields that must move together are coupled on one axis: `PATHS=VALUES` with the paths
+//! separated by commas (`instances.count,autoscaler.min=2..8`) sets every path to the same value
+//! at each point, so the axis has one value per point, not a product of them.
 
 use std::str::FromStr;
 
@@ -12,7 +17,8 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::echo::echo;
-use crate::scenario::{self, Override, Scenario};
+use crate::engine::SimDuration;
+use crate::scenario::{self, parse_duration, Override, Scenario};
 
 /// Most values one axis may take: a typo like `1..1000000` should be an error, not a night of
 /// simulation.
@@ -27,7 +33,8 @@ pub(crate) const MAX_RUNS: usize = 100_000;
 /// One grid axis: a scenario field and the values it takes, in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Axis {
-    /// A field path as `--set` takes it, e.g. `instances.count`.
+    /// A field path as `--set` takes it, e.g. `instances.count`; for coupled fields, their paths
+    /// separated by commas, e.g. `instances.count,autoscaler.min`.
     pub(crate) path: String,
     /// The values as text, exactly as they go into `--set path=value`.
     pub(crate) values: Vec<String>,
@@ -44,9 +51,21 @@ impl FromStr for Axis {
                 echo(arg)
             ));
         };
-        let path = path.trim();
-        // The path must be one `--set` accepts.
-        Override::from_str(&format!("{path}=0"))?;
+        let paths: Vec<&str> = path.split(',').map(str::trim).collect();
+        if paths.iter().any(|p| p.is_empty()) {
+            return Err(format!(
+                "`{}` has an empty field path; couple fields as instances.count,autoscaler.min=2..8",
+                echo(path)
+            ));
+        }
+        for (i, p) in paths.iter().enumerate() {
+            // Each path must be one `--set` accepts.
+            Override::from_str(&format!("{p}=0"))?;
+            if paths[..i].contains(p) {
+                return Err(format!("`{}` names {} twice", echo(path), echo(p)));
+            }
+        }
+        let path = paths.join(",");
         let values = match range(values.trim())? {
             Some(values) => values,
             None => list(values)?,
@@ -74,15 +93,30 @@ impl FromStr for Axis {
 }
 
 impl Axis {
-    /// The override that sets this axis to its `index`-th value.
-    pub(crate) fn override_at(&self, index: usize) -> Override {
-        format!("{}={}", self.path, self.values[index])
-            .parse()
-            .expect("the path was checked when the axis was parsed")
+    /// The fields this axis sets: one path, or several coupled ones.
+    pub(crate) fn paths(&self) -> impl Iterator<Item = &str> {
+        self.path.split(',')
     }
 
-    /// The last segment of the path (`store` for `sessions.store`), for short labels.
+    /// The overrides that set this axis to its `index`-th value, one per path, each naming the
+    /// axis in its errors.
+    pub(crate) fn overrides_at(&self, index: usize) -> Vec<Override> {
+        self.paths()
+            .map(|path| {
+                format!("{path}={}", self.values[index])
+                    .parse::<Override>()
+                    .expect("the path was checked when the axis was parsed")
+                    .blamed_on_axis()
+            })
+            .collect()
+    }
+
+    /// The last segment of the path (`store` for `sessions.store`), for short labels; coupled
+    /// fields keep their whole paths, which no short name would tell apart.
     pub(crate) fn short_name(&self) -> &str {
+        if self.path.contains(',') {
+            return &self.path;
+        }
         self.path.rsplit('.').next().unwrap_or(&self.path)
     }
 }
@@ -91,14 +125,26 @@ impl Axis {
 /// `seed`, which every run replaces with its own seed (`--seed`, `--seeds`).
 pub(crate) fn check_distinct(axes: &[Axis], flag: &str) -> Result<(), String> {
     for (i, a) in axes.iter().enumerate() {
-        if a.path == "seed" {
+        if a.paths().any(|p| p == "seed") {
             return Err(format!(
-                "{flag} seed would change nothing: every run gets its seed from --seed and \
-                 --seeds (the same seeds for every variant); use those instead"
+                "{flag} {} would change nothing: every run gets its seed from --seed and \
+                 --seeds (the same seeds for every variant); use those instead",
+                echo(&a.path)
             ));
         }
-        if axes[..i].iter().any(|b| b.path == a.path) {
-            return Err(format!("{flag} {} is given twice", echo(&a.path)));
+        for p in a.paths() {
+            if let Some(b) = axes[..i].iter().find(|b| b.paths().any(|q| q == p)) {
+                return Err(if b.path == a.path {
+                    format!("{flag} {} is given twice", echo(&a.path))
+                } else {
+                    format!(
+                        "{flag} {} and {flag} {} both set {}: couple them on one axis or drop one",
+                        echo(&b.path),
+                        echo(&a.path),
+                        echo(p)
+                    )
+                });
+            }
         }
     }
     Ok(())
@@ -205,7 +251,11 @@ pub(crate) fn load_points(
     combinations(axes)
         .map(|indices| {
             let mut overrides = sets.to_vec();
-            overrides.extend(axes.iter().zip(&indices).map(|(a, &i)| a.override_at(i)));
+            overrides.extend(
+                axes.iter()
+                    .zip(&indices)
+                    .flat_map(|(a, &i)| a.overrides_at(i)),
+            );
             let scenario = scenario::load(spec, &overrides)?;
             Ok(Point {
                 indices,
@@ -255,7 +305,7 @@ fn range(text: &str) -> Result<Option<Vec<String>>, String> {
         None => (rest, None),
     };
     let shown = echo(text);
-    let bad = || format!("`{shown}` is not a range like 2..16 or 2..16:2");
+    let bad = || format!("`{shown}` is not a range like 2..16, 2..16:2 or 0s..2m:30s");
     let too_many = |count: &str| {
         format!("`{shown}` expands to {count} values; an axis takes at most {MAX_AXIS_VALUES}")
     };
@@ -298,7 +348,7 @@ fn range(text: &str) -> Result<Option<Vec<String>>, String> {
     }
     let number = |s: &str| s.trim().parse::<f64>().ok().filter(|x| x.is_finite());
     let (Some(a), Some(b)) = (number(from), number(to)) else {
-        return Err(bad());
+        return durations(from, to, step, &shown);
     };
     let Some(step) = step.map(|s| number(s).ok_or_else(bad)).transpose()? else {
         return Err(format!(
@@ -346,6 +396,52 @@ fn range(text: &str) -> Result<Option<Vec<String>>, String> {
     Ok(Some(values))
 }
 
+/// `a..b:step` of durations (`0s..2m:30s`), each value written as the scenario writes durations
+/// (`0s`, `30s`, `1m`, `90s`, `2m`). Integer nanoseconds, so no rounding: `b` is included when a
+/// step lands on it exactly.
+fn durations(
+    from: &str,
+    to: &str,
+    step: Option<&str>,
+    shown: &str,
+) -> Result<Option<Vec<String>>, String> {
+    let duration = |s: &str| parse_duration(s).map(|d| d.as_nanos());
+    let bad_end = |e: String| format!("`{shown}`: {e}");
+    let (a, b) = match (duration(from), duration(to)) {
+        (Ok(a), Ok(b)) => (a, b),
+        // Neither end is a duration: not a range of durations at all.
+        (Err(_), Err(_)) => {
+            return Err(format!(
+                "`{shown}` is not a range like 2..16, 2..16:2 or 0s..2m:30s"
+            ))
+        }
+        (Err(e), _) | (_, Err(e)) => return Err(bad_end(e)),
+    };
+    let Some(step) = step else {
+        return Err(format!(
+            "`{shown}`: a range of durations needs a step, like 0s..2m:30s"
+        ));
+    };
+    let step = duration(step).map_err(bad_end)?;
+    if step == 0 {
+        return Err(format!("`{shown}`: the step must be > 0"));
+    }
+    if b < a {
+        return Err(format!("`{shown}`: the range ends before it starts"));
+    }
+    let count = (b - a) / step + 1;
+    if count > MAX_AXIS_VALUES as u64 {
+        return Err(format!(
+            "`{shown}` expands to {count} values; an axis takes at most {MAX_AXIS_VALUES}"
+        ));
+    }
+    Ok(Some(
+        (0..count)
+            .map(|i| SimDuration(a + i * step).to_string())
+            .collect(),
+    ))
+}
+
 /// A decimal with at most nine places and no trailing zeros (0.30000000000000004 is `0.3`).
 fn decimal(x: f64) -> String {
     let text = format!("{x:.9}");
@@ -379,6 +475,65 @@ mod tests {
     }
 
     #[test]
+    fn durations_range_in_integer_nanoseconds_and_read_as_scenarios_write_them() {
+        // (120 − 0) / 30 + 1 = 5 values.
+        assert_eq!(
+            values("workload.timeout=0s..2m:30s"),
+            ["0s", "30s", "1m", "90s", "2m"]
+        );
+        // Mixed units: 500 ms, 750 ms, …, 2 s: (2000 − 500) / 250 + 1 = 7 values.
+        assert_eq!(
+            values("workload.timeout=500ms..2s:250ms"),
+            ["500ms", "750ms", "1s", "1250ms", "1500ms", "1750ms", "2s"]
+        );
+        // A bare 0 is a duration too; the end is left out when no step lands on it.
+        assert_eq!(values("workload.timeout=0..1m:25s"), ["0s", "25s", "50s"]);
+        for (arg, says) in [
+            (
+                "workload.timeout=0s..2m",
+                "a range of durations needs a step",
+            ),
+            ("workload.timeout=2m..0s:1s", "ends before it starts"),
+            ("workload.timeout=0s..2m:0s", "step must be > 0"),
+            ("workload.timeout=0s..2x:1s", "`2x` has an unknown unit `x`"),
+            (
+                "workload.timeout=0s..1h:1ns",
+                "expands to 3600000000001 values",
+            ),
+        ] {
+            let e = arg.parse::<Axis>().unwrap_err();
+            assert!(e.contains(says), "{arg}: {e}");
+        }
+    }
+
+    #[test]
+    fn coupled_paths_share_one_axis_of_values() {
+        let axis: Axis = "instances.count, autoscaler.min=2..4".parse().unwrap();
+        assert_eq!(axis.path, "instances.count,autoscaler.min");
+        assert_eq!(axis.values, ["2", "3", "4"]);
+        assert_eq!(axis.short_name(), "instances.count,autoscaler.min");
+        let args: Vec<String> = axis
+            .overrides_at(1)
+            .iter()
+            .map(|o| o.arg().to_owned())
+            .collect();
+        assert_eq!(args, ["instances.count=3", "autoscaler.min=3"]);
+        assert!(error("a.b,=1").contains("empty field path"));
+        assert!(error("a.b,a.b=1").contains("names a.b twice"));
+        let other: Axis = "autoscaler.min=1".parse().unwrap();
+        let e = check_distinct(&[other, axis], "--grid").unwrap_err();
+        assert_eq!(
+            e,
+            "--grid autoscaler.min and --grid instances.count,autoscaler.min both set \
+             autoscaler.min: couple them on one axis or drop one"
+        );
+        let seeded: Axis = "instances.count,seed=1".parse().unwrap();
+        assert!(check_distinct(&[seeded], "--vary")
+            .unwrap_err()
+            .contains("would change nothing"));
+    }
+
+    #[test]
     fn commas_inside_flow_values_do_not_split_them() {
         assert_eq!(
             values("instances.service_time={dist: constant, value: 5ms},{dist: exponential, mean: 5ms}"),
@@ -392,7 +547,7 @@ mod tests {
         let axis: Axis = "balancer.affinity=cookie,none".parse().unwrap();
         assert_eq!(axis.path, "balancer.affinity");
         assert_eq!(axis.short_name(), "affinity");
-        assert_eq!(axis.override_at(1).arg(), "balancer.affinity=none");
+        assert_eq!(axis.overrides_at(1)[0].arg(), "balancer.affinity=none");
     }
 
     #[test]

@@ -16,5 +16,6 @@ mod load;
 mod objectives;
 mod output;
 mod scenarios;
+mod starter;
 mod study;
 mod support;
