@@ -371,3 +371,55 @@ impl Simulation<'_> {
         (jobs.queued() + lines) as u64
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Dist;
+
+    fn config(trigger: JobTrigger) -> JobsConfig {
+        JobsConfig {
+            trigger,
+            service_time: Dist::Constant {
+                value: SimDuration::from_millis(200),
+            },
+            workers: 2,
+            queue: JobQueue::InProcess,
+            visibility_timeout: SimDuration::from_secs(30),
+        }
+    }
+
+    #[test]
+    fn every_k_enqueues_one_job_per_k_requests_of_a_session() {
+        let c = config(JobTrigger::Every(3));
+        let jobs = Jobs::new(&c, 1);
+        // A session of 10 requests has 10, 9, …, 1 left at each: 9, 6 and 3 are multiples of
+        // 3, so floor(10 / 3) = 3 jobs.
+        let enqueuing: Vec<u32> = (1..=10).rev().filter(|&r| jobs.triggers(7, r)).collect();
+        assert_eq!(enqueuing, [9, 6, 3]);
+    }
+
+    #[test]
+    fn per_request_draws_are_fixed_by_the_session_and_hit_their_probability() {
+        let c = config(JobTrigger::PerRequest(0.25));
+        let jobs = Jobs::new(&c, 1);
+        let again = Jobs::new(&c, 1);
+        let mut hits = 0u32;
+        for key in 0..2_000u64 {
+            for remaining in 1..=20u32 {
+                let hit = jobs.triggers(key, remaining);
+                // The same session and request decide the same in any run (and any retry).
+                assert_eq!(hit, again.triggers(key, remaining));
+                hits += u32::from(hit);
+            }
+        }
+        // 40,000 draws at p = 0.25: σ = √(0.25 × 0.75 / 40,000) ≈ 0.0022; ±0.01 is 4.6 σ.
+        let share = f64::from(hits) / 40_000.0;
+        assert!((0.24..0.26).contains(&share), "share {share}");
+        // A probability of 0 or 1 is exact.
+        let never = config(JobTrigger::PerRequest(0.0));
+        let always = config(JobTrigger::PerRequest(1.0));
+        let (never, always) = (Jobs::new(&never, 1), Jobs::new(&always, 1));
+        assert!((0..1_000).all(|k| !never.triggers(k, 1) && always.triggers(k, 1)));
+    }
+}
