@@ -98,15 +98,13 @@ impl Value {
 /// The value of a per-window metric in `row`, `None` when the window has nothing to judge.
 fn window_value(metric: ObjectiveMetric, row: &WindowRow) -> Option<Value> {
     match metric {
-        ObjectiveMetric::Percentile(p) => (row.succeeded > 0).then(|| {
-            Value::Ms(match p {
-                Percentile::P50 => row.p50_ms,
-                Percentile::P90 => row.p90_ms,
-                Percentile::P95 => row.p95_ms,
-                Percentile::P99 => row.p99_ms,
-                Percentile::P999 => row.p999_ms,
-            })
-        }),
+        ObjectiveMetric::Percentile(p) => (row.succeeded > 0).then_some(Value::Ms(match p {
+            Percentile::P50 => row.p50_ms,
+            Percentile::P90 => row.p90_ms,
+            Percentile::P95 => row.p95_ms,
+            Percentile::P99 => row.p99_ms,
+            Percentile::P999 => row.p999_ms,
+        })),
         ObjectiveMetric::Success => {
             let whole = row.succeeded + row.failed;
             (whole > 0).then_some(Value::Share {
