@@ -406,6 +406,13 @@ fn durations(
     shown: &str,
 ) -> Result<Option<Vec<String>>, String> {
     let duration = |s: &str| parse_duration(s).map(|d| d.as_nanos());
+    // A range of durations has a unit on at least one end (a bare `0` is also a number).
+    let with_unit = |s: &str| s.trim() != "0" && duration(s).is_ok();
+    if !(with_unit(from) || with_unit(to)) {
+        return Err(format!(
+            "`{shown}` is not a range like 2..16, 2..16:2 or 0s..2m:30s"
+        ));
+    }
     let bad_end = |e: String| format!("`{shown}`: {e}");
     let (a, b) = match (duration(from), duration(to)) {
         (Ok(a), Ok(b)) => (a, b),
