@@ -62,6 +62,8 @@ pub(crate) const BUNDLED: &[Bundled] = bundled![
     "websocket-scale-out-imbalance",
     "chat-without-pubsub",
     "websocket-rolling-deploy",
+    "live-crash-sticky",
+    "live-rolling-deploy",
 ];
 
 /// The bundled scenario called `name`.

@@ -8,6 +8,7 @@ mod commands;
 mod connections;
 mod deploy;
 mod docs;
+mod live;
 mod dynamics;
 mod limits;
 mod output;

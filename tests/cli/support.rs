@@ -9,7 +9,7 @@ use assert_cmd::Command;
 pub const CRASH_STICKY: &str = include_str!("../../scenarios/crash-sticky.yaml");
 
 /// Every bundled scenario's name, as `fleetsim scenarios` must list them.
-pub const BUNDLED: [&str; 22] = [
+pub const BUNDLED: [&str; 24] = [
     "baseline",
     "crash-sticky",
     "crash-redis",
@@ -32,6 +32,8 @@ pub const BUNDLED: [&str; 22] = [
     "websocket-scale-out-imbalance",
     "chat-without-pubsub",
     "websocket-rolling-deploy",
+    "live-crash-sticky",
+    "live-rolling-deploy",
 ];
 
 /// The binary under test, run from the package root.
