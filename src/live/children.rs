@@ -65,9 +65,8 @@ fn install_signal_action() -> Result<()> {
     result.context("cannot install the handler that stops the live fleet on interruption")
 }
 
-/// A started child process, named for messages.
+/// A started child process.
 pub(crate) struct Proc {
-    pub(crate) name: String,
     child: Child,
 }
 
@@ -132,10 +131,7 @@ impl Children {
             .spawn()
             .with_context(|| format!("cannot start {name} ({:?})", command.get_program()))?;
         register(child.id() as i32);
-        self.procs.push(Proc {
-            name: name.to_owned(),
-            child,
-        });
+        self.procs.push(Proc { child });
         Ok(self.procs.len() - 1)
     }
 
@@ -146,11 +142,6 @@ impl Children {
     /// Kills and reaps the child at `index`.
     pub(crate) fn kill(&mut self, index: usize) {
         self.procs[index].stop();
-    }
-
-    /// Pids of every child started, for the record.
-    pub(crate) fn pids(&self) -> Vec<i32> {
-        self.procs.iter().map(Proc::pid).collect()
     }
 }
 

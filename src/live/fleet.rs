@@ -73,10 +73,6 @@ pub(crate) struct FleetLog {
     pub(crate) samples: Vec<Sample>,
     /// Per instance: when and why it stopped.
     pub(crate) stops: Vec<Option<(u64, Stop)>>,
-    /// Crash to HAProxy marking the instance DOWN, seconds, per detected crash.
-    pub(crate) detections_s: Vec<f64>,
-    /// Rolling deploy start to its last old instance gone, seconds, per finished deploy.
-    pub(crate) deploys_s: Vec<f64>,
     pub(crate) launched: usize,
 }
 
@@ -103,7 +99,6 @@ struct Slot {
 }
 
 struct Deploy {
-    started: Duration,
     max_surge: u32,
     max_unavailable: u32,
     old: Vec<usize>,
@@ -438,7 +433,6 @@ impl Fleet {
                     }),
                 );
                 self.deploys.push(Deploy {
-                    started: now,
                     max_surge,
                     max_unavailable,
                     old,
@@ -512,19 +506,16 @@ impl Fleet {
             let st = status(i).unwrap_or("");
             let life = self.slots[i].life;
             // A crash is detected when HAProxy takes the server out of rotation.
-            if let Some(at) = self.slots[i].crashed_at {
-                if st.starts_with("DOWN") || st == "MAINT" {
-                    self.slots[i].crashed_at = None;
-                    self.log.detections_s.push((now - at).as_secs_f64());
-                    self.record(
-                        now,
-                        Happened::Timeline(TimelineEvent::MarkedDown {
-                            instance: i as u32,
-                            replaced: replace,
-                        }),
-                    );
-                    replacements += usize::from(replace);
-                }
+            if self.slots[i].crashed_at.is_some() && (st.starts_with("DOWN") || st == "MAINT") {
+                self.slots[i].crashed_at = None;
+                self.record(
+                    now,
+                    Happened::Timeline(TimelineEvent::MarkedDown {
+                        instance: i as u32,
+                        replaced: replace,
+                    }),
+                );
+                replacements += usize::from(replace);
             }
             match life {
                 Life::Booting => {

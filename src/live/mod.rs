@@ -192,10 +192,6 @@ pub(crate) struct LiveRun {
     pub(crate) report: Report,
     pub(crate) config: String,
     pub(crate) haproxy_log: String,
-    /// Crash → HAProxy marks it DOWN, seconds, per crash.
-    pub(crate) detections_s: Vec<f64>,
-    /// Rolling deploy start → last old instance gone, seconds, per deploy.
-    pub(crate) deploys_s: Vec<f64>,
 }
 
 /// Runs `scenario` on the real fleet (after [`admit`]). `sets` are the overrides the instances
@@ -230,8 +226,6 @@ pub(crate) fn run(scenario: &Scenario, sets: &[String]) -> Result<LiveRun> {
         report,
         config,
         haproxy_log,
-        detections_s: log.detections_s,
-        deploys_s: log.deploys_s,
     })
 }
 

@@ -52,7 +52,8 @@ fn tools_present() -> bool {
 fn check(ws: &Workspace, name: &str, sets: &[&str]) -> (Value, String) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut cmd = fleetsim();
-    cmd.args(["check", name, "--seeds", "5", "--out"]).arg(ws.out());
+    cmd.args(["check", name, "--seeds", "5", "--out"])
+        .arg(ws.out());
     for set in sets {
         cmd.args(["--set", set]);
     }
@@ -137,7 +138,12 @@ fn a_crash_logs_out_sticky_in_memory_sessions_live_as_simulated_and_redis_keeps_
     assert_eq!(redis["agrees"], true, "{redis}");
     // The same crash: sessions live in Redis, nobody is logged out.
     assert_eq!(row(&redis, "lost sessions")["live"], 0.0, "{redis}");
-    assert!(row(&redis, "failed: instance down")["live"].as_f64().unwrap() > 0.0);
+    assert!(
+        row(&redis, "failed: instance down")["live"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
 }
 
 #[test]
@@ -149,12 +155,15 @@ fn a_rolling_deploy_through_haproxy_drains_logs_out_sticky_users_as_simulated() 
     let (deploy, _) = check(&ws, "live-rolling-deploy", &[]);
     assert_eq!(deploy["agrees"], true, "{deploy}");
     // Draining through HAProxy's maintenance state: no request fails for lack of an instance.
-    assert_eq!(row(&deploy, "failed: instance down")["live"], 0.0, "{deploy}");
+    assert_eq!(
+        row(&deploy, "failed: instance down")["live"],
+        0.0,
+        "{deploy}"
+    );
     assert!(row(&deploy, "lost sessions")["live"].as_f64().unwrap() > 50.0);
-    let summary: Value = serde_json::from_str(
-        &std::fs::read_to_string(ws.out().join("live/summary.json")).unwrap(),
-    )
-    .unwrap();
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.out().join("live/summary.json")).unwrap())
+            .unwrap();
     assert_eq!(summary["mode"], "live");
     // Four old instances retired, four new ones launched by the deploy.
     assert_eq!(summary["fleet"]["launched_by"]["deploy"], 4, "{summary}");
@@ -171,6 +180,9 @@ fn live_refuses_what_it_cannot_run_naming_the_field() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("autoscaler: "), "{stderr}");
     // flash-crowd-autoscale runs for an hour.
-    assert!(stderr.contains("longer than --max-duration (180 s)"), "{stderr}");
+    assert!(
+        stderr.contains("longer than --max-duration (180 s)"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
