@@ -11,7 +11,7 @@
 //! | `crash` | SIGKILL of the picked instances' processes |
 //! | `instances.replace` | a new process once HAProxy marks the dead one DOWN |
 //! | `rolling-deploy` | new processes (`max_surge` at a time), then `set server … state maint` on as many old ones, which are killed once idle or after `deregistration_delay` |
-//! | `redis-outage` | SIGSTOP … SIGCONT of redis-server; with `data_loss`, SIGKILL and a fresh empty redis-server on the same port when it ends |
+//! | `redis-outage` | `SAVE`, then SIGKILL of redis-server (connections are refused meanwhile); when it ends, a new redis-server on the same port loads the saved data, or starts empty with `data_loss` |
 //! | `boot_time` | the instance process sleeps before it listens |
 
 use std::net::{SocketAddr, TcpListener};
@@ -24,6 +24,7 @@ use anyhow::{bail, Context, Result};
 use super::children::Children;
 use super::haproxy;
 use super::http;
+use super::resp::Redis;
 use crate::engine::{stream, stream_key, Rng};
 use crate::metrics::{LaunchCause, TerminateCause, TimelineEvent};
 use crate::scenario::{Action, Pick, Scenario, SessionStore};
@@ -32,6 +33,9 @@ use rand::RngExt;
 /// Where the real programs are looked for.
 pub(crate) const HAPROXY: &str = "haproxy";
 pub(crate) const REDIS: &str = "redis-server";
+
+/// The file a Redis outage without data loss saves the data to, restored when Redis restarts.
+const REDIS_SNAPSHOT: &str = "redis.rdb";
 
 const TICK: Duration = Duration::from_millis(100);
 const POLL: Duration = Duration::from_millis(500);
@@ -285,6 +289,10 @@ impl Fleet {
                 "no",
                 "--daemonize",
                 "no",
+                "--dir",
+                &self.dir.to_string_lossy(),
+                "--dbfilename",
+                REDIS_SNAPSHOT,
             ]),
             &self.dir.join("redis.log"),
         )?;
@@ -443,13 +451,18 @@ impl Fleet {
                 duration,
                 data_loss,
             } => {
-                if let Some((_, index)) = self.redis {
-                    let p = self.children.get(index);
-                    p.signal(if data_loss {
-                        libc::SIGKILL
-                    } else {
-                        libc::SIGSTOP
-                    });
+                if let Some((port, index)) = self.redis {
+                    // The store goes down (connections refused, as the model's "unreachable"),
+                    // its data saved first unless the outage loses it.
+                    let snapshot = self.dir.join(REDIS_SNAPSHOT);
+                    let _ = std::fs::remove_file(&snapshot);
+                    if !data_loss {
+                        let mut redis = Redis::new(addr(port), Duration::from_secs(5));
+                        redis
+                            .command(&["SAVE"])
+                            .context("redis-server did not save its data before the outage")?;
+                    }
+                    self.children.kill(index);
                 }
                 self.outages
                     .push((now + Duration::from_nanos(duration.as_nanos()), data_loss));
@@ -472,15 +485,13 @@ impl Fleet {
             self.outages.iter().partition(|(end, _)| *end <= now);
         self.outages = going;
         for (_, data_loss) in ended {
-            let Some((port, index)) = self.redis else {
+            let Some((port, _)) = self.redis else {
                 continue;
             };
             if data_loss {
-                self.children.kill(index);
-                self.start_redis(port)?;
-            } else {
-                self.children.get(index).signal(libc::SIGCONT);
+                let _ = std::fs::remove_file(self.dir.join(REDIS_SNAPSHOT));
             }
+            self.start_redis(port)?;
         }
         Ok(())
     }
@@ -642,10 +653,7 @@ impl Fleet {
             }
         }
         for d in finished.into_iter().rev() {
-            let deploy = self.deploys.remove(d);
-            self.log
-                .deploys_s
-                .push((now - deploy.started).as_secs_f64());
+            self.deploys.remove(d);
             self.record(now, Happened::Timeline(TimelineEvent::DeployFinished));
         }
         Ok(())

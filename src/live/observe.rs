@@ -141,7 +141,7 @@ pub(crate) fn report(scenario: &Scenario, observed: &Observed, log: &FleetLog) -
         let now = SimTime(*t);
         while next_close <= now && next_close < end {
             rec.close_window(next_close, snapshot, 0.0);
-            next_close = next_close + window;
+            next_close += window;
         }
         match ev {
             Ev::Arrived => rec.session_arrived(rec.measured(now)),
@@ -202,7 +202,7 @@ pub(crate) fn report(scenario: &Scenario, observed: &Observed, log: &FleetLog) -
     }
     while next_close <= end {
         rec.close_window(next_close, snapshot, 0.0);
-        next_close = next_close + window;
+        next_close += window;
     }
     let meta = RunMeta {
         scenario: scenario.name.clone(),

@@ -64,6 +64,7 @@ pub(crate) const BUNDLED: &[Bundled] = bundled![
     "websocket-rolling-deploy",
     "live-crash-sticky",
     "live-rolling-deploy",
+    "live-redis-outage",
 ];
 
 /// The bundled scenario called `name`.

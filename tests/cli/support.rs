@@ -9,7 +9,7 @@ use assert_cmd::Command;
 pub const CRASH_STICKY: &str = include_str!("../../scenarios/crash-sticky.yaml");
 
 /// Every bundled scenario's name, as `fleetsim scenarios` must list them.
-pub const BUNDLED: [&str; 24] = [
+pub const BUNDLED: [&str; 25] = [
     "baseline",
     "crash-sticky",
     "crash-redis",
@@ -34,6 +34,7 @@ pub const BUNDLED: [&str; 24] = [
     "websocket-rolling-deploy",
     "live-crash-sticky",
     "live-rolling-deploy",
+    "live-redis-outage",
 ];
 
 /// The binary under test, run from the package root.
