@@ -362,7 +362,7 @@ mod tests {
 
     fn scenario(store: &str) -> Scenario {
         let yaml = format!(
-            "name: t\nduration: 1m\ninstances: {{ count: 1, workers: 1, queue: 1, \
+            "name: t\nduration: 1m\nworkload: {{ arrivals: {{ rate: 1 }} }}\ninstances: {{ count: 1, workers: 1, queue: 1, \
              service_time: {{ dist: constant, value: 300ms }} }}\nsessions: {{ store: {store} }}\n"
         );
         crate::scenario::parse_str("t.yaml", &yaml, &[]).unwrap()
