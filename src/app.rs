@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::cli::{
-    Cli, Command, CompareArgs, InitArgs, MergeArgs, ParallelArgs, PlanArgs, RunArgs, ScenarioArgs,
-    SweepArgs,
+    CheckArgs, Cli, Command, CompareArgs, InitArgs, InstanceArgs, LiveArgs, MergeArgs,
+    ParallelArgs, PlanArgs, RunArgs, ScenarioArgs, SweepArgs,
 };
+use crate::live;
 use crate::metrics::{self, Report};
 use crate::model::{self, simulate};
 use crate::output;
@@ -53,6 +54,9 @@ pub fn run(cli: Cli) -> Result<()> {
         },
         Some(Command::Init(args)) => init(&args),
         Some(Command::Schema) => print(scenario::schema_json().as_bytes()),
+        Some(Command::Live(args)) => live(&args),
+        Some(Command::Check(args)) => check(&args),
+        Some(Command::LiveInstance(args)) => live_instance(&args),
     }
 }
 
@@ -470,6 +474,111 @@ fn finish_sweep(
             out.join(sweep::CSV_FILE).display()
         )
         .as_bytes(),
+    )
+}
+
+/// The overrides as the instance processes of a live run receive them.
+fn set_args(args: &ScenarioArgs) -> Vec<String> {
+    args.set.iter().map(|o| o.arg().to_owned()).collect()
+}
+
+/// `fleetsim live`: refuses what it cannot run, lists what it starts, runs, writes the folder.
+fn live(args: &LiveArgs) -> Result<()> {
+    let mut scenario = load(&args.scenario)?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    let bound = std::time::Duration::from_secs(args.max_duration);
+    live::admit(&args.scenario.scenario, &scenario, bound)?;
+    let folder = live::folder(&args.out, &scenario.name)?;
+    eprintln!(
+        "live run of {} ({} s), starting:",
+        scenario.name,
+        scenario.duration.as_secs_f64()
+    );
+    for line in live::plan(&scenario) {
+        eprintln!("  {line}");
+    }
+    let run = live::run(&scenario, &set_args(&args.scenario))?;
+    output::write_folder(&folder, &live::files(&run, &scenario)?)?;
+    print(&report::render(&run.report, report::Format::Table))?;
+    eprintln!("wrote {}", folder.display());
+    Ok(())
+}
+
+/// `fleetsim check`: the simulation over the seeds, one live run, and the comparison.
+fn check(args: &CheckArgs) -> Result<()> {
+    let mut scenario = load(&args.scenario)?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    let bound = std::time::Duration::from_secs(args.max_duration);
+    live::admit(&args.scenario.scenario, &scenario, bound)?;
+    let seeds: Vec<u64> = (0..u64::from(args.seeds))
+        .map(|i| scenario.seed.wrapping_add(i))
+        .collect();
+    let runner = Runner::new(None, true)?;
+    let simulated: Vec<Report> = runner.map("simulating", &seeds, |&seed| {
+        let mut s = scenario.clone();
+        s.seed = seed;
+        simulate(&s)
+    });
+    eprintln!(
+        "simulated {} over {} seeds; live run ({} s), starting:",
+        scenario.name,
+        seeds.len(),
+        scenario.duration.as_secs_f64()
+    );
+    for line in live::plan(&scenario) {
+        eprintln!("  {line}");
+    }
+    let run = live::run(&scenario, &set_args(&args.scenario))?;
+    let result = live::check::compare(&scenario, &seeds, &simulated, &run);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output/check").join(&scenario.name));
+    let mut files: Vec<(PathBuf, Vec<u8>)> = live::files(&run, &scenario)?
+        .into_iter()
+        .map(|(name, bytes)| (Path::new("live").join(name), bytes))
+        .collect();
+    files.push(("check.json".into(), live::check::json(&result)));
+    files.push(("check.csv".into(), live::check::csv(&result)));
+    files.push((
+        "check.html".into(),
+        live::check::html(&result, &simulated[0], &run.report),
+    ));
+    output::write_folder(&out, &files)?;
+    print(live::check::table(&result).as_bytes())?;
+    eprintln!("wrote {}", out.join("check.html").display());
+    if !result.agrees {
+        let differ: Vec<&str> = result
+            .rows
+            .iter()
+            .filter(|r| !r.agrees)
+            .map(|r| r.metric.as_str())
+            .collect();
+        anyhow::bail!(
+            "{}: live and simulated differ beyond the tolerances on: {}",
+            scenario.name,
+            differ.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `fleetsim live-instance`: one process of a live fleet, until it is killed.
+fn live_instance(args: &InstanceArgs) -> Result<()> {
+    let mut scenario = load(&args.scenario)?;
+    scenario.seed = args.seed;
+    live::instance::serve(
+        &scenario,
+        &live::instance::Setup {
+            index: args.index,
+            port: args.port,
+            redis_port: args.redis_port,
+            initial: args.initial,
+        },
     )
 }
 

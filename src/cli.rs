@@ -54,6 +54,15 @@ pub(crate) enum Command {
     Init(InitArgs),
     /// Print the JSON Schema (draft 2020-12) of the scenario format, for editors and checks.
     Schema,
+    /// Run a scenario for real on this machine's loopback interface: HAProxy, redis-server and
+    /// instance processes, driven by a load generator; writes the same files as `run`.
+    Live(LiveArgs),
+    /// Run a scenario in the simulator over several seeds and once live, and compare them
+    /// metric by metric (check.html, check.json, check.csv).
+    Check(CheckArgs),
+    /// One instance process of a live fleet (started by `live` and `check`).
+    #[command(hide = true)]
+    LiveInstance(InstanceArgs),
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +86,72 @@ pub(crate) struct InitArgs {
     /// Overwrite FILE if it exists.
     #[arg(long)]
     pub(crate) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LiveArgs {
+    #[command(flatten)]
+    pub(crate) scenario: ScenarioArgs,
+
+    /// Seed of every random stream (overrides the scenario's `seed`).
+    #[arg(long, value_name = "N")]
+    pub(crate) seed: Option<u64>,
+
+    /// Directory to write `<name>/summary.json`, ..., haproxy.cfg and haproxy.log into.
+    #[arg(long, value_name = "DIR", default_value = "output/live")]
+    pub(crate) out: PathBuf,
+
+    /// Refuse scenarios longer than this many seconds (a live run takes real time).
+    #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+    pub(crate) max_duration: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub(crate) scenario: ScenarioArgs,
+
+    /// Simulated seeds (the live run uses the first).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=1_000))]
+    pub(crate) seeds: u32,
+
+    /// First seed (default: the scenario's `seed`).
+    #[arg(long, value_name = "N")]
+    pub(crate) seed: Option<u64>,
+
+    /// Folder for check.{html,json,csv} and the live run's files under `live/`
+    /// (default: `output/check/<scenario>`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+
+    /// Refuse scenarios longer than this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+    pub(crate) max_duration: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InstanceArgs {
+    #[command(flatten)]
+    pub(crate) scenario: ScenarioArgs,
+
+    #[arg(long)]
+    pub(crate) seed: u64,
+
+    /// Launch number of this instance.
+    #[arg(long)]
+    pub(crate) index: u32,
+
+    /// Port to listen on (127.0.0.1).
+    #[arg(long)]
+    pub(crate) port: u16,
+
+    /// Port of the run's redis-server.
+    #[arg(long)]
+    pub(crate) redis_port: Option<u16>,
+
+    /// Part of the fleet at the start: no boot delay, no warm-up.
+    #[arg(long)]
+    pub(crate) initial: bool,
 }
 
 /// A scenario and the `--set` overrides to apply to it.

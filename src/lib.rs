@@ -16,6 +16,7 @@ pub mod app;
 pub mod cli;
 mod echo;
 pub mod engine;
+mod live;
 pub mod metrics;
 pub mod model;
 mod output;

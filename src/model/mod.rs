@@ -11,7 +11,7 @@
 //! Components live in vectors indexed by typed ids (`ids.rs`); the run loop in `sim/`
 //! dispatches a closed `Event` enum. Nothing here writes files.
 
-mod arrivals;
+pub(crate) mod arrivals;
 pub(crate) mod autoscaler;
 pub(crate) mod balancer;
 #[cfg(test)]
@@ -25,7 +25,7 @@ mod load;
 #[cfg(test)]
 mod proptests;
 mod redis;
-mod sampling;
+pub(crate) mod sampling;
 mod scaling;
 mod sim;
 mod slab;

@@ -66,6 +66,9 @@ pub(crate) const BUNDLED: &[Bundled] = bundled![
     "websocket-rolling-deploy",
     "jobs-in-process-crash",
     "uploads-local-disk",
+    "live-crash-sticky",
+    "live-rolling-deploy",
+    "live-redis-outage",
 ];
 
 /// The bundled scenario called `name`.

@@ -12,6 +12,7 @@ mod dynamics;
 mod groups;
 mod jobs_files;
 mod limits;
+mod live;
 mod load;
 mod objectives;
 mod output;

@@ -9,7 +9,7 @@ use assert_cmd::Command;
 pub const CRASH_STICKY: &str = include_str!("../../scenarios/crash-sticky.yaml");
 
 /// Every bundled scenario's name, as `fleetsim scenarios` must list them.
-pub const BUNDLED: [&str; 24] = [
+pub const BUNDLED: [&str; 29] = [
     "baseline",
     "crash-sticky",
     "crash-redis",
@@ -36,6 +36,9 @@ pub const BUNDLED: [&str; 24] = [
     "websocket-rolling-deploy",
     "jobs-in-process-crash",
     "uploads-local-disk",
+    "live-crash-sticky",
+    "live-rolling-deploy",
+    "live-redis-outage",
 ];
 
 /// The binary under test, run from the package root.

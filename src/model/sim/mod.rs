@@ -40,8 +40,8 @@
 mod clients;
 pub(crate) mod connections;
 mod faults;
-mod groups;
 mod files;
+mod groups;
 pub(crate) mod jobs;
 mod lifecycle;
 mod scaler;
@@ -74,8 +74,8 @@ use crate::scenario::{
 };
 use connections::Links;
 use files::{FileTier, SessionFile};
-use jobs::Jobs;
 use groups::GroupStats;
+use jobs::Jobs;
 use scaler::Scaler;
 use service::session_cost;
 pub(crate) use tasks::Task;

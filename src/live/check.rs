@@ -1,0 +1,376 @@
+//! `fleetsim check`: the simulation over N seeds next to one live run, metric by metric, with a
+//! verdict against stated tolerances.
+//!
+//! A simulated metric is summarised over its seeds by the study module's [`Estimate`] (mean,
+//! 95 % interval of the mean, standard deviation). One live run is one draw, not a mean, so it is
+//! compared with the 95 % *prediction* interval of a single run, `mean ± t·sd·√(1 + 1/n)`,
+//! widened by a per-metric margin for what the model deliberately leaves out:
+//!
+//! | metric | margin | why |
+//! |---|---|---|
+//! | lost sessions, failed requests (by cause) | 25 % of the simulated mean + 5 | one live run; HAProxy's check phase and the instant the kill lands differ from the model's |
+//! | p50 latency | 2 ms + 10 % | the real hop (two loopback TCP hops, HAProxy, thread wake-up, sleep overshoot) |
+//! | p95, p99 latency | 5 ms + 25 % | the same, plus scheduler noise on 2 shared cores |
+//! | time to detect a crash | one check interval | HAProxy's check phase is not the model's |
+//! | time to finish a deploy | 2 check intervals per new instance + 20 % | each new instance waits for its `rise` checks and its predecessor's drain |
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::LiveRun;
+use crate::metrics::{Report, TimelineEvent};
+use crate::scenario::Scenario;
+use crate::study::outcome::{t_975, Estimate};
+
+/// One compared metric.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Row {
+    pub(crate) metric: String,
+    pub(crate) unit: &'static str,
+    pub(crate) simulated_mean: f64,
+    /// Half-width of the 95 % interval of the simulated mean.
+    pub(crate) simulated_ci: f64,
+    pub(crate) live: f64,
+    pub(crate) difference: f64,
+    /// The live value agrees if `|difference| ≤ tolerance`.
+    pub(crate) tolerance: f64,
+    pub(crate) agrees: bool,
+}
+
+/// The whole check.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Check {
+    pub(crate) scenario: String,
+    pub(crate) seeds: Vec<u64>,
+    pub(crate) live_seed: u64,
+    pub(crate) rows: Vec<Row>,
+    pub(crate) agrees: bool,
+}
+
+struct Metric {
+    name: &'static str,
+    unit: &'static str,
+    of: fn(&Report) -> Option<f64>,
+    /// Margin from the simulated mean and the scenario.
+    margin: fn(f64, &Scenario) -> f64,
+}
+
+fn counts_margin(mean: f64, _: &Scenario) -> f64 {
+    0.25 * mean + 5.0
+}
+
+fn first_gap(
+    r: &Report,
+    from: fn(&TimelineEvent) -> bool,
+    to: fn(&TimelineEvent) -> bool,
+) -> Option<f64> {
+    let start = r.timeline.iter().find(|e| from(&e.event))?.t_s;
+    let end = r
+        .timeline
+        .iter()
+        .find(|e| e.t_s >= start && to(&e.event))?
+        .t_s;
+    Some(end - start)
+}
+
+fn interval_s(s: &Scenario) -> f64 {
+    s.balancer.health_check.interval.as_secs_f64()
+}
+
+const METRICS: &[Metric] = &[
+    Metric {
+        name: "lost sessions",
+        unit: "",
+        of: |r| Some(r.sessions.lost as f64),
+        margin: counts_margin,
+    },
+    Metric {
+        name: "failed requests",
+        unit: "",
+        of: |r| Some(r.requests.failed.total() as f64),
+        margin: counts_margin,
+    },
+    Metric {
+        name: "failed: instance down",
+        unit: "",
+        of: |r| Some(r.requests.failed.instance_down as f64),
+        margin: counts_margin,
+    },
+    Metric {
+        name: "failed: session lost",
+        unit: "",
+        of: |r| Some(r.requests.failed.session_lost as f64),
+        margin: counts_margin,
+    },
+    Metric {
+        name: "failed: store unavailable",
+        unit: "",
+        of: |r| Some(r.requests.failed.store_unavailable as f64),
+        margin: counts_margin,
+    },
+    Metric {
+        name: "failed: queue full or timeout",
+        unit: "",
+        of: |r| Some((r.requests.failed.queue_full + r.requests.failed.timeout) as f64),
+        margin: counts_margin,
+    },
+    Metric {
+        name: "p50 latency",
+        unit: "ms",
+        of: |r| Some(r.latency_ms.p50),
+        margin: |mean, _| 2.0 + 0.10 * mean,
+    },
+    Metric {
+        name: "p95 latency",
+        unit: "ms",
+        of: |r| Some(r.latency_ms.p95),
+        margin: |mean, _| 5.0 + 0.25 * mean,
+    },
+    Metric {
+        name: "p99 latency",
+        unit: "ms",
+        of: |r| Some(r.latency_ms.p99),
+        margin: |mean, _| 5.0 + 0.25 * mean,
+    },
+    Metric {
+        name: "time to detect a crash",
+        unit: "s",
+        of: |r| {
+            first_gap(
+                r,
+                |e| matches!(e, TimelineEvent::Crash { .. }),
+                |e| matches!(e, TimelineEvent::MarkedDown { .. }),
+            )
+        },
+        margin: |_, s| interval_s(s),
+    },
+    Metric {
+        name: "time to finish a deploy",
+        unit: "s",
+        of: |r| {
+            first_gap(
+                r,
+                |e| matches!(e, TimelineEvent::RollingDeploy { .. }),
+                |e| matches!(e, TimelineEvent::DeployFinished),
+            )
+        },
+        margin: |mean, s| 2.0 * interval_s(s) * f64::from(s.instances.count) + 0.2 * mean,
+    },
+];
+
+/// Compares the simulated `reports` (one per seed) with the live run.
+pub(crate) fn compare(
+    scenario: &Scenario,
+    seeds: &[u64],
+    reports: &[Report],
+    live: &LiveRun,
+) -> Check {
+    let mut rows = Vec::new();
+    for m in METRICS {
+        let simulated: Vec<f64> = reports.iter().filter_map(|r| (m.of)(r)).collect();
+        let Some(live_value) = (m.of)(&live.report) else {
+            continue;
+        };
+        if simulated.is_empty() {
+            continue;
+        }
+        let e = Estimate::of(&simulated);
+        let prediction = if e.n > 1 {
+            t_975(e.n - 1) * e.std_dev * (1.0 + 1.0 / e.n as f64).sqrt()
+        } else {
+            0.0
+        };
+        let tolerance = prediction + (m.margin)(e.mean, scenario);
+        let difference = live_value - e.mean;
+        rows.push(Row {
+            metric: m.name.to_owned(),
+            unit: m.unit,
+            simulated_mean: e.mean,
+            simulated_ci: e.half_width,
+            live: live_value,
+            difference,
+            tolerance,
+            agrees: difference.abs() <= tolerance,
+        });
+    }
+    Check {
+        scenario: scenario.name.clone(),
+        seeds: seeds.to_vec(),
+        live_seed: scenario.seed,
+        agrees: rows.iter().all(|r| r.agrees),
+        rows,
+    }
+}
+
+fn verdict(agrees: bool) -> &'static str {
+    if agrees {
+        "agrees"
+    } else {
+        "DIFFERS"
+    }
+}
+
+/// The check as a table for the terminal.
+pub(crate) fn table(c: &Check) -> String {
+    let mut out = format!(
+        "{}: simulated over {} seeds vs one live run\n",
+        c.scenario,
+        c.seeds.len()
+    );
+    let _ = writeln!(
+        out,
+        "{:<30} {:>20} {:>10} {:>10} {:>10}  verdict",
+        "metric", "simulated (95 % CI)", "live", "diff", "tolerance"
+    );
+    for r in &c.rows {
+        let _ = writeln!(
+            out,
+            "{:<30} {:>20} {:>10} {:>10} {:>10}  {}",
+            format!(
+                "{} {}",
+                r.metric,
+                if r.unit.is_empty() { "" } else { r.unit }
+            )
+            .trim_end(),
+            format!("{:.1} ± {:.1}", r.simulated_mean, r.simulated_ci),
+            format!("{:.1}", r.live),
+            format!("{:+.1}", r.difference),
+            format!("±{:.1}", r.tolerance),
+            verdict(r.agrees)
+        );
+    }
+    out
+}
+
+/// check.csv: one row per metric.
+pub(crate) fn csv(c: &Check) -> Vec<u8> {
+    let mut out = String::from(
+        "metric,unit,simulated_mean,simulated_ci95,live,difference,tolerance,verdict\n",
+    );
+    for r in &c.rows {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{}",
+            r.metric,
+            r.unit,
+            r.simulated_mean,
+            r.simulated_ci,
+            r.live,
+            r.difference,
+            r.tolerance,
+            verdict(r.agrees)
+        );
+    }
+    out.into_bytes()
+}
+
+/// check.json.
+pub(crate) fn json(c: &Check) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(c).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// An SVG of one time-series column, simulated (first seed) and live overlaid.
+fn overlay(title: &str, sim: &[(f64, f64)], live: &[(f64, f64)]) -> String {
+    let (w, h, pad) = (640.0, 200.0, 30.0);
+    let t_max = sim.iter().chain(live).map(|p| p.0).fold(1.0, f64::max);
+    let y_max = sim.iter().chain(live).map(|p| p.1).fold(1.0, f64::max);
+    let line = |points: &[(f64, f64)], color: &str| {
+        let coords: Vec<String> = points
+            .iter()
+            .map(|(t, y)| {
+                format!(
+                    "{:.1},{:.1}",
+                    pad + t / t_max * (w - 2.0 * pad),
+                    h - pad - y / y_max * (h - 2.0 * pad)
+                )
+            })
+            .collect();
+        format!(
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
+            coords.join(" ")
+        )
+    };
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\">\
+         <text x=\"{pad}\" y=\"18\" font-family=\"sans-serif\" font-size=\"13\">{} (max {y_max:.0}; \
+         <tspan fill=\"#1f77b4\">simulated</tspan>, <tspan fill=\"#d62728\">live</tspan>)</text>\
+         <line x1=\"{pad}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y0}\" stroke=\"#999\"/>{}{}</svg>",
+        escape(title),
+        line(sim, "#1f77b4"),
+        line(live, "#d62728"),
+        y0 = h - pad,
+        x1 = w - pad,
+    )
+}
+
+/// check.html: the table and the two runs' time series overlaid.
+pub(crate) fn html(c: &Check, simulated: &Report, live: &Report) -> Vec<u8> {
+    let mut rows = String::new();
+    for r in &c.rows {
+        let _ = write!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td>{:.1} ± {:.1}</td><td>{:.1}</td><td>{:+.1}</td><td>±{:.1}</td><td class=\"{}\">{}</td></tr>",
+            escape(&r.metric),
+            r.unit,
+            r.simulated_mean,
+            r.simulated_ci,
+            r.live,
+            r.difference,
+            r.tolerance,
+            if r.agrees { "ok" } else { "bad" },
+            verdict(r.agrees)
+        );
+    }
+    let series = |r: &Report, f: fn(&crate::metrics::WindowRow) -> f64| -> Vec<(f64, f64)> {
+        r.timeseries.iter().map(|w| (w.t_s, f(w))).collect()
+    };
+    let charts = [
+        overlay(
+            "throughput (requests succeeded per window)",
+            &series(simulated, |w| w.succeeded as f64),
+            &series(live, |w| w.succeeded as f64),
+        ),
+        overlay(
+            "failed requests per window",
+            &series(simulated, |w| w.failed as f64),
+            &series(live, |w| w.failed as f64),
+        ),
+        overlay(
+            "instances ready",
+            &series(simulated, |w| f64::from(w.instances_ready)),
+            &series(live, |w| f64::from(w.instances_ready)),
+        ),
+        overlay(
+            "sessions lost (cumulative)",
+            &series(simulated, |w| w.sessions_lost_total as f64),
+            &series(live, |w| w.sessions_lost_total as f64),
+        ),
+    ]
+    .join("\n");
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>check: {name}</title>\
+         <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 10px;text-align:right}}\
+         td:first-child{{text-align:left}}.ok{{color:#2a7}}.bad{{color:#c22;font-weight:bold}}</style></head>\
+         <body><h1>check: {name}</h1><p>Simulated over seeds {seeds:?} (mean ± 95 % interval) against one \
+         live run (seed {live_seed}) on HAProxy, redis-server and fleetsim instance processes. \
+         Verdict: <b>{overall}</b>. Tolerances: the 95 % prediction interval of one simulated run \
+         plus a margin per metric (docs/live.md).</p>\
+         <table><tr><th>metric</th><th>unit</th><th>simulated</th><th>live</th><th>difference</th>\
+         <th>tolerance</th><th>verdict</th></tr>{rows}</table>\n{charts}\n\
+         <p>The live run's own report: <a href=\"live/report.html\">live/report.html</a>.</p></body></html>\n",
+        name = escape(&c.scenario),
+        seeds = c.seeds,
+        live_seed = c.live_seed,
+        overall = if c.agrees { "live and simulated agree" } else { "live and simulated differ" },
+    )
+    .into_bytes()
+}
