@@ -37,7 +37,8 @@ use crate::model::arrivals::Arrivals;
 use crate::model::estimate::mean_requests;
 use crate::model::sampling::DurationSampler;
 use crate::scenario::{
-    Action, Affinity, Delivery, Dist, RateProfile, ScalingMetric, Scenario, SessionStore, Z99,
+    Action, Affinity, Delivery, Dist, JobQueue, JobTrigger, RateProfile, ScalingMetric, Scenario,
+    SessionStore, Z99,
 };
 
 /// The figures of a scenario's load (see the module documentation for each formula).
@@ -53,8 +54,13 @@ pub(crate) struct Load {
     /// Worker seconds per second the connections ask at their peak (handshakes, messages and
     /// their deliveries), counted in every level's utilization.
     pub(crate) connection_work: f64,
-    /// Instances and workers per instance the utilization is computed over (the initial fleet).
+    /// Instances and workers per instance the utilization is computed over (the initial fleet;
+    /// with instance groups, `workers` is the first group's).
     pub(crate) instances: u32,
+    /// The initial fleet's groups (one, `default`, without `instances.groups`).
+    pub(crate) groups: Vec<GroupShape>,
+    /// Background jobs: jobs per second at the busiest level and the job workers' utilization.
+    pub(crate) jobs: Option<JobLoad>,
     /// The most instances the scenario runs without an autoscaler's help: the initial fleet or
     /// a `scale` event's target.
     pub(crate) largest_fleet: u32,
@@ -91,6 +97,24 @@ pub(crate) struct Level {
     pub(crate) settles_at: Option<u32>,
 }
 
+/// One group of the initial fleet, as the utilization counts it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct GroupShape {
+    pub(crate) name: String,
+    pub(crate) count: u32,
+    pub(crate) workers: u32,
+    /// Service-time divisor: a worker of speed 2 does the work of two.
+    pub(crate) speed: f64,
+}
+
+/// What background jobs ask of the job workers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct JobLoad {
+    pub(crate) per_s: f64,
+    /// Job work over the fleet's job workers (each group's speed counted).
+    pub(crate) utilization: f64,
+}
+
 /// Where a level of the arrival profile holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum When {
@@ -124,8 +148,18 @@ impl Tier {
 pub(crate) fn load(scenario: &Scenario) -> Load {
     let n = mean_requests(&scenario.workload.session.requests);
     let inst = &scenario.instances;
+    let groups: Vec<GroupShape> = inst
+        .fleet_groups()
+        .into_iter()
+        .map(|g| GroupShape {
+            name: g.name,
+            count: g.count,
+            workers: g.workers,
+            speed: g.speed,
+        })
+        .collect();
     let count = inst.count.max(1);
-    let workers = inst.workers.max(1);
+    let workers = groups.first().map_or(inst.workers, |g| g.workers).max(1);
 
     // --- worker time per request -------------------------------------------------------------
     let mut parts: Vec<(&'static str, f64)> = vec![("service", mean(&inst.service_time))];
@@ -156,7 +190,12 @@ pub(crate) fn load(scenario: &Scenario) -> Load {
     let conn = ConnectionLoad::of(scenario, count);
 
     // --- levels ------------------------------------------------------------------------------
-    let capacity = f64::from(count) * f64::from(workers);
+    // Worker-seconds per second the fleet can give, a faster worker counting for more.
+    let capacity = groups
+        .iter()
+        .map(|g| f64::from(g.count) * f64::from(g.workers) * g.speed)
+        .sum::<f64>()
+        .max(f64::MIN_POSITIVE);
     let level = |when: When, sessions_per_s: f64| {
         let requests_per_s = sessions_per_s * n;
         let work = requests_per_s * w + conn.work;
@@ -203,6 +242,26 @@ pub(crate) fn load(scenario: &Scenario) -> Load {
     if scenario.sessions.store == SessionStore::Redis {
         redis_ops += requests_peak;
     }
+    // A request enqueues a job with probability p, or one in every k of a session's requests.
+    let jobs = scenario.jobs.as_ref().map(|j| {
+        let share = match j.trigger {
+            JobTrigger::PerRequest(p) => p,
+            JobTrigger::Every(k) => (n / f64::from(k.max(1))).floor() / n,
+        };
+        let per_s = requests_peak * share;
+        let job_capacity: f64 = groups
+            .iter()
+            .map(|g| f64::from(g.count) * f64::from(j.workers) * g.speed)
+            .sum();
+        if j.queue == JobQueue::Redis {
+            // Enqueueing and taking are one Redis operation each.
+            redis_ops += 2.0 * per_s;
+        }
+        JobLoad {
+            per_s,
+            utilization: per_s * mean(&j.service_time) / job_capacity.max(f64::MIN_POSITIVE),
+        }
+    });
     let redis = (redis_ops > 0.0).then_some(Tier {
         offered: redis_ops,
         capacity: scenario.redis.max_ops,
@@ -223,6 +282,8 @@ pub(crate) fn load(scenario: &Scenario) -> Load {
         worker_parts: parts,
         connection_work: conn.work,
         instances: count,
+        groups,
+        jobs,
         largest_fleet: scenario
             .events
             .iter()

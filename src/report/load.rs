@@ -52,14 +52,21 @@ pub(crate) fn load_rows(load: &Load) -> Vec<(&'static str, String)> {
     rows.push((
         "utilization per worker",
         format!(
-            "{}, on {} instance{} × {} worker{}",
+            "{}, on {}",
             per_level(load, |l| fixed(l.utilization, 2)),
-            load.instances,
-            plural(load.instances),
-            load.workers,
-            plural(load.workers)
+            fleet(load)
         ),
     ));
+    if let Some(j) = load.jobs {
+        rows.push((
+            "background jobs",
+            format!(
+                "{} per second; job workers' utilization {}",
+                fixed(j.per_s, 1),
+                fixed(j.utilization, 2)
+            ),
+        ));
+    }
     if load.levels.iter().any(|l| l.settles_at.is_some()) {
         rows.push((
             "autoscaler settles at",
@@ -158,6 +165,13 @@ pub(crate) fn load_warnings(load: &Load) -> Vec<String> {
             }
         }
     }
+    if let Some(j) = load.jobs.filter(|j| j.utilization >= 1.0) {
+        out.push(format!(
+            "the job workers' utilization is {}: jobs arrive faster than they run and the job \
+             queues grow without bound (jobs.workers)",
+            fixed(j.utilization, 2)
+        ));
+    }
     for (name, tier, field) in [
         ("Redis", load.redis, "redis.max_ops"),
         ("the database", load.database, "database.max_connections"),
@@ -203,6 +217,38 @@ pub(crate) fn load_text(load: &Load) -> String {
         out.push_str(&format!("warning: {w}\n"));
     }
     out
+}
+
+/// The initial fleet: `4 instances × 8 workers`, or its groups
+/// (`4 large × 8 workers at speed 2 + 4 small × 2 workers`).
+fn fleet(load: &Load) -> String {
+    match load.groups.as_slice() {
+        [] | [_] => format!(
+            "{} instance{} × {} worker{}",
+            load.instances,
+            plural(load.instances),
+            load.workers,
+            plural(load.workers)
+        ),
+        groups => groups
+            .iter()
+            .map(|g| {
+                let speed = if g.speed == 1.0 {
+                    String::new()
+                } else {
+                    format!(" at speed {}", fixed(g.speed, 1))
+                };
+                format!(
+                    "{} {} × {} worker{}{speed}",
+                    g.count,
+                    g.name,
+                    g.workers,
+                    plural(g.workers)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" + "),
+    }
 }
 
 fn when(l: &Level) -> String {
@@ -267,6 +313,8 @@ mod tests {
             worker_parts: vec![("service", 0.02)],
             connection_work: 0.0,
             instances: 2,
+            groups: Vec::new(),
+            jobs: None,
             largest_fleet: 2,
             workers: 4,
             session_seconds: 10.0,
