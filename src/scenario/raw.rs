@@ -709,10 +709,12 @@ pub(crate) struct RawInstances {
     /// Instances at the start of the run (≥ 1). Default: `2`. Not with `groups` (each group
     /// has its own count).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = 2))]
     pub(crate) count: Option<u32>,
     /// Concurrent requests per instance (≥ 1); with `groups`, the default of a group's
     /// `workers`. Default: `8`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = 8))]
     pub(crate) workers: Option<u32>,
     /// Waiting room per instance; a request arriving to a full queue is rejected (0 = no
     /// waiting). Default: `64`.
