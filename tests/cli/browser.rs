@@ -245,7 +245,8 @@ fn the_run_report_renders_in_chromium_with_the_dashboard_drawn_and_nothing_fetch
         "crash instance 1",
         // The scenario as read, and the override on top.
         "<code>--set report.slo=250ms</code>",
-        "<pre class=\"scenario\"><code># Sticky sessions kept in memory",
+        "<pre class=\"scenario\"><code># yaml-language-server: $schema=",
+        "# Sticky sessions kept in memory",
         "name: crash-sticky",
     ] {
         assert!(dom.contains(expected), "the DOM lacks {expected:?}");

@@ -32,6 +32,7 @@ const PAGES: &[&str] = &[
     "docs/scenarios.md",
     "docs/guide.md",
     "docs/jobs-and-files.md",
+    "docs/instance-groups.md",
 ];
 
 struct Excerpt {
@@ -222,6 +223,11 @@ fn the_scenarios_page_shows_what_the_binary_prints() {
 #[test]
 fn the_jobs_and_files_page_shows_what_the_binary_prints() {
     check_page("docs/jobs-and-files.md");
+}
+
+#[test]
+fn the_instance_groups_page_shows_what_the_binary_prints() {
+    check_page("docs/instance-groups.md");
 }
 
 #[test]

@@ -29,8 +29,10 @@ const NAMES: &str = "bundled scenarios: baseline, crash-sticky, crash-redis, \
     round-robin-in-memory, ip-hash-nat, redis-bottleneck, flash-crowd-autoscale, scale-in-sticky, \
     rolling-deploy-sticky, rolling-deploy-redis, drain-shorter-than-grace, redis-outage, \
     database-ceiling, autoscaler-flapping, gray-failure, lb-single-point, jwt-revocation, \
-    diurnal-day, websocket-crash-storm, websocket-scale-out-imbalance, chat-without-pubsub, \
-    websocket-rolling-deploy";
+    diurnal-day, mixed-sizes, scale-up-vs-out, websocket-crash-storm, \
+    websocket-scale-out-imbalance, chat-without-pubsub, websocket-rolling-deploy, \
+    jobs-in-process-crash, uploads-local-disk, live-crash-sticky, live-rolling-deploy, \
+    live-redis-outage";
 
 // --- init -------------------------------------------------------------------------------------
 
