@@ -32,13 +32,13 @@
 //! a shared tier is offered more than its capacity, when the warm-up is shorter than a session,
 //! and when the service time's p99 alone exceeds the p99 objective.
 
-use crate::engine::{SimDuration, SimTime, NANOS_PER_SEC};
+use crate::engine::SimTime;
 use crate::model::arrivals::Arrivals;
 use crate::model::estimate::mean_requests;
 use crate::model::sampling::DurationSampler;
 use crate::scenario::{
-    Action, Affinity, Delivery, Dist, JobQueue, JobTrigger, RateProfile, ScalingMetric, Scenario,
-    SessionStore, Z99,
+    Action, Affinity, Delivery, Dist, JobQueue, JobTrigger, ObjectiveMetric, Percentile,
+    RateProfile, ScalingMetric, Scenario, SessionStore, Threshold, Z99,
 };
 
 /// The figures of a scenario's load (see the module documentation for each formula).
@@ -165,7 +165,9 @@ pub(crate) fn load(scenario: &Scenario) -> Load {
     let mut parts: Vec<(&'static str, f64)> = vec![("service", mean(&inst.service_time))];
     match scenario.sessions.store {
         SessionStore::Redis => parts.push(("Redis read", mean(&scenario.redis.latency))),
-        SessionStore::Jwt => parts.push(("token check", secs(scenario.sessions.jwt_verify))),
+        SessionStore::Jwt => {
+            parts.push(("token check", scenario.sessions.jwt_verify.as_secs_f64()))
+        }
         SessionStore::InMemory => {}
     }
     if let Some(db) = &scenario.database {
@@ -181,7 +183,10 @@ pub(crate) fn load(scenario: &Scenario) -> Load {
         } else {
             cache.hit_ratio_one_instance / f64::from(count)
         };
-        parts.push(("cache misses", (1.0 - hit) * secs(cache.miss_penalty)));
+        parts.push((
+            "cache misses",
+            (1.0 - hit) * cache.miss_penalty.as_secs_f64(),
+        ));
     }
     parts.retain(|&(_, s)| s > 0.0);
     parts.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -234,7 +239,7 @@ pub(crate) fn load(scenario: &Scenario) -> Load {
 
     // --- sessions, connections and tiers -------------------------------------------------------
     let think = mean(&scenario.workload.session.think_time);
-    let hop = secs(scenario.balancer.hop_latency);
+    let hop = scenario.balancer.hop_latency.as_secs_f64();
     let session_seconds = n * (w + hop) + (n - 1.0) * think;
     let live_sessions = busiest * session_seconds;
     let requests_peak = busiest * n;
@@ -298,10 +303,20 @@ pub(crate) fn load(scenario: &Scenario) -> Load {
         live_connections: conn.open,
         redis,
         database,
-        warmup_seconds: secs(scenario.warmup),
+        warmup_seconds: scenario.warmup.as_secs_f64(),
         autoscaler_max: scenario.autoscaler.as_ref().map(|a| a.max),
         service_p99: p99(&inst.service_time),
-        p99_objective: scenario.report.slo.map(secs),
+        // The tightest p99 objective (`report.slo` is one, written as `p99 <= slo`).
+        p99_objective: scenario
+            .objectives
+            .iter()
+            .filter_map(|o| match (o.metric, o.threshold) {
+                (ObjectiveMetric::Percentile(Percentile::P99), Threshold::Duration(d)) => {
+                    Some(d.as_secs_f64())
+                }
+                _ => None,
+            })
+            .reduce(f64::min),
     }
 }
 
@@ -349,20 +364,18 @@ impl ConnectionLoad {
     }
 }
 
-fn secs(d: SimDuration) -> f64 {
-    d.as_nanos() as f64 / NANOS_PER_SEC as f64
-}
-
 fn mean(d: &Dist) -> f64 {
-    secs(DurationSampler::new(d).mean())
+    DurationSampler::new(d).mean().as_secs_f64()
 }
 
 /// The 99th percentile of `d`, in seconds (closed forms).
 fn p99(d: &Dist) -> f64 {
     match *d {
-        Dist::Constant { value } => secs(value),
-        Dist::Exponential { mean } => secs(mean) * 100f64.ln(),
-        Dist::Uniform { min, max } => secs(min) + 0.99 * (secs(max) - secs(min)),
+        Dist::Constant { value } => value.as_secs_f64(),
+        Dist::Exponential { mean } => mean.as_secs_f64() * 100f64.ln(),
+        Dist::Uniform { min, max } => {
+            min.as_secs_f64() + 0.99 * (max.as_secs_f64() - min.as_secs_f64())
+        }
         // mu and sigma are those of ln(seconds).
         Dist::LogNormal { mu, sigma } => (mu + Z99 * sigma).exp(),
     }
