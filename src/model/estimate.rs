@@ -346,7 +346,12 @@ fn connections(
     } else {
         (f64::INFINITY, f64::INFINITY)
     };
-    let attempts = users * attempts * saturated + refusal_storms;
+    let slowed = if pace > 0.0 {
+        slowed_refusals(scenario, users * attempts / duration_s.max(1e-9), pace)
+    } else {
+        0.0
+    };
+    let attempts = users * attempts * saturated + refusal_storms + slowed;
     drivers.push(Driver {
         what: "connection users, handshakes and reconnects",
         fields: "connections.arrivals, connections.lifetime, connections.max_age",
@@ -379,6 +384,53 @@ fn connections(
             bytes: in_flight * (size_of::<Message>() as f64 + handled * size_of::<Task>() as f64),
         });
     }
+}
+
+/// Attempts refused by slowed instances (`slow-instance` events), arriving at `attempt_rate` and
+/// retrying every `pace` seconds.
+///
+/// A slowed instance whose utilization times the factor reaches 1 fills up and refuses each
+/// attempt routed to it until a place frees: a slowed worker time later, shared among its
+/// workers. A load-aware balancer (least connections, power of two) sends it more than its
+/// share: its count of open connections falls as it refuses, so at worst every attempt of the
+/// slowdown lands on it, again and again. Other algorithms send it its `1/instances` share.
+fn slowed_refusals(scenario: &Scenario, attempt_rate: f64, pace: f64) -> f64 {
+    let load = super::load::load(scenario);
+    let utilization = load
+        .levels
+        .iter()
+        .map(|l| l.utilization)
+        .fold(0.0, f64::max);
+    let workers = load
+        .groups
+        .iter()
+        .map(|g| g.workers)
+        .min()
+        .unwrap_or(1)
+        .max(1);
+    let share = match scenario.balancer.algorithm {
+        Algorithm::LeastConnections
+        | Algorithm::WeightedLeastConnections
+        | Algorithm::PowerOfTwo => 1.0,
+        _ => 1.0 / f64::from(load.instances.max(1)),
+    };
+    let duration_s = scenario.duration.as_secs_f64();
+    scenario
+        .events
+        .iter()
+        .map(|e| match e.action {
+            Action::SlowInstance {
+                factor, duration, ..
+            } if factor * utilization >= 1.0 => {
+                let window = duration
+                    .as_secs_f64()
+                    .min((duration_s - e.at.as_secs_f64()).max(0.0));
+                let free = factor * load.worker_time / f64::from(workers);
+                attempt_rate * window * share * (free / pace).max(1.0)
+            }
+            _ => 0.0,
+        })
+        .sum()
 }
 
 /// Seconds during which the balancer refuses everyone a user could reach, summed over the
@@ -588,6 +640,46 @@ mod tests {
         assert!(e
             .main_drivers()
             .any(|d| d.fields.contains("instances.count")));
+    }
+
+    #[test]
+    fn a_slowed_instance_behind_least_connections_draws_every_reconnect() {
+        // Three single-worker instances at ρ ≈ 0.99 (31 requests/s × 76 ms, plus handshakes
+        // and messages), one slowed ×13 for 16 s, and clients reconnecting at once (a 1 ms
+        // pace). The slowed instance is full; as it refuses, its count of open connections
+        // falls below the others', so least connections sends it every attempt again and
+        // again: about 44 attempts/s × 16 s × (13 × 76 ms / 1 ms) ≈ 7·10⁵ refusals. Round
+        // robin sends it a third of them, and the run shows it.
+        let yaml = |algorithm: &str| {
+            format!(
+                "name: slowed\nseed: 15116801423961726279\nduration: 84s\n\
+                 connections:\n  arrivals: {{ rate: 29 }}\n  \
+                 lifetime: {{ dist: exponential, mean: 12s }}\n  \
+                 handshake: {{ dist: exponential, mean: 14ms }}\n  messages: {{ rate: 0.2 }}\n  \
+                 rooms: {{ count: 3, size: {{ dist: geometric, mean: 3 }} }}\n  \
+                 delivery: redis-pubsub\n  reconnect: {{ policy: immediate }}\n  max_age: 23s\n\
+                 workload:\n  arrivals: {{ rate: 31 }}\n  \
+                 session: {{ requests: {{ dist: geometric, mean: 1 }} }}\n  retries: 3\n\
+                 balancer: {{ algorithm: {algorithm}, hop_latency: 1ms }}\n\
+                 instances:\n  count: 3\n  workers: 1\n  queue: 2\n  \
+                 service_time: {{ dist: exponential, mean: 60ms }}\n\
+                 database: {{ query_time: {{ dist: exponential, mean: 16ms }} }}\n\
+                 events:\n  - {{ at: 0s, action: slow-instance, factor: 13, duration: 16s }}\n"
+            )
+        };
+        let mut estimated = Vec::new();
+        for algorithm in ["least-connections", "round-robin"] {
+            let s = scenario::parse_str("slowed.yaml", &yaml(algorithm), &[]).expect("valid");
+            let e = estimate(&s);
+            let real = crate::model::simulate(&s).engine.events as f64;
+            assert!(
+                e.events * 4.0 >= real,
+                "{algorithm}: estimated {:.3e}, ran {real:.3e}",
+                e.events
+            );
+            estimated.push(e.events);
+        }
+        assert!(estimated[0] > 2.0 * estimated[1], "{estimated:?}");
     }
 
     #[test]
