@@ -53,7 +53,14 @@ pub fn run(cli: Cli) -> Result<()> {
             None => list_scenarios(),
         },
         Some(Command::Init(args)) => init(&args),
-        Some(Command::Schema) => print(scenario::schema_json().as_bytes()),
+        Some(Command::Schema(args)) => print(
+            if args.markdown {
+                scenario::reference_markdown()
+            } else {
+                scenario::schema_json()
+            }
+            .as_bytes(),
+        ),
         Some(Command::Live(args)) => live(&args),
         Some(Command::Check(args)) => check(&args),
         Some(Command::LiveInstance(args)) => live_instance(&args),

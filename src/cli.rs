@@ -52,8 +52,9 @@ pub(crate) enum Command {
     /// Write a commented starter scenario (every field, what it means, its default), or a copy
     /// of a bundled one with --from.
     Init(InitArgs),
-    /// Print the JSON Schema (draft 2020-12) of the scenario format, for editors and checks.
-    Schema,
+    /// Print the JSON Schema (draft 2020-12) of the scenario format, for editors and checks,
+    /// or with --markdown the field reference written from it.
+    Schema(SchemaArgs),
     /// Run a scenario for real on this machine's loopback interface: HAProxy, redis-server and
     /// instance processes, driven by a load generator; writes the same files as `run`.
     Live(LiveArgs),
@@ -70,6 +71,14 @@ pub(crate) struct ScenariosArgs {
     /// Print this bundled scenario's YAML instead of the list.
     #[arg(long, value_name = "NAME")]
     pub(crate) show: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SchemaArgs {
+    /// Print the field reference (Markdown tables of every field: type, meaning, default)
+    /// instead of the JSON Schema; docs/reference.md carries it.
+    #[arg(long)]
+    pub(crate) markdown: bool,
 }
 
 #[derive(Debug, Args)]
