@@ -92,6 +92,7 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
         &report,
         &scenario.source,
         Some(&model::load(&scenario)),
+        report::Charts::unless(args.no_charts),
     )?;
     print(&report::render(&report, args.format))?;
     eprintln!("wrote {}", folder.display());
@@ -316,6 +317,7 @@ fn write_comparison(plan: &compare::Plan, out: &Path, runner: &Runner) -> Result
             &report,
             &variant.scenario.source,
             Some(&model::load(&variant.scenario)),
+            report::Charts::Drawn,
         )? {
             files.push((folder.join(name), bytes));
         }

@@ -198,6 +198,11 @@ pub(crate) struct RunArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub(crate) format: Format,
 
+    /// Skip the dashboard (dashboard.svg, dashboard.png and its copy in report.html), for batch
+    /// use: the figures stay in summary.json and timeseries.csv.
+    #[arg(long)]
+    pub(crate) no_charts: bool,
+
     #[command(flatten)]
     pub(crate) budget: BudgetArgs,
 }

@@ -253,6 +253,7 @@ pub(crate) fn files(run: &LiveRun, scenario: &Scenario) -> Result<Vec<(&'static 
         &run.report,
         &scenario.source,
         Some(&crate::model::load(scenario)),
+        crate::report::Charts::Drawn,
     )?;
     for (name, bytes) in files.iter_mut() {
         if *name == "summary.json" {

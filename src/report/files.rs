@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use super::{dashboard_png, dashboard_svg, report_html, summary_json, timeseries_csv};
+use super::{dashboard_png, dashboard_svg, report_html, summary_json, timeseries_csv, Charts};
 use crate::metrics::Report;
 use crate::model::Load;
 use crate::output;
@@ -23,30 +23,35 @@ pub(crate) fn write_run(
     report: &Report,
     source: &Source,
     load: Option<&Load>,
+    charts: Charts,
 ) -> Result<PathBuf> {
     let folder = dir.join(folder_name(&report.scenario)?);
-    output::write_folder(&folder, &run_files(report, source, load)?)?;
+    output::write_folder(&folder, &run_files(report, source, load, charts)?)?;
     Ok(folder)
 }
 
-/// A run's files by name: `summary.json`, `timeseries.csv`, `dashboard.svg`, `dashboard.png` and
-/// `report.html` (which shows `source`, the scenario the run was made from, and opens with `load`,
-/// what it asked of the fleet).
+/// A run's files by name: `summary.json`, `timeseries.csv`, `dashboard.svg` and `dashboard.png`
+/// (unless the charts are skipped) and `report.html` (which shows `source`, the scenario the run
+/// was made from, and opens with `load`, what it asked of the fleet).
 pub(crate) fn run_files(
     report: &Report,
     source: &Source,
     load: Option<&Load>,
+    charts: Charts,
 ) -> Result<Vec<(&'static str, Vec<u8>)>> {
-    Ok(vec![
+    let mut files = vec![
         ("summary.json", summary_json(report)),
         ("timeseries.csv", timeseries_csv(report)),
-        ("dashboard.svg", dashboard_svg(report)?.into_bytes()),
-        ("dashboard.png", dashboard_png(report)?),
-        (
-            "report.html",
-            report_html(report, source, load)?.into_bytes(),
-        ),
-    ])
+    ];
+    if charts == Charts::Drawn {
+        files.push(("dashboard.svg", dashboard_svg(report)?.into_bytes()));
+        files.push(("dashboard.png", dashboard_png(report)?));
+    }
+    files.push((
+        "report.html",
+        report_html(report, source, load, charts)?.into_bytes(),
+    ));
+    Ok(files)
 }
 
 /// The scenario name as a single folder name: a name like `../x` or `a/b` must not write outside
@@ -79,7 +84,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let report = fixtures::crash_sticky();
 
-        let folder = write_run(dir.path(), &report, &source(), None).expect("write_run succeeds");
+        let folder = write_run(dir.path(), &report, &source(), None, Charts::Drawn)
+            .expect("write_run succeeds");
 
         assert_eq!(folder, dir.path().join("crash-sticky"));
         let mut names: Vec<String> = fs::read_dir(&folder)
@@ -124,7 +130,7 @@ mod tests {
         let html = fs::read(folder.join("report.html")).expect("readable");
         assert_eq!(
             html,
-            report_html(&report, &source(), None)
+            report_html(&report, &source(), None, Charts::Drawn)
                 .expect("renders")
                 .into_bytes()
         );
@@ -134,9 +140,10 @@ mod tests {
     fn a_second_run_replaces_the_first_runs_files() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut report = fixtures::crash_sticky();
-        write_run(dir.path(), &report, &source(), None).expect("first run");
+        write_run(dir.path(), &report, &source(), None, Charts::Drawn).expect("first run");
         report.seed = 8;
-        let folder = write_run(dir.path(), &report, &source(), None).expect("second run");
+        let folder =
+            write_run(dir.path(), &report, &source(), None, Charts::Drawn).expect("second run");
         let json: Value =
             serde_json::from_slice(&fs::read(folder.join("summary.json")).expect("readable"))
                 .expect("valid JSON");
@@ -147,13 +154,14 @@ mod tests {
     fn a_run_that_fails_half_way_leaves_the_earlier_runs_folder_as_it_was() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut report = fixtures::crash_sticky();
-        write_run(dir.path(), &report, &source(), None).expect("first run");
+        write_run(dir.path(), &report, &source(), None, Charts::Drawn).expect("first run");
         let before = contents(dir.path());
 
         // Two of the five files move into place, then a move fails.
         report.seed = 8;
         let failing = fail_moves_after(2);
-        let error = write_run(dir.path(), &report, &source(), None).expect_err("must fail");
+        let error =
+            write_run(dir.path(), &report, &source(), None, Charts::Drawn).expect_err("must fail");
         drop(failing);
 
         assert!(format!("{error:#}").contains("into place"), "{error:#}");
@@ -170,8 +178,14 @@ mod tests {
         let blocker = dir.path().join("not-a-dir");
         fs::write(&blocker, b"").expect("a plain file");
 
-        let error =
-            write_run(&blocker, &fixtures::crash_sticky(), &source(), None).expect_err("must fail");
+        let error = write_run(
+            &blocker,
+            &fixtures::crash_sticky(),
+            &source(),
+            None,
+            Charts::Drawn,
+        )
+        .expect_err("must fail");
 
         let message = format!("{error:#}");
         assert!(message.contains("not-a-dir"), "{message}");
@@ -184,7 +198,8 @@ mod tests {
         for name in ["../escape", "a/b", "..", ".", "", "/abs"] {
             let mut report = fixtures::crash_sticky();
             report.scenario = name.to_owned();
-            let error = write_run(dir.path(), &report, &source(), None).expect_err(name);
+            let error =
+                write_run(dir.path(), &report, &source(), None, Charts::Drawn).expect_err(name);
             assert!(format!("{error:#}").contains("folder name"), "{name}");
         }
         assert_eq!(fs::read_dir(dir.path()).expect("readable").count(), 0);

@@ -11,12 +11,14 @@
 //! Like every exporter it is a pure function of its inputs: the same report gives the same bytes.
 
 use anyhow::Result;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 use plotters::style::RGBColor;
 
 use super::draw::palette;
 use super::human::{count, fixed, seconds};
 use super::load::{load_rows, load_warnings};
-use super::summary::{connections_only, sections, timeline, WALL_CLOCK_ROWS};
+use super::summary::{connections_only, sections, timeline, Section, WALL_CLOCK_ROWS};
+use super::Charts;
 use crate::metrics::Report;
 use crate::model::Load;
 use crate::scenario::Source;
@@ -67,20 +69,33 @@ footer { margin-top: 44px; padding-top: 8px; border-top: 1px solid #E0E0E0; font
 }
 ";
 
-/// `text` safe anywhere in an HTML document, in text and in quoted attribute values alike.
+/// `text` safe anywhere in an HTML document, in text and in double-quoted attribute values alike
+/// (maud's escaping, for the pages still assembled from strings).
 pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
+    html! { (text) }.into_string()
+}
+
+/// A whole page: the document head with the stylesheet inline, `main`, then `footer`.
+pub(crate) fn document(title: &str, main: Markup, footer: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLESHEET)) }
+            }
+            body {
+                main {
+                    (main)
+                    footer { (footer) }
+                }
+            }
         }
     }
-    out
+    .into_string()
+        + "\n"
 }
 
 /// An SVG document ready to sit inside HTML: without an XML declaration (meaningless there) and
@@ -136,26 +151,21 @@ pub(crate) fn page_end(footer: &str) -> String {
 }
 
 /// What the scenario asked of the fleet, from the arithmetic, and what looked wrong with it.
-fn load_section(load: &Load) -> String {
-    let mut html = String::from(
-        "\n<h2 id=\"load\">Load</h2>\n<table class=\"summary load\">\n<caption>What the \
-         scenario asks of the fleet, from the arithmetic before any run</caption>\n<tbody>\n",
-    );
-    for (what, figure) in load_rows(load) {
-        html.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td></tr>\n",
-            escape(what),
-            escape(&figure)
-        ));
+fn load_section(load: &Load) -> Markup {
+    html! {
+        h2 id="load" { "Load" }
+        table class="summary load" {
+            caption { "What the scenario asks of the fleet, from the arithmetic before any run" }
+            tbody {
+                @for (what, figure) in load_rows(load) {
+                    tr { td { (what) } td { (figure) } }
+                }
+            }
+        }
+        @for warning in load_warnings(load) {
+            p class="warning" { "Warning: " (warning) }
+        }
     }
-    html.push_str("</tbody>\n</table>\n");
-    for warning in load_warnings(load) {
-        html.push_str(&format!(
-            "<p class=\"warning\">Warning: {}</p>\n",
-            escape(&warning)
-        ));
-    }
-    html
 }
 
 /// The files [`write_run`](super::write_run) puts beside `report.html`.
@@ -167,54 +177,17 @@ const SIBLINGS: [&str; 4] = [
 ];
 
 /// `report.html` for `report`, run from `source`; it opens with `load`, what the scenario asked
-/// of the fleet, when given.
-pub(crate) fn report_html(report: &Report, source: &Source, load: Option<&Load>) -> Result<String> {
-    let dashboard = inline_svg(&super::dashboard_svg(report)?);
-    let mut html = page_start(&format!("{} · fleetsim report", report.scenario));
-
-    html.push_str(&format!(
-        "<header>\n<h1>{}</h1>\n<p class=\"story\">{}</p>\n<p class=\"identity\">seed {} · \
-         session store: {} · {} measured after {} of warm-up</p>\n</header>\n",
-        escape(&report.scenario),
-        escape(&report.description),
-        report.seed,
-        escape(&report.session_store),
-        seconds(report.simulated_seconds),
-        seconds(report.warmup_seconds),
-    ));
-
-    if let Some(load) = load {
-        html.push_str(&load_section(load));
-    }
-
-    html.push_str("\n<h2 id=\"summary\">Summary</h2>\n<div class=\"sections\">\n");
-    for section in sections(report) {
-        html.push_str(&format!(
-            "<table class=\"summary\">\n<caption>{}</caption>\n<tbody>\n",
-            escape(section.title)
-        ));
-        // The wall-clock rows would make two runs of one scenario and seed differ: the page
-        // keeps only what the seed determines.
-        let rows = section
-            .rows
-            .iter()
-            .filter(|(metric, _)| !WALL_CLOCK_ROWS.contains(&metric.as_str()));
-        for (metric, value) in rows {
-            // Sub-rows are indented with spaces in the terminal; here with a class.
-            let trimmed = metric.trim_start();
-            let class = if trimmed.len() < metric.len() {
-                " class=\"sub\""
-            } else {
-                ""
-            };
-            html.push_str(&format!(
-                "<tr><td{class}>{}</td><td class=\"num\">{}</td></tr>\n",
-                escape(trimmed),
-                escape(value)
-            ));
-        }
-        html.push_str("</tbody>\n</table>\n");
-    }
+/// of the fleet, when given. Without `charts` (`--no-charts`) the dashboard is left out.
+pub(crate) fn report_html(
+    report: &Report,
+    source: &Source,
+    load: Option<&Load>,
+    charts: Charts,
+) -> Result<String> {
+    let dashboard = match charts {
+        Charts::Drawn => Some(inline_svg(&super::dashboard_svg(report)?)),
+        Charts::Skipped => None,
+    };
     let counted = if connections_only(report) {
         "Connections and messages count"
     } else if report.connections.is_some() {
@@ -222,85 +195,129 @@ pub(crate) fn report_html(report: &Report, source: &Source, load: Option<&Load>)
     } else {
         "Requests, sessions and latency count"
     };
-    html.push_str(&format!(
-        "</div>\n<p class=\"note\">{counted} what happened after the warm-up. The same \
-         scenario and seed give this page byte for byte (the engine's wall time is in \
-         summary.json).</p>\n"
-    ));
-
-    html.push_str("\n<h2 id=\"dashboard\">Dashboard</h2>\n<figure class=\"dashboard\">\n");
-    html.push_str(&dashboard);
-    html.push_str(
-        "\n<figcaption>Time runs left to right over the whole run; the warm-up is shaded and \
-         each scenario event is a dashed vertical line. The same picture is in dashboard.svg \
-         and dashboard.png.</figcaption>\n</figure>\n",
-    );
-
-    html.push_str("\n<h2 id=\"timeline\">Events</h2>\n");
-    match timeline(report) {
-        Some(events) => {
-            html.push_str(
-                "<table class=\"timeline\">\n<thead><tr><th class=\"num\">at</th>\
-                 <th>event</th></tr></thead>\n<tbody>\n",
-            );
-            for (when, what) in &events.rows {
-                html.push_str(&format!(
-                    "<tr><td class=\"num\">{}</td><td>{}</td></tr>\n",
-                    escape(when),
-                    escape(what)
-                ));
+    let main = html! {
+        header {
+            h1 { (report.scenario) }
+            p class="story" { (report.description) }
+            p class="identity" {
+                "seed " (report.seed) " · session store: " (report.session_store) " · "
+                (seconds(report.simulated_seconds)) " measured after "
+                (seconds(report.warmup_seconds)) " of warm-up"
             }
-            html.push_str("</tbody>\n</table>\n");
         }
-        None => html.push_str("<p class=\"note\">Nothing was scheduled: no events.</p>\n"),
-    }
+        @if let Some(load) = load { (load_section(load)) }
 
-    html.push_str("\n<h2 id=\"balance\">Requests per instance</h2>\n");
-    if connections_only(report) {
-        html.push_str(
-            "<p class=\"note\">The scenario has connections only: no request was routed. How \
-             evenly the connections were spread shows in the summary (imbalance at end) and on \
-             the dashboard (most and least loaded instance).</p>\n",
-        );
-    } else {
-        html.push_str(&balance_chart(&report.balance.requests_per_instance));
-    }
-
-    html.push_str("\n<h2 id=\"scenario\">Scenario</h2>\n");
-    if source.overrides.is_empty() {
-        html.push_str("<p>Run as written below, with no <code>--set</code> overrides.</p>\n");
-    } else {
-        html.push_str("<p>Run with these overrides applied on top of the text below:</p>\n<ul>\n");
-        for set in &source.overrides {
-            html.push_str(&format!("<li><code>--set {}</code></li>\n", escape(set)));
+        h2 id="summary" { "Summary" }
+        div class="sections" {
+            @for section in sections(report) { (summary_table(&section)) }
         }
-        html.push_str("</ul>\n");
-    }
-    if source.yaml.trim().is_empty() {
-        html.push_str("<p class=\"note\">The scenario's text is not available.</p>\n");
-    } else {
-        html.push_str(&format!(
-            "<pre class=\"scenario\"><code>{}</code></pre>\n",
-            escape(source.yaml.trim_end())
-        ));
-    }
-    if seed_was_changed(report.seed, &source.yaml) {
-        html.push_str(&format!(
-            "<p class=\"note\">The run used seed {} in place of the seed written above.</p>\n",
-            report.seed
-        ));
-    }
+        p class="note" {
+            (counted) " what happened after the warm-up. The same scenario and seed give this \
+            page byte for byte (the engine's wall time is in summary.json)."
+        }
 
-    let files: Vec<String> = SIBLINGS
+        h2 id="dashboard" { "Dashboard" }
+        @match dashboard {
+            Some(svg) => figure class="dashboard" {
+                (PreEscaped(svg))
+                figcaption {
+                    "Time runs left to right over the whole run; the warm-up is shaded and each \
+                    scenario event is a dashed vertical line. The same picture is in \
+                    dashboard.svg and dashboard.png."
+                }
+            },
+            None => p class="note" {
+                "Charts were not drawn (--no-charts): timeseries.csv holds the same figures, \
+                window by window."
+            },
+        }
+
+        h2 id="timeline" { "Events" }
+        @match timeline(report) {
+            Some(events) => table class="timeline" {
+                thead { tr { th class="num" { "at" } th { "event" } } }
+                tbody {
+                    @for (when, what) in &events.rows {
+                        tr { td class="num" { (when) } td { (what) } }
+                    }
+                }
+            },
+            None => p class="note" { "Nothing was scheduled: no events." },
+        }
+
+        h2 id="balance" { "Requests per instance" }
+        @if connections_only(report) {
+            p class="note" {
+                "The scenario has connections only: no request was routed. How evenly the \
+                connections were spread shows in the summary (imbalance at end) and on the \
+                dashboard (most and least loaded instance)."
+            }
+        } @else {
+            (balance_chart(&report.balance.requests_per_instance))
+        }
+
+        h2 id="scenario" { "Scenario" }
+        @if source.overrides.is_empty() {
+            p { "Run as written below, with no " code { "--set" } " overrides." }
+        } @else {
+            p { "Run with these overrides applied on top of the text below:" }
+            ul {
+                @for set in &source.overrides { li { code { "--set " (set) } } }
+            }
+        }
+        @if source.yaml.trim().is_empty() {
+            p class="note" { "The scenario's text is not available." }
+        } @else {
+            pre class="scenario" { code { (source.yaml.trim_end()) } }
+        }
+        @if seed_was_changed(report.seed, &source.yaml) {
+            p class="note" {
+                "The run used seed " (report.seed) " in place of the seed written above."
+            }
+        }
+    };
+    let siblings: Vec<&str> = SIBLINGS
         .iter()
-        .map(|name| format!("<a href=\"{name}\">{name}</a>"))
+        .copied()
+        .filter(|name| charts == Charts::Drawn || !name.starts_with("dashboard"))
         .collect();
-    html.push_str(&page_end(&format!(
-        "Written by fleetsim {}. Beside this page: {}.",
-        env!("CARGO_PKG_VERSION"),
-        files.join(", ")
-    )));
-    Ok(html)
+    let footer = html! {
+        "Written by fleetsim " (env!("CARGO_PKG_VERSION")) ". Beside this page: "
+        @for (i, name) in siblings.iter().enumerate() {
+            @if i > 0 { ", " }
+            a href=(name) { (name) }
+        }
+        "."
+    };
+    Ok(document(
+        &format!("{} · fleetsim report", report.scenario),
+        main,
+        footer,
+    ))
+}
+
+/// One section of the summary as a table. The wall-clock rows would make two runs of one
+/// scenario and seed differ: the page keeps only what the seed determines. Sub-rows, indented
+/// with spaces in the terminal, are indented here with a class.
+fn summary_table(section: &Section) -> Markup {
+    let rows = section
+        .rows
+        .iter()
+        .filter(|(metric, _)| !WALL_CLOCK_ROWS.contains(&metric.as_str()));
+    html! {
+        table class="summary" {
+            caption { (section.title) }
+            tbody {
+                @for (metric, value) in rows {
+                    @let trimmed = metric.trim_start();
+                    tr {
+                        td class=[(trimmed.len() < metric.len()).then_some("sub")] { (trimmed) }
+                        td class="num" { (value) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Whether the YAML names a top-level seed other than `seed` (as `fleetsim run --seed` does).
@@ -322,97 +339,162 @@ const BAR_LEFT: f64 = 84.0;
 const BAR_RIGHT: f64 = 16.0;
 const BAR_TOP: f64 = 24.0;
 const BAR_BOTTOM: f64 = 52.0;
-/// More instances than this and only every k-th is labelled, so labels never overlap.
+/// More bars than this and only every k-th is labelled, so labels never overlap.
 const MAX_BAR_LABELS: usize = 40;
+/// Up to this many instances get one bar each; beyond, the chart is their distribution (a page
+/// of 400,000 bars is neither readable nor small).
+pub(crate) const MAX_INSTANCE_BARS: usize = 400;
+/// Bins of that distribution.
+const HISTOGRAM_BINS: u64 = 40;
 
-/// `requests_per_instance` as an SVG bar chart with the mean as a dashed line, in a figure.
-fn balance_chart(counts: &[u64]) -> String {
+/// A bar chart: bar heights, each bar's x label and tooltip, the axis titles, and an optional
+/// dashed line with its legend.
+struct Bars<'a> {
+    heights: Vec<u64>,
+    label: &'a dyn Fn(usize) -> String,
+    tooltip: &'a dyn Fn(usize) -> String,
+    aria: String,
+    x_title: &'a str,
+    y_title: &'a str,
+    mean: Option<f64>,
+}
+
+/// `requests_per_instance` as a figure: one bar per instance with the mean as a dashed line, or,
+/// beyond [`MAX_INSTANCE_BARS`] instances, how many instances took each range of requests.
+fn balance_chart(counts: &[u64]) -> Markup {
     if counts.is_empty() {
-        return "<p class=\"note\">No instance received a request after the warm-up.</p>\n"
-            .to_owned();
+        return html! { p class="note" { "No instance received a request after the warm-up." } };
     }
     let n = counts.len();
-    let max = counts.iter().copied().max().unwrap_or(0) as f64;
+    let max = counts.iter().copied().max().unwrap_or(0);
+    let min = counts.iter().copied().min().unwrap_or(0);
     let mean = counts.iter().sum::<u64>() as f64 / n as f64;
-    let (top, step) = nice_axis(max);
-    let plot_width = BAR_WIDTH - BAR_LEFT - BAR_RIGHT;
-    let plot_height = BAR_HEIGHT - BAR_TOP - BAR_BOTTOM;
-    let y = |v: f64| BAR_TOP + plot_height * (1.0 - v / top);
-    let slot = plot_width / n as f64;
-    let grey = hex(palette::GREY);
-
-    let mut svg = format!(
-        "<svg class=\"balance\" width=\"{BAR_WIDTH}\" height=\"{BAR_HEIGHT}\" \
-         viewBox=\"0 0 {BAR_WIDTH} {BAR_HEIGHT}\" role=\"img\" aria-label=\"Requests routed to \
-         each of {n} instances\" font-size=\"13\" fill=\"{grey}\">\n"
-    );
-    // Grid lines and y labels.
-    let ticks = (top / step).round() as u64;
-    for i in 0..=ticks {
-        let v = step * i as f64;
-        svg.push_str(&format!(
-            "<line x1=\"{BAR_LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#E0E0E0\"/>\n\
-             <text x=\"{:.1}\" y=\"{y:.1}\" text-anchor=\"end\" dominant-baseline=\"middle\">{}</text>\n",
-            BAR_LEFT + plot_width,
-            BAR_LEFT - 8.0,
-            tick(v),
-            y = y(v),
-        ));
+    let imbalance = fixed(if mean > 0.0 { max as f64 / mean } else { 0.0 }, 2);
+    if n <= MAX_INSTANCE_BARS {
+        let svg = bar_svg(&Bars {
+            heights: counts.to_vec(),
+            label: &|i| i.to_string(),
+            tooltip: &|i| format!("instance {i}: {} requests", count(counts[i])),
+            aria: format!("Requests routed to each of {n} instances"),
+            x_title: "instance, in launch order",
+            y_title: "requests",
+            mean: Some(mean),
+        });
+        return html! {
+            figure class="balance" {
+                (svg)
+                figcaption {
+                    "Request attempts routed to each instance after the warm-up; the dashed \
+                    line is the mean. The busiest instance took " (imbalance) " × the mean (1 \
+                    is perfectly even)."
+                }
+            }
+        };
     }
-    let blue = hex(palette::BLUE);
-    let label_every = n.div_ceil(MAX_BAR_LABELS);
-    for (i, &requests) in counts.iter().enumerate() {
-        let width = (slot * 0.8).max(1.0);
-        let x = BAR_LEFT + slot * i as f64 + (slot - width) / 2.0;
-        let top_y = y(requests as f64);
-        svg.push_str(&format!(
-            "<rect x=\"{x:.1}\" y=\"{top_y:.1}\" width=\"{width:.1}\" height=\"{:.1}\" \
-             fill=\"{blue}\"><title>instance {i}: {} requests</title></rect>\n",
-            BAR_TOP + plot_height - top_y,
-            count(requests),
-        ));
-        if i % label_every == 0 {
-            svg.push_str(&format!(
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{i}</text>\n",
-                BAR_LEFT + slot * (i as f64 + 0.5),
-                BAR_TOP + plot_height + 18.0,
-            ));
+    let bins = histogram(counts, min, max);
+    let lower = |i: usize| min + bins.width * i as u64;
+    let svg = bar_svg(&Bars {
+        heights: bins.instances.clone(),
+        label: &|i| count(lower(i)),
+        tooltip: &|i| {
+            format!(
+                "{} instances took {} to {} requests",
+                count(bins.instances[i]),
+                count(lower(i)),
+                count(lower(i) + bins.width - 1)
+            )
+        },
+        aria: format!("How many of {n} instances took each range of requests"),
+        x_title: "requests routed to an instance (lower end of each range)",
+        y_title: "instances",
+        mean: None,
+    });
+    html! {
+        figure class="balance" {
+            (svg)
+            figcaption {
+                (count(n as u64)) " instances are too many for one bar each: each bar counts the \
+                instances that took a range of " (count(bins.width)) " request attempts after the \
+                warm-up. Fewest " (count(min)) ", mean " (count(mean.round() as u64)) ", most "
+                (count(max)) ": the busiest instance took " (imbalance) " × the mean (1 is \
+                perfectly even)."
+            }
         }
     }
-    let black = hex(palette::BLACK);
-    svg.push_str(&format!(
-        "<line x1=\"{BAR_LEFT}\" x2=\"{right:.1}\" y1=\"{mean_y:.1}\" y2=\"{mean_y:.1}\" \
-         stroke=\"{black}\" stroke-width=\"2\" stroke-dasharray=\"10 6\"/>\n\
-         <line x1=\"{swatch:.1}\" x2=\"{right:.1}\" y1=\"{legend_y:.1}\" y2=\"{legend_y:.1}\" \
-         stroke=\"{black}\" stroke-width=\"2\" stroke-dasharray=\"10 6\"/>\n\
-         <text x=\"{:.1}\" y=\"{legend_y:.1}\" text-anchor=\"end\" dominant-baseline=\"middle\" \
-         fill=\"{black}\">mean {}</text>\n\
-         <line x1=\"{BAR_LEFT}\" x2=\"{BAR_LEFT}\" y1=\"{BAR_TOP}\" y2=\"{bottom:.1}\" \
-         stroke=\"{grey}\"/>\n\
-         <line x1=\"{BAR_LEFT}\" x2=\"{right:.1}\" y1=\"{bottom:.1}\" y2=\"{bottom:.1}\" \
-         stroke=\"{grey}\"/>\n\
-         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">instance, in launch order</text>\n\
-         <text transform=\"translate(14 {:.1}) rotate(-90)\" text-anchor=\"middle\">requests</text>\n\
-         </svg>\n",
-        BAR_LEFT + plot_width - 34.0,
-        count(mean.round() as u64),
-        BAR_LEFT + plot_width / 2.0,
-        BAR_HEIGHT - 8.0,
-        BAR_TOP + plot_height / 2.0,
-        right = BAR_LEFT + plot_width,
-        mean_y = y(mean),
-        // A legend above the plot: a label on the line would hide a bar.
-        swatch = BAR_LEFT + plot_width - 26.0,
-        legend_y = BAR_TOP - 12.0,
-        bottom = BAR_TOP + plot_height,
-    ));
-    let imbalance = if mean > 0.0 { max / mean } else { 0.0 };
-    format!(
-        "<figure class=\"balance\">\n{svg}<figcaption>Request attempts routed to each instance \
-         after the warm-up; the dashed line is the mean. The busiest instance took {} × the \
-         mean (1 is perfectly even).</figcaption>\n</figure>\n",
-        fixed(imbalance, 2)
-    )
+}
+
+/// Instances per range of requests: [`HISTOGRAM_BINS`] ranges of equal whole width from `min`.
+struct Histogram {
+    width: u64,
+    instances: Vec<u64>,
+}
+
+fn histogram(counts: &[u64], min: u64, max: u64) -> Histogram {
+    let width = (max - min + 1).div_ceil(HISTOGRAM_BINS).max(1);
+    let bins = ((max - min) / width + 1) as usize;
+    let mut instances = vec![0; bins];
+    for &c in counts {
+        instances[((c - min) / width) as usize] += 1;
+    }
+    Histogram { width, instances }
+}
+
+/// The SVG of a bar chart, scaled to its tallest bar.
+fn bar_svg(b: &Bars<'_>) -> Markup {
+    let n = b.heights.len();
+    let (top, step) = nice_axis(b.heights.iter().copied().max().unwrap_or(0) as f64);
+    let plot_width = BAR_WIDTH - BAR_LEFT - BAR_RIGHT;
+    let plot_height = BAR_HEIGHT - BAR_TOP - BAR_BOTTOM;
+    let bottom = BAR_TOP + plot_height;
+    let right = BAR_LEFT + plot_width;
+    let y = |v: f64| BAR_TOP + plot_height * (1.0 - v / top);
+    let slot = plot_width / n as f64;
+    let width = (slot * 0.8).max(1.0);
+    let label_every = n.div_ceil(MAX_BAR_LABELS);
+    let ticks = (top / step).round() as u64;
+    let (grey, blue, black) = (hex(palette::GREY), hex(palette::BLUE), hex(palette::BLACK));
+    let px = |v: f64| format!("{v:.1}");
+    html! {
+        svg class="balance" width=(BAR_WIDTH) height=(BAR_HEIGHT)
+            viewBox={ "0 0 " (BAR_WIDTH) " " (BAR_HEIGHT) } role="img" aria-label=(b.aria)
+            font-size="13" fill=(grey) {
+            @for i in 0..=ticks {
+                @let v = step * i as f64;
+                line x1=(BAR_LEFT) x2=(px(right)) y1=(px(y(v))) y2=(px(y(v))) stroke="#E0E0E0" {}
+                text x=(px(BAR_LEFT - 8.0)) y=(px(y(v))) text-anchor="end"
+                    dominant-baseline="middle" { (tick(v)) }
+            }
+            @for (i, &h) in b.heights.iter().enumerate() {
+                @let top_y = y(h as f64);
+                rect x=(px(BAR_LEFT + slot * i as f64 + (slot - width) / 2.0)) y=(px(top_y))
+                    width=(px(width)) height=(px(bottom - top_y)) fill=(blue) {
+                    title { ((b.tooltip)(i)) }
+                }
+                @if i % label_every == 0 {
+                    text x=(px(BAR_LEFT + slot * (i as f64 + 0.5))) y=(px(bottom + 18.0))
+                        text-anchor="middle" { ((b.label)(i)) }
+                }
+            }
+            @if let Some(mean) = b.mean {
+                // A legend above the plot: a label on the line would hide a bar.
+                line x1=(BAR_LEFT) x2=(px(right)) y1=(px(y(mean))) y2=(px(y(mean)))
+                    stroke=(black) stroke-width="2" stroke-dasharray="10 6" {}
+                line x1=(px(right - 26.0)) x2=(px(right)) y1=(px(BAR_TOP - 12.0))
+                    y2=(px(BAR_TOP - 12.0)) stroke=(black) stroke-width="2"
+                    stroke-dasharray="10 6" {}
+                text x=(px(right - 34.0)) y=(px(BAR_TOP - 12.0)) text-anchor="end"
+                    dominant-baseline="middle" fill=(black) {
+                    "mean " (count(mean.round() as u64))
+                }
+            }
+            line x1=(BAR_LEFT) x2=(BAR_LEFT) y1=(BAR_TOP) y2=(px(bottom)) stroke=(grey) {}
+            line x1=(BAR_LEFT) x2=(px(right)) y1=(px(bottom)) y2=(px(bottom)) stroke=(grey) {}
+            text x=(px(BAR_LEFT + plot_width / 2.0)) y=(px(BAR_HEIGHT - 8.0))
+                text-anchor="middle" { (b.x_title) }
+            text transform={ "translate(14 " (px(BAR_TOP + plot_height / 2.0)) ") rotate(-90)" }
+                text-anchor="middle" { (b.y_title) }
+        }
+    }
 }
 
 /// A y axis for values up to `max`: its top and tick step, a step of 1, 2 or 5 × 10ᵏ (at least
@@ -450,17 +532,23 @@ mod tests {
     }
 
     fn page() -> String {
-        report_html(&fixtures::crash_sticky_with_windows(), &source(), None).expect("renders")
+        report_html(
+            &fixtures::crash_sticky_with_windows(),
+            &source(),
+            None,
+            Charts::Drawn,
+        )
+        .expect("renders")
     }
 
     #[test]
     fn the_page_does_not_depend_on_the_wall_clock() {
         let mut report = fixtures::crash_sticky_with_windows();
-        let first = report_html(&report, &source(), None).expect("renders");
+        let first = report_html(&report, &source(), None, Charts::Drawn).expect("renders");
         report.engine.wall_seconds *= 3.0;
         report.engine.events_per_second /= 3.0;
         assert_eq!(
-            report_html(&report, &source(), None).expect("renders"),
+            report_html(&report, &source(), None, Charts::Drawn).expect("renders"),
             first
         );
         assert!(first.contains("events"));
@@ -470,7 +558,8 @@ mod tests {
     fn escaping_neutralises_every_character_that_means_something_in_html() {
         assert_eq!(
             escape(r#"<a href="x" title='y'>&amp;</a>"#),
-            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;"
+            // Attribute values are always double-quoted, so `'` needs no escaping.
+            "&lt;a href=&quot;x&quot; title='y'&gt;&amp;amp;&lt;/a&gt;"
         );
         assert_eq!(escape("plain · text ±"), "plain · text ±");
         assert_eq!(escape(""), "");
@@ -479,7 +568,7 @@ mod tests {
     #[test]
     fn the_page_is_one_html5_document_with_its_stylesheet_inline() {
         let html = page();
-        assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+        assert!(html.starts_with("<!DOCTYPE html><html lang=\"en\">"));
         assert!(html.ends_with("</html>\n"));
         assert!(html.contains("<meta charset=\"utf-8\">"));
         assert!(html.contains(STYLESHEET));
@@ -542,7 +631,7 @@ mod tests {
     #[test]
     fn the_summary_has_every_row_of_the_terminal_table() {
         let report = fixtures::crash_sticky_with_windows();
-        let html = report_html(&report, &source(), None).expect("renders");
+        let html = report_html(&report, &source(), None, Charts::Drawn).expect("renders");
         for section in sections(&report) {
             assert!(html.contains(&format!("<caption>{}</caption>", escape(section.title))));
             // The wall-clock rows would make two runs of one scenario and seed differ: the page
@@ -568,7 +657,7 @@ mod tests {
             windows: 108,
             windows_over: 3,
         });
-        let html = report_html(&report, &source(), None).expect("renders");
+        let html = report_html(&report, &source(), None, Charts::Drawn).expect("renders");
         assert!(html.contains(
             "<tr><td>p99 objective</td><td class=\"num\">250 ms · exceeded in 3 of 108 \
              windows</td></tr>"
@@ -578,7 +667,7 @@ mod tests {
     #[test]
     fn connections_and_messages_are_summary_tables_after_requests_and_sessions() {
         let report = fixtures::crash_sticky_with_connections_and_windows();
-        let html = report_html(&report, &source(), None).expect("renders");
+        let html = report_html(&report, &source(), None, Charts::Drawn).expect("renders");
         let at = |needle: &str| {
             html.find(needle)
                 .unwrap_or_else(|| panic!("{needle:?} is not in the page"))
@@ -613,7 +702,8 @@ mod tests {
 
     #[test]
     fn a_page_of_connections_only_draws_no_request_bars() {
-        let html = report_html(&fixtures::chat_only(), &source(), None).expect("renders");
+        let html =
+            report_html(&fixtures::chat_only(), &source(), None, Charts::Drawn).expect("renders");
         assert!(html.contains("Connections and messages count what happened"));
         assert!(html.contains("The scenario has connections only"));
         assert!(!html.contains("<svg class=\"balance\""));
@@ -629,7 +719,7 @@ mod tests {
         ));
         let mut report = fixtures::crash_sticky_with_windows();
         report.timeline.clear();
-        let html = report_html(&report, &source(), None).expect("renders");
+        let html = report_html(&report, &source(), None, Charts::Drawn).expect("renders");
         assert!(!html.contains("<table class=\"timeline\">"));
         assert!(html.contains("no events"));
     }
@@ -642,7 +732,7 @@ mod tests {
             yaml: "description: \"</code></pre><img src=x>\"\n".to_owned(),
             overrides: vec!["description=<b>".to_owned()],
         };
-        let html = report_html(&report, &source, None).expect("renders");
+        let html = report_html(&report, &source, None, Charts::Drawn).expect("renders");
         assert!(!html.contains("<script>"));
         assert!(!html.contains("<img"));
         assert!(!html.contains("<b>"));
@@ -656,7 +746,7 @@ mod tests {
 
     #[test]
     fn one_bar_per_instance_scaled_to_the_busiest() {
-        let chart = balance_chart(&[100, 300, 50]);
+        let chart = balance_chart(&[100, 300, 50]).into_string();
         assert_eq!(chart.matches("<rect ").count(), 3);
         // Max 300: steps of 100 (300 / 5 = 60 → 100), top 300. The plot is 300 − 24 − 52 = 224
         // px high, so 100 requests are 74.7 px and 300 the full 224 px.
@@ -667,17 +757,55 @@ mod tests {
         // Mean 150; 300 / 150 = 2.
         assert!(chart.contains(">mean 150</text>"));
         assert!(chart.contains("took 2.00 × the mean"));
-        assert!(balance_chart(&[]).contains("No instance received a request"));
+        assert!(balance_chart(&[])
+            .into_string()
+            .contains("No instance received a request"));
     }
 
     #[test]
     fn many_instances_are_labelled_sparsely() {
         let counts: Vec<u64> = (0..100).map(|i| 1_000 + i).collect();
-        let chart = balance_chart(&counts);
+        let chart = balance_chart(&counts).into_string();
         assert_eq!(chart.matches("<rect ").count(), 100);
         // Every third of 100: 0, 3, …, 99 is 34 labels.
         let labels = chart.matches("text-anchor=\"middle\">").count();
         assert_eq!(labels, 34 + 2, "34 instance labels and the two axis titles");
+    }
+
+    #[test]
+    fn beyond_a_few_hundred_instances_the_chart_is_their_distribution() {
+        // 1,000 instances taking 1,000 … 1,999 requests: a range of 1,000 in 40 bins of
+        // ceil(1,000 / 40) = 25 requests, 25 instances each.
+        let counts: Vec<u64> = (0..1_000).map(|i| 1_000 + i).collect();
+        let chart = balance_chart(&counts).into_string();
+        assert_eq!(chart.matches("<rect ").count(), 40);
+        assert!(chart.contains("<title>25 instances took 1,000 to 1,024 requests</title>"));
+        assert!(chart.contains("<title>25 instances took 1,975 to 1,999 requests</title>"));
+        assert!(chart.contains("1,000 instances are too many for one bar each"));
+        assert!(chart.contains("Fewest 1,000, mean 1,500, most 1,999"));
+        // One bin when every instance took the same.
+        let flat = balance_chart(&vec![7; 500]).into_string();
+        assert_eq!(flat.matches("<rect ").count(), 1);
+        assert!(flat.contains("<title>500 instances took 7 to 7 requests</title>"));
+        // Exactly the limit still draws one bar per instance.
+        let limit = vec![1; MAX_INSTANCE_BARS];
+        assert_eq!(
+            balance_chart(&limit)
+                .into_string()
+                .matches("<rect ")
+                .count(),
+            MAX_INSTANCE_BARS
+        );
+    }
+
+    #[test]
+    fn without_charts_the_page_says_where_the_figures_are() {
+        let report = fixtures::crash_sticky_with_windows();
+        let html = report_html(&report, &source(), None, Charts::Skipped).expect("renders");
+        assert!(!html.contains("<svg width=\"1400\""));
+        assert!(html.contains("Charts were not drawn (--no-charts)"));
+        assert!(!html.contains("dashboard.png"));
+        assert!(html.contains("<a href=\"timeseries.csv\">"));
     }
 
     #[test]
@@ -706,7 +834,7 @@ mod tests {
         assert!(!seed_was_changed(8, "name: x\n"));
         let mut report = fixtures::crash_sticky();
         report.seed = 8;
-        let html = report_html(&report, &source(), None).expect("renders");
+        let html = report_html(&report, &source(), None, Charts::Drawn).expect("renders");
         assert!(html.contains("The run used seed 8"));
     }
 

@@ -55,6 +55,25 @@ pub(crate) enum Format {
 }
 
 /// `report` in `format`, ending with a newline.
+/// Whether a run's charts are drawn: `--no-charts` skips them for batch use (the dashboard is
+/// most of a run's rendering time and of its folder's size).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Charts {
+    Drawn,
+    Skipped,
+}
+
+impl Charts {
+    /// From the `--no-charts` flag.
+    pub(crate) fn unless(skipped: bool) -> Self {
+        if skipped {
+            Charts::Skipped
+        } else {
+            Charts::Drawn
+        }
+    }
+}
+
 pub(crate) fn render(report: &Report, format: Format) -> Vec<u8> {
     match format {
         Format::Table => with_newline(table(report)),
