@@ -13,6 +13,12 @@
 //! | p95, p99 latency | 5 ms + 25 % | the same, plus scheduler noise on 2 shared cores |
 //! | time to detect a crash | one check interval | HAProxy's check phase is not the model's |
 //! | time to finish a deploy | 2 check intervals per new instance + 20 % | each new instance waits for its `rise` checks and its predecessor's drain |
+//! | peak instances | 1 | a decision is a ceiling of the measured metric: live CPU carries the real hop and thread wake-ups, so a value near a boundary may round one instance the other way |
+//! | mean instances | one step held for one interval, over the run | a decision taken one evaluation earlier or later moves up to `max_step` instances for one `interval` |
+//! | scale actions | 1 + 25 % | the same boundary: one decision more or less |
+//!
+//! The last three are compared only for a scenario that resizes its fleet (an autoscaler or a
+//! `scale` event).
 
 use std::fmt::Write as _;
 
@@ -20,7 +26,7 @@ use serde::Serialize;
 
 use super::LiveRun;
 use crate::metrics::{Report, TimelineEvent};
-use crate::scenario::Scenario;
+use crate::scenario::{Action, Scenario};
 use crate::study::outcome::{t_975, Estimate};
 
 /// One compared metric.
@@ -54,6 +60,30 @@ struct Metric {
     of: fn(&Report) -> Option<f64>,
     /// Margin from the simulated mean and the scenario.
     margin: fn(f64, &Scenario) -> f64,
+    /// Whether the metric says anything about the scenario.
+    applies: fn(&Scenario) -> bool,
+}
+
+fn always(_: &Scenario) -> bool {
+    true
+}
+
+/// The fleet changes size by decision: an autoscaler or a `scale` event.
+fn resizes(s: &Scenario) -> bool {
+    s.autoscaler.is_some()
+        || s.events
+            .iter()
+            .any(|e| matches!(e.action, Action::Scale { .. }))
+}
+
+/// One autoscaler step (or one `scale` event's) held for one evaluation interval, as a share
+/// of the run: what a decision one interval earlier or later moves the mean fleet by.
+fn one_step_one_interval(s: &Scenario) -> f64 {
+    let Some(a) = &s.autoscaler else {
+        return 1.0;
+    };
+    let step = a.scale_up.max_step.min(a.max.saturating_sub(a.min)).max(1);
+    f64::from(step) * a.interval.as_secs_f64() / s.duration.as_secs_f64()
 }
 
 fn counts_margin(mean: f64, _: &Scenario) -> f64 {
@@ -84,54 +114,63 @@ const METRICS: &[Metric] = &[
         unit: "",
         of: |r| Some(r.sessions.lost as f64),
         margin: counts_margin,
+        applies: always,
     },
     Metric {
         name: "failed requests",
         unit: "",
         of: |r| Some(r.requests.failed.total() as f64),
         margin: counts_margin,
+        applies: always,
     },
     Metric {
         name: "failed: instance down",
         unit: "",
         of: |r| Some(r.requests.failed.instance_down as f64),
         margin: counts_margin,
+        applies: always,
     },
     Metric {
         name: "failed: session lost",
         unit: "",
         of: |r| Some(r.requests.failed.session_lost as f64),
         margin: counts_margin,
+        applies: always,
     },
     Metric {
         name: "failed: store unavailable",
         unit: "",
         of: |r| Some(r.requests.failed.store_unavailable as f64),
         margin: counts_margin,
+        applies: always,
     },
     Metric {
         name: "failed: queue full or timeout",
         unit: "",
         of: |r| Some((r.requests.failed.queue_full + r.requests.failed.timeout) as f64),
         margin: counts_margin,
+        applies: always,
     },
     Metric {
         name: "p50 latency",
         unit: "ms",
         of: |r| Some(r.latency_ms.p50),
         margin: |mean, _| 2.0 + 0.10 * mean,
+        applies: always,
     },
     Metric {
         name: "p95 latency",
         unit: "ms",
         of: |r| Some(r.latency_ms.p95),
         margin: |mean, _| 5.0 + 0.25 * mean,
+        applies: always,
     },
     Metric {
         name: "p99 latency",
         unit: "ms",
         of: |r| Some(r.latency_ms.p99),
         margin: |mean, _| 5.0 + 0.25 * mean,
+        applies: always,
     },
     Metric {
         name: "time to detect a crash",
@@ -144,6 +183,7 @@ const METRICS: &[Metric] = &[
             )
         },
         margin: |_, s| interval_s(s),
+        applies: always,
     },
     Metric {
         name: "time to finish a deploy",
@@ -156,6 +196,28 @@ const METRICS: &[Metric] = &[
             )
         },
         margin: |mean, s| 2.0 * interval_s(s) * f64::from(s.instances.count) + 0.2 * mean,
+        applies: always,
+    },
+    Metric {
+        name: "peak instances",
+        unit: "",
+        of: |r| Some(r.fleet.peak as f64),
+        margin: |_, _| 1.0,
+        applies: resizes,
+    },
+    Metric {
+        name: "mean instances",
+        unit: "",
+        of: |r| Some(r.fleet.mean),
+        margin: |_, s| one_step_one_interval(s),
+        applies: resizes,
+    },
+    Metric {
+        name: "scale actions",
+        unit: "",
+        of: |r| Some(r.fleet.scale_actions as f64),
+        margin: |mean, _| 1.0 + 0.25 * mean,
+        applies: resizes,
     },
 ];
 
@@ -167,7 +229,7 @@ pub(crate) fn compare(
     live: &LiveRun,
 ) -> Check {
     let mut rows = Vec::new();
-    for m in METRICS {
+    for m in METRICS.iter().filter(|m| (m.applies)(scenario)) {
         let simulated: Vec<f64> = reports.iter().filter_map(|r| (m.of)(r)).collect();
         let Some(live_value) = (m.of)(&live.report) else {
             continue;

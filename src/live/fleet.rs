@@ -13,6 +13,8 @@
 //! | `rolling-deploy` | new processes (`max_surge` at a time), then `set server … state maint` on as many old ones, which are killed once idle or after `deregistration_delay` |
 //! | `redis-outage` | `SAVE`, then SIGKILL of redis-server (connections are refused meanwhile); when it ends, a new redis-server on the same port loads the saved data, or starts empty with `data_loss` |
 //! | `boot_time` | the instance process sleeps before it listens |
+//! | `autoscaler` | every `interval`, the instances' `/metrics` are scraped into the model's policy (see `autoscale`); its decision launches or drains processes |
+//! | `scale` | the desired count is set: new processes for the missing ones, the surplus drained (booting ones first, then by `scale_in_pick`) |
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -21,13 +23,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use super::autoscale::{LiveScaler, Seen};
 use super::children::Children;
 use super::haproxy;
 use super::http;
+use super::instance::Scrape;
 use super::resp::Redis;
 use crate::engine::{stream, stream_key, Rng};
 use crate::metrics::{LaunchCause, TerminateCause, TimelineEvent};
-use crate::scenario::{Action, Pick, Scenario, SessionStore};
+use crate::scenario::{Action, Pick, ScaleInPick, Scenario, SessionStore};
 use rand::RngExt;
 
 /// Where the real programs are looked for.
@@ -46,6 +50,17 @@ const PROBE_TIMEOUT: Duration = Duration::from_millis(300);
 pub(crate) enum Stop {
     Crash,
     Deploy,
+    ScaleIn,
+}
+
+impl Stop {
+    /// Why a drained instance was terminated.
+    fn cause(self) -> TerminateCause {
+        match self {
+            Stop::ScaleIn => TerminateCause::ScaleIn,
+            Stop::Crash | Stop::Deploy => TerminateCause::Deploy,
+        }
+    }
 }
 
 /// Something the fleet did, at a time in nanoseconds since the load started.
@@ -55,6 +70,11 @@ pub(crate) enum Happened {
     Crashed,
     Terminated(TerminateCause),
     Timeline(TimelineEvent),
+    /// The desired instance count changed (autoscaler decision or `scale` event).
+    Scaled {
+        from: u32,
+        to: u32,
+    },
 }
 
 /// The fleet's state at a poll.
@@ -88,6 +108,7 @@ enum Life {
     Up,
     Draining {
         since: Duration,
+        why: Stop,
     },
     Gone,
 }
@@ -100,6 +121,8 @@ struct Slot {
     enabled: bool,
     crashed_at: Option<Duration>,
     load: u64,
+    /// When it entered HAProxy's rotation (the autoscaler's warm-up counts from there).
+    ready_at: Option<Duration>,
 }
 
 struct Deploy {
@@ -127,6 +150,7 @@ pub(crate) struct Fleet {
     /// Redis outages under way: (end, data_loss).
     outages: Vec<(Duration, bool)>,
     desired: u32,
+    scaler: Option<LiveScaler>,
 }
 
 /// Ports nobody listens on now, distinct.
@@ -142,19 +166,27 @@ fn free_ports(n: usize) -> Result<Vec<u16>> {
 }
 
 /// How many instance processes the run may start: the initial fleet, a replacement per crashed
-/// instance, and a new fleet per rolling deploy.
+/// instance, the launches of `scale` events, a new fleet per rolling deploy, and what the
+/// autoscaler can add (`max_step` per evaluation, never more than `max` at once).
 pub(crate) fn slots_needed(scenario: &Scenario) -> usize {
     let count = scenario.instances.count as usize;
     let mut crashes = 0;
     let mut deploys = 0;
+    let mut scaled = 0;
     for e in &scenario.events {
         match e.action {
             Action::Crash { count, .. } => crashes += count as usize,
             Action::RollingDeploy { .. } => deploys += 1,
+            Action::Scale { to } => scaled += to as usize,
             _ => {}
         }
     }
-    let fleet = count + crashes;
+    let autoscaled = scenario.autoscaler.as_ref().map_or(0, |a| {
+        let evaluations = scenario.duration.as_nanos() / a.interval.as_nanos().max(1);
+        let step = a.scale_up.max_step.min(a.max) as usize;
+        (evaluations as usize).saturating_mul(step)
+    });
+    let fleet = count + crashes + scaled + autoscaled;
     fleet + deploys * fleet
 }
 
@@ -219,6 +251,7 @@ impl Fleet {
                     enabled: false,
                     crashed_at: None,
                     load: 0,
+                    ready_at: None,
                 })
                 .collect(),
             balancer: addr(ports[0]),
@@ -230,6 +263,7 @@ impl Fleet {
             deploys: Vec::new(),
             outages: Vec::new(),
             desired: scenario.instances.count,
+            scaler: scenario.autoscaler.as_ref().map(|a| LiveScaler::new(a, n)),
         };
         if scenario.sessions.store == SessionStore::Redis {
             fleet.start_redis(ports[1])?;
@@ -246,6 +280,7 @@ impl Fleet {
             }
             fleet.slots[i].life = Life::Up;
             fleet.slots[i].enabled = true;
+            fleet.slots[i].ready_at = Some(Duration::ZERO);
         }
         let ports: Vec<u16> = fleet.slots.iter().map(|s| s.port).collect();
         fleet.config = haproxy::config(
@@ -378,6 +413,9 @@ impl Fleet {
                 next_event += 1;
             }
             self.end_outages(now)?;
+            if self.scaler.as_ref().is_some_and(|a| now >= a.next) {
+                self.autoscale(now)?;
+            }
             if last_poll.is_none_or(|t| now >= t + POLL) {
                 last_poll = Some(now);
                 self.poll(now)?;
@@ -474,6 +512,10 @@ impl Fleet {
                     }),
                 );
             }
+            Action::Scale { to } => {
+                self.record(now, Happened::Timeline(TimelineEvent::Scale { to }));
+                self.set_desired(now, to)?;
+            }
             // Refused before the run starts (see `refusals`).
             _ => bail!("internal: an event the live fleet cannot apply reached it"),
         }
@@ -542,18 +584,19 @@ impl Fleet {
                         self.slots[i].enabled = true;
                     } else if self.slots[i].enabled && haproxy::in_rotation(st) {
                         self.slots[i].life = Life::Up;
+                        self.slots[i].ready_at = Some(now);
                     }
                 }
                 Life::Up | Life::Draining { .. } => {
                     sample.alive += 1;
-                    let (busy, waiting) = self.metrics(i);
+                    let Scrape { busy, waiting, .. } = self.metrics(i).unwrap_or_default();
                     self.slots[i].load = busy + waiting;
                     sample.busy += busy;
                     sample.capacity += workers;
                     if life == Life::Up && haproxy::in_rotation(st) {
                         sample.ready += 1;
                     }
-                    if let Life::Draining { since } = life {
+                    if let Life::Draining { since, why } = life {
                         sample.draining += 1;
                         let grace = Duration::from_nanos(
                             self.scenario.balancer.deregistration_delay.as_nanos(),
@@ -563,8 +606,8 @@ impl Fleet {
                                 self.children.kill(p);
                             }
                             self.slots[i].life = Life::Gone;
-                            self.log.stops[i] = Some((now.as_nanos() as u64, Stop::Deploy));
-                            self.record(now, Happened::Terminated(TerminateCause::Deploy));
+                            self.log.stops[i] = Some((now.as_nanos() as u64, why));
+                            self.record(now, Happened::Terminated(why.cause()));
                         }
                     }
                 }
@@ -579,27 +622,121 @@ impl Fleet {
         Ok(())
     }
 
-    /// Busy workers and queued requests of instance `i` (zeros if it does not answer).
-    fn metrics(&self, i: usize) -> (u64, u64) {
-        let Ok((200, body)) = http::probe(addr(self.slots[i].port), "/metrics", PROBE_TIMEOUT)
-        else {
-            return (0, 0);
-        };
-        let value = |name: &str| {
-            body.lines()
-                .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-                .unwrap_or(0)
-        };
-        (value("busy "), value("waiting "))
+    /// What instance `i`'s `/metrics` says; `None` if it does not answer.
+    fn metrics(&self, i: usize) -> Option<Scrape> {
+        match http::probe(addr(self.slots[i].port), "/metrics", PROBE_TIMEOUT) {
+            Ok((200, body)) => Some(Scrape::parse(&body)),
+            _ => None,
+        }
     }
 
-    fn drain(&mut self, now: Duration, i: usize) -> Result<()> {
+    /// Takes instance `i` out of HAProxy's rotation; it is stopped once idle (see `poll`).
+    fn drain(&mut self, now: Duration, i: usize, why: Stop) -> Result<()> {
         haproxy::command(
             &self.socket,
             &format!("set server {}/i{i} state maint", haproxy::BACKEND),
         )?;
-        self.slots[i].life = Life::Draining { since: now };
+        self.slots[i].life = Life::Draining { since: now, why };
         Ok(())
+    }
+
+    /// One autoscaler evaluation: scrape every running instance, decide with the model's
+    /// policy, and resize the fleet to the decision.
+    fn autoscale(&mut self, now: Duration) -> Result<()> {
+        let statuses = haproxy::statuses(&self.socket).unwrap_or_default();
+        let warmup = self
+            .scaler
+            .as_ref()
+            .map_or(0, |a| a.config.instance_warmup.as_nanos());
+        let warmup = Duration::from_nanos(warmup);
+        let seen: Vec<Seen> = (0..self.slots.len())
+            .map(|i| {
+                let slot = &self.slots[i];
+                if !matches!(slot.life, Life::Up | Life::Draining { .. }) {
+                    return Seen::default();
+                }
+                let in_rotation = statuses
+                    .iter()
+                    .any(|(s, st)| *s as usize == i && haproxy::in_rotation(st));
+                Seen {
+                    scrape: self.metrics(i),
+                    measured: slot.life == Life::Up
+                        && in_rotation
+                        && slot.ready_at.is_some_and(|t| t + warmup <= now),
+                }
+            })
+            .collect();
+        let workers = self.scenario.instances.workers;
+        let current = self.desired;
+        let Some(scaler) = self.scaler.as_mut() else {
+            return Ok(());
+        };
+        let desired = scaler.evaluate(now, current, &seen, workers);
+        if desired == current {
+            return Ok(());
+        }
+        self.set_desired(now, desired)
+    }
+
+    /// Sets the desired instance count and launches or drains processes to match it.
+    fn set_desired(&mut self, now: Duration, to: u32) -> Result<()> {
+        let from = self.desired;
+        if to != from {
+            self.record(now, Happened::Scaled { from, to });
+        }
+        self.desired = to;
+        // A crashed instance not yet detected holds its place when it will be replaced, so
+        // that nothing launches before the platform knows of the crash (as in the model).
+        let replace = self.scenario.instances.replace;
+        let active = self
+            .slots
+            .iter()
+            .filter(|s| {
+                matches!(s.life, Life::Booting | Life::Up) || (replace && s.crashed_at.is_some())
+            })
+            .count() as u32;
+        for _ in active..to {
+            self.launch_new(now, LaunchCause::ScaleOut)?;
+        }
+        for _ in to..active {
+            let Some(i) = self.scale_in_victim() else {
+                break;
+            };
+            if self.slots[i].life == Life::Booting {
+                // Never served, holds nothing: it just stops.
+                if let Some(p) = self.slots[i].proc {
+                    self.children.kill(p);
+                }
+                self.slots[i].life = Life::Gone;
+                self.log.stops[i] = Some((now.as_nanos() as u64, Stop::ScaleIn));
+                self.record(now, Happened::Terminated(TerminateCause::ScaleIn));
+            } else {
+                self.drain(now, i, Stop::ScaleIn)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The instance a scale-in removes first: one still booting before any serving one, then
+    /// by the autoscaler's `scale_in_pick` (newest by default), as the model picks.
+    fn scale_in_victim(&self) -> Option<usize> {
+        let pick = self
+            .scenario
+            .autoscaler
+            .as_ref()
+            .map_or(ScaleInPick::Newest, |a| a.scale_in_pick);
+        (0..self.slots.len())
+            .filter(|&i| matches!(self.slots[i].life, Life::Booting | Life::Up))
+            .min_by_key(|&i| {
+                let serving = self.slots[i].life != Life::Booting;
+                // Slots are launched in index order: a higher index is a newer instance.
+                let order = match pick {
+                    ScaleInPick::Newest => usize::MAX - i,
+                    ScaleInPick::Oldest => i,
+                    ScaleInPick::LeastLoaded => self.slots[i].load as usize,
+                };
+                (serving, order, usize::MAX - i)
+            })
     }
 
     /// A rolling deploy: `max_surge` new instances at a time; once they are in rotation, as
@@ -622,7 +759,7 @@ impl Fleet {
                 let k = done_batch.min(self.deploys[d].old.len());
                 let drained: Vec<usize> = self.deploys[d].old.drain(..k).collect();
                 for i in drained {
-                    self.drain(now, i)?;
+                    self.drain(now, i, Stop::Deploy)?;
                 }
             }
             self.deploys[d].batch.clear();
@@ -643,7 +780,7 @@ impl Fleet {
                 let k = (self.deploys[d].max_unavailable as usize).clamp(1, old_left);
                 let drained: Vec<usize> = self.deploys[d].old.drain(..k).collect();
                 for i in drained {
-                    self.drain(now, i)?;
+                    self.drain(now, i, Stop::Deploy)?;
                 }
                 k
             };

@@ -8,7 +8,9 @@
 //! | `algorithm: least-connections` | `balance leastconn` |
 //! | `algorithm: power-of-two` | `balance random(2)` |
 //! | `algorithm: consistent-hash` | `balance hdr(x-session)` + `hash-type consistent` |
+//! | `algorithm: ip-hash` | `balance source` + `hash-type consistent` |
 //! | `affinity: cookie` | `cookie SRV insert indirect nocache`, `cookie i<n>` per server |
+//! | `affinity: source-ip` | `balance source` + `hash-type consistent`, whatever the algorithm: the model's affinity is a consistent-hash ring of client addresses |
 //! | `health_check` | `option httpchk GET /health`, `inter`, `fall`, `rise` |
 //! | `workload.timeout` | `timeout server` (timeout + 5 s: the client gives up first) |
 //!
@@ -69,6 +71,9 @@ pub(crate) fn config(
         server_ms = timeout_ms + 5_000,
     );
     let balance = match b.algorithm {
+        // The model routes by a ring of client addresses, whatever the algorithm: so does
+        // HAProxy, over the generator's distinct source addresses (see `load`).
+        _ if b.affinity == Affinity::SourceIp => "balance source\n    hash-type consistent",
         // Without instance groups (refused live) every weight is the same: the weighted
         // algorithms are the plain ones.
         Algorithm::RoundRobin | Algorithm::WeightedRoundRobin => "balance roundrobin",
@@ -81,8 +86,7 @@ pub(crate) fn config(
     text.push_str(&format!("    {balance}\n"));
     match b.affinity {
         Affinity::Cookie => text.push_str("    cookie SRV insert indirect nocache\n"),
-        Affinity::SourceIp => text.push_str("    stick-table type ip size 1m\n    stick on src\n"),
-        Affinity::None => {}
+        Affinity::SourceIp | Affinity::None => {}
     }
     text.push_str(&format!(
         "    option httpchk GET /health\n    default-server inter {}ms fall {} rise {}\n",
@@ -217,6 +221,25 @@ mod tests {
             assert!(cfg.contains(line), "{algorithm}: {cfg}");
             assert!(!cfg.contains("cookie"), "{cfg}");
         }
+    }
+
+    #[test]
+    fn source_ip_affinity_is_source_balancing_whatever_the_algorithm() {
+        let cfg = config(
+            &scenario(&["balancer.affinity=source-ip"]),
+            1,
+            &[2],
+            1,
+            Path::new("/s"),
+        );
+        assert!(
+            cfg.contains("    balance source\n    hash-type consistent\n"),
+            "{cfg}"
+        );
+        assert!(
+            !cfg.contains("roundrobin") && !cfg.contains("cookie"),
+            "{cfg}"
+        );
     }
 
     #[test]

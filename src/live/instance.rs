@@ -23,7 +23,9 @@
 //! the request is answered 401 with `x-fleetsim: session-lost`, as in the model. A Redis that
 //! does not answer within 250 ms is unavailable: 503 with `x-fleetsim: store-unavailable`.
 //! `/health` answers 200 without a worker (the balancer's checks), `/metrics` the busy workers
-//! and queue length (for the autoscaler and the utilisation series).
+//! and queue length now, and counters since the instance listened — requests routed to it and
+//! busy worker-nanoseconds — which the supervisor differences between two autoscaler
+//! evaluations into the model's per-instance sample (see [`Scrape`]).
 
 use std::collections::HashMap;
 use std::io::{BufReader, BufWriter};
@@ -64,13 +66,85 @@ pub(crate) fn secret(seed: u64) -> Vec<u8> {
 }
 
 /// Worker slots and the FIFO queue.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Slots {
     busy: u32,
     waiting: u32,
     /// Tickets handed to queued requests, and the next one allowed to take a slot.
     issued: u64,
     next: u64,
+    /// Busy worker-nanoseconds up to `since`: the integral whose growth over an interval is
+    /// the mean busy workers the autoscaler's CPU metric reads, as the model's busy area.
+    area_ns: u128,
+    since: Instant,
+}
+
+impl Slots {
+    fn new(now: Instant) -> Self {
+        Slots {
+            busy: 0,
+            waiting: 0,
+            issued: 0,
+            next: 0,
+            area_ns: 0,
+            since: now,
+        }
+    }
+
+    /// Busy worker-nanoseconds up to `now`.
+    fn area_at(&self, now: Instant) -> u128 {
+        self.area_ns + u128::from(self.busy) * now.saturating_duration_since(self.since).as_nanos()
+    }
+
+    /// One more (`+1`) or one less (`-1`) busy worker from now on.
+    fn change_busy(&mut self, delta: i32) {
+        let now = Instant::now();
+        self.area_ns = self.area_at(now);
+        self.since = now;
+        self.busy = self.busy.saturating_add_signed(delta);
+    }
+}
+
+/// What `/metrics` answers: gauges at the moment of the scrape, and counters since the
+/// instance listened, which the supervisor differences between two scrapes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Scrape {
+    pub(crate) busy: u64,
+    pub(crate) waiting: u64,
+    pub(crate) workers: u64,
+    pub(crate) served: u64,
+    /// Requests that reached the instance, served or refused (the model's `routed`).
+    pub(crate) routed: u64,
+    /// Busy worker-nanoseconds.
+    pub(crate) busy_ns: u128,
+}
+
+impl Scrape {
+    /// The body of `/metrics`: one `name value` line each.
+    fn render(&self) -> String {
+        format!(
+            "busy {}\nwaiting {}\nworkers {}\nserved {}\nrouted {}\nbusy_ns {}\n",
+            self.busy, self.waiting, self.workers, self.served, self.routed, self.busy_ns
+        )
+    }
+
+    /// Reads a `/metrics` body; a missing or garbled line reads as 0.
+    pub(crate) fn parse(body: &str) -> Scrape {
+        let value = |name: &str| -> u128 {
+            body.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+                .unwrap_or(0)
+        };
+        let small = |name: &str| u64::try_from(value(name)).unwrap_or(u64::MAX);
+        Scrape {
+            busy: small("busy"),
+            waiting: small("waiting"),
+            workers: small("workers"),
+            served: small("served"),
+            routed: small("routed"),
+            busy_ns: value("busy_ns"),
+        }
+    }
 }
 
 struct Shared {
@@ -92,6 +166,7 @@ struct Shared {
     redis: Option<SocketAddr>,
     index: u32,
     served: AtomicU64,
+    routed: AtomicU64,
 }
 
 /// Runs the instance until it is killed: sleeps `boot_time` (unless initial), then listens.
@@ -115,7 +190,7 @@ pub(crate) fn serve(scenario: &Scenario, setup: &Setup) -> Result<()> {
     let shared = Arc::new(Shared {
         workers: inst.workers,
         queue: inst.queue,
-        slots: Mutex::new(Slots::default()),
+        slots: Mutex::new(Slots::new(now)),
         freed: Condvar::new(),
         service: DurationSampler::new(&inst.service_time),
         rng: Mutex::new(stream(
@@ -136,6 +211,7 @@ pub(crate) fn serve(scenario: &Scenario, setup: &Setup) -> Result<()> {
             .map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
         index: setup.index,
         served: AtomicU64::new(0),
+        routed: AtomicU64::new(0),
     });
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
@@ -164,18 +240,7 @@ fn connection(stream: TcpStream, shared: &Shared) {
         let index = shared.index.to_string();
         let result = match head.path() {
             "/health" => http::respond(&mut writer, 200, &[], "ok"),
-            "/metrics" => {
-                let (busy, waiting) = {
-                    let s = shared.slots.lock().expect("slots");
-                    (s.busy, s.waiting)
-                };
-                let body = format!(
-                    "busy {busy}\nwaiting {waiting}\nworkers {}\nserved {}\n",
-                    shared.workers,
-                    shared.served.load(Ordering::Relaxed)
-                );
-                http::respond(&mut writer, 200, &[], &body)
-            }
+            "/metrics" => http::respond(&mut writer, 200, &[], &scrape(shared).render()),
             _ => {
                 let answer = request(&head, shared, redis.as_mut());
                 let mut headers = vec![("x-instance", index.as_str())];
@@ -213,8 +278,22 @@ impl Answer {
     }
 }
 
+/// The instance's metrics now.
+fn scrape(shared: &Shared) -> Scrape {
+    let s = shared.slots.lock().expect("slots");
+    Scrape {
+        busy: u64::from(s.busy),
+        waiting: u64::from(s.waiting),
+        workers: u64::from(shared.workers),
+        served: shared.served.load(Ordering::Relaxed),
+        routed: shared.routed.load(Ordering::Relaxed),
+        busy_ns: s.area_at(Instant::now()),
+    }
+}
+
 /// One application request: admission, session check, service.
 fn request(head: &Head, shared: &Shared, redis: Option<&mut Redis>) -> Answer {
+    shared.routed.fetch_add(1, Ordering::Relaxed);
     if !admit(shared) {
         return Answer::failed(503, "queue-full", None);
     }
@@ -250,7 +329,7 @@ fn request(head: &Head, shared: &Shared, redis: Option<&mut Redis>) -> Answer {
 fn admit(shared: &Shared) -> bool {
     let mut s = shared.slots.lock().expect("slots");
     if s.busy < shared.workers && s.waiting == 0 {
-        s.busy += 1;
+        s.change_busy(1);
         return true;
     }
     if s.waiting >= shared.queue {
@@ -264,7 +343,7 @@ fn admit(shared: &Shared) -> bool {
     }
     s.waiting -= 1;
     s.next += 1;
-    s.busy += 1;
+    s.change_busy(1);
     drop(s);
     // The next in line may find a slot too.
     shared.freed.notify_all();
@@ -272,7 +351,7 @@ fn admit(shared: &Shared) -> bool {
 }
 
 fn release(shared: &Shared) {
-    shared.slots.lock().expect("slots").busy -= 1;
+    shared.slots.lock().expect("slots").change_busy(-1);
     shared.freed.notify_all();
 }
 
@@ -421,9 +500,45 @@ mod tests {
         let (status, metrics) = http::probe(addr, "/metrics", Duration::from_secs(1)).unwrap();
         assert_eq!(status, 200);
         assert!(
-            metrics.contains("busy 0\nwaiting 0\nworkers 1\nserved 2\n"),
+            metrics.contains("busy 0\nwaiting 0\nworkers 1\nserved 2\nrouted 3\n"),
             "{metrics}"
         );
+        // Two requests of 300 ms, one after the other on the one worker: 0.6 busy seconds
+        // (and a little more for the thread wake-ups).
+        let m = Scrape::parse(&metrics);
+        let busy_s = m.busy_ns as f64 / 1e9;
+        assert!((0.6..0.7).contains(&busy_s), "{busy_s}");
+    }
+
+    #[test]
+    fn metrics_read_back_what_they_render() {
+        let m = Scrape {
+            busy: 3,
+            waiting: 1,
+            workers: 8,
+            served: 120,
+            routed: 125,
+            busy_ns: 12_345_678_901_234,
+        };
+        assert_eq!(Scrape::parse(&m.render()), m);
+        // `busy` is not read from `busy_ns`, and what is missing reads as 0.
+        assert_eq!(
+            Scrape::parse("busy_ns 7\nbusy 2\n"),
+            Scrape {
+                busy: 2,
+                busy_ns: 7,
+                ..Scrape::default()
+            }
+        );
+    }
+
+    #[test]
+    fn the_busy_area_integrates_busy_workers_over_time() {
+        let t0 = Instant::now();
+        let mut s = Slots::new(t0);
+        s.busy = 2;
+        // Two workers busy for 1.5 s: 3 worker-seconds.
+        assert_eq!(s.area_at(t0 + Duration::from_millis(1500)), 3_000_000_000);
     }
 
     #[test]

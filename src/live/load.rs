@@ -5,13 +5,16 @@
 //! affinity cookie, the session id, a token). It sends its requests one after another, each
 //! with the client timeout as its deadline, retries failed attempts with the scenario's backoff
 //! (a lost session is not retried, as in the model), thinks between requests, and stops sending
-//! when the run ends. Every attempt becomes one [`Attempt`] record, classified by what came
+//! when the run ends. A session is one of `workload.client_ips` clients, drawn as the model
+//! draws it, and sends from that client's own loopback address (see [`source_address`]), so
+//! that HAProxy's `balance source` sees as many distinct clients as the model's IP hash does,
+//! NAT skew included. Every attempt becomes one [`Attempt`] record, classified by what came
 //! back: 200 success; 401 `session-lost`; 503 `queue-full` or `store-unavailable` from the
 //! instance; any other error status from HAProxy (no server, connection refused by a dead one)
 //! or a failed connection is `instance_down`; no answer within the timeout is `timeout`.
 
 use std::io::{self, BufReader};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,6 +25,7 @@ use crate::metrics::Cause;
 use crate::model::arrivals::Arrivals;
 use crate::model::sampling::{CountSampler, DurationSampler};
 use crate::scenario::Scenario;
+use rand::RngExt;
 
 /// Stack of a session thread: it formats a request head and parses a response head.
 const THREAD_STACK: usize = 128 * 1024;
@@ -130,9 +134,95 @@ struct User {
     max_requests: u64,
 }
 
+/// The loopback address client number `ip` sends from: 127.0.0.1 onwards through 127.0.0.0/8
+/// (all of it reaches this machine on Linux), wrapping before the broadcast address.
+pub(crate) fn source_address(ip: u32) -> Ipv4Addr {
+    const FIRST: u32 = 0x7F00_0001; // 127.0.0.1
+    const SPAN: u32 = (1 << 24) - 2; // 127.0.0.1 ..= 127.255.255.254
+    Ipv4Addr::from(FIRST + ip % SPAN)
+}
+
+fn sockaddr(ip: Ipv4Addr, port: u16) -> libc::sockaddr_in {
+    libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(ip).to_be(),
+        },
+        sin_zero: [0; 8],
+    }
+}
+
+fn os_result(rc: libc::c_int) -> io::Result<()> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// A TCP connection to `to` from the address `from`, the handshake bounded by `timeout`. The
+/// standard library cannot bind a client socket before connecting, hence the system calls.
+pub(crate) fn connect_from(
+    from: Ipv4Addr,
+    to: SocketAddr,
+    timeout: Duration,
+) -> io::Result<TcpStream> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let SocketAddr::V4(to) = to else {
+        return TcpStream::connect_timeout(&to, timeout);
+    };
+    // SAFETY: socket(2) has no memory preconditions; the descriptor is owned at once below.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    os_result(fd)?;
+    // SAFETY: `fd` is a fresh descriptor nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let raw = fd.as_raw_fd();
+    let int = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    let one: libc::c_int = 1;
+    // The port is chosen at connect(2), by the whole 4-tuple: one source address then serves
+    // as many connections as the balancer's port allows, as one NAT gateway does.
+    // SAFETY: the option value points to a live c_int of the length given.
+    os_result(unsafe {
+        libc::setsockopt(
+            raw,
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            (&raw const one).cast(),
+            int,
+        )
+    })?;
+    // connect(2) honours the send timeout: it bounds the handshake as connect_timeout does.
+    let tv = libc::timeval {
+        tv_sec: timeout.as_secs().try_into().unwrap_or(libc::time_t::MAX),
+        tv_usec: timeout.subsec_micros().into(),
+    };
+    let tv_len = std::mem::size_of::<libc::timeval>() as libc::socklen_t;
+    // SAFETY: the option value points to a live timeval of the length given.
+    os_result(unsafe {
+        libc::setsockopt(
+            raw,
+            libc::SOL_SOCKET,
+            libc::SO_SNDTIMEO,
+            (&raw const tv).cast(),
+            tv_len,
+        )
+    })?;
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let local = sockaddr(from, 0);
+    // SAFETY: the address points to a live sockaddr_in of the length given.
+    os_result(unsafe { libc::bind(raw, (&raw const local).cast(), len) })?;
+    let remote = sockaddr(*to.ip(), to.port());
+    // SAFETY: as for bind.
+    os_result(unsafe { libc::connect(raw, (&raw const remote).cast(), len) })?;
+    Ok(TcpStream::from(fd))
+}
+
 /// A session's connection and cookies.
 struct Client {
     balancer: SocketAddr,
+    /// The client's own loopback address.
+    source: Ipv4Addr,
     conn: Option<(TcpStream, BufReader<TcpStream>)>,
     /// Cookies set by responses (`SRV` from HAProxy, `tok` from an instance), name → value.
     jar: Vec<(String, String)>,
@@ -151,6 +241,7 @@ impl User {
             u64::from(self.key),
         );
         let requests = CountSampler::new(&w.session.requests).sample(&mut rng);
+        let ip = rng.random_range(0..w.client_ips);
         let think = DurationSampler::new(&w.session.think_time);
         let timeout = Duration::from_nanos(w.timeout.as_nanos());
         let mut log = SessionLog {
@@ -161,6 +252,7 @@ impl User {
         let mut attempts = Vec::with_capacity(requests.min(64) as usize);
         let mut client = Client {
             balancer: self.balancer,
+            source: source_address(ip),
             conn: None,
             jar: vec![("sid".to_owned(), self.key.to_string())],
         };
@@ -262,7 +354,7 @@ impl Client {
                 .ok_or(io::Error::from(io::ErrorKind::TimedOut))
         };
         if self.conn.is_none() {
-            let stream = TcpStream::connect_timeout(&self.balancer, left(deadline)?)?;
+            let stream = connect_from(self.source, self.balancer, left(deadline)?)?;
             stream.set_nodelay(true)?;
             let reader = BufReader::new(stream.try_clone()?);
             self.conn = Some((stream, reader));
@@ -303,5 +395,36 @@ impl Client {
             _ => Some(Cause::InstanceDown),
         };
         Ok((failure, instance))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn clients_are_numbered_through_127_0_0_0_slash_8() {
+        assert_eq!(source_address(0), Ipv4Addr::new(127, 0, 0, 1));
+        assert_eq!(source_address(9_999), Ipv4Addr::new(127, 0, 39, 16));
+        assert_eq!(
+            source_address((1 << 24) - 3),
+            Ipv4Addr::new(127, 255, 255, 254)
+        );
+        // Past the last usable address it wraps, never reaching 127.255.255.255.
+        assert_eq!(source_address((1 << 24) - 2), Ipv4Addr::new(127, 0, 0, 1));
+    }
+
+    #[test]
+    fn a_connection_comes_from_the_clients_own_address() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let to = listener.local_addr().unwrap();
+        for ip in [0, 4_242] {
+            let from = source_address(ip);
+            let stream = connect_from(from, to, Duration::from_secs(1)).unwrap();
+            let (_, peer) = listener.accept().unwrap();
+            assert_eq!(peer.ip(), from);
+            assert_eq!(stream.local_addr().unwrap().ip(), from);
+        }
     }
 }

@@ -15,6 +15,7 @@
 //! the mapping of every scenario field, what is refused, and how live and simulated results
 //! compare.
 
+mod autoscale;
 pub(crate) mod check;
 mod children;
 mod fleet;
@@ -32,7 +33,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::metrics::Report;
-use crate::scenario::{Action, Affinity, Algorithm, CountDist, Scenario, SessionStore};
+use crate::scenario::{Action, CountDist, ScalingMetric, Scenario, SessionStore};
 
 pub(crate) use fleet::{HAPROXY, REDIS};
 
@@ -76,8 +77,14 @@ pub(crate) fn refusals(s: &Scenario) -> Vec<String> {
     if s.rate_limit.is_some() {
         refuse("rate_limit", "the live instances have no rate limiter");
     }
-    if s.autoscaler.is_some() {
-        refuse("autoscaler", "the live fleet does not autoscale yet");
+    if s.autoscaler
+        .as_ref()
+        .is_some_and(|a| a.metric == ScalingMetric::P95Latency)
+    {
+        refuse(
+            "autoscaler.metric",
+            "`p95-latency` is simulated only: the live instances keep no latency histogram",
+        );
     }
     if s.mtbf.is_some() {
         refuse(
@@ -94,18 +101,12 @@ pub(crate) fn refusals(s: &Scenario) -> Vec<String> {
             "the real hop is what loopback gives; set it to 0ms",
         );
     }
-    if s.balancer.algorithm == Algorithm::IpHash || s.balancer.affinity == Affinity::SourceIp {
-        refuse(
-            "balancer.algorithm / balancer.affinity",
-            "source-IP balancing needs clients on distinct addresses, which the generator does not use yet",
-        );
-    }
     for (i, e) in s.events.iter().enumerate() {
         let what = match e.action {
-            Action::Crash { .. } | Action::RollingDeploy { .. } | Action::RedisOutage { .. } => {
-                continue
-            }
-            Action::Scale { .. } => "scale",
+            Action::Crash { .. }
+            | Action::RollingDeploy { .. }
+            | Action::RedisOutage { .. }
+            | Action::Scale { .. } => continue,
             Action::RedisSlowdown { .. } => "redis-slowdown",
             Action::SlowInstance { .. } => "slow-instance",
             Action::LbFailure => "lb-failure",
@@ -282,10 +283,16 @@ mod tests {
     #[test]
     fn crash_sticky_maps_and_unmappable_fields_are_named() {
         assert!(refusals(&load("crash-sticky", &[])).is_empty());
-        let no = refusals(&load("flash-crowd-autoscale", &[]));
-        assert!(no.iter().any(|p| p.starts_with("autoscaler:")), "{no:?}");
-        let no = refusals(&load("crash-sticky", &["balancer.affinity=source-ip"]));
-        assert!(no.iter().any(|p| p.contains("source-IP")), "{no:?}");
+        assert!(refusals(&load("flash-crowd-autoscale", &[])).is_empty());
+        assert!(refusals(&load("crash-sticky", &["balancer.affinity=source-ip"])).is_empty());
+        let no = refusals(&load(
+            "flash-crowd-autoscale",
+            &["autoscaler.metric=p95-latency", "autoscaler.target=200"],
+        ));
+        assert!(
+            no.iter().any(|p| p.starts_with("autoscaler.metric:")),
+            "{no:?}"
+        );
     }
 
     #[test]

@@ -105,6 +105,7 @@ pub(crate) fn report(scenario: &Scenario, observed: &Observed, log: &FleetLog) -
                 {
                     Some((t, Stop::Crash)) if t <= a.sent_ns => LostCause::Crash,
                     Some((t, Stop::Deploy)) if t <= a.sent_ns => LostCause::Deploy,
+                    Some((t, Stop::ScaleIn)) if t <= a.sent_ns => LostCause::ScaleIn,
                     _ => LostCause::Rerouting,
                 },
             };
@@ -187,6 +188,7 @@ pub(crate) fn report(scenario: &Scenario, observed: &Observed, log: &FleetLog) -
                     rec.alive(now, alive);
                 }
                 Happened::Timeline(event) => rec.event(now, event.clone(), 0),
+                Happened::Scaled { from, to } => rec.scale_action(now, *from, *to),
             },
             Ev::Sample(s) => {
                 rec.ready(now, s.ready);

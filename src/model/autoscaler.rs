@@ -17,6 +17,7 @@
 use std::collections::VecDeque;
 
 use crate::engine::{SimDuration, SimTime};
+use crate::scenario::{AutoscalerConfig, ScalingBehavior};
 
 /// One direction's behaviour (`scale_up` or `scale_down`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -37,6 +38,26 @@ pub(crate) struct Policy {
     pub(crate) tolerance: f64,
     pub(crate) scale_up: Behavior,
     pub(crate) scale_down: Behavior,
+}
+
+impl Policy {
+    /// The policy of a scenario's `autoscaler`: one constructor, so that the simulator and the
+    /// live fleet decide by the same numbers.
+    pub(crate) fn of(config: &AutoscalerConfig) -> Self {
+        let behavior = |b: &ScalingBehavior| Behavior {
+            stabilization: b.stabilization,
+            cooldown: b.cooldown,
+            max_step: b.max_step,
+        };
+        Policy {
+            target: config.target,
+            min: config.min,
+            max: config.max,
+            tolerance: config.tolerance,
+            scale_up: behavior(&config.scale_up),
+            scale_down: behavior(&config.scale_down),
+        }
+    }
 }
 
 /// What the controller sees at an evaluation.

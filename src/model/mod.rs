@@ -26,7 +26,7 @@ mod load;
 mod proptests;
 mod redis;
 pub(crate) mod sampling;
-mod scaling;
+pub(crate) mod scaling;
 mod sim;
 mod slab;
 

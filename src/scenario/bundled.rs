@@ -69,6 +69,7 @@ pub(crate) const BUNDLED: &[Bundled] = bundled![
     "live-crash-sticky",
     "live-rolling-deploy",
     "live-redis-outage",
+    "live-autoscaled-step",
 ];
 
 /// The bundled scenario called `name`.

@@ -1,8 +1,8 @@
 //! `fleetsim check` against the real thing: HAProxy, redis-server and the instance processes on
-//! loopback. Each test runs one bundled live scenario (50 s of real time) in the simulator over
-//! five seeds and live, asserts that every headline metric agrees within its stated tolerance,
-//! and that nothing the run started is left: no port of its haproxy.cfg answers and no process
-//! mentions its working folder.
+//! loopback. Each test runs one bundled live scenario (50 to 90 s of real time) in the simulator
+//! over five seeds and live, asserts that every headline metric agrees within its stated
+//! tolerance, and that nothing the run started is left: no port of its haproxy.cfg answers and
+//! no process mentions its working folder.
 //!
 //! Live runs take real time and share the machine, so they run one at a time. Without HAProxy
 //! or redis-server the tests print a notice and pass, except under CI (`CI` set), where
@@ -171,14 +171,47 @@ fn a_rolling_deploy_through_haproxy_drains_logs_out_sticky_users_as_simulated() 
 }
 
 #[test]
+fn a_step_in_load_is_answered_by_the_models_autoscaler_launching_real_instances() {
+    if !tools_present() {
+        return;
+    }
+    let ws = Workspace::new();
+    let (step, _) = check(&ws, "live-autoscaled-step", &[]);
+    assert_eq!(step["agrees"], true, "{step}");
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.out().join("live/summary.json")).unwrap())
+            .unwrap();
+    // Two instances at the start; the sixfold step at 30 s makes the scraped CPU (~75 % against
+    // a 40 % target) call for more, and real processes are launched and join HAProxy.
+    let fleet = &summary["fleet"];
+    assert_eq!(fleet["launched_by"]["initial"], 2, "{summary}");
+    assert!(fleet["launched"].as_u64().unwrap() > 2, "{summary}");
+    assert!(
+        fleet["launched_by"]["scale_out"].as_u64().unwrap() >= 1,
+        "{summary}"
+    );
+    assert!(fleet["scale_actions"].as_u64().unwrap() >= 1, "{summary}");
+    assert!(row(&step, "peak instances")["live"].as_f64().unwrap() >= 3.0);
+    // Scaling out logs nobody out: sessions stay pinned where their state is.
+    assert_eq!(row(&step, "lost sessions")["live"], 0.0, "{step}");
+}
+
+#[test]
 fn live_refuses_what_it_cannot_run_naming_the_field() {
     let output = fleetsim()
-        .args(["live", "flash-crowd-autoscale"])
+        .args([
+            "live",
+            "flash-crowd-autoscale",
+            "--set",
+            "autoscaler.metric=p95-latency",
+            "--set",
+            "autoscaler.target=200",
+        ])
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("autoscaler: "), "{stderr}");
+    assert!(stderr.contains("autoscaler.metric: "), "{stderr}");
     // flash-crowd-autoscale runs for an hour.
     assert!(
         stderr.contains("longer than --max-duration (180 s)"),

@@ -32,7 +32,7 @@ const NAMES: &str = "bundled scenarios: baseline, crash-sticky, crash-redis, \
     diurnal-day, mixed-sizes, scale-up-vs-out, websocket-crash-storm, \
     websocket-scale-out-imbalance, chat-without-pubsub, websocket-rolling-deploy, \
     jobs-in-process-crash, uploads-local-disk, live-crash-sticky, live-rolling-deploy, \
-    live-redis-outage";
+    live-redis-outage, live-autoscaled-step";
 
 // --- init -------------------------------------------------------------------------------------
 

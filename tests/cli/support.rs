@@ -9,7 +9,7 @@ use assert_cmd::Command;
 pub const CRASH_STICKY: &str = include_str!("../../scenarios/crash-sticky.yaml");
 
 /// Every bundled scenario's name, as `fleetsim scenarios` must list them.
-pub const BUNDLED: [&str; 29] = [
+pub const BUNDLED: [&str; 30] = [
     "baseline",
     "crash-sticky",
     "crash-redis",
@@ -39,6 +39,7 @@ pub const BUNDLED: [&str; 29] = [
     "live-crash-sticky",
     "live-rolling-deploy",
     "live-redis-outage",
+    "live-autoscaled-step",
 ];
 
 /// The binary under test, run from the package root.

@@ -58,7 +58,7 @@ use crate::metrics::{
     RunMeta, TerminateCause, TimelineEvent,
 };
 use crate::model::arrivals::Arrivals;
-use crate::model::autoscaler::{Autoscaler, Behavior, Observation, Policy};
+use crate::model::autoscaler::{Autoscaler, Observation, Policy};
 use crate::model::balancer::Balancer;
 use crate::model::database::Database;
 use crate::model::ids::{ConnRef, InstanceId, JobRef, MsgRef, RequestRef, SessionRef, TaskRef};
@@ -69,8 +69,8 @@ use crate::model::sampling::{CountSampler, DurationSampler};
 use crate::model::scaling::{self, Metric, Sample, View};
 use crate::model::slab::Slab;
 use crate::scenario::{
-    Action, AutoscalerConfig, GroupConfig, Pick, ScaleInPick, ScalingBehavior, ScalingMetric,
-    Scenario, SessionConfig, SessionStore,
+    Action, AutoscalerConfig, GroupConfig, Pick, ScaleInPick, ScalingMetric, Scenario,
+    SessionConfig, SessionStore,
 };
 use connections::Links;
 use files::{FileTier, SessionFile};

@@ -19,21 +19,9 @@ pub(super) struct Scaler {
 
 impl Scaler {
     pub(super) fn new(config: &AutoscalerConfig) -> Self {
-        let behavior = |b: &ScalingBehavior| Behavior {
-            stabilization: b.stabilization,
-            cooldown: b.cooldown,
-            max_step: b.max_step,
-        };
         Scaler {
             config: config.clone(),
-            policy: Policy {
-                target: config.target,
-                min: config.min,
-                max: config.max,
-                tolerance: config.tolerance,
-                scale_up: behavior(&config.scale_up),
-                scale_down: behavior(&config.scale_down),
-            },
+            policy: Policy::of(config),
             controller: Autoscaler::default(),
             metric: scaling::build(config.metric),
             marks: Vec::new(),
