@@ -21,7 +21,13 @@
 //! Like the dashboard, each chart is one drawing function generic over plotters' backend, so the
 //! SVG and PNG cannot disagree, and each is a pure function of its input: the same comparison
 //! gives the same bytes. Variants keep their colour everywhere (bar, line, legend); beyond the
-//! palette's seven colours a variant repeats a colour with dashed lines and hollow bars.
+//! palette's seven colours a variant repeats a colour with dashed lines and hollow bars. On the
+//! time panels each variant's line also carries its own markers, staggered along the line, so
+//! that variants with identical values stay visible where their lines coincide.
+//!
+//! A panel showing a metric that an objective constrains (p50 and p99 latency, lost sessions,
+//! failed requests) carries the objective's threshold as a dashed dark-red line labelled with
+//! the objective as written (`p99 < 250ms`); the panel's y range includes it.
 //!
 //! The header, the event strip, the time panels' frame (warm-up shade, mesh, event lines) and the
 //! mesh of every grid cell come from `report::draw`, as the dashboard's do; what is particular to
@@ -36,12 +42,14 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged, ValueFo
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::{
-    ChartBuilder, Circle, DrawingArea, DrawingBackend, EmptyElement, PathElement, Rectangle, Text,
+    ChartBuilder, Circle, Cross, DashedLineSeries, DrawingArea, DrawingBackend, EmptyElement,
+    PathElement, Rectangle, Text, TriangleMarker,
 };
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, RGBColor, ShapeStyle, TextStyle};
 
 use super::compare::{Comparison, SeriesRow};
+use super::objectives::{constraining, Verdict};
 use super::outcome::{Estimate, Headline};
 use super::sweep::SweepSummary;
 use crate::report::describe;
@@ -145,6 +153,69 @@ impl Look {
     fn line(&self) -> ShapeStyle {
         self.color.stroke_width(2)
     }
+}
+
+/// Objective thresholds: a dark red no variant takes, dashed shorter than the series' dashes.
+const OBJECTIVE_COLOUR: RGBColor = RGBColor(0x9B, 0x11, 0x1E);
+const OBJECTIVE_DASH: u32 = 6;
+const OBJECTIVE_DASH_GAP: u32 = 4;
+
+/// An objective's threshold across a panel of the metric it constrains.
+#[derive(Clone, Debug, PartialEq)]
+struct ObjectiveLine {
+    /// The objective as written: `p99 < 250ms`.
+    label: String,
+    /// The threshold in the panel's unit.
+    value: f64,
+}
+
+/// The lines of the objectives of `verdict` that constrain `metric`. Every variant (grid point)
+/// is judged by the same objectives, so any one verdict gives them.
+fn objective_lines(verdict: Option<&Verdict>, metric: Headline) -> Vec<ObjectiveLine> {
+    constraining(verdict, metric)
+        .filter_map(|f| {
+            Some(ObjectiveLine {
+                label: f.objective.clone(),
+                value: finite(f.threshold)?,
+            })
+        })
+        .collect()
+}
+
+/// The thresholds of `lines`, for y ranges that must include them.
+fn thresholds(lines: &[ObjectiveLine]) -> impl Iterator<Item = f64> + '_ {
+    lines.iter().map(|l| l.value)
+}
+
+/// Each of `lines` across the whole width of `chart`, its label above its right end.
+fn draw_objective_lines<DB, X, Y>(
+    chart: &mut ChartContext<DB, Cartesian2d<X, Y>>,
+    lines: &[ObjectiveLine],
+) -> Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let x = chart.x_range();
+    let style = OBJECTIVE_COLOUR.stroke_width(2);
+    let label_style = TextStyle::from(bold(VALUE_SIZE))
+        .color(&OBJECTIVE_COLOUR)
+        .pos(Pos::new(HPos::Right, VPos::Bottom));
+    for line in lines {
+        chart.draw_series(DashedLineSeries::new(
+            [(x.start, line.value), (x.end, line.value)],
+            OBJECTIVE_DASH,
+            OBJECTIVE_DASH_GAP,
+            style,
+        ))?;
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((x.end, line.value))
+                + Text::new(line.label.clone(), (-4, -4), label_style.clone()),
+        ))?;
+    }
+    Ok(())
 }
 
 /// A finite value, or nothing: a NaN or an infinity has no place on an axis.
@@ -537,6 +608,7 @@ impl CompareLayout {
 struct BarChart {
     metric: Headline,
     bars: Vec<Bar>,
+    objectives: Vec<ObjectiveLine>,
 }
 
 struct Bar {
@@ -548,11 +620,9 @@ struct Bar {
 }
 
 impl Bar {
-    fn of(look: Look, estimate: Option<&Estimate>) -> Self {
+    fn of(look: Look, metric: Headline, estimate: Option<&Estimate>) -> Self {
         let mean = estimate.and_then(|e| finite(e.mean));
-        let interval = estimate
-            .filter(|e| e.n > 1 && e.half_width > 0.0)
-            .and_then(|e| Some((finite(e.low())?, finite(e.high())?)));
+        let interval = estimate.and_then(|e| interval(e, metric));
         Self {
             look,
             mean,
@@ -575,7 +645,7 @@ impl BarChart {
             let (low, high) = b.interval.unwrap_or((0.0, 0.0));
             [b.mean.unwrap_or(0.0), low, high]
         });
-        value_range(values, 0.16)
+        value_range(values.chain(thresholds(&self.objectives)), 0.16)
     }
 }
 
@@ -593,6 +663,8 @@ struct TimePanel {
     lines: Vec<TimeLine>,
     /// Said over the plot when every value is zero.
     all_zero: Option<&'static str>,
+    /// Drawn only over data: a threshold alone does not make a panel.
+    objectives: Vec<ObjectiveLine>,
 }
 
 struct TimeLine {
@@ -621,12 +693,22 @@ impl TimePanel {
         self.lines.iter().any(|l| !l.segments.is_empty())
     }
 
+    /// The values the y axis must hold: the lines', and the thresholds drawn over them.
+    fn extent(&self) -> impl Iterator<Item = f64> + '_ {
+        let drawn: &[ObjectiveLine] = if self.has_data() {
+            &self.objectives
+        } else {
+            &[]
+        };
+        self.values().chain(thresholds(drawn))
+    }
+
     fn max(&self) -> f64 {
-        self.values().fold(0.0, f64::max)
+        self.extent().fold(0.0, f64::max)
     }
 
     fn min_positive(&self) -> Option<f64> {
-        self.values().filter(|&v| v > 0.0).min_by(f64::total_cmp)
+        self.extent().filter(|&v| v > 0.0).min_by(f64::total_cmp)
     }
 }
 
@@ -653,8 +735,9 @@ impl ComparePlan {
                     .variants
                     .iter()
                     .zip(&looks)
-                    .map(|(v, &look)| Bar::of(look, v.estimate(metric)))
+                    .map(|(v, &look)| Bar::of(look, metric, v.estimate(metric)))
                     .collect(),
+                objectives: objective_lines(c.verdict(), metric),
             })
             .collect();
 
@@ -805,6 +888,7 @@ fn time_panels(c: &Comparison, axis: &TimeAxis, looks: &[Look]) -> Vec<TimePanel
         scale: Scale::Linear,
         lines: p99,
         all_zero: None,
+        objectives: objective_lines(c.verdict(), Headline::P99),
     };
     // A timeout-length spike would flatten every other line against the axis.
     if latency
@@ -821,6 +905,7 @@ fn time_panels(c: &Comparison, axis: &TimeAxis, looks: &[Look]) -> Vec<TimePanel
             scale: Scale::Linear,
             lines: throughput,
             all_zero: None,
+            objectives: Vec::new(),
         },
         latency,
         TimePanel {
@@ -829,6 +914,7 @@ fn time_panels(c: &Comparison, axis: &TimeAxis, looks: &[Look]) -> Vec<TimePanel
             scale: Scale::Count,
             lines: ready,
             all_zero: None,
+            objectives: Vec::new(),
         },
         TimePanel {
             title: PANEL_TITLES[3],
@@ -836,6 +922,7 @@ fn time_panels(c: &Comparison, axis: &TimeAxis, looks: &[Look]) -> Vec<TimePanel
             scale: Scale::Count,
             lines: lost,
             all_zero: Some("no lost sessions"),
+            objectives: Vec::new(),
         },
     ]
 }
@@ -950,6 +1037,7 @@ where
             ))?;
         }
     }
+    draw_objective_lines(&mut ctx, &chart.objectives)?;
     if n == 0 {
         let plot = ctx.plotting_area().get_pixel_range();
         draw::draw_note(cell, plot, "no variants", TITLE_SIZE)?;
@@ -1013,12 +1101,65 @@ where
             draw::draw_line(&mut chart, segment, style, line.look.dashed)?;
         }
     }
+    for (i, line) in panel.lines.iter().enumerate() {
+        draw_markers(&mut chart, line, i, panel.lines.len())?;
+    }
+    if panel.has_data() {
+        draw_objective_lines(&mut chart, &panel.objectives)?;
+    }
     draw::draw_event_numbers(&mut chart, &plan.strip)?;
     let every_value_zero = panel.values().all(|v| v == 0.0);
     let note = draw::panel_note(panel.has_data(), every_value_zero, panel.all_zero);
     if let Some(note) = note {
         let plot = chart.plotting_area().get_pixel_range();
         draw::draw_note(area, plot, note, TITLE_SIZE)?;
+    }
+    Ok(())
+}
+
+/// Markers along a line, about this many per line.
+const MARKERS_PER_LINE: usize = 12;
+
+/// The points of a line of `points` points that carry line `index` of `count`'s markers: every
+/// `step`-th, starting `index · step / count` in, so that coinciding lines put their markers at
+/// different places and each shows along the line.
+fn marker_points(points: usize, index: usize, count: usize) -> impl Iterator<Item = usize> {
+    let count = count.max(1);
+    let step = (points / MARKERS_PER_LINE).max(count).max(1);
+    let offset = index.min(count - 1) * step / count;
+    (offset..points).step_by(step)
+}
+
+/// Line `index`'s markers in its colour, in the shape of its index (circle, square, triangle,
+/// cross): with the marker placement of [`marker_points`], variants whose values are identical
+/// still show, each with its own markers, where their lines lie one over the other.
+fn draw_markers<DB, Y>(
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, Y>>,
+    line: &TimeLine,
+    index: usize,
+    count: usize,
+) -> Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    Y: Ranged<ValueType = f64>,
+{
+    let points: Vec<(f64, f64)> = line.segments.iter().flatten().copied().collect();
+    let fill = line.look.color.filled();
+    for i in marker_points(points.len(), index, count) {
+        let p = points[i];
+        match index % 4 {
+            0 => chart.draw_series(std::iter::once(Circle::new(p, 5, fill)))?,
+            1 => chart.draw_series(std::iter::once(
+                EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], fill),
+            ))?,
+            2 => chart.draw_series(std::iter::once(TriangleMarker::new(p, 6, fill)))?,
+            _ => chart.draw_series(std::iter::once(Cross::new(
+                p,
+                5,
+                line.look.color.stroke_width(3),
+            )))?,
+        };
     }
     Ok(())
 }
@@ -1050,6 +1191,7 @@ struct SweepAxis {
 struct SweepChart {
     metric: Headline,
     lines: Vec<SweepLine>,
+    objectives: Vec<ObjectiveLine>,
 }
 
 struct SweepLine {
@@ -1062,11 +1204,11 @@ impl SweepChart {
     fn y_range(&self) -> Range<f64> {
         let values = self.lines.iter().flat_map(|l| {
             l.points.iter().flat_map(|(_, e)| {
-                let (low, high) = interval(e).unwrap_or((e.mean, e.mean));
+                let (low, high) = interval(e, self.metric).unwrap_or((e.mean, e.mean));
                 [e.mean, low, high]
             })
         });
-        value_range(values, 0.12)
+        value_range(values.chain(thresholds(&self.objectives)), 0.12)
     }
 
     fn has_data(&self) -> bool {
@@ -1074,10 +1216,12 @@ impl SweepChart {
     }
 }
 
-/// An estimate's 95 % interval, when it has one.
-fn interval(e: &Estimate) -> Option<(f64, f64)> {
+/// An estimate's 95 % interval, when it has one, clamped to what `metric` can take (a whisker
+/// of lost sessions stops at zero, as the tables' intervals do).
+fn interval(e: &Estimate, metric: Headline) -> Option<(f64, f64)> {
     if e.n > 1 && e.half_width > 0.0 {
-        Some((finite(e.low())?, finite(e.high())?))
+        let (low, high) = e.bounded(metric.bounds());
+        Some((finite(low)?, finite(high)?))
     } else {
         None
     }
@@ -1136,6 +1280,10 @@ impl SweepPlan {
                         }
                     })
                     .collect(),
+                objectives: objective_lines(
+                    s.points.iter().find_map(|p| p.verdict.as_ref()),
+                    metric,
+                ),
             })
             .collect();
         let legend = if keys.len() > 1 {
@@ -1320,7 +1468,7 @@ where
         draw::draw_line(&mut ctx, &points, line.look.line(), line.look.dashed)?;
         let cap = 5.0 * units_per_px;
         for (&(x, _), (_, e)) in points.iter().zip(&line.points) {
-            if let Some((low, high)) = interval(e) {
+            if let Some((low, high)) = interval(e, chart.metric) {
                 for path in [
                     vec![(x, low), (x, high)],
                     vec![(x - cap, low), (x + cap, low)],
@@ -1347,7 +1495,9 @@ where
             }
         }
     }
-    if !chart.has_data() {
+    if chart.has_data() {
+        draw_objective_lines(&mut ctx, &chart.objectives)?;
+    } else {
         draw::draw_note(
             cell,
             ctx.plotting_area().get_pixel_range(),
@@ -1627,6 +1777,116 @@ mod tests {
                 assert!(drawn > 500, "{}: {drawn} pixels", chart.metric.label());
             }
         }
+    }
+
+    /// A verdict over `seeds` seeds against `objectives`, every seed meeting every one: what
+    /// the charts read from a verdict is its objectives and thresholds.
+    fn judged_by(objectives: &[&str], seeds: usize) -> Verdict {
+        use crate::study::objectives::{verdict, Judged};
+        let objectives: Vec<crate::scenario::Objective> =
+            objectives.iter().map(|t| t.parse().unwrap()).collect();
+        let run: Vec<Judged> = objectives
+            .iter()
+            .map(|_| Judged {
+                worst: 1.0,
+                met: true,
+            })
+            .collect();
+        verdict(&objectives, &vec![run; seeds], 1.0)
+    }
+
+    #[test]
+    fn an_objective_is_a_labelled_line_on_the_panels_of_the_metric_it_constrains() {
+        let mut c = comparison(5);
+        let objectives = ["p99 < 250ms", "lost_sessions == 0", "success >= 99.9%"];
+        for v in &mut c.variants {
+            v.verdict = Some(judged_by(&objectives, 5));
+        }
+        let plan = ComparePlan::of(&c).expect("plans");
+        let on = |metric: Headline| -> Vec<(String, f64)> {
+            let chart = plan.bars.iter().find(|b| b.metric == metric).unwrap();
+            chart
+                .objectives
+                .iter()
+                .map(|o| (o.label.clone(), o.value))
+                .collect()
+        };
+        assert_eq!(on(Headline::P99), [("p99 < 250ms".to_owned(), 250.0)]);
+        assert_eq!(
+            on(Headline::SessionsLost),
+            [("lost_sessions == 0".to_owned(), 0.0)]
+        );
+        // Success has no panel of its own; failed requests have no objective here.
+        assert!(on(Headline::FailedRequests).is_empty());
+        // The p99 bars reach 127 ms at most: the range stretches to hold the line at 250.
+        let p99 = plan
+            .bars
+            .iter()
+            .find(|b| b.metric == Headline::P99)
+            .unwrap();
+        assert!(p99.y_range().end > 250.0, "{:?}", p99.y_range());
+        // Over time, the p99 panel carries it too, and only it.
+        let with: Vec<&str> = plan
+            .panels
+            .iter()
+            .filter(|p| !p.objectives.is_empty())
+            .map(|p| p.title)
+            .collect();
+        assert_eq!(with, [PANEL_TITLES[1]]);
+        let svg = compare_svg(&c).expect("renders");
+        assert_eq!(
+            svg.matches("p99 &lt; 250ms\n").count(),
+            2,
+            "bar and time panel"
+        );
+        assert!(svg.contains("lost_sessions == 0\n"));
+        assert!(!svg.contains("99.9%"));
+        // Dark red, dashed: in the PNG its pixels are there, and nowhere without objectives.
+        let colour = rgb(OBJECTIVE_COLOUR);
+        let red = |c: &Comparison| {
+            decode(&compare_png(c).expect("renders"))
+                .pixels()
+                .filter(|&&p| p == colour)
+                .count()
+        };
+        assert!(red(&c) > 500, "{}", red(&c));
+        assert_eq!(red(&comparison(5)), 0);
+        assert!(!compare_svg(&comparison(5)).unwrap().contains("250ms"));
+        // Still a pure function of its input.
+        assert_eq!(svg, compare_svg(&c.clone()).unwrap());
+    }
+
+    #[test]
+    fn a_sweep_draws_its_objectives_on_the_charts_of_their_metrics() {
+        let mut s = sweep();
+        for p in &mut s.points {
+            p.verdict = Some(judged_by(&["p99 < 1s", "failed_requests <= 100"], 5));
+        }
+        let plan = SweepPlan::of(&s).expect("plans");
+        let p99 = plan
+            .charts
+            .iter()
+            .find(|c| c.metric == Headline::P99)
+            .unwrap();
+        assert!(p99.y_range().end > 1_000.0, "{:?}", p99.y_range());
+        let svg = sweep_svg(&s).expect("renders");
+        assert!(svg.contains("p99 &lt; 1s\n"), "the label as written");
+        assert!(svg.contains("failed_requests &lt;= 100\n"));
+        assert_eq!(svg, sweep_svg(&s.clone()).unwrap());
+    }
+
+    #[test]
+    fn coinciding_lines_put_their_markers_at_different_windows() {
+        // 120 windows, three variants: every 10th window, offset 0, 3 and 6.
+        let marks: Vec<Vec<usize>> = (0..3).map(|i| marker_points(120, i, 3).collect()).collect();
+        assert_eq!(marks[0][..3], [0, 10, 20]);
+        assert_eq!(marks[1][..3], [3, 13, 23]);
+        assert_eq!(marks[2][..3], [6, 16, 26]);
+        assert!(marks.iter().all(|m| m.len() == 12));
+        // Few points: every variant still gets its own.
+        let few: Vec<Vec<usize>> = (0..2).map(|i| marker_points(4, i, 2).collect()).collect();
+        assert_eq!(few, [vec![0, 2], vec![1, 3]]);
+        assert_eq!(marker_points(0, 0, 1).count(), 0);
     }
 
     #[test]

@@ -43,6 +43,12 @@ impl Comparison {
             .unwrap_or_default()
     }
 
+    /// The verdict of its first judged variant: every variant is judged by the same objectives,
+    /// so it gives their thresholds. `None` without objectives.
+    pub(crate) fn verdict(&self) -> Option<&Verdict> {
+        self.variants.iter().find_map(|v| v.verdict.as_ref())
+    }
+
     /// The headline metrics its table, files and charts show: the connection ones too when its
     /// runs had connections.
     pub(crate) fn metrics(&self) -> &'static [Headline] {
@@ -418,11 +424,12 @@ pub(crate) fn csv(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
         let indices = indices_of(axes, i);
         row.extend(axes.iter().zip(indices).map(|(a, j)| a.values[j].clone()));
         row.push(c.seeds.len().to_string());
-        for e in metrics
+        for (m, e) in metrics
             .iter()
-            .map(|&m| v.estimate(m).copied().unwrap_or(Estimate::of(&[])))
+            .map(|&m| (m, v.estimate(m).copied().unwrap_or(Estimate::of(&[]))))
         {
-            for x in [e.mean, e.half_width, e.low(), e.high(), e.std_dev] {
+            let (low, high) = e.bounded(m.bounds());
+            for x in [e.mean, e.half_width, low, high, e.std_dev] {
                 row.push(x.to_string());
             }
         }
@@ -470,6 +477,7 @@ pub(crate) fn json(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
         unit: &'static str,
         #[serde(flatten)]
         estimate: Estimate,
+        /// The interval's bounds, clamped to what the metric can take (never below 0).
         ci95_low: f64,
         ci95_high: f64,
         /// One value per seed, in seed order.
@@ -500,8 +508,8 @@ pub(crate) fn json(c: &Comparison, axes: &[Axis]) -> Vec<u8> {
                         metric: m.key(),
                         unit: m.unit(),
                         estimate: e,
-                        ci95_low: e.low(),
-                        ci95_high: e.high(),
+                        ci95_low: e.bounded(m.bounds()).0,
+                        ci95_high: e.bounded(m.bounds()).1,
                         values: v.outcomes.iter().map(|o| o.get(m)).collect(),
                     })
                     .collect(),
@@ -626,6 +634,29 @@ pub(crate) mod tests {
         let json_text = String::from_utf8(json(&chat, &axes)).unwrap();
         assert!(json_text.contains("\"metric\": \"messages_undelivered_pct\""));
         assert!(json_text.contains("\"unit\": \"% of recipients\""));
+    }
+
+    #[test]
+    fn count_intervals_in_files_are_clamped_at_zero() {
+        // Lost sessions 3 ± 5: the files give the interval as 0 … 8, mean and half-width as
+        // they are.
+        let mut c = comparison_of(&crate::report::fixtures::crash_sticky());
+        c.variants[0].estimates[Headline::SessionsLost.index()] = Estimate {
+            mean: 3.0,
+            half_width: 5.0,
+            std_dev: 4.0,
+            n: 2,
+        };
+        let axes = [axis("sessions.store=in-memory,redis")];
+        let csv_text = String::from_utf8(csv(&c, &axes)).unwrap();
+        let row = csv_text.lines().nth(1).unwrap();
+        assert!(row.contains(",2,3,5,0,8,4,"), "{row}");
+        let json_text = String::from_utf8(json(&c, &axes)).unwrap();
+        assert!(
+            json_text.contains("\"ci95_low\": 0.0,\n          \"ci95_high\": 8.0"),
+            "{json_text}"
+        );
+        assert!(table(&c).contains(" 0–8 "), "{}", table(&c));
     }
 
     #[test]

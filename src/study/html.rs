@@ -2,13 +2,15 @@
 //!
 //! It says what was compared and how (the same seeds for every variant, so the same users and
 //! faults; mean ± 95 % confidence interval across seeds), gives the table, lists what the data
-//! shows metric by metric — which variant is lowest, which highest, and whether that difference
-//! stands out from the noise of the seeds — then the chart and the variants with links to their
-//! own `report.html`. The findings are computed from the numbers, so they cannot drift from the
+//! shows, most important first — objectives some variants meet and others fail, variants that
+//! gave identical results, then metric by metric which variant is lowest and which highest, by
+//! how much, whether that stands out from the noise of the seeds and whether it decides an
+//! objective — then the chart and the variants with links to their own `report.html`. The findings are computed from the numbers, so they cannot drift from the
 //! table. Same stylesheet as `report.html`, no script, nothing fetched.
 
 use super::compare::{Comparison, VariantSummary};
-use super::outcome::{self, Estimate, Headline};
+use super::objectives::{constraining, met_everywhere, worst_cell, ObjectiveFigures};
+use super::outcome::{self, interval_cell, Estimate, Headline};
 use crate::report::html::{escape, inline_svg, page_end, page_start};
 
 /// `compare.html` for `c`, with `chart_svg` (an SVG document; empty for none) inline.
@@ -73,7 +75,6 @@ pub(crate) fn objectives_table<'a>(
     rows: impl Iterator<Item = (&'a str, &'a super::objectives::Verdict)>,
     first_column: &str,
 ) -> String {
-    use super::objectives::worst_cell;
     let rows: Vec<_> = rows.collect();
     let Some((_, first)) = rows.first() else {
         return String::new();
@@ -331,14 +332,19 @@ fn table(c: &Comparison) -> String {
     html
 }
 
-/// One sentence per headline metric (as HTML): which variant is lowest and which highest, and
-/// whether the gap between them is larger than the seeds' noise.
+/// What the data shows (as HTML sentences), most important first: the objectives that some
+/// variants meet and others fail; variants that gave identical results; then one sentence per
+/// headline metric, those whose difference decides an objective first, then the large ones
+/// beyond the seeds' noise, the small or noisy ones, and last the metrics every variant shares.
 fn findings(c: &Comparison) -> Vec<String> {
     if c.variants.len() < 2 {
         return vec!["One variant only: there is nothing to compare it with.".to_owned()];
     }
+    let mut found = objective_findings(c);
+    found.extend(identical_variants(c));
     let seeds = c.seeds.len();
-    c.metrics()
+    let mut weighed: Vec<(Weight, String)> = c
+        .metrics()
         .iter()
         .filter_map(|&metric| {
             let rows: Vec<(&VariantSummary, &Estimate)> = c
@@ -348,41 +354,252 @@ fn findings(c: &Comparison) -> Vec<String> {
                 .collect();
             finding(metric, &rows, seeds)
         })
+        .collect();
+    // Stable: metrics of equal weight keep the table's order.
+    weighed.sort_by_key(|(weight, _)| *weight);
+    found.extend(weighed.into_iter().map(|(_, text)| text));
+    found
+}
+
+/// How much a metric's finding matters, most first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Weight {
+    /// The extremes fall on either side of an objective.
+    DecidesObjective,
+    /// A large difference, more than the seeds' noise (or with one seed, where noise is unknown).
+    Large,
+    /// A small difference, or one within the noise, or one every objective on it shrugs off.
+    Small,
+    /// Less than 1 % of the larger value, or below one whole thing of a count.
+    Negligible,
+    /// No difference to the precision shown.
+    Same,
+}
+
+/// The bold labels of `variants`, joined by "and".
+fn names(variants: &[&VariantSummary]) -> String {
+    variants
+        .iter()
+        .map(|v| format!("<strong>{}</strong>", escape(&v.label)))
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// `<code>p99 < 250ms</code>`.
+fn code(objective: &str) -> String {
+    format!("<code>{}</code>", escape(objective))
+}
+
+/// `worst window 312 ± 20 ms` or `total 3 sessions`: an objective's worst value over the seeds.
+fn worst_text(f: &ObjectiveFigures) -> String {
+    let what = if f.scope == "window" {
+        "worst window"
+    } else {
+        "total"
+    };
+    format!(
+        "{what} {}",
+        escape(&worst_cell(f).replace(" ± ", "\u{a0}±\u{a0}"))
+    )
+}
+
+/// One sentence per objective that does not judge every variant alike: those failing it (in at
+/// least one seed) first, with how often and how badly, then those meeting it in every seed. An
+/// objective no variant meets is said too; one every variant meets is left to the objectives
+/// section, as it does not choose between them.
+fn objective_findings(c: &Comparison) -> Vec<String> {
+    let Some(first) = c.verdict() else {
+        return Vec::new();
+    };
+    let mut split = Vec::new();
+    let mut none = Vec::new();
+    for (j, objective) in first.objectives.iter().enumerate() {
+        let judged: Vec<(&VariantSummary, &ObjectiveFigures)> = c
+            .variants
+            .iter()
+            .filter_map(|v| Some((v, v.verdict.as_ref()?.objectives.get(j)?)))
+            .collect();
+        let (meeting, failing): (Vec<_>, Vec<_>) =
+            judged.iter().partition(|(_, f)| met_everywhere(f));
+        let how = |(v, f): &(&VariantSummary, &ObjectiveFigures)| {
+            format!(
+                "{} (met in {} of {}; {})",
+                names(&[v]),
+                f.seeds_met,
+                plural(f.worst.n, "seed", "seeds"),
+                worst_text(f)
+            )
+        };
+        if failing.is_empty() {
+            continue;
+        }
+        let failing_text = failing.iter().map(how).collect::<Vec<_>>().join(" and ");
+        if meeting.is_empty() {
+            none.push(format!(
+                "No variant meets {} in every seed: {failing_text}.",
+                code(&objective.objective)
+            ));
+            continue;
+        }
+        let met: Vec<&VariantSummary> = meeting.iter().map(|(v, _)| *v).collect();
+        let met_worst: Vec<String> = meeting.iter().map(|(_, f)| worst_text(f)).collect();
+        split.push(format!(
+            "{failing_text} {} {}, which {} {} in every seed ({}): whatever the other numbers \
+             say, this is the difference that matters.",
+            if failing.len() == 1 { "fails" } else { "fail" },
+            code(&objective.objective),
+            names(&met),
+            if met.len() == 1 { "meets" } else { "meet" },
+            met_worst.join("; ")
+        ));
+    }
+    split.extend(none);
+    split
+}
+
+/// A sentence per group of variants whose runs gave identical results on every metric, seed
+/// by seed: their bars are equal and their lines coincide, and the reader should know that
+/// this is not a drawing fault.
+fn identical_variants(c: &Comparison) -> Vec<String> {
+    let mut groups: Vec<Vec<&VariantSummary>> = Vec::new();
+    for v in &c.variants {
+        match groups
+            .iter_mut()
+            .find(|g| !v.outcomes.is_empty() && g[0].outcomes == v.outcomes)
+        {
+            Some(group) => group.push(v),
+            None => groups.push(vec![v]),
+        }
+    }
+    if groups.len() == 1 {
+        return vec![
+            "Every variant gave identical results on every metric, seed by seed: what was varied \
+             made no difference here. In the chart their bars are equal and their lines lie one \
+             over the other; each line's markers show where it runs."
+                .to_owned(),
+        ];
+    }
+    groups
+        .iter()
+        .filter(|g| g.len() > 1)
+        .map(|g| {
+            format!(
+                "{} gave identical results on every metric, seed by seed: in the chart their \
+                 bars are equal and their lines lie one over the other; each line's markers \
+                 show where it runs.",
+                names(g)
+            )
+        })
         .collect()
 }
 
-/// The lowest and highest variant of `metric`, and whether they differ by more than noise. The
-/// seeds are common to the variants, so the test is paired: the 95 % interval of the seed-by-seed
-/// difference, which excludes 0 when the gap is more than the seeds' noise. (It is sharper than
-/// comparing the two variants' own intervals, which common seeds make move together.)
+/// The variants of `rows` whose value of `metric` prints as `target`'s.
+fn printed_as<'a>(
+    metric: Headline,
+    rows: &[(&'a VariantSummary, &'a Estimate)],
+    target: f64,
+) -> Vec<(&'a VariantSummary, &'a Estimate)> {
+    let shown = outcome::value(metric, target);
+    rows.iter()
+        .filter(|(_, e)| outcome::value(metric, e.mean) == shown)
+        .copied()
+        .collect()
+}
+
+/// `+20 %` or `2.5 times as much`: how `high` compares with `low`; nothing from zero.
+fn relative(low: f64, high: f64) -> Option<String> {
+    if low <= 0.0 {
+        return None;
+    }
+    let ratio = high / low;
+    Some(if ratio >= 2.0 {
+        format!("{} times as much", crate::report::human::fixed(ratio, 1))
+    } else {
+        let pct = (ratio - 1.0) * 100.0;
+        format!(
+            "+{} %",
+            crate::report::human::fixed(pct, if pct < 10.0 { 1 } else { 0 })
+        )
+    })
+}
+
+/// How large a gap of `gap` between `low` and `high` is: against the larger value, and for
+/// counts and latencies against one whole thing or one millisecond, below which it is small
+/// however large a share it is.
+fn size(metric: Headline, low: f64, high: f64) -> Weight {
+    let gap = high - low;
+    let share = gap / high.abs().max(low.abs()).max(f64::MIN_POSITIVE);
+    let tiny = gap < 1.0 && (metric.is_count() || metric.unit() == "ms");
+    if share < 0.01 {
+        Weight::Negligible
+    } else if share < 0.10 || tiny {
+        Weight::Small
+    } else {
+        Weight::Large
+    }
+}
+
+/// The finding of `metric`: which variants are lowest and highest (only between values that
+/// print differently: a tie is said as one), by how much in its unit and relatively, whether the
+/// gap is more than the seeds' noise, and what it means for the objectives on the metric. The
+/// seeds are common to the variants, so the noise test is paired: the 95 % interval of the
+/// seed-by-seed difference, which excludes 0 when the gap is more than the seeds' noise. (It is
+/// sharper than comparing the two variants' own intervals, which common seeds make move
+/// together.)
 fn finding(
     metric: Headline,
     rows: &[(&VariantSummary, &Estimate)],
     seeds: usize,
-) -> Option<String> {
+) -> Option<(Weight, String)> {
     let (_, first) = rows.first()?;
     let low = rows.iter().map(|(_, e)| e.mean).fold(first.mean, f64::min);
     let high = rows.iter().map(|(_, e)| e.mean).fold(first.mean, f64::max);
     let name = capitalised(metric.label());
     let with_unit = |e: &Estimate| format!("{} {}", cell(metric, e), metric.unit());
-    if low == high {
-        return Some(format!(
-            "{name}: the same in every variant ({}).",
-            escape(&with_unit(first))
+    if outcome::value(metric, low) == outcome::value(metric, high) {
+        let same = if low == high {
+            "the same in every variant"
+        } else {
+            "the same in every variant to the precision shown"
+        };
+        return Some((
+            Weight::Same,
+            format!("{name}: {same} ({}).", escape(&with_unit(first))),
         ));
     }
     // Variants tied at an extreme are named together; the first of them stands for them.
-    let at = |target: f64| -> (String, &VariantSummary, &Estimate) {
-        let tied: Vec<&(&VariantSummary, &Estimate)> =
-            rows.iter().filter(|(_, e)| e.mean == target).collect();
-        let names: Vec<String> = tied
-            .iter()
-            .map(|(v, _)| format!("<strong>{}</strong>", escape(&v.label)))
-            .collect();
-        (names.join(" and "), tied[0].0, tied[0].1)
+    let lowest = printed_as(metric, rows, low);
+    let highest = printed_as(metric, rows, high);
+    let (low_variant, low_estimate) = lowest[0];
+    let (high_variant, high_estimate) = highest[0];
+    let group = |tied: &[(&VariantSummary, &Estimate)]| {
+        let variants: Vec<&VariantSummary> = tied.iter().map(|(v, _)| *v).collect();
+        names(&variants)
     };
-    let (low_names, low_variant, lowest) = at(low);
-    let (high_names, high_variant, highest) = at(high);
+    let extremes = if rows.len() == 2 {
+        format!(
+            "lower with {} ({}) than with {} ({})",
+            group(&lowest),
+            escape(&with_unit(low_estimate)),
+            group(&highest),
+            escape(&with_unit(high_estimate))
+        )
+    } else {
+        format!(
+            "lowest with {} ({}), highest with {} ({})",
+            group(&lowest),
+            escape(&with_unit(low_estimate)),
+            group(&highest),
+            escape(&with_unit(high_estimate))
+        )
+    };
+    let gap_size = size(metric, low_estimate.mean, high_estimate.mean);
+    let by = format!(
+        "{} {}{}",
+        outcome::value(metric, high_estimate.mean - low_estimate.mean),
+        metric.unit(),
+        relative(low_estimate.mean, high_estimate.mean).map_or(String::new(), |r| format!(", {r}"))
+    );
     let differences: Vec<f64> = high_variant
         .outcomes
         .iter()
@@ -390,24 +607,75 @@ fn finding(
         .map(|(h, l)| h.get(metric) - l.get(metric))
         .collect();
     let gap = Estimate::of(&differences);
-    let noise = if seeds < 2 || gap.n < 2 {
-        "with one seed, whether this is more than luck cannot be told.".to_owned()
+    let (noise, beyond_noise) = if seeds < 2 || gap.n < 2 {
+        (
+            "with one seed, whether this is more than luck cannot be told".to_owned(),
+            true,
+        )
     } else {
-        let verdict = if gap.low() > 0.0 {
-            "larger than"
-        } else {
-            "within"
-        };
-        format!(
-            "seed by seed the difference is {}: {verdict} the noise of {}.",
-            escape(&with_unit(&gap)),
-            plural(seeds, "seed", "seeds")
+        let beyond = gap.low() > 0.0;
+        // A difference may be below zero in some seeds: its interval is not clamped.
+        let text = interval_cell(&gap, (f64::NEG_INFINITY, f64::INFINITY), |v| {
+            outcome::value(metric, v)
+        });
+        (
+            format!(
+                "seed by seed the difference is {} {}: {} the noise of {}",
+                escape(&text.replace(" ± ", "\u{a0}±\u{a0}")),
+                metric.unit(),
+                if beyond { "larger than" } else { "within" },
+                plural(seeds, "seed", "seeds")
+            ),
+            beyond,
         )
     };
-    Some(format!(
-        "{name}: lowest with {low_names} ({}), highest with {high_names} ({}); {noise}",
-        escape(&with_unit(lowest)),
-        escape(&with_unit(highest)),
+    let mut weight = match gap_size {
+        Weight::Large if beyond_noise => Weight::Large,
+        Weight::Negligible => Weight::Negligible,
+        _ => Weight::Small,
+    };
+    let mut against = Vec::new();
+    let (low_verdict, high_verdict) = (low_variant.verdict.as_ref(), high_variant.verdict.as_ref());
+    for (l, h) in constraining(low_verdict, metric).zip(constraining(high_verdict, metric)) {
+        let objective = code(&l.objective);
+        let text = match (met_everywhere(l), met_everywhere(h)) {
+            (true, false) | (false, true) => {
+                weight = Weight::DecidesObjective;
+                let (met, failed) = if met_everywhere(l) {
+                    (group(&lowest), group(&highest))
+                } else {
+                    (group(&highest), group(&lowest))
+                };
+                format!(
+                    "the gap decides {objective}: {met} meets it in every seed, {failed} does not"
+                )
+            }
+            (true, true) => {
+                if weight == Weight::Large {
+                    weight = Weight::Small;
+                }
+                format!("both meet {objective}, so the gap does not change the verdict")
+            }
+            (false, false) => format!("both fail {objective}"),
+        };
+        against.push(text);
+    }
+    let against = if against.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", against.join("; "))
+    };
+    let adjective = match gap_size {
+        Weight::Large => "a large",
+        Weight::Negligible => "a negligible",
+        _ => "a small",
+    };
+    Some((
+        weight,
+        format!(
+            "{name}: {extremes}, {adjective} difference ({}); {noise}{against}.",
+            escape(&by)
+        ),
     ))
 }
 
@@ -578,7 +846,9 @@ mod tests {
         );
         let found = findings(&chat);
         assert_eq!(found.len(), Headline::ALL.len());
-        assert!(found[7].starts_with("Reconnects: lowest with <strong>a</strong>"));
+        assert!(found
+            .iter()
+            .any(|f| f.starts_with("Reconnects: lower with <strong>a</strong>")));
         let html = table(&chat);
         assert!(html.contains(
             "<th class=\"num\">messages undelivered<br><span class=\"unit\">% of \
@@ -588,41 +858,224 @@ mod tests {
     }
 
     #[test]
-    fn findings_name_the_lowest_and_highest_and_weigh_them_against_the_noise() {
+    fn findings_weigh_differences_by_size_and_against_the_noise() {
         let found = findings(&comparison());
         assert_eq!(found.len(), Headline::shown(false).len());
         // 0 ± 0 against 3,200 ± 248: differences 3,100 / 3,200 / 3,300, as spread as the
-        // in-memory values themselves.
+        // in-memory values themselves. From zero there is no ratio to give.
         assert_eq!(
             found[0],
-            "Lost sessions: lowest with <strong>store=redis</strong> (0\u{a0}±\u{a0}0 sessions), \
-             highest with <strong>store=in-memory</strong> (3,200\u{a0}±\u{a0}248 sessions); seed \
-             by seed the difference is 3,200\u{a0}±\u{a0}248 sessions: larger than the noise of 3 \
-             seeds."
+            "Lost sessions: lower with <strong>store=redis</strong> (0\u{a0}±\u{a0}0 sessions) \
+             than with <strong>store=in-memory</strong> (3,200\u{a0}±\u{a0}248 sessions), a \
+             large difference (3,200 sessions); seed by seed the difference is \
+             3,200\u{a0}±\u{a0}248 sessions: larger than the noise of 3 seeds."
         );
-        // p50 19.0 ± 2.48 against 19.5 ± 2.48: the intervals overlap, but Redis is 0.5 ms slower
-        // under every seed: the paired difference 0.5 ± 0 is more than noise.
-        assert!(found[2].starts_with("P50 latency: lowest with <strong>store=in-memory"));
+        // Failed requests 1,300 against 4,600: 3,300 more, 3.54 times as many.
+        assert!(
+            found[1].contains("a large difference (3,300 requests, 3.5 times as much)"),
+            "{}",
+            found[1]
+        );
+        // p99 125 ± 12.4 against 150 ± 24.8: 25 ms is 1/6 of 150, +20 % of 125, large;
+        // differences 20 / 25 / 30 ms, 25 ± 12.4.
+        assert!(found[2].starts_with("P99 latency: lower with <strong>store=in-memory"));
+        assert!(
+            found[2].contains("a large difference (25.0 ms, +20 %)"),
+            "{}",
+            found[2]
+        );
         assert!(
             found[2].ends_with(
-                "seed by seed the difference is 0.500\u{a0}±\u{a0}0 ms: larger than the noise \
+                "seed by seed the difference is 25.0\u{a0}±\u{a0}12.4 ms: larger than the noise \
                  of 3 seeds."
             ),
             "{}",
             found[2]
         );
-        // p99 125 ± 12.4 against 150 ± 24.8: differences 20 / 25 / 30 ms, 25 ± 12.4.
+        // p50 19.0 ± 2.48 against 19.5 ± 2.48: the intervals overlap, but Redis is 0.5 ms slower
+        // under every seed: more than noise, yet half a millisecond (+2.6 %) is small, so it
+        // comes after the large ones.
+        assert!(found[3].starts_with("P50 latency: lower with <strong>store=in-memory"));
         assert!(
-            found[3].ends_with(
-                "seed by seed the difference is 25.0\u{a0}±\u{a0}12.4 ms: larger than the noise \
-                 of 3 seeds."
+            found[3].contains(
+                "a small difference (0.500 ms, +2.6 %); seed by seed the difference is \
+                 0.500\u{a0}±\u{a0}0 ms: larger than the noise of 3 seeds."
             ),
             "{}",
             found[3]
         );
+        // What every variant shares comes last.
         assert_eq!(
             found[4],
             "Instance-seconds: the same in every variant (4,320\u{a0}±\u{a0}0 instance·s)."
+        );
+    }
+
+    /// `comparison()` judged by `lost_sessions == 0` (in-memory fails it in every seed, Redis
+    /// meets it) and `p99 < 250ms` (both meet it in every seed).
+    fn judged_comparison() -> Comparison {
+        use crate::study::objectives::{verdict, Judged};
+        let objectives: Vec<crate::scenario::Objective> = ["lost_sessions == 0", "p99 < 250ms"]
+            .iter()
+            .map(|t| t.parse().unwrap())
+            .collect();
+        let mut c = comparison();
+        for v in &mut c.variants {
+            let runs: Vec<Vec<Judged>> = v
+                .outcomes
+                .iter()
+                .map(|o| {
+                    let (lost, p99) = (o.get(Headline::SessionsLost), o.get(Headline::P99));
+                    vec![
+                        Judged {
+                            worst: lost,
+                            met: lost == 0.0,
+                        },
+                        Judged {
+                            worst: p99,
+                            met: p99 < 250.0,
+                        },
+                    ]
+                })
+                .collect();
+            v.verdict = Some(verdict(&objectives, &runs, 1.0));
+        }
+        c
+    }
+
+    #[test]
+    fn a_variant_failing_an_objective_another_meets_is_the_first_finding() {
+        let found = findings(&judged_comparison());
+        assert_eq!(
+            found[0],
+            "<strong>store=in-memory</strong> (met in 0 of 3 seeds; total \
+             3,200\u{a0}±\u{a0}248.4 sessions) fails <code>lost_sessions == 0</code>, which \
+             <strong>store=redis</strong> meets in every seed (total 0 sessions): whatever the \
+             other numbers say, this is the difference that matters."
+        );
+        // The metric behind it comes next, saying the gap decides the objective.
+        assert!(found[1].starts_with("Lost sessions: lower with <strong>store=redis"));
+        assert!(
+            found[1].ends_with(
+                "; the gap decides <code>lost_sessions == 0</code>: <strong>store=redis</strong> \
+                 meets it in every seed, <strong>store=in-memory</strong> does not."
+            ),
+            "{}",
+            found[1]
+        );
+        // p99 differs by more than noise, but both meet their objective: it no longer counts
+        // as large and comes after failed requests, in the table's order among the small ones.
+        assert!(found[2].starts_with("Failed requests:"), "{}", found[2]);
+        assert!(found[3].starts_with("P50 latency:"), "{}", found[3]);
+        assert!(
+            found[4].starts_with("P99 latency:")
+                && found[4].ends_with(
+                    "; both meet <code>p99 &lt; 250ms</code>, so the gap does not change the \
+                     verdict."
+                ),
+            "{}",
+            found[4]
+        );
+        // An objective every variant meets does not choose between them: no sentence of its own.
+        assert!(!found
+            .iter()
+            .any(|f| f.starts_with("<strong>store=redis</strong> (met")));
+    }
+
+    #[test]
+    fn an_objective_no_variant_meets_is_said_after_those_that_split_them() {
+        let mut c = judged_comparison();
+        for v in &mut c.variants {
+            let f = &mut v.verdict.as_mut().unwrap().objectives[1];
+            f.seeds_met = 1;
+        }
+        let found = findings(&c);
+        assert!(found[0].contains("fails <code>lost_sessions == 0</code>"));
+        assert!(
+            found[1].starts_with(
+                "No variant meets <code>p99 &lt; 250ms</code> in every seed: \
+                 <strong>store=in-memory</strong> (met in 1 of 3 seeds; worst window"
+            ),
+            "{}",
+            found[1]
+        );
+        assert!(found
+            .iter()
+            .any(|f| f.ends_with("; both fail <code>p99 &lt; 250ms</code>.")));
+    }
+
+    #[test]
+    fn equal_values_are_never_called_lowest_or_highest() {
+        let mut c = comparison();
+        // p99 125.0001 against 125.0004 ms: the same to the precision shown.
+        for (v, p99) in c.variants.iter_mut().zip([125.0001, 125.0004]) {
+            *v = summary(&v.label, &[], &[[0.0, 1.0, 1.0, p99, 1.0, 1.0]; 3]);
+        }
+        let found = findings(&c);
+        let p99 = found.iter().find(|f| f.starts_with("P99")).unwrap();
+        assert!(
+            p99.starts_with("P99 latency: the same in every variant to the precision shown (125"),
+            "{p99}"
+        );
+        assert!(!found
+            .iter()
+            .any(|f| f.contains("lowe") || f.contains("highe")));
+        // Three variants, two tied at the top: the tie is named together, neither alone.
+        c.variants
+            .push(summary("c", &[], &[[0.0, 1.0, 1.0, 100.0, 1.0, 1.0]; 3]));
+        let found = findings(&c);
+        let p99 = found.iter().find(|f| f.starts_with("P99")).unwrap();
+        assert!(
+            p99.starts_with(
+                "P99 latency: lowest with <strong>c</strong> (100\u{a0}±\u{a0}0 ms), highest \
+                 with <strong>store=in-memory</strong> and <strong>store=redis</strong>"
+            ),
+            "{p99}"
+        );
+    }
+
+    #[test]
+    fn variants_with_identical_results_are_said_to_be_identical() {
+        let mut c = comparison();
+        let mut twin = c.variants[0].clone();
+        twin.label = "store=memcached".to_owned();
+        c.variants.push(twin);
+        let found = findings(&c);
+        assert!(
+            found[0].starts_with(
+                "<strong>store=in-memory</strong> and <strong>store=memcached</strong> gave \
+                 identical results on every metric, seed by seed"
+            ),
+            "{}",
+            found[0]
+        );
+        // Every variant alike: one sentence says so, and every metric is the same.
+        c.variants = vec![c.variants[0].clone(), c.variants[2].clone()];
+        let found = findings(&c);
+        assert!(found[0].starts_with("Every variant gave identical results on every metric"));
+        assert!(found[1..]
+            .iter()
+            .all(|f| f.contains("the same in every variant")));
+    }
+
+    #[test]
+    fn count_intervals_reaching_below_zero_are_shown_from_zero() {
+        let mut c = comparison();
+        // Lost sessions 0 / 0 / 9: mean 3, s = 5.196, half-width 4.302653 · 3 = 12.9: the
+        // interval −9.9 … 15.9 shows as 0–15.9.
+        c.variants[1] = summary(
+            "store=redis",
+            &[],
+            &[
+                [0.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+                [0.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+                [9.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+            ],
+        );
+        let html = compare_html(&c, "", &[]);
+        assert!(
+            html.contains("<tr><td>store=redis</td><td class=\"num\">0–15.9</td>"),
+            "{html}"
         );
     }
 
@@ -649,15 +1102,17 @@ mod tests {
             ],
         );
         let found = findings(&c);
+        // The only metric that differs comes first.
         assert!(
-            found[1].starts_with("Failed requests: lowest with <strong>a</strong>"),
+            found[0].starts_with("Failed requests: lower with <strong>a</strong>"),
             "{}",
-            found[1]
+            found[0]
         );
+        // The difference's own interval may reach below zero: it is not clamped.
         assert!(
-            found[1].ends_with(": within the noise of 3 seeds."),
+            found[0].ends_with(": within the noise of 3 seeds."),
             "{}",
-            found[1]
+            found[0]
         );
     }
 
@@ -666,7 +1121,7 @@ mod tests {
         let mut c = comparison();
         c.variants.reverse();
         let found = findings(&c);
-        assert!(found[0].starts_with("Lost sessions: lowest with <strong>store=redis</strong>"));
+        assert!(found[0].starts_with("Lost sessions: lower with <strong>store=redis</strong>"));
         // Ties at an extreme are named together.
         c.variants.push(summary(
             "store=jwt",
@@ -694,7 +1149,11 @@ mod tests {
         assert!(html.contains("<td class=\"num\">3,217</td>"));
         assert!(html.contains("<td class=\"num\">3.00</td>"));
         let found = findings(&c);
-        assert!(found[0].ends_with("with one seed, whether this is more than luck cannot be told."));
+        let lost = found
+            .iter()
+            .find(|f| f.starts_with("Lost sessions"))
+            .unwrap();
+        assert!(lost.ends_with("with one seed, whether this is more than luck cannot be told."));
     }
 
     #[test]

@@ -9,11 +9,11 @@
 
 use serde::Serialize;
 
-use super::outcome::Estimate;
+use super::outcome::{interval_cell, Estimate, Headline};
 use crate::metrics::objectives::judge;
 use crate::metrics::Report;
 use crate::report::summary::objective_value;
-use crate::scenario::Objective;
+use crate::scenario::{Objective, ObjectiveMetric, Percentile};
 
 /// One run against one objective.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -42,6 +42,10 @@ pub(crate) fn judged(report: &Report, objectives: &[Objective]) -> Vec<Judged> {
 pub(crate) struct ObjectiveFigures {
     /// As written canonically: `p99 < 250ms`.
     pub(crate) objective: String,
+    /// What it measures: which chart panel shows it (see [`headline`]). Not written to files:
+    /// `objective` says it.
+    #[serde(skip)]
+    pub(crate) metric: ObjectiveMetric,
     /// `ms`, `%`, `sessions`, `requests`.
     pub(crate) unit: &'static str,
     /// `window` or `run`.
@@ -78,6 +82,7 @@ pub(crate) fn verdict(objectives: &[Objective], runs: &[Vec<Judged>], required: 
             let worst: Vec<f64> = runs.iter().map(|r| r[i].worst).collect();
             ObjectiveFigures {
                 objective: o.to_string(),
+                metric: o.metric,
                 unit: o.metric.unit(),
                 scope: if o.metric.per_window() {
                     "window"
@@ -107,36 +112,60 @@ pub(crate) fn verdict(objectives: &[Objective], runs: &[Vec<Judged>], required: 
     }
 }
 
-/// The interval of a worst value, clamped to what the metric can take: counts and latencies
-/// are never below 0, percentages never outside 0–100.
+/// What a worst value can take: counts and latencies are never below 0, percentages never
+/// outside 0–100.
 pub(crate) fn bounds(f: &ObjectiveFigures) -> (f64, f64) {
-    let (low, high) = (f.worst.low().max(0.0), f.worst.high());
     if f.unit == "%" {
-        (low, high.min(100.0))
+        (0.0, 100.0)
     } else {
-        (low, high)
+        (0.0, f64::INFINITY)
     }
 }
 
-/// `231 ± 6 ms` (one seed: `231 ms`); a percentage or count interval that would cross its
-/// bounds is written as the range `0–4.2 sessions`.
+/// `231 ± 6 ms` (one seed, or no spread: `231 ms`); a percentage or count interval that would
+/// cross its bounds is written as the range `0–4.2 sessions`.
 pub(crate) fn worst_cell(f: &ObjectiveFigures) -> String {
     let e = &f.worst;
-    if e.n < 2 || e.half_width == 0.0 {
+    if e.half_width == 0.0 {
         return objective_value(f.unit, e.mean);
     }
-    let (low, high) = bounds(f);
-    if low > e.low() || high < e.high() {
-        let lo = objective_value(f.unit, low);
-        let hi = objective_value(f.unit, high);
-        let number = lo.split(' ').next().unwrap_or_default().to_owned();
-        return format!("{number}–{hi}");
+    let number = |v: f64| {
+        let text = objective_value(f.unit, v);
+        text.split_once(' ')
+            .map_or(text.clone(), |(n, _)| n.to_owned())
+    };
+    let text = interval_cell(e, bounds(f), number);
+    format!("{text} {}", f.unit)
+}
+
+/// The headline metric an objective constrains, when a study shows one: the p50 and p99
+/// objectives constrain the latency columns (whose whole-run value the worst window can only
+/// exceed), `lost_sessions` and `failed_requests` the columns of the same name. Success and
+/// availability, and the other percentiles, have no column of their own.
+pub(crate) fn headline(metric: ObjectiveMetric) -> Option<Headline> {
+    match metric {
+        ObjectiveMetric::Percentile(Percentile::P50) => Some(Headline::P50),
+        ObjectiveMetric::Percentile(Percentile::P99) => Some(Headline::P99),
+        ObjectiveMetric::LostSessions => Some(Headline::SessionsLost),
+        ObjectiveMetric::FailedRequests => Some(Headline::FailedRequests),
+        _ => None,
     }
-    let mean = objective_value(f.unit, e.mean);
-    let half = objective_value(f.unit, e.half_width);
-    let (number, unit) = mean.split_once(' ').unwrap_or((&mean, ""));
-    let half = half.split(' ').next().unwrap_or_default();
-    format!("{number} ± {half} {unit}")
+}
+
+/// The objectives of `verdict` that constrain `metric`.
+pub(crate) fn constraining(
+    verdict: Option<&Verdict>,
+    metric: Headline,
+) -> impl Iterator<Item = &ObjectiveFigures> {
+    verdict
+        .into_iter()
+        .flat_map(|v| &v.objectives)
+        .filter(move |f| headline(f.metric) == Some(metric))
+}
+
+/// Whether every seed met `f`.
+pub(crate) fn met_everywhere(f: &ObjectiveFigures) -> bool {
+    f.seeds_met == f.worst.n && f.worst.n > 0
 }
 
 /// `10/10 ✓` or `7/10 ✗`: seeds meeting every objective and whether that is a pass.
@@ -211,7 +240,7 @@ mod tests {
         let runs = [run(1.0, 0.0), run(1.0, 0.0), run(1.0, 0.0), run(1.0, 6.0)];
         let v = verdict(&objectives(), &runs, 1.0);
         let f = &v.objectives[1];
-        assert_eq!(bounds(f).0, 0.0);
+        assert_eq!(f.worst.bounded(bounds(f)).0, 0.0);
         assert_eq!(worst_cell(f), "0–6.3 sessions");
         // Identical values have no interval.
         assert_eq!(worst_cell(&v.objectives[0]), "1.00 ms");

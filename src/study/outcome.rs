@@ -135,6 +135,16 @@ impl Headline {
         }
     }
 
+    /// The values the metric can take: none is below zero (they are counts, durations, costs and
+    /// ratios), and a share is at most 100 %. An interval is clamped to them where it is shown
+    /// ([`Estimate::bounded`]): `3 ± 5` lost sessions is `0–8`, not `−2–8`.
+    pub(crate) fn bounds(self) -> (f64, f64) {
+        match self {
+            Headline::UndeliveredShare => (0.0, 100.0),
+            _ => (0.0, f64::INFINITY),
+        }
+    }
+
     /// Whether values are whole counts (tables print them without decimals).
     pub(crate) fn is_count(self) -> bool {
         matches!(
@@ -315,6 +325,12 @@ impl Estimate {
         self.mean + self.half_width
     }
 
+    /// The 95 % interval clamped to `(floor, ceiling)`: a symmetric interval around a small
+    /// mean of counts would otherwise reach below zero, where no value can be.
+    pub(crate) fn bounded(&self, (floor, ceiling): (f64, f64)) -> (f64, f64) {
+        (self.low().max(floor), self.high().min(ceiling))
+    }
+
     /// The estimate of `metric` over `outcomes`.
     pub(crate) fn of_metric(outcomes: &[Outcome], metric: Headline) -> Self {
         let samples: Vec<f64> = outcomes.iter().map(|o| o.get(metric)).collect();
@@ -341,16 +357,28 @@ pub(crate) fn value(metric: Headline, v: f64) -> String {
     }
 }
 
-/// `mean ± half-width` for people; the mean alone from one seed.
+/// `mean ± half-width` for people; the mean alone from one seed; the range `0–8` when the
+/// interval reaches past what the metric can take (see [`Headline::bounds`]).
 pub(crate) fn cell(metric: Headline, e: &Estimate) -> String {
-    if e.n > 1 {
-        format!(
-            "{} ± {}",
-            value(metric, e.mean),
-            value(metric, e.half_width)
-        )
+    interval_cell(e, metric.bounds(), |v| value(metric, v))
+}
+
+/// `mean ± half-width` with numbers written by `number`: the mean alone from fewer than two
+/// seeds, and the clamped range `low–high` when the interval crosses `bounds` (so an interval is
+/// never printed with a value the quantity cannot take). Unbounded, `(−∞, ∞)`, for differences.
+pub(crate) fn interval_cell(
+    e: &Estimate,
+    bounds: (f64, f64),
+    number: impl Fn(f64) -> String,
+) -> String {
+    if e.n < 2 {
+        return number(e.mean);
+    }
+    let (low, high) = e.bounded(bounds);
+    if low > e.low() || high < e.high() {
+        format!("{}–{}", number(low), number(high))
     } else {
-        value(metric, e.mean)
+        format!("{} ± {}", number(e.mean), number(e.half_width))
     }
 }
 
@@ -459,6 +487,25 @@ mod tests {
         );
         let one = Estimate::of(&[12.345]);
         assert_eq!(cell(Headline::P99, &one), "12.3");
+    }
+
+    #[test]
+    fn count_intervals_are_clamped_at_zero() {
+        // A count interval 3 ± 5 reaches −2: it prints as the range 0–8.
+        let e = Estimate {
+            mean: 3.0,
+            half_width: 5.0,
+            std_dev: 1.0,
+            n: 4,
+        };
+        assert_eq!(e.bounded(Headline::SessionsLost.bounds()), (0.0, 8.0));
+        assert_eq!(cell(Headline::SessionsLost, &e), "0–8");
+        assert_eq!(cell(Headline::Churn, &e), "0–8");
+        // Inside its bounds it stays mean ± half-width; a share stops at 100 %.
+        let inside = Estimate { mean: 30.0, ..e };
+        assert_eq!(cell(Headline::FailedRequests, &inside), "30 ± 5");
+        let share = Estimate { mean: 98.0, ..e };
+        assert_eq!(cell(Headline::UndeliveredShare, &share), "93.0–100");
     }
 
     #[test]

@@ -339,3 +339,37 @@ fn a_sweep_carries_each_points_pass_fraction_and_reads_it_back_on_merge() {
         "1 of 2 grid points meet every objective in every seed.",
     );
 }
+
+#[test]
+fn compare_findings_lead_with_the_objective_one_variant_fails() {
+    let ws = Workspace::new();
+    let out = ws.dir.path().join("compare");
+    succeeds(
+        fleetsim()
+            .args(["compare", "baseline", "--vary", "instances.count=1,2"])
+            .args(["--objective", "p99 < 300ms", "--seeds", "2", "--quiet"])
+            .args(SHORT)
+            .arg("--out")
+            .arg(&out),
+    );
+    let html = fs::read_to_string(out.join("compare.html")).unwrap();
+    let findings = html
+        .split("<h2 id=\"findings\">Findings</h2>")
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .expect("a findings list");
+    // One overloaded instance fails the objective in every seed; two meet it: that comes first.
+    let first = findings.split("<li>").nth(1).expect("a finding");
+    assert!(
+        first.starts_with("<strong>count=1</strong> (met in 0 of 2 seeds; worst window")
+            && first.contains(
+                "fails <code>p99 &lt; 300ms</code>, which <strong>count=2</strong> meets in \
+                 every seed"
+            ),
+        "{findings}"
+    );
+    assert_mentions(findings, "the gap decides <code>p99 &lt; 300ms</code>");
+    // The charts draw the threshold, labelled as written, on the p99 panels.
+    let svg = fs::read_to_string(out.join("compare.svg")).unwrap();
+    assert_mentions(&svg, "p99 &lt; 300ms\n");
+}
