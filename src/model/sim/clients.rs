@@ -68,10 +68,7 @@ impl Simulation<'_> {
             // No balancer answers: the connection is refused.
             return self.client_failed(sref, counted, Cause::BalancerDown);
         }
-        let Some(id) = self
-            .balancer
-            .route(&mut s.pin, s.key, s.ip, &self.connections)
-        else {
+        let Some(id) = self.balancer.route(&mut s.pin, s.key, s.ip) else {
             // Nothing in rotation: the balancer answers 503 at once.
             return self.client_failed(sref, counted, Cause::InstanceDown);
         };
@@ -109,7 +106,7 @@ impl Simulation<'_> {
             counted,
         });
         let r = RequestRef { slot, generation };
-        self.connections[id.index()] += 1;
+        self.balancer.connections_mut().inc(id);
         if inst.busy < workers {
             self.start_service(id, r);
         } else {

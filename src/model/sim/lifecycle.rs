@@ -22,7 +22,6 @@ impl Simulation<'_> {
             self.queue
                 .push(now + self.scenario.instances.boot_time, Event::Booted(id));
         }
-        self.connections.push(0);
         if let Some(db) = &mut self.database {
             db.add_instance();
         }
@@ -107,7 +106,7 @@ impl Simulation<'_> {
         self.busy_workers -= u64::from(inst.busy);
         inst.set_busy(now, 0);
         self.alive -= 1;
-        self.connections[id.index()] = 0;
+        self.balancer.connections_mut().set(id, 0);
         self.recorder.alive(now, self.alive);
         self.recorder
             .workers(now, self.busy_workers, self.worker_capacity);

@@ -222,8 +222,6 @@ pub(crate) struct Simulation<'a> {
     sessions: Slab<Session>,
     requests: Slab<Request>,
     instances: Vec<Instance>,
-    /// Open connections per instance, as the balancer sees them.
-    connections: Vec<u32>,
     balancer: Balancer,
     /// The Redis tier, shared by the session store and pub/sub (idle if neither uses it).
     redis: Redis,
@@ -311,7 +309,6 @@ impl<'a> Simulation<'a> {
             sessions: Slab::default(),
             requests: Slab::default(),
             instances: Vec::new(),
-            connections: Vec::new(),
             balancer: Balancer::new(&scenario.balancer, rng("balancer")),
             redis: Redis::new(&scenario.redis, rng("store")),
             recorder,

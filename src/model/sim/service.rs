@@ -28,7 +28,7 @@ impl Simulation<'_> {
                 Ok(extra) => service = service + extra,
                 Err(cause) => {
                     self.requests.remove(r.slot, r.generation);
-                    self.connections[id.index()] -= 1;
+                    self.balancer.connections_mut().dec(id);
                     self.client_failed(sref, counted, cause);
                     return self.fill_workers(id);
                 }
@@ -192,7 +192,7 @@ impl Simulation<'_> {
         };
         let now = self.now;
         let id = req.instance;
-        self.connections[id.index()] -= 1;
+        self.balancer.connections_mut().dec(id);
         self.release_worker(id);
         self.fill_workers(id);
         self.finish_drain_if_empty(id);
