@@ -110,20 +110,19 @@ impl Simulation<'_> {
         self.recorder.alive(now, self.alive);
         self.recorder
             .workers(now, self.busy_workers, self.worker_capacity);
+        // Every request it holds, queued or not, is in its list; they fail in slot order.
         let mut doomed = std::mem::take(&mut self.scratch);
         doomed.clear();
-        doomed.extend(inst.queue.drain(..));
+        inst.queue.clear();
         inst.timed_out = 0;
         doomed.extend(
             self.requests
-                .iter()
-                .filter(|(_, _, q)| q.instance == id)
+                .chain(inst.requests)
                 .map(|(slot, generation, _)| RequestRef { slot, generation }),
         );
         doomed.sort_unstable_by_key(|r| r.slot);
-        doomed.dedup();
         for &r in &doomed {
-            let Some(req) = self.requests.remove(r.slot, r.generation) else {
+            let Some(req) = self.remove_request(r) else {
                 continue;
             };
             if req.client_waiting {
@@ -131,6 +130,7 @@ impl Simulation<'_> {
             }
         }
         self.scratch = doomed;
+        debug_assert!(self.instances[id.index()].requests.is_empty());
         self.stop_tasks(id);
         self.stop_links(id, why);
         self.stop_jobs(id, why);
