@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::model::ids::{ConnRef, JobRef, RequestRef, TaskRef};
+use crate::model::slab::Chain;
 use crate::scenario::GroupConfig;
 
 /// Where an instance is in its life:
@@ -74,6 +75,13 @@ pub(crate) struct Instance {
     pub(crate) busy: u32,
     /// Requests waiting for a worker, oldest first.
     pub(crate) queue: VecDeque<RequestRef>,
+    /// Every live request sent here (queued, in service, or served blind after its client left),
+    /// threaded through the request slab: what a crash fails, without a scan of every request.
+    pub(crate) requests: Chain,
+    /// Live sessions whose sticky cookie pins them here, threaded through the session slab.
+    pub(crate) pinned: Chain,
+    /// Live sessions whose in-memory state was written here (`home`).
+    pub(crate) homes: u32,
     /// How many requests at the head of `queue` have already timed out (their clients left, but
     /// the instance does not know and will still serve them).
     pub(crate) timed_out: u32,
@@ -134,6 +142,9 @@ impl Instance {
             busy: 0,
             // Grows with what waits, not with what may: `queue` may be a million places.
             queue: VecDeque::new(),
+            requests: Chain::EMPTY,
+            pinned: Chain::EMPTY,
+            homes: 0,
             timed_out: 0,
             timer_at: None,
             failed_checks: 0,

@@ -86,9 +86,144 @@ impl<T> Slab<T> {
     }
 }
 
+/// Where a record sits in its owner's list: the slots of its neighbours ([`NIL`] at an end).
+///
+/// Some owners need the records they hold, and only those: an instance that crashes fails the
+/// requests it holds, a crash counts the sessions pinned to the instance. Scanning the whole slab
+/// for them costs what every instance holds together; a list threaded through the records
+/// themselves costs what this one holds, with O(1) insertion and removal and no allocation.
+///
+/// Invariant: a record is in at most one list of each kind, its owner's, and `prev`/`next` are
+/// live slots of the same list (or [`NIL`]); the owner's [`Chain`] head is the first record's
+/// slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Neighbours {
+    prev: u32,
+    next: u32,
+}
+
+/// No slot: the end of a list, or an empty one.
+pub(crate) const NIL: u32 = u32::MAX;
+
+impl Neighbours {
+    /// Not in any list.
+    pub(crate) const NONE: Neighbours = Neighbours {
+        prev: NIL,
+        next: NIL,
+    };
+}
+
+/// The head of an owner's list of records (the first one's slot, or [`NIL`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Chain(u32);
+
+impl Chain {
+    pub(crate) const EMPTY: Chain = Chain(NIL);
+
+    pub(crate) fn is_empty(self) -> bool {
+        self.0 == NIL
+    }
+}
+
+/// A record that can sit in one owner's list.
+pub(crate) trait Linked {
+    fn links(&self) -> &Neighbours;
+    fn links_mut(&mut self) -> &mut Neighbours;
+}
+
+impl<T: Linked> Slab<T> {
+    fn links_at(&mut self, slot: u32) -> &mut Neighbours {
+        self.slots[slot as usize]
+            .value
+            .as_mut()
+            .expect("listed records are live")
+            .links_mut()
+    }
+
+    /// Puts live record `slot` at the front of the list headed by `head`. O(1).
+    pub(crate) fn link(&mut self, head: &mut Chain, slot: u32) {
+        let first = head.0;
+        *self.links_at(slot) = Neighbours {
+            prev: NIL,
+            next: first,
+        };
+        if first != NIL {
+            self.links_at(first).prev = slot;
+        }
+        head.0 = slot;
+    }
+
+    /// Takes live record `slot` out of the list headed by `head` (its owner's). O(1).
+    pub(crate) fn unlink(&mut self, head: &mut Chain, slot: u32) {
+        let Neighbours { prev, next } = std::mem::replace(self.links_at(slot), Neighbours::NONE);
+        if prev == NIL {
+            head.0 = next;
+        } else {
+            self.links_at(prev).next = next;
+        }
+        if next != NIL {
+            self.links_at(next).prev = prev;
+        }
+    }
+
+    /// The records of the list headed by `head`, as `(slot, generation, record)`, most recently
+    /// linked first.
+    pub(crate) fn chain(&self, head: Chain) -> impl Iterator<Item = (u32, u32, &T)> + '_ {
+        let mut at = head.0;
+        std::iter::from_fn(move || {
+            if at == NIL {
+                return None;
+            }
+            let slot = at;
+            let s = &self.slots[slot as usize];
+            let value = s.value.as_ref().expect("listed records are live");
+            at = value.links().next;
+            Some((slot, s.generation, value))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Rec(u32, Neighbours);
+    impl Linked for Rec {
+        fn links(&self) -> &Neighbours {
+            &self.1
+        }
+        fn links_mut(&mut self) -> &mut Neighbours {
+            &mut self.1
+        }
+    }
+
+    #[test]
+    fn a_chain_holds_exactly_what_was_linked_and_not_unlinked() {
+        let mut slab = Slab::default();
+        let (mut a, mut b) = (Chain::EMPTY, Chain::EMPTY);
+        let slots: Vec<u32> = (0..6)
+            .map(|n| slab.insert(Rec(n, Neighbours::NONE)).0)
+            .collect();
+        for &s in &slots {
+            let head = if s % 2 == 0 { &mut a } else { &mut b };
+            slab.link(head, s);
+        }
+        let values = |slab: &Slab<Rec>, head: Chain| -> Vec<u32> {
+            slab.chain(head).map(|(_, _, r)| r.0).collect()
+        };
+        assert_eq!(values(&slab, a), [4, 2, 0]);
+        assert_eq!(values(&slab, b), [5, 3, 1]);
+        slab.unlink(&mut a, slots[2]); // middle
+        slab.unlink(&mut b, slots[5]); // front
+        slab.unlink(&mut b, slots[1]); // back
+        assert_eq!(values(&slab, a), [4, 0]);
+        assert_eq!(values(&slab, b), [3]);
+        slab.unlink(&mut b, slots[3]);
+        assert!(b.is_empty());
+        slab.unlink(&mut a, slots[4]);
+        slab.unlink(&mut a, slots[0]);
+        assert!(a.is_empty());
+    }
 
     #[test]
     fn stale_handles_do_not_resolve_after_reuse() {

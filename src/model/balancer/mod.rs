@@ -8,13 +8,16 @@
 
 mod algorithms;
 mod hash_ring;
+mod open;
 
 pub(crate) use algorithms::{build as build_algorithm, Algorithm, PickContext};
 use hash_ring::HashRing;
+pub(crate) use open::OpenConnections;
+use open::Ranking;
 
 use crate::engine::Rng;
 use crate::model::ids::InstanceId;
-use crate::scenario::{Affinity, BalancerConfig};
+use crate::scenario::{Affinity, Algorithm as AlgorithmKind, BalancerConfig};
 
 pub(crate) struct Balancer {
     algorithm: Box<dyn Algorithm>,
@@ -25,6 +28,9 @@ pub(crate) struct Balancer {
     in_rotation: Vec<bool>,
     /// Per instance: its weight for the weighted algorithms (its group's).
     weights: Vec<u32>,
+    /// Open connections per instance, with the index least-connections picks from. Owned here
+    /// so that rotation and weight changes reach the index with the counts.
+    connections: OpenConnections,
     /// Source-IP affinity maps client IPs onto the routable set with minimal disruption.
     ip_ring: HashRing,
     rng: Rng,
@@ -32,12 +38,18 @@ pub(crate) struct Balancer {
 
 impl Balancer {
     pub(crate) fn new(config: &BalancerConfig, rng: Rng) -> Self {
+        let ranking = match config.algorithm {
+            AlgorithmKind::LeastConnections => Ranking::Least,
+            AlgorithmKind::WeightedLeastConnections => Ranking::WeightedLeast,
+            _ => Ranking::None,
+        };
         Balancer {
             algorithm: build_algorithm(config.algorithm),
             affinity: config.affinity,
             routable: Vec::new(),
             in_rotation: Vec::new(),
             weights: Vec::new(),
+            connections: OpenConnections::new(ranking),
             ip_ring: HashRing::default(),
             rng,
         }
@@ -51,12 +63,19 @@ impl Balancer {
         self.in_rotation.get(id.index()).copied().unwrap_or(false)
     }
 
-    /// Records the weight of a launched instance (before it can enter rotation).
+    /// Open connections per instance, to count one opening or closing.
+    pub(crate) fn connections_mut(&mut self) -> &mut OpenConnections {
+        &mut self.connections
+    }
+
+    /// Records the weight of a launched instance (before it can enter rotation); it has no
+    /// open connection yet.
     pub(crate) fn set_weight(&mut self, id: InstanceId, weight: u32) {
         if self.weights.len() <= id.index() {
             self.weights.resize(id.index() + 1, 1);
         }
         self.weights[id.index()] = weight;
+        self.connections.set_weight(id, weight);
     }
 
     /// Puts an instance into rotation (it passed its health checks).
@@ -68,6 +87,7 @@ impl Balancer {
             self.in_rotation[id.index()] = true;
             let at = self.routable.partition_point(|&r| r < id);
             self.routable.insert(at, id);
+            self.connections.set_routable(id, true);
             self.membership_changed();
         }
     }
@@ -77,6 +97,7 @@ impl Balancer {
         if self.is_routable(id) {
             self.in_rotation[id.index()] = false;
             self.routable.retain(|&r| r != id);
+            self.connections.set_routable(id, false);
             self.membership_changed();
         }
     }
@@ -97,7 +118,6 @@ impl Balancer {
         pin: &mut Option<InstanceId>,
         session_key: u64,
         client_ip: u32,
-        connections: &[u32],
     ) -> Option<InstanceId> {
         if self.routable.is_empty() {
             return None;
@@ -109,20 +129,20 @@ impl Balancer {
                         return Some(p);
                     }
                 }
-                let chosen = self.pick(session_key, client_ip, connections);
+                let chosen = self.pick(session_key, client_ip);
                 *pin = Some(chosen);
                 Some(chosen)
             }
             Affinity::SourceIp => self.ip_ring.lookup(u64::from(client_ip)),
-            Affinity::None => Some(self.pick(session_key, client_ip, connections)),
+            Affinity::None => Some(self.pick(session_key, client_ip)),
         }
     }
 
     #[inline]
-    fn pick(&mut self, session_key: u64, client_ip: u32, connections: &[u32]) -> InstanceId {
+    fn pick(&mut self, session_key: u64, client_ip: u32) -> InstanceId {
         let ctx = PickContext {
             routable: &self.routable,
-            connections,
+            connections: &self.connections,
             weights: &self.weights,
             session_key,
             client_ip,
@@ -152,22 +172,43 @@ mod tests {
         };
         let mut b = Balancer::new(&config, stream(1, stream_key("balancer"), 0));
         for i in 0..n {
+            b.set_weight(InstanceId(i), 1);
             b.add(InstanceId(i));
         }
         b
     }
 
     #[test]
+    fn least_connections_follows_counts_and_rotation() {
+        let mut b = balancer(Kind::LeastConnections, Affinity::None, 3);
+        let (i0, i1, i2) = (InstanceId(0), InstanceId(1), InstanceId(2));
+        b.connections_mut().inc(i0);
+        b.connections_mut().inc(i2);
+        assert_eq!(b.route(&mut None, 1, 1), Some(i1));
+        b.connections_mut().inc(i1);
+        b.connections_mut().inc(i1);
+        b.connections_mut().dec(i2);
+        assert_eq!(b.route(&mut None, 1, 1), Some(i2));
+        b.remove(i2);
+        assert_eq!(
+            b.route(&mut None, 1, 1),
+            Some(i0),
+            "out of rotation, never picked"
+        );
+        b.connections_mut().set(i1, 0);
+        assert_eq!(b.route(&mut None, 1, 1), Some(i1));
+    }
+
+    #[test]
     fn cookie_affinity_sticks_until_the_instance_leaves_rotation() {
         let mut b = balancer(Kind::RoundRobin, Affinity::Cookie, 3);
-        let conns = [0; 3];
         let mut pin = None;
-        let first = b.route(&mut pin, 1, 1, &conns).unwrap();
+        let first = b.route(&mut pin, 1, 1).unwrap();
         for _ in 0..5 {
-            assert_eq!(b.route(&mut pin, 1, 1, &conns), Some(first));
+            assert_eq!(b.route(&mut pin, 1, 1), Some(first));
         }
         b.remove(first);
-        let second = b.route(&mut pin, 1, 1, &conns).unwrap();
+        let second = b.route(&mut pin, 1, 1).unwrap();
         assert_ne!(second, first);
         assert_eq!(pin, Some(second), "the client is re-pinned");
     }
@@ -175,10 +216,9 @@ mod tests {
     #[test]
     fn source_ip_affinity_depends_only_on_the_ip() {
         let mut b = balancer(Kind::RoundRobin, Affinity::SourceIp, 4);
-        let conns = [0; 4];
         let mut pin = None;
-        let a = b.route(&mut pin, 1, 77, &conns);
-        let c = b.route(&mut pin, 2, 77, &conns);
+        let a = b.route(&mut pin, 1, 77);
+        let c = b.route(&mut pin, 2, 77);
         assert_eq!(a, c);
         assert_eq!(pin, None, "source-ip affinity sets no cookie");
     }
@@ -187,7 +227,7 @@ mod tests {
     fn nothing_routable_means_no_route() {
         let mut b = balancer(Kind::Random, Affinity::None, 1);
         b.remove(InstanceId(0));
-        assert_eq!(b.route(&mut None, 1, 1, &[0]), None);
+        assert_eq!(b.route(&mut None, 1, 1), None);
         b.add(InstanceId(0));
         b.add(InstanceId(0));
         assert_eq!(b.routable(), &[InstanceId(0)]);

@@ -42,6 +42,7 @@ impl Simulation<'_> {
             last_instance: None,
             tat: SimTime::ZERO,
             file,
+            pin_links: Neighbours::NONE,
         });
         self.send(SessionRef { slot, generation });
     }
@@ -57,7 +58,7 @@ impl Simulation<'_> {
             // still accepted until it expires (the revocation exposure).
             let usable = self.scenario.sessions.store == SessionStore::Jwt && now < s.token_expiry;
             if !usable {
-                self.sessions.remove(sref.slot, sref.generation);
+                self.remove_session(sref);
                 return;
             }
         }
@@ -68,12 +69,19 @@ impl Simulation<'_> {
             // No balancer answers: the connection is refused.
             return self.client_failed(sref, counted, Cause::BalancerDown);
         }
-        let Some(id) = self
-            .balancer
-            .route(&mut s.pin, s.key, s.ip, &self.connections)
-        else {
+        let pinned = s.pin;
+        let Some(id) = self.balancer.route(&mut s.pin, s.key, s.ip) else {
             // Nothing in rotation: the balancer answers 503 at once.
             return self.client_failed(sref, counted, Cause::InstanceDown);
+        };
+        let s = if s.pin == pinned {
+            s
+        } else {
+            let now_pinned = s.pin;
+            self.repin(sref.slot, pinned, now_pinned);
+            self.sessions
+                .get_mut(sref.slot, sref.generation)
+                .expect("the session sending")
         };
         self.recorder.routed(id.index(), counted);
         // Work offered to the fleet, for the elasticity demand (refusals by the balancer
@@ -107,9 +115,11 @@ impl Simulation<'_> {
             demand,
             client_waiting: true,
             counted,
+            links: Neighbours::NONE,
         });
+        self.requests.link(&mut inst.requests, slot);
         let r = RequestRef { slot, generation };
-        self.connections[id.index()] += 1;
+        self.balancer.connections_mut().inc(id);
         if inst.busy < workers {
             self.start_service(id, r);
         } else {
@@ -120,6 +130,43 @@ impl Simulation<'_> {
                 self.queue.push(deadline, Event::QueueTimer(id));
             }
         }
+    }
+
+    /// Ends session `sref`, taking it out of the count of the instance holding its state and
+    /// out of the list of the one it is pinned to.
+    pub(super) fn remove_session(&mut self, sref: SessionRef) {
+        let Some(s) = self.sessions.get(sref.slot, sref.generation) else {
+            return;
+        };
+        let (home, pin) = (s.home, s.pin);
+        if let Some(h) = home {
+            self.instances[h.index()].homes -= 1;
+        }
+        if let Some(p) = pin {
+            self.sessions
+                .unlink(&mut self.instances[p.index()].pinned, sref.slot);
+        }
+        self.sessions.remove(sref.slot, sref.generation);
+    }
+
+    /// The session in `slot` was pinned to `from` and is now pinned to `to`.
+    fn repin(&mut self, slot: u32, from: Option<InstanceId>, to: Option<InstanceId>) {
+        if let Some(p) = from {
+            self.sessions
+                .unlink(&mut self.instances[p.index()].pinned, slot);
+        }
+        if let Some(p) = to {
+            self.sessions
+                .link(&mut self.instances[p.index()].pinned, slot);
+        }
+    }
+
+    /// Removes live request `r`, taking it out of its instance's list.
+    pub(super) fn remove_request(&mut self, r: RequestRef) -> Option<Request> {
+        let id = self.requests.get(r.slot, r.generation)?.instance;
+        self.requests
+            .unlink(&mut self.instances[id.index()].requests, r.slot);
+        self.requests.remove(r.slot, r.generation)
     }
 
     /// The balancer or instance refused the attempt; the client hears of it one hop later.
@@ -160,7 +207,7 @@ impl Simulation<'_> {
         s.remaining -= 1;
         if s.remaining == 0 {
             let counted = s.counted;
-            self.sessions.remove(sref.slot, sref.generation);
+            self.remove_session(sref);
             self.recorder.session_completed(counted);
         } else {
             let think = self.think_time.sample(&mut s.rng);

@@ -256,10 +256,7 @@ impl Simulation<'_> {
         let refusal = if self.balancer_down_until.is_some_and(|t| now < t) {
             Err(Refusal::BalancerDown)
         } else {
-            match self
-                .balancer
-                .route(&mut u.pin, u.key, u.ip, &self.connections)
-            {
+            match self.balancer.route(&mut u.pin, u.key, u.ip) {
                 None => Err(Refusal::InstanceDown),
                 Some(id) => {
                     let inst = &self.instances[id.index()];
@@ -294,7 +291,7 @@ impl Simulation<'_> {
         let task = self.tasks.insert_ref(Task::new(id, now, work, kind));
         u.link = Link::Handshaking(task);
         self.instances[id.index()].handshaking += 1;
-        self.connections[id.index()] += 1;
+        self.balancer.connections_mut().inc(id);
         self.queue
             .push(now + config.timeout, Event::HandshakeTimeout(task));
         self.enqueue_task(id, task, work);
@@ -361,7 +358,7 @@ impl Simulation<'_> {
             Err(RedisDown) => {
                 self.tasks.remove(task.slot, task.generation);
                 self.instances[id.index()].handshaking -= 1;
-                self.connections[id.index()] -= 1;
+                self.balancer.connections_mut().dec(id);
                 let at = now + self.scenario.balancer.hop_latency;
                 self.conn_refused(user, counted, Refusal::RedisDown, at);
                 None
@@ -381,7 +378,7 @@ impl Simulation<'_> {
     ) {
         let now = self.now;
         self.instances[id.index()].handshaking -= 1;
-        self.connections[id.index()] -= 1;
+        self.balancer.connections_mut().dec(id);
         if !waiting {
             return;
         }
@@ -445,7 +442,7 @@ impl Simulation<'_> {
         inst.members.push(user);
         room.push(user);
         u.failures = 0;
-        self.connections[id.index()] += 1;
+        self.balancer.connections_mut().inc(id);
         u.close_at = SimTime::MAX;
         if let Some(age) = config.max_age {
             u.close_at = now + age;
@@ -500,8 +497,7 @@ impl Simulation<'_> {
                 *a = at_room;
             }
         }
-        let open = &mut self.connections[instance.index()];
-        *open = open.saturating_sub(1);
+        self.balancer.connections_mut().dec_saturating(instance);
         Some(instance)
     }
 

@@ -292,12 +292,36 @@ impl Simulation<'_> {
         }
     }
 
-    /// Live sessions whose state or sticky pin is on one of `ids`.
-    pub(super) fn sessions_on(&self, ids: &[InstanceId]) -> u64 {
-        let on = |x: Option<InstanceId>| x.is_some_and(|i| ids.contains(&i));
-        self.sessions
-            .iter()
-            .filter(|(_, _, s)| on(s.home) || on(s.pin))
-            .count() as u64
+    /// Live sessions whose state or sticky pin is on one of `ids`: those whose state is there
+    /// (counted per instance), and those pinned there whose state is elsewhere (from each
+    /// instance's list of pinned sessions). Costs what these instances hold, not a scan of every
+    /// session.
+    pub(super) fn sessions_on(&mut self, ids: &[InstanceId]) -> u64 {
+        // 0: not one of `ids`; 1: one of them; 2: one of them, already counted.
+        let mut marks = std::mem::take(&mut self.marks);
+        marks.resize(self.instances.len(), 0);
+        for &id in ids {
+            marks[id.index()] = 1;
+        }
+        let mut count = 0;
+        for &id in ids {
+            if marks[id.index()] != 1 {
+                continue;
+            }
+            marks[id.index()] = 2;
+            let inst = &self.instances[id.index()];
+            let elsewhere = |s: &Session| s.home.is_none_or(|h| marks[h.index()] == 0);
+            count += u64::from(inst.homes);
+            count += self
+                .sessions
+                .chain(inst.pinned)
+                .filter(|(_, _, s)| elsewhere(s))
+                .count() as u64;
+        }
+        for &id in ids {
+            marks[id.index()] = 0;
+        }
+        self.marks = marks;
+        count
     }
 }

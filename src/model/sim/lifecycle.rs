@@ -3,6 +3,19 @@
 
 use super::*;
 
+/// Where instance `n` stands in the scale-in order under `pick`: smaller keys go first. One
+/// still booting (it never served) before any serving one, then by `pick`, then the higher
+/// index (the key is distinct for every instance, so the order is total and deterministic).
+fn scale_in_key(pick: ScaleInPick, n: usize, i: &Instance) -> (bool, u64, usize) {
+    let serving = i.life != Life::Booting;
+    let order = match pick {
+        ScaleInPick::Newest => u64::MAX - i.launched_at.0,
+        ScaleInPick::Oldest => i.launched_at.0,
+        ScaleInPick::LeastLoaded => u64::from(i.load()),
+    };
+    (serving, order, usize::MAX - n)
+}
+
 impl Simulation<'_> {
     /// Adds an instance. It boots for `boot_time` unless it is part of the initial fleet, which
     /// was running before the run (`booting: false`: the caller brings it up at once).
@@ -22,7 +35,6 @@ impl Simulation<'_> {
             self.queue
                 .push(now + self.scenario.instances.boot_time, Event::Booted(id));
         }
-        self.connections.push(0);
         if let Some(db) = &mut self.database {
             db.add_instance();
         }
@@ -107,24 +119,23 @@ impl Simulation<'_> {
         self.busy_workers -= u64::from(inst.busy);
         inst.set_busy(now, 0);
         self.alive -= 1;
-        self.connections[id.index()] = 0;
+        self.balancer.connections_mut().set(id, 0);
         self.recorder.alive(now, self.alive);
         self.recorder
             .workers(now, self.busy_workers, self.worker_capacity);
+        // Every request it holds, queued or not, is in its list; they fail in slot order.
         let mut doomed = std::mem::take(&mut self.scratch);
         doomed.clear();
-        doomed.extend(inst.queue.drain(..));
+        inst.queue.clear();
         inst.timed_out = 0;
         doomed.extend(
             self.requests
-                .iter()
-                .filter(|(_, _, q)| q.instance == id)
+                .chain(inst.requests)
                 .map(|(slot, generation, _)| RequestRef { slot, generation }),
         );
         doomed.sort_unstable_by_key(|r| r.slot);
-        doomed.dedup();
         for &r in &doomed {
-            let Some(req) = self.requests.remove(r.slot, r.generation) else {
+            let Some(req) = self.remove_request(r) else {
                 continue;
             };
             if req.client_waiting {
@@ -132,6 +143,7 @@ impl Simulation<'_> {
             }
         }
         self.scratch = doomed;
+        debug_assert!(self.instances[id.index()].requests.is_empty());
         self.stop_tasks(id);
         self.stop_links(id, why);
         self.stop_jobs(id, why);
@@ -212,11 +224,12 @@ impl Simulation<'_> {
                 for _ in active..desired {
                     self.launch(group, true, cause);
                 }
-                for _ in desired..active {
-                    match self.scale_in_victim(|i| i.group == group) {
-                        Some(v) => self.drain(v, Stop::ScaleIn),
-                        None => break,
-                    }
+                // Draining one victim changes neither another's eligibility nor its place in the
+                // order (a drain's consequences on others come later, as events): all the
+                // victims are chosen in one pass, in the order one-at-a-time picks would take.
+                let excess = active.saturating_sub(desired) as usize;
+                for v in self.scale_in_victims(|i| i.group == group, excess) {
+                    self.drain(v, Stop::ScaleIn);
                 }
                 return;
             };
@@ -260,26 +273,48 @@ impl Simulation<'_> {
         &self,
         eligible: impl Fn(&Instance) -> bool,
     ) -> Option<InstanceId> {
-        let pick = self
-            .scenario
-            .autoscaler
-            .as_ref()
-            .map_or(ScaleInPick::Newest, |a| a.scale_in_pick);
+        let pick = self.scale_in_pick();
         self.instances
             .iter()
             .enumerate()
             .filter(|(_, i)| i.is_active() && eligible(i))
-            .min_by_key(|(n, i)| {
-                let serving = i.life != Life::Booting;
-                // Smaller keys go first; indices break ties deterministically.
-                let order = match pick {
-                    ScaleInPick::Newest => u64::MAX - i.launched_at.0,
-                    ScaleInPick::Oldest => i.launched_at.0,
-                    ScaleInPick::LeastLoaded => u64::from(i.load()),
-                };
-                (serving, order, usize::MAX - *n)
-            })
+            .min_by_key(|&(n, i)| scale_in_key(pick, n, i))
             .map(|(n, _)| InstanceId(n as u32))
+    }
+
+    /// The first `k` instances [`Self::scale_in_victim`] would pick one after another among
+    /// those `eligible`, in that order, if each pick left the others' eligibility and order
+    /// alone, as draining does: one pass over the fleet and a partial sort, O(N + k log k),
+    /// where `k` picks one at a time cost O(k·N).
+    pub(super) fn scale_in_victims(
+        &self,
+        eligible: impl Fn(&Instance) -> bool,
+        k: usize,
+    ) -> Vec<InstanceId> {
+        let pick = self.scale_in_pick();
+        let mut keyed: Vec<((bool, u64, usize), u32)> = self
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.is_active() && eligible(i))
+            .map(|(n, i)| (scale_in_key(pick, n, i), n as u32))
+            .collect();
+        if keyed.len() > k {
+            if k > 0 {
+                keyed.select_nth_unstable(k - 1);
+            }
+            keyed.truncate(k);
+        }
+        // Keys are distinct (they end with the index): the order is total.
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, n)| InstanceId(n)).collect()
+    }
+
+    fn scale_in_pick(&self) -> ScaleInPick {
+        self.scenario
+            .autoscaler
+            .as_ref()
+            .map_or(ScaleInPick::Newest, |a| a.scale_in_pick)
     }
 
     /// The balancer starts routing to `id`.

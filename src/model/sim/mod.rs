@@ -67,7 +67,7 @@ use crate::model::limits::RateLimiter;
 use crate::model::redis::{Redis, RedisDown};
 use crate::model::sampling::{CountSampler, DurationSampler};
 use crate::model::scaling::{self, Metric, Sample, View};
-use crate::model::slab::Slab;
+use crate::model::slab::{Linked, Neighbours, Slab};
 use crate::scenario::{
     Action, AutoscalerConfig, GroupConfig, Pick, ScaleInPick, ScalingMetric, Scenario,
     SessionConfig, SessionStore,
@@ -168,6 +168,17 @@ pub(crate) struct Session {
     tat: SimTime,
     /// Its uploaded file, if it uploads one (`files`).
     file: SessionFile,
+    /// Its place among the sessions pinned to `pin` (`Instance::pinned`).
+    pin_links: Neighbours,
+}
+
+impl Linked for Session {
+    fn links(&self) -> &Neighbours {
+        &self.pin_links
+    }
+    fn links_mut(&mut self) -> &mut Neighbours {
+        &mut self.pin_links
+    }
 }
 
 /// A request attempt that has reached an instance.
@@ -180,6 +191,17 @@ pub(crate) struct Request {
     /// False once the client has given up (timeout) or been told of a failure.
     client_waiting: bool,
     counted: bool,
+    /// Its place among the requests of `instance` (`Instance::requests`).
+    links: Neighbours,
+}
+
+impl Linked for Request {
+    fn links(&self) -> &Neighbours {
+        &self.links
+    }
+    fn links_mut(&mut self) -> &mut Neighbours {
+        &mut self.links
+    }
 }
 
 /// What the client learns about an attempt.
@@ -222,8 +244,6 @@ pub(crate) struct Simulation<'a> {
     sessions: Slab<Session>,
     requests: Slab<Request>,
     instances: Vec<Instance>,
-    /// Open connections per instance, as the balancer sees them.
-    connections: Vec<u32>,
     balancer: Balancer,
     /// The Redis tier, shared by the session store and pub/sub (idle if neither uses it).
     redis: Redis,
@@ -248,6 +268,8 @@ pub(crate) struct Simulation<'a> {
     balancer_down_until: Option<SimTime>,
     events: u64,
     scratch: Vec<RequestRef>,
+    /// Per instance, zero between uses: which instances a count of sessions is about.
+    marks: Vec<u8>,
     /// Long-lived connections, if the scenario has them.
     links: Option<Links<'a>>,
     /// Work other than requests held by instances (handshakes, messages, deliveries).
@@ -311,7 +333,6 @@ impl<'a> Simulation<'a> {
             sessions: Slab::default(),
             requests: Slab::default(),
             instances: Vec::new(),
-            connections: Vec::new(),
             balancer: Balancer::new(&scenario.balancer, rng("balancer")),
             redis: Redis::new(&scenario.redis, rng("store")),
             recorder,
@@ -333,6 +354,7 @@ impl<'a> Simulation<'a> {
             balancer_down_until: None,
             events: 0,
             scratch: Vec::new(),
+            marks: Vec::new(),
             links: scenario
                 .connections
                 .as_ref()

@@ -27,8 +27,8 @@ impl Simulation<'_> {
             match checked {
                 Ok(extra) => service = service + extra,
                 Err(cause) => {
-                    self.requests.remove(r.slot, r.generation);
-                    self.connections[id.index()] -= 1;
+                    self.remove_request(r);
+                    self.balancer.connections_mut().dec(id);
                     self.client_failed(sref, counted, cause);
                     return self.fill_workers(id);
                 }
@@ -93,7 +93,7 @@ impl Simulation<'_> {
             // The user is logged out and logs in again right here.
             let first = !s.lost;
             s.lost = true;
-            s.home = Some(id);
+            set_home(&mut self.instances, &mut s.home, id);
             s.state_at = now;
             s.token_expiry = now + sessions.token_ttl;
             self.recorder.session_lost_by(s.counted, first, cause);
@@ -101,7 +101,7 @@ impl Simulation<'_> {
         }
         if !s.logged_in {
             s.logged_in = true;
-            s.home = Some(id);
+            set_home(&mut self.instances, &mut s.home, id);
             s.state_at = now;
             s.token_expiry = now + sessions.token_ttl;
         } else if sessions.store == SessionStore::Jwt {
@@ -187,12 +187,12 @@ impl Simulation<'_> {
     }
 
     pub(super) fn complete(&mut self, r: RequestRef) {
-        let Some(req) = self.requests.remove(r.slot, r.generation) else {
+        let Some(req) = self.remove_request(r) else {
             return; // the instance crashed while serving it
         };
         let now = self.now;
         let id = req.instance;
-        self.connections[id.index()] -= 1;
+        self.balancer.connections_mut().dec(id);
         self.release_worker(id);
         self.fill_workers(id);
         self.finish_drain_if_empty(id);
@@ -219,6 +219,16 @@ impl Simulation<'_> {
             }
         }
     }
+}
+
+/// The session whose state is in `home` has it written on `id` now: the per-instance counts of
+/// sessions held ([`Instance::homes`]) follow.
+#[inline]
+fn set_home(instances: &mut [Instance], home: &mut Option<InstanceId>, id: InstanceId) {
+    if let Some(h) = home.replace(id) {
+        instances[h.index()].homes -= 1;
+    }
+    instances[id.index()].homes += 1;
 }
 
 /// What reading a session costs where it lives: a Redis round trip, a token check, or nothing

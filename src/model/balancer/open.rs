@@ -1,0 +1,451 @@
+//! Open connections per instance, and the index that lets least-connections pick in O(log n).
+//!
+//! Least-connections asks, for every request: among the routable instances, which is the first,
+//! scanning in launch order from a rotating start and wrapping around, whose load is the
+//! smallest? Scanning the routable set answers it in O(n), which at tens of thousands of
+//! instances dominates the cost of a request. [`OpenConnections`] keeps the counts together with
+//! a min-tree over instance ids that answers the same question in O(log n), and is the only way
+//! to change a count, so no count can change without the tree following.
+
+use crate::model::ids::InstanceId;
+
+/// An instance's load as least-connections ranks it: `num / den`, compared exactly by
+/// cross-multiplying (`num` < 2^33 and `den` < 2^32, so products fit in 64 bits).
+///
+/// Plain least-connections ranks `connections / 1`; the weighted one `(connections + 1) /
+/// weight`. An instance out of rotation is [`Score::OUT`], `1 / 0`, above every real score, so
+/// the tree can span every instance ever launched and never pick one that is not routable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Score {
+    num: u64,
+    den: u64,
+}
+
+impl Score {
+    const OUT: Score = Score { num: 1, den: 0 };
+
+    /// `self < other`.
+    #[inline]
+    fn lt(self, other: Score) -> bool {
+        self.num * other.den < other.num * self.den
+    }
+
+    /// `self <= other`.
+    #[inline]
+    fn le(self, other: Score) -> bool {
+        !other.lt(self)
+    }
+}
+
+/// A min-tree over instance ids: leaf `i` holds instance `i`'s [`Score`], each inner node the
+/// smaller of its two children's (the left one among equals, though only values matter).
+///
+/// Invariants: `nodes.len() == 2 * cap` with `cap` a power of two; leaf `i` is `nodes[cap + i]`;
+/// every inner node `k` equals `min(nodes[2k], nodes[2k + 1])`; leaves past the last launched
+/// instance and of instances out of rotation hold [`Score::OUT`].
+#[derive(Debug)]
+struct MinTree {
+    cap: usize,
+    nodes: Vec<Score>,
+}
+
+impl MinTree {
+    fn new() -> Self {
+        MinTree {
+            cap: 1,
+            nodes: vec![Score::OUT; 2],
+        }
+    }
+
+    /// Makes room for leaf `i`, doubling the capacity as needed (amortised O(1) per instance).
+    fn reserve(&mut self, i: usize) {
+        if i < self.cap {
+            return;
+        }
+        let mut cap = self.cap;
+        while cap <= i {
+            cap *= 2;
+        }
+        let mut nodes = vec![Score::OUT; 2 * cap];
+        nodes[cap..cap + self.cap].copy_from_slice(&self.nodes[self.cap..]);
+        for k in (1..cap).rev() {
+            nodes[k] = Self::smaller(nodes[2 * k], nodes[2 * k + 1]);
+        }
+        self.cap = cap;
+        self.nodes = nodes;
+    }
+
+    #[inline]
+    fn smaller(a: Score, b: Score) -> Score {
+        if b.lt(a) {
+            b
+        } else {
+            a
+        }
+    }
+
+    /// Sets leaf `i` and the inner nodes above it, stopping at the first one left as it was
+    /// (its ancestors depend on nothing else that changed). O(log n).
+    #[inline]
+    fn set(&mut self, i: usize, score: Score) {
+        let mut k = self.cap + i;
+        self.nodes[k] = score;
+        while k > 1 {
+            k /= 2;
+            let m = Self::smaller(self.nodes[2 * k], self.nodes[2 * k + 1]);
+            if self.nodes[k] == m {
+                break;
+            }
+            self.nodes[k] = m;
+        }
+    }
+
+    /// The smallest score of all.
+    #[inline]
+    fn min(&self) -> Score {
+        self.nodes[1]
+    }
+
+    /// The first leaf at or after `from` whose score is at most `target`. O(log n): climb from
+    /// the leaf to successive right neighbours until a subtree holds such a score, then descend
+    /// into its leftmost such leaf.
+    #[inline]
+    fn first_at_most(&self, from: usize, target: Score) -> Option<usize> {
+        if from >= self.cap {
+            return None;
+        }
+        let mut k = self.cap + from;
+        loop {
+            if self.nodes[k].le(target) {
+                while k < self.cap {
+                    k *= 2;
+                    if !self.nodes[k].le(target) {
+                        k += 1;
+                    }
+                }
+                return Some(k - self.cap);
+            }
+            // Past a right child, the next range starts after the parent's: climb.
+            while k & 1 == 1 {
+                k /= 2;
+            }
+            if k == 0 {
+                return None;
+            }
+            k += 1;
+        }
+    }
+}
+
+/// Which least-connections ranking the index keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ranking {
+    /// No algorithm ranks by load: only the counts are kept.
+    None,
+    /// Fewest connections.
+    Least,
+    /// Fewest `(connections + 1) / weight`.
+    WeightedLeast,
+}
+
+/// Open connections per instance (queued and in service requests, handshakes and open
+/// long-lived connections), as the balancer sees them, indexed by [`InstanceId`].
+///
+/// With a [`Ranking`], a min-tree over every launched instance follows each count, the
+/// instance's weight and whether it is in rotation, so that [`OpenConnections::least_from`]
+/// answers least-connections' question in O(log n) per pick instead of a scan of the routable
+/// set. Counts change only through [`inc`](Self::inc), [`dec`](Self::dec) and
+/// [`set`](Self::set); rotation and weights only through the balancer (`set_routable`,
+/// `set_weight`): every change reaches the tree.
+#[derive(Debug)]
+pub(crate) struct OpenConnections {
+    counts: Vec<u32>,
+    ranking: Ranking,
+    /// Per instance: in rotation, and its weight (≥ 1), for its score.
+    routable: Vec<bool>,
+    weights: Vec<u32>,
+    tree: Option<MinTree>,
+}
+
+impl OpenConnections {
+    pub(crate) fn new(ranking: Ranking) -> Self {
+        OpenConnections {
+            counts: Vec::new(),
+            ranking,
+            routable: Vec::new(),
+            weights: Vec::new(),
+            tree: (ranking != Ranking::None).then(MinTree::new),
+        }
+    }
+
+    /// Open connections of `id` (zero for an instance never seen).
+    #[inline]
+    pub(crate) fn get(&self, id: InstanceId) -> u32 {
+        self.counts.get(id.index()).copied().unwrap_or(0)
+    }
+
+    /// One more connection to `id`.
+    #[inline]
+    pub(crate) fn inc(&mut self, id: InstanceId) {
+        self.counts[id.index()] += 1;
+        self.refresh(id);
+    }
+
+    /// One connection to `id` fewer.
+    #[inline]
+    pub(crate) fn dec(&mut self, id: InstanceId) {
+        self.counts[id.index()] -= 1;
+        self.refresh(id);
+    }
+
+    /// One connection to `id` fewer, if it has any.
+    #[inline]
+    pub(crate) fn dec_saturating(&mut self, id: InstanceId) {
+        let c = &mut self.counts[id.index()];
+        *c = c.saturating_sub(1);
+        self.refresh(id);
+    }
+
+    /// `id` has `count` open connections.
+    #[inline]
+    pub(crate) fn set(&mut self, id: InstanceId, count: u32) {
+        self.counts[id.index()] = count;
+        self.refresh(id);
+    }
+
+    /// Makes room for `id` (launched: no connections, out of rotation, weight 1).
+    pub(super) fn ensure(&mut self, id: InstanceId) {
+        let n = id.index() + 1;
+        if self.counts.len() < n {
+            self.counts.resize(n, 0);
+            self.routable.resize(n, false);
+            self.weights.resize(n, 1);
+            if let Some(tree) = &mut self.tree {
+                tree.reserve(id.index());
+            }
+        }
+    }
+
+    /// `id` enters (`true`) or leaves rotation.
+    pub(super) fn set_routable(&mut self, id: InstanceId, routable: bool) {
+        self.ensure(id);
+        self.routable[id.index()] = routable;
+        self.refresh(id);
+    }
+
+    /// `id`'s balancing weight (≥ 1 is used).
+    pub(super) fn set_weight(&mut self, id: InstanceId, weight: u32) {
+        self.ensure(id);
+        self.weights[id.index()] = weight.max(1);
+        self.refresh(id);
+    }
+
+    #[inline]
+    fn refresh(&mut self, id: InstanceId) {
+        let Some(tree) = &mut self.tree else {
+            return;
+        };
+        let i = id.index();
+        let score = if !self.routable[i] {
+            Score::OUT
+        } else if self.ranking == Ranking::WeightedLeast {
+            Score {
+                num: u64::from(self.counts[i]) + 1,
+                den: u64::from(self.weights[i]),
+            }
+        } else {
+            Score {
+                num: u64::from(self.counts[i]),
+                den: 1,
+            }
+        };
+        tree.set(i, score);
+    }
+
+    /// The routable instance with the smallest score, the first found scanning in id order from
+    /// `from` (itself routable) and wrapping around: the first at or after `from` whose score is
+    /// the minimum, else the first before it. `None` without a ranking or with nothing
+    /// routable. O(log n).
+    #[inline]
+    pub(crate) fn least_from(&self, from: InstanceId) -> Option<InstanceId> {
+        let tree = self.tree.as_ref()?;
+        let min = tree.min();
+        if min.den == 0 {
+            return None;
+        }
+        tree.first_at_most(from.index(), min)
+            .or_else(|| tree.first_at_most(0, min))
+            .map(|i| InstanceId(i as u32))
+    }
+
+    /// An index with `ranking` over instances `0..counts.len()` with these counts, of which
+    /// `routable` are in rotation, weighted by `weights` (1 where absent).
+    #[cfg(test)]
+    pub(crate) fn with(
+        ranking: Ranking,
+        counts: &[u32],
+        routable: &[InstanceId],
+        weights: &[u32],
+    ) -> Self {
+        let mut open = OpenConnections::new(ranking);
+        for (i, &c) in counts.iter().enumerate() {
+            let id = InstanceId(i as u32);
+            open.ensure(id);
+            open.set_weight(id, weights.get(i).copied().unwrap_or(1));
+            open.set(id, c);
+        }
+        for &id in routable {
+            open.set_routable(id, true);
+        }
+        open
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Least-connections as a scan of `routable` (launch order) from position `start`: the
+    /// first of the smallest scores in rotation order, as the algorithms did before the index.
+    fn scan(open: &OpenConnections, routable: &[InstanceId], start: usize) -> InstanceId {
+        let n = routable.len();
+        let score = |id: InstanceId| {
+            let c = u64::from(open.get(id));
+            let w = u64::from(open.weights[id.index()]);
+            match open.ranking {
+                Ranking::WeightedLeast => (c + 1, w),
+                _ => (c, 1),
+            }
+        };
+        let mut best = routable[start];
+        let (mut best_num, mut best_den) = score(best);
+        for k in 1..n {
+            let id = routable[(start + k) % n];
+            let (num, den) = score(id);
+            if num * best_den < best_num * den {
+                best = id;
+                best_num = num;
+                best_den = den;
+            }
+        }
+        best
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Launch(u32),
+        Inc(usize),
+        Dec(usize),
+        Set(usize, u32),
+        Enter(usize),
+        Leave(usize),
+        Pick(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (1u32..9).prop_map(Op::Launch),
+            any::<usize>().prop_map(Op::Inc),
+            any::<usize>().prop_map(Op::Dec),
+            (any::<usize>(), 0u32..4).prop_map(|(i, c)| Op::Set(i, c)),
+            any::<usize>().prop_map(Op::Enter),
+            any::<usize>().prop_map(Op::Leave),
+            any::<usize>().prop_map(Op::Pick),
+            any::<usize>().prop_map(Op::Pick),
+        ]
+    }
+
+    /// Runs `ops` against the index and checks every pick against the scan.
+    fn agrees_with_the_scan(ranking: Ranking, ops: &[Op]) -> Result<(), TestCaseError> {
+        let mut open = OpenConnections::new(ranking);
+        let mut routable: Vec<InstanceId> = Vec::new();
+        let mut launched = 0u32;
+        let mut start = 0usize;
+        for op in ops {
+            let n = launched.max(1) as usize;
+            let pick_id = move |i: usize| InstanceId((i % n) as u32);
+            match *op {
+                Op::Launch(weight) => {
+                    let id = InstanceId(launched);
+                    launched += 1;
+                    open.ensure(id);
+                    open.set_weight(id, weight);
+                }
+                _ if launched == 0 => {}
+                Op::Inc(i) => open.inc(pick_id(i)),
+                Op::Dec(i) if open.get(pick_id(i)) > 0 => open.dec(pick_id(i)),
+                Op::Dec(i) => open.dec_saturating(pick_id(i)),
+                Op::Set(i, c) => open.set(pick_id(i), c),
+                Op::Enter(i) => {
+                    let id = pick_id(i);
+                    if let Err(at) = routable.binary_search(&id) {
+                        routable.insert(at, id);
+                    }
+                    open.set_routable(id, true);
+                }
+                Op::Leave(i) => {
+                    let id = pick_id(i);
+                    routable.retain(|&r| r != id);
+                    open.set_routable(id, false);
+                }
+                Op::Pick(_) if routable.is_empty() => {
+                    prop_assert_eq!(open.least_from(InstanceId(0)), None);
+                }
+                Op::Pick(advance) => {
+                    start = (start + advance % 3) % routable.len();
+                    let want = scan(&open, &routable, start);
+                    prop_assert_eq!(open.least_from(routable[start]), Some(want));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn least_connections_index_picks_what_the_scan_picks(
+            ops in prop::collection::vec(op(), 1..300),
+        ) {
+            agrees_with_the_scan(Ranking::Least, &ops)?;
+        }
+
+        #[test]
+        fn weighted_least_connections_index_picks_what_the_scan_picks(
+            ops in prop::collection::vec(op(), 1..300),
+        ) {
+            agrees_with_the_scan(Ranking::WeightedLeast, &ops)?;
+        }
+    }
+
+    #[test]
+    fn ties_go_to_the_first_at_or_after_the_start_then_wrap() {
+        let ids: Vec<InstanceId> = (0..6).map(InstanceId).collect();
+        // Instances 1 and 4 share the least load; 3 is out of rotation with less.
+        let routable = [ids[0], ids[1], ids[2], ids[4], ids[5]];
+        let open = OpenConnections::with(Ranking::Least, &[3, 1, 2, 0, 1, 5], &routable, &[]);
+        assert_eq!(open.least_from(ids[0]), Some(ids[1]));
+        assert_eq!(open.least_from(ids[1]), Some(ids[1]));
+        assert_eq!(open.least_from(ids[2]), Some(ids[4]));
+        assert_eq!(open.least_from(ids[5]), Some(ids[1]), "wraps around");
+    }
+
+    #[test]
+    fn weighted_scores_count_the_connection_about_to_open() {
+        let ids: Vec<InstanceId> = (0..2).map(InstanceId).collect();
+        // (7 + 1) / 8 = 1 > (0 + 1) / 2: the small one; (6 + 1) / 8 < (1 + 1) / 2: the large.
+        let open = OpenConnections::with(Ranking::WeightedLeast, &[7, 0], &ids, &[8, 2]);
+        assert_eq!(open.least_from(ids[0]), Some(ids[1]));
+        let open = OpenConnections::with(Ranking::WeightedLeast, &[6, 1], &ids, &[8, 2]);
+        assert_eq!(open.least_from(ids[1]), Some(ids[0]));
+    }
+
+    #[test]
+    fn nothing_routable_has_no_least() {
+        let open = OpenConnections::with(Ranking::Least, &[0, 0], &[], &[]);
+        assert_eq!(open.least_from(InstanceId(0)), None);
+    }
+}
