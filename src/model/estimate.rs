@@ -386,16 +386,21 @@ fn connections(
     }
 }
 
-/// Attempts refused by slowed instances (`slow-instance` events), arriving at `attempt_rate` and
-/// retrying every `pace` seconds.
+/// Attempts refused by slowed instances (`slow-instance` and `redis-slowdown` events), arriving
+/// at `attempt_rate` and retrying every `pace` seconds.
 ///
-/// A slowed instance whose utilization times the factor reaches 1 fills up and refuses each
-/// attempt routed to it until a place frees: a slowed worker time later, shared among its
-/// workers. A load-aware balancer (least connections, power of two) sends it more than its
-/// share: its count of open connections falls as it refuses, so at worst every attempt of the
-/// slowdown lands on it, again and again. Other algorithms send it its `1/instances` share.
+/// An instance whose utilization, times the slowdown of its worker time, reaches 1 fills up and
+/// refuses each attempt routed to it until a place frees: a slowed worker time later, shared
+/// among its workers. A `slow-instance` slows one instance; a load-aware balancer (least
+/// connections, power of two) sends it more than its share — its count of open connections falls
+/// as it refuses — so at worst every attempt of the slowdown lands on it, again and again; other
+/// algorithms send it its `1/instances` share. A `redis-slowdown` slows the Redis read in every
+/// instance's worker time (sessions in Redis), so every attempt meets it.
 fn slowed_refusals(scenario: &Scenario, attempt_rate: f64, pace: f64) -> f64 {
     let load = super::load::load(scenario);
+    if load.worker_time <= 0.0 {
+        return 0.0;
+    }
     let utilization = load
         .levels
         .iter()
@@ -408,27 +413,42 @@ fn slowed_refusals(scenario: &Scenario, attempt_rate: f64, pace: f64) -> f64 {
         .min()
         .unwrap_or(1)
         .max(1);
-    let share = match scenario.balancer.algorithm {
+    let one_instance = match scenario.balancer.algorithm {
         Algorithm::LeastConnections
         | Algorithm::WeightedLeastConnections
         | Algorithm::PowerOfTwo => 1.0,
         _ => 1.0 / f64::from(load.instances.max(1)),
     };
+    let redis_read = load
+        .worker_parts
+        .iter()
+        .find(|(part, _)| *part == "Redis read")
+        .map_or(0.0, |&(_, s)| s);
     let duration_s = scenario.duration.as_secs_f64();
     scenario
         .events
         .iter()
-        .map(|e| match e.action {
-            Action::SlowInstance {
-                factor, duration, ..
-            } if factor * utilization >= 1.0 => {
-                let window = duration
-                    .as_secs_f64()
-                    .min((duration_s - e.at.as_secs_f64()).max(0.0));
-                let free = factor * load.worker_time / f64::from(workers);
-                attempt_rate * window * share * (free / pace).max(1.0)
+        .map(|e| {
+            // The slowed worker time, how long, and the share of attempts that meet it.
+            let (slowed, duration, share) = match e.action {
+                Action::SlowInstance {
+                    factor, duration, ..
+                } => (factor * load.worker_time, duration, one_instance),
+                Action::RedisSlowdown { factor, duration } => (
+                    load.worker_time + (factor - 1.0).max(0.0) * redis_read,
+                    duration,
+                    1.0,
+                ),
+                _ => return 0.0,
+            };
+            if utilization * slowed / load.worker_time < 1.0 {
+                return 0.0;
             }
-            _ => 0.0,
+            let window = duration
+                .as_secs_f64()
+                .min((duration_s - e.at.as_secs_f64()).max(0.0));
+            let free = slowed / f64::from(workers);
+            attempt_rate * window * share * (free / pace).max(1.0)
         })
         .sum()
 }
@@ -642,44 +662,69 @@ mod tests {
             .any(|d| d.fields.contains("instances.count")));
     }
 
+    /// Three single-worker instances at ρ ≈ 0.99 (31 requests/s × 76 ms, plus handshakes and
+    /// messages) and WebSocket clients reconnecting at once (a 1 ms pace); `sets` add a fault.
+    fn near_full(algorithm: &str, sets: &[&str]) -> Scenario {
+        let yaml = format!(
+            "name: slowed\nseed: 15116801423961726279\nduration: 84s\n\
+             connections:\n  arrivals: {{ rate: 29 }}\n  \
+             lifetime: {{ dist: exponential, mean: 12s }}\n  \
+             handshake: {{ dist: exponential, mean: 14ms }}\n  messages: {{ rate: 0.2 }}\n  \
+             rooms: {{ count: 3, size: {{ dist: geometric, mean: 3 }} }}\n  \
+             delivery: redis-pubsub\n  reconnect: {{ policy: immediate }}\n  max_age: 23s\n\
+             workload:\n  arrivals: {{ rate: 31 }}\n  \
+             session: {{ requests: {{ dist: geometric, mean: 1 }} }}\n  retries: 3\n\
+             balancer: {{ algorithm: {algorithm}, hop_latency: 1ms }}\n\
+             instances:\n  count: 3\n  workers: 1\n  queue: 2\n  \
+             service_time: {{ dist: exponential, mean: 60ms }}\n\
+             database: {{ query_time: {{ dist: exponential, mean: 16ms }} }}\n"
+        );
+        let sets: Vec<_> = sets.iter().map(|s| s.parse().expect("override")).collect();
+        scenario::parse_str("slowed.yaml", &yaml, &sets).expect("valid")
+    }
+
+    /// The estimate of `s`'s events, after checking that it is not below a quarter of the run's.
+    fn estimated_at_least_a_quarter_of_what_runs(s: &Scenario) -> f64 {
+        let e = estimate(s);
+        let real = crate::model::simulate(s).engine.events as f64;
+        assert!(
+            e.events * 4.0 >= real,
+            "estimated {:.3e}, ran {real:.3e}",
+            e.events
+        );
+        e.events
+    }
+
     #[test]
     fn a_slowed_instance_behind_least_connections_draws_every_reconnect() {
-        // Three single-worker instances at ρ ≈ 0.99 (31 requests/s × 76 ms, plus handshakes
-        // and messages), one slowed ×13 for 16 s, and clients reconnecting at once (a 1 ms
-        // pace). The slowed instance is full; as it refuses, its count of open connections
-        // falls below the others', so least connections sends it every attempt again and
-        // again: about 44 attempts/s × 16 s × (13 × 76 ms / 1 ms) ≈ 7·10⁵ refusals. Round
-        // robin sends it a third of them, and the run shows it.
-        let yaml = |algorithm: &str| {
-            format!(
-                "name: slowed\nseed: 15116801423961726279\nduration: 84s\n\
-                 connections:\n  arrivals: {{ rate: 29 }}\n  \
-                 lifetime: {{ dist: exponential, mean: 12s }}\n  \
-                 handshake: {{ dist: exponential, mean: 14ms }}\n  messages: {{ rate: 0.2 }}\n  \
-                 rooms: {{ count: 3, size: {{ dist: geometric, mean: 3 }} }}\n  \
-                 delivery: redis-pubsub\n  reconnect: {{ policy: immediate }}\n  max_age: 23s\n\
-                 workload:\n  arrivals: {{ rate: 31 }}\n  \
-                 session: {{ requests: {{ dist: geometric, mean: 1 }} }}\n  retries: 3\n\
-                 balancer: {{ algorithm: {algorithm}, hop_latency: 1ms }}\n\
-                 instances:\n  count: 3\n  workers: 1\n  queue: 2\n  \
-                 service_time: {{ dist: exponential, mean: 60ms }}\n\
-                 database: {{ query_time: {{ dist: exponential, mean: 16ms }} }}\n\
-                 events:\n  - {{ at: 0s, action: slow-instance, factor: 13, duration: 16s }}\n"
-            )
-        };
-        let mut estimated = Vec::new();
-        for algorithm in ["least-connections", "round-robin"] {
-            let s = scenario::parse_str("slowed.yaml", &yaml(algorithm), &[]).expect("valid");
-            let e = estimate(&s);
-            let real = crate::model::simulate(&s).engine.events as f64;
-            assert!(
-                e.events * 4.0 >= real,
-                "{algorithm}: estimated {:.3e}, ran {real:.3e}",
-                e.events
-            );
-            estimated.push(e.events);
-        }
-        assert!(estimated[0] > 2.0 * estimated[1], "{estimated:?}");
+        // One instance slowed ×13 for 16 s is full; as it refuses, its count of open
+        // connections falls below the others', so least connections sends it every attempt
+        // again and again: about 44 attempts/s × 16 s × (13 × 76 ms / 1 ms) ≈ 7·10⁵ refusals.
+        // Round robin sends it a third of them, and the run shows it.
+        let slow = "events=[{ at: 0s, action: slow-instance, factor: 13, duration: 16s }]";
+        let least =
+            estimated_at_least_a_quarter_of_what_runs(&near_full("least-connections", &[slow]));
+        let round = estimated_at_least_a_quarter_of_what_runs(&near_full("round-robin", &[slow]));
+        assert!(least > 2.0 * round, "{least:.3e} vs {round:.3e}");
+    }
+
+    #[test]
+    fn a_redis_slowdown_fills_every_instance_that_reads_sessions_from_it() {
+        // Sessions in Redis (2 ms a read) slowed ×50 for 16 s: a request's worker time goes
+        // from 78 ms to 176 ms, every instance is full, and every attempt of those 16 s is
+        // refused until a place frees, some 176 ms later: ≈ 44 × 16 × 176 ≈ 1.2·10⁵ refusals.
+        let s = near_full(
+            "round-robin",
+            &[
+                "sessions.store=redis",
+                "redis.latency={ dist: exponential, mean: 2ms }",
+                "events=[{ at: 10s, action: redis-slowdown, factor: 50, duration: 16s }]",
+            ],
+        );
+        let slowed = estimated_at_least_a_quarter_of_what_runs(&s);
+        let mut calm = s.clone();
+        calm.events.clear();
+        assert!(slowed > estimate(&calm).events + 3e5, "{slowed:.3e}");
     }
 
     #[test]

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Engine cost per request against fleet size, for docs/performance.md.
+#
+#   scripts/bench-fleet.sh                 # 4 … 400,000 instances, every case
+#   SIZES="4 40000" CASES="round-robin least-connections" scripts/bench-fleet.sh
+#   REQUESTS=500000 scripts/bench-fleet.sh # fewer requests per run (quicker, noisier)
+#
+# Every run holds the load per instance constant — 2 workers at ρ = 0.6, one 10 ms request per
+# session (Poisson arrivals at 120 sessions/s per instance) — and lasts long enough for about
+# REQUESTS requests (default 2,000,000), so that only the fleet's size changes. The figure is
+# the engine's wall time (summary.json `engine.wall_seconds`: simulation only, no start-up or
+# output) divided by the requests sent. Each case and size runs RUNS times (default 3) and the
+# median is printed. Runs that would not finish in reasonable time are marked `–`
+# (least-connections beyond MAX_LC instances, default 40,000).
+#
+# Cases: round-robin (JWT sessions), least-connections, power-of-two, cookie-sticky (in-memory
+# sessions), one crash (a crash at mid-run), random crashes (mtbf: each instance once per run on
+# average), autoscaled (on CPU, min = the size, max = twice).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=${SIZES:-"4 40 400 4000 40000 400000"}
+CASES=${CASES:-"round-robin least-connections power-of-two cookie-sticky one-crash random-crashes autoscaled"}
+REQUESTS=${REQUESTS:-2000000}
+RUNS=${RUNS:-3}
+MAX_LC=${MAX_LC:-40000}
+
+cargo build --release --quiet
+bin=target/release/fleetsim
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the start"
+echo "engine ns per request, median of $RUNS runs of ~$REQUESTS requests each"
+echo
+
+# The --set arguments of one case at one size.
+case_args() {
+  local case=$1 n=$2 duration=$3
+  local rate=$((120 * n))
+  local args=(--set "instances.count=$n" --set instances.workers=2 --set instances.queue=1000
+    --set "workload.arrivals.rate=$rate" --set "duration=${duration}s"
+    --set balancer.health_check.interval=5s --set report.window=60s)
+  case $case in
+    round-robin) args+=(--set balancer.algorithm=round-robin) ;;
+    least-connections) args+=(--set balancer.algorithm=least-connections) ;;
+    power-of-two) args+=(--set balancer.algorithm=power-of-two) ;;
+    cookie-sticky) args+=(--set balancer.algorithm=round-robin --set balancer.affinity=cookie
+      --set sessions.store=in-memory) ;;
+    one-crash) args+=(--set balancer.algorithm=round-robin
+      --set "events=[{ at: $((duration / 2))s, action: crash }]") ;;
+    random-crashes) args+=(--set balancer.algorithm=round-robin
+      --set "events=[{ action: crash, mtbf: ${duration}s }]") ;;
+    autoscaled) args+=(--set balancer.algorithm=round-robin
+      --set "autoscaler={ metric: cpu, target: 0.6, min: $n, max: $((2 * n)), interval: 15s }") ;;
+    *) echo "unknown case: $case" >&2; exit 2 ;;
+  esac
+  printf '%s\n' "${args[@]}"
+}
+
+# Median engine ns/request of RUNS runs of one case at one size.
+measure() {
+  local case=$1 n=$2
+  # Requests per second are 120 per instance: the duration that gives REQUESTS of them.
+  local duration=$(( (REQUESTS + 120 * n - 1) / (120 * n) ))
+  [ "$duration" -ge 60 ] || duration=60
+  mapfile -t args < <(case_args "$case" "$n" "$duration")
+  local figures=()
+  for _ in $(seq "$RUNS"); do
+    "$bin" run benches/simplest.yaml "${args[@]}" --out "$out" --format json --no-charts --force \
+      >"$out/summary.json" 2>/dev/null
+    figures+=("$(python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(s["engine"]["wall_seconds"] * 1e9 / max(s["requests"]["sent"], 1))' "$out/summary.json")")
+  done
+  printf '%s\n' "${figures[@]}" | sort -g | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] }'
+}
+
+printf '%-18s' "instances"
+for n in $SIZES; do printf '%10s' "$n"; done
+printf '%10s\n' "max/min"
+for case in $CASES; do
+  printf '%-18s' "$case"
+  lo="" hi=""
+  for n in $SIZES; do
+    if [ "$case" = least-connections ] && [ "$n" -gt "$MAX_LC" ]; then
+      printf '%10s' "–"
+      continue
+    fi
+    v=$(measure "$case" "$n")
+    printf '%10s' "$v"
+    lo=$(awk -v a="${lo:-$v}" -v b="$v" 'BEGIN { print (a < b ? a : b) }')
+    hi=$(awk -v a="${hi:-$v}" -v b="$v" 'BEGIN { print (a > b ? a : b) }')
+  done
+  awk -v a="$hi" -v b="$lo" 'BEGIN { printf "%10.2f\n", a / b }'
+done
