@@ -40,8 +40,8 @@ case_args() {
   local case=$1 n=$2 duration=$3
   local rate=$((120 * n))
   local args=(--set "instances.count=$n" --set instances.workers=2 --set instances.queue=1000
-    --set "workload.arrivals.rate=$rate" --set "duration=${duration}s"
-    --set balancer.health_check.interval=5s --set report.window=60s)
+    --set "workload.arrivals.rate=$rate" --set "duration=${duration}ms"
+    --set balancer.health_check.interval=5s --set "report.window=${duration}ms")
   case $case in
     round-robin) args+=(--set balancer.algorithm=round-robin) ;;
     least-connections) args+=(--set balancer.algorithm=least-connections) ;;
@@ -49,9 +49,9 @@ case_args() {
     cookie-sticky) args+=(--set balancer.algorithm=round-robin --set balancer.affinity=cookie
       --set sessions.store=in-memory) ;;
     one-crash) args+=(--set balancer.algorithm=round-robin
-      --set "events=[{ at: $((duration / 2))s, action: crash }]") ;;
+      --set "events=[{ at: $((duration / 2))ms, action: crash }]") ;;
     random-crashes) args+=(--set balancer.algorithm=round-robin
-      --set "events=[{ action: crash, mtbf: ${duration}s }]") ;;
+      --set "events=[{ action: crash, mtbf: ${duration}ms }]") ;;
     autoscaled) args+=(--set balancer.algorithm=round-robin
       --set "autoscaler={ metric: cpu, target: 0.6, min: $n, max: $((2 * n)), interval: 15s }") ;;
     *) echo "unknown case: $case" >&2; exit 2 ;;
@@ -62,9 +62,8 @@ case_args() {
 # Median engine ns/request of RUNS runs of one case at one size.
 measure() {
   local case=$1 n=$2
-  # Requests per second are 120 per instance: the duration that gives REQUESTS of them.
-  local duration=$(( (REQUESTS + 120 * n - 1) / (120 * n) ))
-  [ "$duration" -ge 60 ] || duration=60
+  # Requests per second are 120 per instance: the duration (in ms) that gives REQUESTS of them.
+  local duration=$(( (REQUESTS * 1000 + 120 * n - 1) / (120 * n) ))
   mapfile -t args < <(case_args "$case" "$n" "$duration")
   local figures=()
   for _ in $(seq "$RUNS"); do
