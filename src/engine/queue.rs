@@ -208,7 +208,7 @@ impl<E: Copy> EventQueue<E> {
     pub(crate) fn push(&mut self, time: SimTime, event: E) {
         debug_assert!(time.0 >= self.last, "event scheduled in the past");
         if self.large {
-            self.radix.push(time.0, event);
+            self.push_large(time.0, event);
         } else {
             self.push_heap(time.0, event);
             if self.heap.len() > GROW_AT {
@@ -221,17 +221,30 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
         let (time, event) = if self.large {
-            let popped = self.radix.pop();
-            if self.radix.len < SHRINK_AT {
-                self.shrink();
-            }
-            popped?
+            self.pop_large()?
         } else {
             let e = self.heap.pop()?;
             (e.time().0, e.event)
         };
         self.last = time;
         Some((SimTime(time), event))
+    }
+
+    // The radix heap's paths stay out of line, so that `push` and `pop` inline into the
+    // simulation's handlers as small as the binary heap alone: a small fleet pays one branch.
+
+    #[inline(never)]
+    fn push_large(&mut self, time: u64, event: E) {
+        self.radix.push(time, event);
+    }
+
+    #[inline(never)]
+    fn pop_large(&mut self) -> Option<(u64, E)> {
+        let popped = self.radix.pop();
+        if self.radix.len < SHRINK_AT {
+            self.shrink();
+        }
+        popped
     }
 
     /// The number of pending events.
@@ -252,6 +265,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Moves every event from the binary heap to the radix heap, in order.
     #[cold]
+    #[inline(never)]
     fn grow(&mut self) {
         self.radix.last = self.last;
         while let Some(e) = self.heap.pop() {
@@ -262,6 +276,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Moves every event from the radix heap to the binary heap, in order.
     #[cold]
+    #[inline(never)]
     fn shrink(&mut self) {
         while let Some((time, event)) = self.radix.pop() {
             self.push_heap(time, event);
