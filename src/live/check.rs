@@ -22,11 +22,15 @@
 
 use std::fmt::Write as _;
 
+use maud::{html, Markup};
+
 use serde::Serialize;
 
 use super::LiveRun;
 use crate::metrics::{Report, TimelineEvent};
+use crate::report::html::document;
 use crate::scenario::{Action, Scenario};
+use crate::study::html::written_by;
 use crate::study::outcome::{t_975, Estimate};
 
 /// One compared metric.
@@ -334,19 +338,13 @@ pub(crate) fn json(c: &Check) -> Vec<u8> {
     bytes
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 /// An SVG of one time-series column, simulated (first seed) and live overlaid.
-fn overlay(title: &str, sim: &[(f64, f64)], live: &[(f64, f64)]) -> String {
+fn overlay(title: &str, sim: &[(f64, f64)], live: &[(f64, f64)]) -> Markup {
     let (w, h, pad) = (640.0, 200.0, 30.0);
     let t_max = sim.iter().chain(live).map(|p| p.0).fold(1.0, f64::max);
     let y_max = sim.iter().chain(live).map(|p| p.1).fold(1.0, f64::max);
-    let line = |points: &[(f64, f64)], color: &str| {
-        let coords: Vec<String> = points
+    let points = |points: &[(f64, f64)]| {
+        points
             .iter()
             .map(|(t, y)| {
                 format!(
@@ -355,43 +353,25 @@ fn overlay(title: &str, sim: &[(f64, f64)], live: &[(f64, f64)]) -> String {
                     h - pad - y / y_max * (h - 2.0 * pad)
                 )
             })
-            .collect();
-        format!(
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
-            coords.join(" ")
-        )
+            .collect::<Vec<_>>()
+            .join(" ")
     };
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\">\
-         <text x=\"{pad}\" y=\"18\" font-family=\"sans-serif\" font-size=\"13\">{} (max {y_max:.0}; \
-         <tspan fill=\"#1f77b4\">simulated</tspan>, <tspan fill=\"#d62728\">live</tspan>)</text>\
-         <line x1=\"{pad}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y0}\" stroke=\"#999\"/>{}{}</svg>",
-        escape(title),
-        line(sim, "#1f77b4"),
-        line(live, "#d62728"),
-        y0 = h - pad,
-        x1 = w - pad,
-    )
+    html! {
+        svg width=(w) height=(h) {
+            text x=(pad) y="18" font-family="sans-serif" font-size="13" {
+                (title) " (max " (format!("{y_max:.0}")) "; "
+                tspan fill="#1f77b4" { "simulated" } ", "
+                tspan fill="#d62728" { "live" } ")"
+            }
+            line x1=(pad) y1=(h - pad) x2=(w - pad) y2=(h - pad) stroke="#999" {}
+            polyline fill="none" stroke="#1f77b4" stroke-width="2" points=(points(sim)) {}
+            polyline fill="none" stroke="#d62728" stroke-width="2" points=(points(live)) {}
+        }
+    }
 }
 
 /// check.html: the table and the two runs' time series overlaid.
 pub(crate) fn html(c: &Check, simulated: &Report, live: &Report) -> Vec<u8> {
-    let mut rows = String::new();
-    for r in &c.rows {
-        let _ = write!(
-            rows,
-            "<tr><td>{}</td><td>{}</td><td>{:.1} ± {:.1}</td><td>{:.1}</td><td>{:+.1}</td><td>±{:.1}</td><td class=\"{}\">{}</td></tr>",
-            escape(&r.metric),
-            r.unit,
-            r.simulated_mean,
-            r.simulated_ci,
-            r.live,
-            r.difference,
-            r.tolerance,
-            if r.agrees { "ok" } else { "bad" },
-            verdict(r.agrees)
-        );
-    }
     let series = |r: &Report, f: fn(&crate::metrics::WindowRow) -> f64| -> Vec<(f64, f64)> {
         r.timeseries.iter().map(|w| (w.t_s, f(w))).collect()
     };
@@ -416,23 +396,120 @@ pub(crate) fn html(c: &Check, simulated: &Report, live: &Report) -> Vec<u8> {
             &series(simulated, |w| w.sessions_lost_total as f64),
             &series(live, |w| w.sessions_lost_total as f64),
         ),
-    ]
-    .join("\n");
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>check: {name}</title>\
-         <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 10px;text-align:right}}\
-         td:first-child{{text-align:left}}.ok{{color:#2a7}}.bad{{color:#c22;font-weight:bold}}</style></head>\
-         <body><h1>check: {name}</h1><p>Simulated over seeds {seeds:?} (mean ± 95 % interval) against one \
-         live run (seed {live_seed}) on HAProxy, redis-server and fleetsim instance processes. \
-         Verdict: <b>{overall}</b>. Tolerances: the 95 % prediction interval of one simulated run \
-         plus a margin per metric (docs/live.md).</p>\
-         <table><tr><th>metric</th><th>unit</th><th>simulated</th><th>live</th><th>difference</th>\
-         <th>tolerance</th><th>verdict</th></tr>{rows}</table>\n{charts}\n\
-         <p>The live run's own report: <a href=\"live/report.html\">live/report.html</a>.</p></body></html>\n",
-        name = escape(&c.scenario),
-        seeds = c.seeds,
-        live_seed = c.live_seed,
-        overall = if c.agrees { "live and simulated agree" } else { "live and simulated differ" },
-    )
-    .into_bytes()
+    ];
+    let title = format!("check: {}", c.scenario);
+    let main = html! {
+        h1 { (title) }
+        p {
+            "Simulated over seeds " (format!("{:?}", c.seeds)) " (mean ± 95 % interval) against \
+             one live run (seed " (c.live_seed) ") on HAProxy, redis-server and fleetsim \
+             instance processes. Verdict: "
+            b {
+                (if c.agrees { "live and simulated agree" } else { "live and simulated differ" })
+            }
+            ". Tolerances: the 95 % prediction interval of one simulated run plus a margin per \
+             metric (docs/live.md)."
+        }
+        table {
+            tr {
+                th { "metric" } th { "unit" } th { "simulated" } th { "live" }
+                th { "difference" } th { "tolerance" } th { "verdict" }
+            }
+            @for r in &c.rows {
+                tr {
+                    td { (r.metric) }
+                    td { (r.unit) }
+                    td { (format!("{:.1} ± {:.1}", r.simulated_mean, r.simulated_ci)) }
+                    td { (format!("{:.1}", r.live)) }
+                    td { (format!("{:+.1}", r.difference)) }
+                    td { (format!("±{:.1}", r.tolerance)) }
+                    td class=(if r.agrees { "ok" } else { "bad" }) { (verdict(r.agrees)) }
+                }
+            }
+        }
+        @for chart in &charts {
+            (chart)
+        }
+        p {
+            "The live run's own report: " a href="live/report.html" { "live/report.html" } "."
+        }
+    };
+    document(&title, main, written_by()).into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+
+    fn check(scenario: &str, metric: &str) -> Check {
+        Check {
+            scenario: scenario.to_owned(),
+            seeds: vec![7, 8, 9],
+            live_seed: 7,
+            rows: vec![Row {
+                metric: metric.to_owned(),
+                unit: "sessions",
+                simulated_mean: 3_200.0,
+                simulated_ci: 248.4,
+                live: 3_100.0,
+                difference: -100.0,
+                tolerance: 805.0,
+                agrees: true,
+            }],
+            agrees: true,
+        }
+    }
+
+    fn page(c: &Check) -> String {
+        let report = fixtures::crash_sticky_with_windows();
+        String::from_utf8(html(c, &report, &report)).unwrap()
+    }
+
+    #[test]
+    fn the_page_has_the_verdict_the_table_and_four_overlays() {
+        let html = page(&check("crash-sticky", "lost sessions"));
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(html.contains("<title>check: crash-sticky</title>"));
+        assert!(html.contains("<b>live and simulated agree</b>"));
+        assert!(html.contains(
+            "<tr><td>lost sessions</td><td>sessions</td><td>3200.0 ± 248.4</td><td>3100.0</td>\
+             <td>-100.0</td><td>±805.0</td><td class=\"ok\">"
+        ));
+        assert_eq!(html.matches("<svg ").count(), 4);
+        assert_eq!(html.matches("<polyline ").count(), 8);
+        // SVG elements inside HTML are closed explicitly.
+        assert_eq!(
+            html.matches("<line ").count(),
+            html.matches("</line>").count()
+        );
+        assert_eq!(
+            html.matches("<polyline ").count(),
+            html.matches("</polyline>").count()
+        );
+        assert!(html.contains("<a href=\"live/report.html\">live/report.html</a>"));
+    }
+
+    #[test]
+    fn the_page_fetches_nothing_and_runs_nothing() {
+        let html = page(&check("crash-sticky", "lost sessions"));
+        for forbidden in ["http:", "https:", "<script", "src=", "url(", "@import"] {
+            assert!(!html.contains(forbidden), "{forbidden:?}");
+        }
+    }
+
+    #[test]
+    fn text_from_the_scenario_cannot_inject_markup() {
+        let html = page(&check("<script>x</script>", "<b>lost</b> & \"more\""));
+        assert!(!html.contains("<script"));
+        assert!(!html.contains("<b>lost"));
+        assert!(html.contains("check: &lt;script&gt;x&lt;/script&gt;"));
+        assert!(html.contains("&lt;b&gt;lost&lt;/b&gt; &amp; &quot;more&quot;"));
+    }
+
+    #[test]
+    fn the_same_check_gives_the_same_bytes() {
+        let c = check("crash-sticky", "lost sessions");
+        assert_eq!(page(&c), page(&c));
+    }
 }

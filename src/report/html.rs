@@ -39,6 +39,8 @@ a { color: #0072B2; }
 .story { font-size: 18px; margin-bottom: 4px; }
 .identity, .note, figcaption, footer { color: #555555; }
 .warning { color: #D55E00; }
+.ok { color: #009E73; }
+.bad { color: #D55E00; font-weight: 700; }
 table { border-collapse: collapse; margin: 0 0 12px; }
 caption { text-align: left; font-weight: 700; padding: 0 0 4px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #E0E0E0; text-align: left; vertical-align: top; }
@@ -68,12 +70,6 @@ footer { margin-top: 44px; padding-top: 8px; border-top: 1px solid #E0E0E0; font
   pre { white-space: pre-wrap; }
 }
 ";
-
-/// `text` safe anywhere in an HTML document, in text and in double-quoted attribute values alike
-/// (maud's escaping, for the pages still assembled from strings).
-pub(crate) fn escape(text: &str) -> String {
-    html! { (text) }.into_string()
-}
 
 /// A whole page: the document head with the stylesheet inline, `main`, then `footer`.
 pub(crate) fn document(title: &str, main: Markup, footer: Markup) -> String {
@@ -133,21 +129,6 @@ pub(crate) fn inline_svg(svg: &str) -> String {
 /// A palette colour as CSS and SVG write it, `#0072B2`.
 pub(crate) fn hex(color: RGBColor) -> String {
     format!("#{:02X}{:02X}{:02X}", color.0, color.1, color.2)
-}
-
-/// The opening of a page, up to and including `<main>`.
-pub(crate) fn page_start(title: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n<style>\n{STYLESHEET}</style>\n</head>\n<body>\n<main>\n",
-        escape(title)
-    )
-}
-
-/// The end of a page: `footer` (HTML, escaped by the caller), then the closing tags.
-pub(crate) fn page_end(footer: &str) -> String {
-    format!("<footer>{footer}</footer>\n</main>\n</body>\n</html>\n")
 }
 
 /// What the scenario asked of the fleet, from the arithmetic, and what looked wrong with it.
@@ -524,6 +505,11 @@ mod tests {
     use super::*;
     use crate::report::fixtures;
 
+    /// `text` as the page writes it: escaped by maud.
+    fn escaped(text: &str) -> String {
+        html! { (text) }.into_string()
+    }
+
     fn source() -> Source {
         Source {
             yaml: "name: crash-sticky\nseed: 7\nduration: 20m\n".to_owned(),
@@ -552,17 +538,6 @@ mod tests {
             first
         );
         assert!(first.contains("events"));
-    }
-
-    #[test]
-    fn escaping_neutralises_every_character_that_means_something_in_html() {
-        assert_eq!(
-            escape(r#"<a href="x" title='y'>&amp;</a>"#),
-            // Attribute values are always double-quoted, so `'` needs no escaping.
-            "&lt;a href=&quot;x&quot; title='y'&gt;&amp;amp;&lt;/a&gt;"
-        );
-        assert_eq!(escape("plain · text ±"), "plain · text ±");
-        assert_eq!(escape(""), "");
     }
 
     #[test]
@@ -633,7 +608,7 @@ mod tests {
         let report = fixtures::crash_sticky_with_windows();
         let html = report_html(&report, &source(), None, Charts::Drawn).expect("renders");
         for section in sections(&report) {
-            assert!(html.contains(&format!("<caption>{}</caption>", escape(section.title))));
+            assert!(html.contains(&format!("<caption>{}</caption>", escaped(section.title))));
             // The wall-clock rows would make two runs of one scenario and seed differ: the page
             // keeps only what the seed determines.
             let rows = section
@@ -641,9 +616,9 @@ mod tests {
                 .iter()
                 .filter(|(metric, _)| !WALL_CLOCK_ROWS.contains(&metric.as_str()));
             for (metric, value) in rows {
-                let row = format!("</td><td class=\"num\">{}</td></tr>", escape(value));
+                let row = format!("</td><td class=\"num\">{}</td></tr>", escaped(value));
                 assert!(
-                    html.contains(&format!("{}{row}", escape(metric.trim()))),
+                    html.contains(&format!("{}{row}", escaped(metric.trim()))),
                     "{metric}"
                 );
             }

@@ -8,10 +8,17 @@
 //! objective — then the chart and the variants with links to their own `report.html`. The findings are computed from the numbers, so they cannot drift from the
 //! table. Same stylesheet as `report.html`, no script, nothing fetched.
 
+use maud::{html, Markup, PreEscaped};
+
 use super::compare::{Comparison, VariantSummary};
 use super::objectives::{constraining, met_everywhere, worst_cell, ObjectiveFigures};
 use super::outcome::{self, interval_cell, Estimate, Headline};
-use crate::report::html::{escape, inline_svg, page_end, page_start};
+use crate::report::html::{document, inline_svg};
+
+/// The footer of every study page.
+pub(crate) fn written_by() -> Markup {
+    html! { "Written by fleetsim " (env!("CARGO_PKG_VERSION")) "." }
+}
 
 /// `compare.html` for `c`, with `chart_svg` (an SVG document; empty for none) inline.
 ///
@@ -26,47 +33,38 @@ pub(crate) fn compare_html(c: &Comparison, chart_svg: &str, links: &[Option<Stri
         plural(c.variants.len(), "variant", "variants"),
         plural(seeds, "seed", "seeds")
     );
-    let mut html = page_start(&title);
-    html.push_str(&format!(
-        "<header>\n<h1>{}</h1>\n<p class=\"story\">{}</p>\n</header>\n",
-        escape(&title),
-        escape(&c.description)
-    ));
-    html.push_str(&format!("<p>{}</p>\n", method(&c.seeds)));
-
-    html.push_str("\n<h2 id=\"table\">Results</h2>\n");
-    html.push_str(&table(c));
-
-    html.push_str(&objectives_section(c));
-
-    html.push_str("\n<h2 id=\"findings\">Findings</h2>\n<ul class=\"findings\">\n");
-    for finding in findings(c) {
-        html.push_str(&format!("<li>{finding}</li>\n"));
-    }
-    html.push_str("</ul>\n");
-
-    if !chart_svg.trim().is_empty() {
-        html.push_str("\n<h2 id=\"chart\">Chart</h2>\n<figure class=\"chart\">\n");
-        html.push_str(&inline_svg(chart_svg));
-        html.push_str(&format!(
-            "\n<figcaption>Each variant's numbers averaged over its {}.</figcaption>\n\
-             </figure>\n",
-            plural(seeds, "seed", "seeds")
-        ));
-    }
-
-    html.push_str("\n<h2 id=\"variants\">Variants</h2>\n<ul class=\"variants\">\n");
-    for (i, v) in c.variants.iter().enumerate() {
-        let link = links.get(i).and_then(Option::as_deref);
-        html.push_str(&format!("<li>{}</li>\n", variant(v, link, c.seeds.first())));
-    }
-    html.push_str("</ul>\n");
-
-    html.push_str(&page_end(&format!(
-        "Written by fleetsim {}.",
-        env!("CARGO_PKG_VERSION")
-    )));
-    html
+    let main = html! {
+        header {
+            h1 { (title) }
+            p class="story" { (c.description) }
+        }
+        p { (method(&c.seeds)) }
+        h2 id="table" { "Results" }
+        (table(c))
+        (objectives_section(c))
+        h2 id="findings" { "Findings" }
+        ul class="findings" {
+            @for finding in findings(c) {
+                li { (finding) }
+            }
+        }
+        @if !chart_svg.trim().is_empty() {
+            h2 id="chart" { "Chart" }
+            figure class="chart" {
+                (PreEscaped(inline_svg(chart_svg)))
+                figcaption {
+                    "Each variant's numbers averaged over its " (plural(seeds, "seed", "seeds")) "."
+                }
+            }
+        }
+        h2 id="variants" { "Variants" }
+        ul class="variants" {
+            @for (i, v) in c.variants.iter().enumerate() {
+                li { (variant(v, links.get(i).and_then(Option::as_deref), c.seeds.first())) }
+            }
+        }
+    };
+    document(&title, main, written_by())
 }
 
 /// The objectives, variant by variant: each one's worst value over the seeds and the seeds
@@ -74,87 +72,92 @@ pub(crate) fn compare_html(c: &Comparison, chart_svg: &str, links: &[Option<Stri
 pub(crate) fn objectives_table<'a>(
     rows: impl Iterator<Item = (&'a str, &'a super::objectives::Verdict)>,
     first_column: &str,
-) -> String {
+) -> Markup {
     let rows: Vec<_> = rows.collect();
     let Some((_, first)) = rows.first() else {
-        return String::new();
+        return html! {};
     };
-    let mut html = format!(
-        "<table class=\"compare objectives\">\n<thead><tr><th>{}</th>",
-        escape(first_column)
-    );
-    for f in &first.objectives {
-        html.push_str(&format!(
-            "<th class=\"num\">{}<br><span class=\"unit\">worst {} · seeds meeting it</span></th>",
-            escape(&f.objective),
-            if f.scope == "window" {
-                "window"
-            } else {
-                "run total"
+    html! {
+        table class="compare objectives" {
+            thead {
+                tr {
+                    th { (first_column) }
+                    @for f in &first.objectives {
+                        th class="num" {
+                            (f.objective)
+                            br;
+                            span class="unit" {
+                                "worst "
+                                (if f.scope == "window" { "window" } else { "run total" })
+                                " · seeds meeting it"
+                            }
+                        }
+                    }
+                    th class="num" { "seeds meeting all" }
+                    th { "verdict" }
+                }
             }
-        ));
-    }
-    html.push_str(
-        "<th class=\"num\">seeds meeting all</th><th>verdict</th></tr></thead>\n<tbody>\n",
-    );
-    for (label, v) in &rows {
-        html.push_str(&format!("<tr><td>{}</td>", escape(label)));
-        for f in &v.objectives {
-            html.push_str(&format!(
-                "<td class=\"num\">{} · {}/{}</td>",
-                escape(&worst_cell(f).replace(" ± ", "\u{a0}±\u{a0}")),
-                f.seeds_met,
-                v.seeds
-            ));
+            tbody {
+                @for (label, v) in &rows {
+                    tr {
+                        td { (label) }
+                        @for f in &v.objectives {
+                            td class="num" {
+                                (worst_cell(f).replace(" ± ", "\u{a0}±\u{a0}"))
+                                " · " (f.seeds_met) "/" (v.seeds)
+                            }
+                        }
+                        td class="num" { (v.seeds_meeting_all) "/" (v.seeds) }
+                        @if v.pass {
+                            td class="pass" { "pass" }
+                        } @else {
+                            td class="fail" { "FAIL" }
+                        }
+                    }
+                }
+            }
         }
-        html.push_str(&format!(
-            "<td class=\"num\">{}/{}</td><td class=\"{}\">{}</td></tr>\n",
-            v.seeds_meeting_all,
-            v.seeds,
-            if v.pass { "pass" } else { "fail" },
-            if v.pass { "pass" } else { "FAIL" }
-        ));
     }
-    html.push_str("</tbody>\n</table>\n");
-    html
 }
 
 /// The comparison's objectives section, with what it means for the choice between variants.
-fn objectives_section(c: &Comparison) -> String {
+fn objectives_section(c: &Comparison) -> Markup {
     let judged: Vec<(&str, &super::objectives::Verdict)> = c
         .variants
         .iter()
         .filter_map(|v| Some((v.label.as_str(), v.verdict.as_ref()?)))
         .collect();
     if judged.is_empty() {
-        return String::new();
+        return html! {};
     }
-    let mut html = "\n<h2 id=\"objectives\">Objectives</h2>\n".to_owned();
-    html.push_str(&objectives_table(judged.iter().copied(), "variant"));
     let passing: Vec<&str> = judged
         .iter()
         .filter(|(_, v)| v.pass)
         .map(|(l, _)| *l)
         .collect();
-    let text =
-        match passing.len() {
-            0 => "No variant meets every objective in every seed.".to_owned(),
-            n if n == judged.len() => {
-                "Every variant meets every objective in every seed: the objectives do not choose \
-             between them; the other metrics (cost first) do."
-                    .to_owned()
+    html! {
+        h2 id="objectives" { "Objectives" }
+        (objectives_table(judged.iter().copied(), "variant"))
+        p {
+            @match passing.len() {
+                0 => "No variant meets every objective in every seed.",
+                n if n == judged.len() => {
+                    "Every variant meets every objective in every seed: the objectives do not \
+                     choose between them; the other metrics (cost first) do."
+                }
+                _ => {
+                    "Only "
+                    @for (i, label) in passing.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        b { (label) }
+                    }
+                    " meet" (if passing.len() == 1 { "s" } else { "" })
+                    " every objective in every seed; the others fail it in at least one seed, \
+                     whatever their other numbers."
+                }
             }
-            _ => {
-                format!(
-            "Only {} meet{} every objective in every seed; the others fail it in at least one \
-             seed, whatever their other numbers.",
-            passing.iter().map(|l| format!("<b>{}</b>", escape(l))).collect::<Vec<_>>().join(", "),
-            if passing.len() == 1 { "s" } else { "" }
-        )
-            }
-        };
-    html.push_str(&format!("<p>{text}</p>\n"));
-    html
+        }
+    }
 }
 
 /// `sweep.html`: a sweep as one self-contained page: what was swept, the table of grid points
@@ -167,85 +170,74 @@ pub(crate) fn sweep_html(s: &super::sweep::SweepSummary, chart_svg: &str) -> Str
         plural(s.points.len(), "grid point", "grid points"),
         plural(s.seeds, "seed", "seeds")
     );
-    let mut html = page_start(&title);
-    let axes: Vec<String> = s
-        .axes
-        .iter()
-        .map(|a| {
-            format!(
-                "<code>{}</code> over {}",
-                escape(&a.path),
-                escape(&a.values.join(", "))
-            )
-        })
-        .collect();
-    html.push_str(&format!(
-        "<header>\n<h1>{}</h1>\n<p class=\"story\">Swept: {}.</p>\n</header>\n",
-        escape(&title),
-        axes.join("; ")
-    ));
-    html.push_str(&format!(
-        "<p>Every grid point ran the same {}. Each number is the mean across the seeds ± the \
-         half-width of its 95 % confidence interval (Student's t), measured after the warm-up.</p>\n",
-        plural(s.seeds, "seed", "seeds")
-    ));
-    html.push_str("\n<h2 id=\"table\">Results</h2>\n<table class=\"compare\">\n<thead><tr>");
-    for a in &s.axes {
-        html.push_str(&format!("<th>{}</th>", escape(&a.path)));
-    }
-    for &m in s.metrics {
-        html.push_str(&format!(
-            "<th class=\"num\">{}<br><span class=\"unit\">{}</span></th>",
-            escape(m.label()),
-            escape(m.unit())
-        ));
-    }
-    html.push_str("</tr></thead>\n<tbody>\n");
-    for p in &s.points {
-        html.push_str("<tr>");
-        for v in &p.values {
-            html.push_str(&format!("<td>{}</td>", escape(v)));
-        }
-        for &m in s.metrics {
-            let text = p
-                .estimates
-                .get(m.index())
-                .map_or_else(|| "–".to_owned(), |e| cell(m, e));
-            html.push_str(&format!("<td class=\"num\">{}</td>", escape(&text)));
-        }
-        html.push_str("</tr>\n");
-    }
-    html.push_str("</tbody>\n</table>\n");
     let labels: Vec<String> = s.points.iter().map(|p| p.values.join(", ")).collect();
     let judged: Vec<(&str, &super::objectives::Verdict)> = labels
         .iter()
         .zip(&s.points)
         .filter_map(|(l, p)| Some((l.as_str(), p.verdict.as_ref()?)))
         .collect();
-    if !judged.is_empty() {
-        html.push_str("\n<h2 id=\"objectives\">Objectives</h2>\n");
-        let heading: Vec<&str> = s.axes.iter().map(|a| a.path.as_str()).collect();
-        html.push_str(&objectives_table(
-            judged.iter().copied(),
-            &heading.join(", "),
-        ));
-        let passing = judged.iter().filter(|(_, v)| v.pass).count();
-        html.push_str(&format!(
-            "<p>{} of {} meet every objective in every seed.</p>\n",
-            passing,
-            plural(judged.len(), "grid point", "grid points")
-        ));
-    }
-    if !chart_svg.trim().is_empty() {
-        html.push_str("\n<h2 id=\"chart\">Chart</h2>\n<figure class=\"chart\">\n");
-        html.push_str(&inline_svg(chart_svg));
-        html.push_str("\n</figure>\n");
-    }
-    html.push_str(&page_end(&format!(
-        "Written by fleetsim {}.",
-        env!("CARGO_PKG_VERSION")
-    )));
-    html
+    let heading: Vec<&str> = s.axes.iter().map(|a| a.path.as_str()).collect();
+    let main = html! {
+        header {
+            h1 { (title) }
+            p class="story" {
+                "Swept: "
+                @for (i, a) in s.axes.iter().enumerate() {
+                    @if i > 0 { "; " }
+                    code { (a.path) } " over " (a.values.join(", "))
+                }
+                "."
+            }
+        }
+        p {
+            "Every grid point ran the same " (plural(s.seeds, "seed", "seeds")) ". Each number is \
+             the mean across the seeds ± the half-width of its 95 % confidence interval \
+             (Student's t), measured after the warm-up."
+        }
+        h2 id="table" { "Results" }
+        table class="compare" {
+            thead {
+                tr {
+                    @for a in &s.axes {
+                        th { (a.path) }
+                    }
+                    @for &m in s.metrics {
+                        th class="num" { (m.label()) br; span class="unit" { (m.unit()) } }
+                    }
+                }
+            }
+            tbody {
+                @for p in &s.points {
+                    tr {
+                        @for v in &p.values {
+                            td { (v) }
+                        }
+                        @for &m in s.metrics {
+                            td class="num" {
+                                (p.estimates.get(m.index()).map_or_else(|| "–".to_owned(), |e| cell(m, e)))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !judged.is_empty() {
+            h2 id="objectives" { "Objectives" }
+            (objectives_table(judged.iter().copied(), &heading.join(", ")))
+            p {
+                (judged.iter().filter(|(_, v)| v.pass).count()) " of "
+                (plural(judged.len(), "grid point", "grid points"))
+                " meet every objective in every seed."
+            }
+        }
+        @if !chart_svg.trim().is_empty() {
+            h2 id="chart" { "Chart" }
+            figure class="chart" {
+                (PreEscaped(inline_svg(chart_svg)))
+            }
+        }
+    };
+    document(&title, main, written_by())
 }
 
 /// `1 seed`, `5 seeds`.
@@ -302,48 +294,50 @@ fn cell(metric: Headline, e: &Estimate) -> String {
     outcome::cell(metric, e).replace(" ± ", "\u{a0}±\u{a0}")
 }
 
-fn table(c: &Comparison) -> String {
-    let mut html = "<table class=\"compare\">\n<thead><tr><th>variant</th>".to_owned();
-    for &metric in c.metrics() {
-        html.push_str(&format!(
-            "<th class=\"num\">{}<br><span class=\"unit\">{}</span></th>",
-            escape(metric.label()),
-            escape(metric.unit())
-        ));
-    }
-    html.push_str("</tr></thead>\n<tbody>\n");
-    for v in &c.variants {
-        html.push_str(&format!("<tr><td>{}</td>", escape(&v.label)));
-        for &metric in c.metrics() {
-            let text = v
-                .estimate(metric)
-                .map_or_else(|| "–".to_owned(), |e| cell(metric, e));
-            html.push_str(&format!("<td class=\"num\">{}</td>", escape(&text)));
+fn table(c: &Comparison) -> Markup {
+    html! {
+        table class="compare" {
+            thead {
+                tr {
+                    th { "variant" }
+                    @for &metric in c.metrics() {
+                        th class="num" { (metric.label()) br; span class="unit" { (metric.unit()) } }
+                    }
+                }
+            }
+            tbody {
+                @for v in &c.variants {
+                    tr {
+                        td { (v.label) }
+                        @for &metric in c.metrics() {
+                            td class="num" {
+                                (v.estimate(metric).map_or_else(|| "–".to_owned(), |e| cell(metric, e)))
+                            }
+                        }
+                    }
+                }
+            }
         }
-        html.push_str("</tr>\n");
+        @if c.seeds.len() == 1 {
+            p class="note" {
+                "One seed: each cell is that run's value; no confidence interval can be given."
+            }
+        }
     }
-    html.push_str("</tbody>\n</table>\n");
-    if c.seeds.len() == 1 {
-        html.push_str(
-            "<p class=\"note\">One seed: each cell is that run's value; no confidence interval \
-             can be given.</p>\n",
-        );
-    }
-    html
 }
 
 /// What the data shows (as HTML sentences), most important first: the objectives that some
 /// variants meet and others fail; variants that gave identical results; then one sentence per
 /// headline metric, those whose difference decides an objective first, then the large ones
 /// beyond the seeds' noise, the small or noisy ones, and last the metrics every variant shares.
-fn findings(c: &Comparison) -> Vec<String> {
+fn findings(c: &Comparison) -> Vec<Markup> {
     if c.variants.len() < 2 {
-        return vec!["One variant only: there is nothing to compare it with.".to_owned()];
+        return vec![html! { "One variant only: there is nothing to compare it with." }];
     }
     let mut found = objective_findings(c);
     found.extend(identical_variants(c));
     let seeds = c.seeds.len();
-    let mut weighed: Vec<(Weight, String)> = c
+    let mut weighed: Vec<(Weight, Markup)> = c
         .metrics()
         .iter()
         .filter_map(|&metric| {
@@ -377,17 +371,18 @@ enum Weight {
 }
 
 /// The bold labels of `variants`, joined by "and".
-fn names(variants: &[&VariantSummary]) -> String {
-    variants
-        .iter()
-        .map(|v| format!("<strong>{}</strong>", escape(&v.label)))
-        .collect::<Vec<_>>()
-        .join(" and ")
+fn names(variants: &[&VariantSummary]) -> Markup {
+    html! {
+        @for (i, v) in variants.iter().enumerate() {
+            @if i > 0 { " and " }
+            strong { (v.label) }
+        }
+    }
 }
 
-/// `<code>p99 < 250ms</code>`.
-fn code(objective: &str) -> String {
-    format!("<code>{}</code>", escape(objective))
+/// `<code>p99 &lt; 250ms</code>`.
+fn code(objective: &str) -> Markup {
+    html! { code { (objective) } }
 }
 
 /// `worst window 312 ± 20 ms` or `total 3 sessions`: an objective's worst value over the seeds.
@@ -397,17 +392,14 @@ fn worst_text(f: &ObjectiveFigures) -> String {
     } else {
         "total"
     };
-    format!(
-        "{what} {}",
-        escape(&worst_cell(f).replace(" ± ", "\u{a0}±\u{a0}"))
-    )
+    format!("{what} {}", worst_cell(f).replace(" ± ", "\u{a0}±\u{a0}"))
 }
 
 /// One sentence per objective that does not judge every variant alike: those failing it (in at
 /// least one seed) first, with how often and how badly, then those meeting it in every seed. An
 /// objective no variant meets is said too; one every variant meets is left to the objectives
 /// section, as it does not choose between them.
-fn objective_findings(c: &Comparison) -> Vec<String> {
+fn objective_findings(c: &Comparison) -> Vec<Markup> {
     let Some(first) = c.verdict() else {
         return Vec::new();
     };
@@ -421,37 +413,32 @@ fn objective_findings(c: &Comparison) -> Vec<String> {
             .collect();
         let (meeting, failing): (Vec<_>, Vec<_>) =
             judged.iter().partition(|(_, f)| met_everywhere(f));
-        let how = |(v, f): &(&VariantSummary, &ObjectiveFigures)| {
-            format!(
-                "{} (met in {} of {}; {})",
-                names(&[v]),
-                f.seeds_met,
-                plural(f.worst.n, "seed", "seeds"),
-                worst_text(f)
-            )
-        };
         if failing.is_empty() {
             continue;
         }
-        let failing_text = failing.iter().map(how).collect::<Vec<_>>().join(" and ");
+        let failing_text = html! {
+            @for (i, (v, f)) in failing.iter().enumerate() {
+                @if i > 0 { " and " }
+                (names(&[v])) " (met in " (f.seeds_met) " of "
+                (plural(f.worst.n, "seed", "seeds")) "; " (worst_text(f)) ")"
+            }
+        };
         if meeting.is_empty() {
-            none.push(format!(
-                "No variant meets {} in every seed: {failing_text}.",
-                code(&objective.objective)
-            ));
+            none.push(html! {
+                "No variant meets " (code(&objective.objective)) " in every seed: "
+                (failing_text) "."
+            });
             continue;
         }
         let met: Vec<&VariantSummary> = meeting.iter().map(|(v, _)| *v).collect();
         let met_worst: Vec<String> = meeting.iter().map(|(_, f)| worst_text(f)).collect();
-        split.push(format!(
-            "{failing_text} {} {}, which {} {} in every seed ({}): whatever the other numbers \
-             say, this is the difference that matters.",
-            if failing.len() == 1 { "fails" } else { "fail" },
-            code(&objective.objective),
-            names(&met),
-            if met.len() == 1 { "meets" } else { "meet" },
-            met_worst.join("; ")
-        ));
+        split.push(html! {
+            (failing_text) " " (if failing.len() == 1 { "fails" } else { "fail" }) " "
+            (code(&objective.objective)) ", which " (names(&met)) " "
+            (if met.len() == 1 { "meets" } else { "meet" }) " in every seed ("
+            (met_worst.join("; ")) "): whatever the other numbers say, this is the difference \
+             that matters."
+        });
     }
     split.extend(none);
     split
@@ -460,7 +447,7 @@ fn objective_findings(c: &Comparison) -> Vec<String> {
 /// A sentence per group of variants whose runs gave identical results on every metric, seed
 /// by seed: their bars are equal and their lines coincide, and the reader should know that
 /// this is not a drawing fault.
-fn identical_variants(c: &Comparison) -> Vec<String> {
+fn identical_variants(c: &Comparison) -> Vec<Markup> {
     let mut groups: Vec<Vec<&VariantSummary>> = Vec::new();
     for v in &c.variants {
         match groups
@@ -472,23 +459,21 @@ fn identical_variants(c: &Comparison) -> Vec<String> {
         }
     }
     if groups.len() == 1 {
-        return vec![
+        return vec![html! {
             "Every variant gave identical results on every metric, seed by seed: what was varied \
              made no difference here. In the chart their bars are equal and their lines lie one \
              over the other; each line's markers show where it runs."
-                .to_owned(),
-        ];
+        }];
     }
     groups
         .iter()
         .filter(|g| g.len() > 1)
         .map(|g| {
-            format!(
-                "{} gave identical results on every metric, seed by seed: in the chart their \
-                 bars are equal and their lines lie one over the other; each line's markers \
-                 show where it runs.",
-                names(g)
-            )
+            html! {
+                (names(g)) " gave identical results on every metric, seed by seed: in the chart \
+                 their bars are equal and their lines lie one over the other; each line's \
+                 markers show where it runs."
+            }
         })
         .collect()
 }
@@ -550,7 +535,7 @@ fn finding(
     metric: Headline,
     rows: &[(&VariantSummary, &Estimate)],
     seeds: usize,
-) -> Option<(Weight, String)> {
+) -> Option<(Weight, Markup)> {
     let (_, first) = rows.first()?;
     let low = rows.iter().map(|(_, e)| e.mean).fold(first.mean, f64::min);
     let high = rows.iter().map(|(_, e)| e.mean).fold(first.mean, f64::max);
@@ -564,7 +549,7 @@ fn finding(
         };
         return Some((
             Weight::Same,
-            format!("{name}: {same} ({}).", escape(&with_unit(first))),
+            html! { (name) ": " (same) " (" (with_unit(first)) ")." },
         ));
     }
     // Variants tied at an extreme are named together; the first of them stands for them.
@@ -576,22 +561,14 @@ fn finding(
         let variants: Vec<&VariantSummary> = tied.iter().map(|(v, _)| *v).collect();
         names(&variants)
     };
-    let extremes = if rows.len() == 2 {
-        format!(
-            "lower with {} ({}) than with {} ({})",
-            group(&lowest),
-            escape(&with_unit(low_estimate)),
-            group(&highest),
-            escape(&with_unit(high_estimate))
-        )
+    let (lower, higher) = if rows.len() == 2 {
+        ("lower with ", ") than with ")
     } else {
-        format!(
-            "lowest with {} ({}), highest with {} ({})",
-            group(&lowest),
-            escape(&with_unit(low_estimate)),
-            group(&highest),
-            escape(&with_unit(high_estimate))
-        )
+        ("lowest with ", "), highest with ")
+    };
+    let extremes = html! {
+        (lower) (group(&lowest)) " (" (with_unit(low_estimate)) (higher)
+        (group(&highest)) " (" (with_unit(high_estimate)) ")"
     };
     let gap_size = size(metric, low_estimate.mean, high_estimate.mean);
     let by = format!(
@@ -621,7 +598,7 @@ fn finding(
         (
             format!(
                 "seed by seed the difference is {} {}: {} the noise of {}",
-                escape(&text.replace(" ± ", "\u{a0}±\u{a0}")),
+                text.replace(" ± ", "\u{a0}±\u{a0}"),
                 metric.unit(),
                 if beyond { "larger than" } else { "within" },
                 plural(seeds, "seed", "seeds")
@@ -646,25 +623,22 @@ fn finding(
                 } else {
                     (group(&highest), group(&lowest))
                 };
-                format!(
-                    "the gap decides {objective}: {met} meets it in every seed, {failed} does not"
-                )
+                html! {
+                    "the gap decides " (objective) ": " (met) " meets it in every seed, "
+                    (failed) " does not"
+                }
             }
             (true, true) => {
                 if weight == Weight::Large {
                     weight = Weight::Small;
                 }
-                format!("both meet {objective}, so the gap does not change the verdict")
+                html! { "both meet " (objective) ", so the gap does not change the verdict" }
             }
-            (false, false) => format!("both fail {objective}"),
+            (false, false) => html! { "both fail " (objective) },
         };
         against.push(text);
     }
-    let against = if against.is_empty() {
-        String::new()
-    } else {
-        format!("; {}", against.join("; "))
-    };
+
     let adjective = match gap_size {
         Weight::Large => "a large",
         Weight::Negligible => "a negligible",
@@ -672,10 +646,13 @@ fn finding(
     };
     Some((
         weight,
-        format!(
-            "{name}: {extremes}, {adjective} difference ({}); {noise}{against}.",
-            escape(&by)
-        ),
+        html! {
+            (name) ": " (extremes) ", " (adjective) " difference (" (by) "); " (noise)
+            @for text in &against {
+                "; " (text)
+            }
+            "."
+        },
     ))
 }
 
@@ -688,26 +665,25 @@ fn capitalised(text: &str) -> String {
 }
 
 /// A variant's list entry: its label, its overrides and the link to its run's `report.html`.
-fn variant(v: &VariantSummary, page: Option<&str>, first_seed: Option<&u64>) -> String {
-    let mut text = format!("<strong>{}</strong>: ", escape(&v.label));
-    if v.overrides.is_empty() {
-        text.push_str("the scenario as written");
-    } else {
-        let sets: Vec<String> = v
-            .overrides
-            .iter()
-            .map(|set| format!("<code>--set {}</code>", escape(set)))
-            .collect();
-        text.push_str(&sets.join(" "));
+fn variant(v: &VariantSummary, page: Option<&str>, first_seed: Option<&u64>) -> Markup {
+    html! {
+        strong { (v.label) } ": "
+        @if v.overrides.is_empty() {
+            "the scenario as written"
+        } @else {
+            @for (i, set) in v.overrides.iter().enumerate() {
+                @if i > 0 { " " }
+                code { "--set " (set) }
+            }
+        }
+        @if let Some(page) = page {
+            " · "
+            a href=(path_for_url(page)) {
+                "its run"
+                @if let Some(seed) = first_seed { " (seed " (seed) ")" }
+            }
+        }
     }
-    if let Some(page) = page {
-        let seed = first_seed.map_or(String::new(), |s| format!(" (seed {s})"));
-        text.push_str(&format!(
-            " · <a href=\"{}\">its run{seed}</a>",
-            escape(&path_for_url(page))
-        ));
-    }
-    text
 }
 
 /// A relative path as a URL path: bytes that mean something in a URL (`#`, `?`, `%`, spaces, …)
@@ -729,6 +705,11 @@ mod tests {
     use super::*;
     use crate::report::html::STYLESHEET;
     use crate::study::outcome::Outcome;
+
+    /// The findings of `c` as the HTML they render to.
+    fn sentences(c: &Comparison) -> Vec<String> {
+        findings(c).into_iter().map(Markup::into_string).collect()
+    }
 
     /// A variant from one outcome per seed, each as [lost, failed, p50, p99, instance-s, churn].
     fn summary(label: &str, overrides: &[&str], runs: &[[f64; 6]]) -> VariantSummary {
@@ -844,22 +825,22 @@ mod tests {
         let chat = crate::study::compare::tests::comparison_of(
             &crate::report::fixtures::crash_sticky_with_connections(),
         );
-        let found = findings(&chat);
+        let found = sentences(&chat);
         assert_eq!(found.len(), Headline::ALL.len());
         assert!(found
             .iter()
             .any(|f| f.starts_with("Reconnects: lower with <strong>a</strong>")));
-        let html = table(&chat);
+        let html = table(&chat).into_string();
         assert!(html.contains(
             "<th class=\"num\">messages undelivered<br><span class=\"unit\">% of \
              recipients</span></th>"
         ));
-        assert!(!table(&comparison()).contains("reconnects"));
+        assert!(!table(&comparison()).into_string().contains("reconnects"));
     }
 
     #[test]
     fn findings_weigh_differences_by_size_and_against_the_noise() {
-        let found = findings(&comparison());
+        let found = sentences(&comparison());
         assert_eq!(found.len(), Headline::shown(false).len());
         // 0 ± 0 against 3,200 ± 248: differences 3,100 / 3,200 / 3,300, as spread as the
         // in-memory values themselves. From zero there is no ratio to give.
@@ -945,7 +926,7 @@ mod tests {
 
     #[test]
     fn a_variant_failing_an_objective_another_meets_is_the_first_finding() {
-        let found = findings(&judged_comparison());
+        let found = sentences(&judged_comparison());
         assert_eq!(
             found[0],
             "<strong>store=in-memory</strong> (met in 0 of 3 seeds; total \
@@ -989,7 +970,7 @@ mod tests {
             let f = &mut v.verdict.as_mut().unwrap().objectives[1];
             f.seeds_met = 1;
         }
-        let found = findings(&c);
+        let found = sentences(&c);
         assert!(found[0].contains("fails <code>lost_sessions == 0</code>"));
         assert!(
             found[1].starts_with(
@@ -1011,7 +992,7 @@ mod tests {
         for (v, p99) in c.variants.iter_mut().zip([125.0001, 125.0004]) {
             *v = summary(&v.label, &[], &[[0.0, 1.0, 1.0, p99, 1.0, 1.0]; 3]);
         }
-        let found = findings(&c);
+        let found = sentences(&c);
         let p99 = found.iter().find(|f| f.starts_with("P99")).unwrap();
         assert!(
             p99.starts_with("P99 latency: the same in every variant to the precision shown (125"),
@@ -1023,7 +1004,7 @@ mod tests {
         // Three variants, two tied at the top: the tie is named together, neither alone.
         c.variants
             .push(summary("c", &[], &[[0.0, 1.0, 1.0, 100.0, 1.0, 1.0]; 3]));
-        let found = findings(&c);
+        let found = sentences(&c);
         let p99 = found.iter().find(|f| f.starts_with("P99")).unwrap();
         assert!(
             p99.starts_with(
@@ -1040,7 +1021,7 @@ mod tests {
         let mut twin = c.variants[0].clone();
         twin.label = "store=memcached".to_owned();
         c.variants.push(twin);
-        let found = findings(&c);
+        let found = sentences(&c);
         assert!(
             found[0].starts_with(
                 "<strong>store=in-memory</strong> and <strong>store=memcached</strong> gave \
@@ -1051,7 +1032,7 @@ mod tests {
         );
         // Every variant alike: one sentence says so, and every metric is the same.
         c.variants = vec![c.variants[0].clone(), c.variants[2].clone()];
-        let found = findings(&c);
+        let found = sentences(&c);
         assert!(found[0].starts_with("Every variant gave identical results on every metric"));
         assert!(found[1..]
             .iter()
@@ -1101,7 +1082,7 @@ mod tests {
                 [0.0, 33.0, 1.0, 1.0, 1.0, 1.0],
             ],
         );
-        let found = findings(&c);
+        let found = sentences(&c);
         // The only metric that differs comes first.
         assert!(
             found[0].starts_with("Failed requests: lower with <strong>a</strong>"),
@@ -1120,7 +1101,7 @@ mod tests {
     fn findings_follow_the_data_not_the_order_of_the_variants() {
         let mut c = comparison();
         c.variants.reverse();
-        let found = findings(&c);
+        let found = sentences(&c);
         assert!(found[0].starts_with("Lost sessions: lower with <strong>store=redis</strong>"));
         // Ties at an extreme are named together.
         c.variants.push(summary(
@@ -1128,7 +1109,7 @@ mod tests {
             &["sessions.store=jwt"],
             &[[0.0, 1.0, 1.0, 1.0, 1.0, 1.0]; 3],
         ));
-        let found = findings(&c);
+        let found = sentences(&c);
         assert!(found[0].starts_with(
             "Lost sessions: lowest with <strong>store=redis</strong> and <strong>store=jwt</strong>"
         ));
@@ -1148,7 +1129,7 @@ mod tests {
         assert!(html.contains("no confidence interval can be given"));
         assert!(html.contains("<td class=\"num\">3,217</td>"));
         assert!(html.contains("<td class=\"num\">3.00</td>"));
-        let found = findings(&c);
+        let found = sentences(&c);
         let lost = found
             .iter()
             .find(|f| f.starts_with("Lost sessions"))

@@ -422,70 +422,63 @@ pub(crate) fn json(r: &PlanResult) -> Vec<u8> {
 
 /// `plan.html`: the answer, the evidence, and every sampled point; self-contained.
 pub(crate) fn html(r: &PlanResult) -> String {
-    use crate::report::html::{escape, page_end, page_start};
+    use maud::html;
     let title = format!("{}: plan {}", r.scenario, r.path);
-    let mut html = page_start(&title);
-    html.push_str(&format!(
-        "<header>\n<h1>{}</h1>\n<p class=\"story\">The cheapest {} in {}..{} meeting {} in {} \
-         of {} seeds.</p>\n</header>\n",
-        escape(&title),
-        escape(&r.path),
-        r.low,
-        r.high,
-        escape(&r.objectives.join(", ")),
-        if r.required_fraction >= 1.0 {
-            "every one".to_owned()
-        } else {
-            format!("{} %", r.required_fraction * 100.0)
-        },
-        r.seeds.len()
-    ));
-    html.push_str("\n<h2 id=\"answer\">Answer</h2>\n");
-    html.push_str(&format!(
-        "<p class=\"answer\"><b>{}</b></p>\n<p>{}</p>\n",
-        escape(&match r.answer {
-            Some(a) => format!("{} = {a}", r.path),
-            None => "no value in the range".to_owned(),
-        }),
-        escape(&r.evidence)
-    ));
-    if !r.monotone {
-        html.push_str(&format!(
-            "<p class=\"warning\">The objectives are not monotone in {} where sampled: {}. The \
-             search assumes they are; read the sampled points.</p>\n",
-            escape(&r.path),
-            escape(&r.violations.join("; "))
-        ));
-    }
-    html.push_str("\n<h2 id=\"points\">Sampled values</h2>\n");
     let labels: Vec<String> = r
         .points
         .iter()
         .map(|p| format!("{} ({})", p.value, p.role))
         .collect();
-    html.push_str(&super::html::objectives_table(
-        labels
-            .iter()
-            .map(String::as_str)
-            .zip(r.points.iter().map(|p| &p.verdict)),
-        &r.path,
-    ));
-    html.push_str(&format!(
-        "<p class=\"note\">Bisection over the integers of {}..{}, both ends first; then checks \
-         past the answer. Every value ran the same seeds ({}).</p>\n",
-        r.low,
-        r.high,
-        r.seeds
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    html.push_str(&page_end(&format!(
-        "Written by fleetsim {}.",
-        env!("CARGO_PKG_VERSION")
-    )));
-    html
+    let seeds = r
+        .seeds
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let main = html! {
+        header {
+            h1 { (title) }
+            p class="story" {
+                "The cheapest " (r.path) " in " (r.low) ".." (r.high) " meeting "
+                (r.objectives.join(", ")) " in "
+                @if r.required_fraction >= 1.0 {
+                    "every one"
+                } @else {
+                    (r.required_fraction * 100.0) " %"
+                }
+                " of " (r.seeds.len()) " seeds."
+            }
+        }
+        h2 id="answer" { "Answer" }
+        p class="answer" {
+            b {
+                @match r.answer {
+                    Some(a) => { (r.path) " = " (a) }
+                    None => "no value in the range",
+                }
+            }
+        }
+        p { (r.evidence) }
+        @if !r.monotone {
+            p class="warning" {
+                "The objectives are not monotone in " (r.path) " where sampled: "
+                (r.violations.join("; ")) ". The search assumes they are; read the sampled points."
+            }
+        }
+        h2 id="points" { "Sampled values" }
+        (super::html::objectives_table(
+            labels
+                .iter()
+                .map(String::as_str)
+                .zip(r.points.iter().map(|p| &p.verdict)),
+            &r.path,
+        ))
+        p class="note" {
+            "Bisection over the integers of " (r.low) ".." (r.high) ", both ends first; then \
+             checks past the answer. Every value ran the same seeds (" (seeds) ")."
+        }
+    };
+    crate::report::html::document(&title, main, super::html::written_by())
 }
 
 #[cfg(test)]
