@@ -23,7 +23,7 @@ use crate::metrics::Report;
 use crate::model::Load;
 use crate::scenario::Source;
 
-/// The stylesheet of every fleetsim page (`report.html`, `compare.html`). Colours are the
+/// The stylesheet of every fleetsim page (report, compare, sweep, plan and check). Colours are the
 /// Okabe–Ito palette of the charts, black text and greys; sizes suit both a screen and a printed
 /// A4 page.
 pub(crate) const STYLESHEET: &str = "\
