@@ -16,6 +16,11 @@
 //!   backoff allows, up to `retries` times or as many as fit in the run. With no backoff and no
 //!   balancer hop, a failure retries at the same instant: the run cannot end, and the estimate
 //!   is infinite.
+//! - **Reconnects** of long-lived connections are counted at their worst while attempts are
+//!   refused: during an outage, or while instances are kept full (an overloaded fleet or tier, a
+//!   slowed instance or store), every user who wants a connection retries at the reconnect
+//!   pace. On an overloaded fleet with immediate reconnects this overstates the work several
+//!   times over, which is the side to err on.
 //! - **Memory** is the peak of what the model holds: live sessions (Little's law at the peak
 //!   rate), requests in flight (bounded by the fleet's workers and queues), instance records
 //!   (every instance ever launched keeps one), the time series (one row per window) and the
@@ -23,7 +28,7 @@
 
 use std::mem::size_of;
 
-use crate::engine::{SimDuration, NANOS_PER_SEC};
+use crate::engine::{SimDuration, SimTime, NANOS_PER_SEC};
 use crate::metrics::WindowRow;
 use crate::model::arrivals::Arrivals;
 use crate::model::instance::Instance;
@@ -331,27 +336,24 @@ fn connections(
     let pace = hop + first_delay;
     let handshake = mean_s(DurationSampler::new(&c.handshake).mean());
     let (saturated, refusal_storms) = if pace > 0.0 {
-        // On a saturated instance an attempt is refused until a worker frees, a handshake
-        // later; during an outage everyone open retries for its length.
-        // Users beyond what `max_per_instance` lets the fleet hold retry all the time: that
-        // many keep retrying for the whole run.
+        // An attempt refused by a busy instance is retried until a worker frees, a handshake
+        // later. While the fleet refuses everyone it could reach — an outage, or instances kept
+        // full by an overload — every user who wants a connection retries at the pace: at most
+        // the users open at once (Little's law) for those seconds. Users beyond what
+        // `max_per_instance` lets the fleet hold retry all the time, for the whole run.
         let held = c
             .max_per_instance
             .map_or(f64::INFINITY, |m| f64::from(m) * instances);
         let excess = (open - held).max(0.0);
+        let refused_s = refusing_seconds(scenario, instances, duration_s);
         (
             1.0 + handshake / pace,
-            (open * outage_seconds(scenario, instances, duration_s) + excess * duration_s) / pace,
+            (open * refused_s + excess * duration_s) / pace,
         )
     } else {
         (f64::INFINITY, f64::INFINITY)
     };
-    let slowed = if pace > 0.0 {
-        slowed_refusals(scenario, users * attempts / duration_s.max(1e-9), pace)
-    } else {
-        0.0
-    };
-    let attempts = users * attempts * saturated + refusal_storms + slowed;
+    let attempts = users * attempts * saturated + refusal_storms;
     drivers.push(Driver {
         what: "connection users, handshakes and reconnects",
         fields: "connections.arrivals, connections.lifetime, connections.max_age",
@@ -386,33 +388,45 @@ fn connections(
     }
 }
 
-/// Attempts refused by slowed instances (`slow-instance` and `redis-slowdown` events), arriving
-/// at `attempt_rate` and retrying every `pace` seconds.
+/// Seconds of the run during which attempts are refused, each weighted by the share of them
+/// refused, at most the whole run: the outages ([`outage_seconds`]) and the spans in which
+/// instances are kept full ([`saturated_seconds`]).
+fn refusing_seconds(scenario: &Scenario, instances: f64, duration_s: f64) -> f64 {
+    (outage_seconds(scenario, instances, duration_s) + saturated_seconds(scenario, duration_s))
+        .min(duration_s)
+}
+
+/// Seconds during which instances are kept full, weighted by the share of attempts that meet a
+/// full one. A full instance refuses every attempt until a place frees; retried at once, such
+/// attempts are the storms the estimate must not miss.
 ///
-/// An instance whose utilization, times the slowdown of its worker time, reaches 1 fills up and
-/// refuses each attempt routed to it until a place frees: a slowed worker time later, shared
-/// among its workers. A `slow-instance` slows one instance; a load-aware balancer (least
-/// connections, power of two) sends it more than its share — its count of open connections falls
-/// as it refuses — so at worst every attempt of the slowdown lands on it, again and again; other
-/// algorithms send it its `1/instances` share. A `redis-slowdown` slows the Redis read in every
-/// instance's worker time (sessions in Redis), so every attempt meets it.
-fn slowed_refusals(scenario: &Scenario, attempt_rate: f64, pace: f64) -> f64 {
+/// - The whole run, for everyone, when the fleet's utilization (connection work included)
+///   reaches 1 at its busiest level, or when a tier its workers wait on (Redis, the database)
+///   is offered more than it serves: the tier's backlog grows, and with it the time every
+///   worker is held.
+/// - A `slow-instance` whose slowed utilization reaches 1, for its duration: a load-aware
+///   balancer (least connections, power of two) sends it every attempt — its count of open
+///   connections falls as it refuses — other algorithms its `1/instances` share.
+/// - A `redis-slowdown` that takes the fleet past 1 with sessions read from Redis, for everyone:
+///   for its duration, and past it while the backlog it left drains (the store serves `factor`
+///   times fewer operations meanwhile).
+fn saturated_seconds(scenario: &Scenario, duration_s: f64) -> f64 {
     let load = super::load::load(scenario);
-    if load.worker_time <= 0.0 {
-        return 0.0;
-    }
     let utilization = load
         .levels
         .iter()
         .map(|l| l.utilization)
         .fold(0.0, f64::max);
-    let workers = load
-        .groups
-        .iter()
-        .map(|g| g.workers)
-        .min()
-        .unwrap_or(1)
-        .max(1);
+    let overloaded_tier = [load.redis, load.database]
+        .into_iter()
+        .flatten()
+        .any(|tier| tier.utilization() >= 1.0);
+    if utilization >= 1.0 || overloaded_tier {
+        return duration_s;
+    }
+    if load.worker_time <= 0.0 {
+        return 0.0;
+    }
     let one_instance = match scenario.balancer.algorithm {
         Algorithm::LeastConnections
         | Algorithm::WeightedLeastConnections
@@ -424,13 +438,13 @@ fn slowed_refusals(scenario: &Scenario, attempt_rate: f64, pace: f64) -> f64 {
         .iter()
         .find(|(part, _)| *part == "Redis read")
         .map_or(0.0, |&(_, s)| s);
-    let duration_s = scenario.duration.as_secs_f64();
+    let left = |at: SimTime| (duration_s - at.as_secs_f64()).max(0.0);
     scenario
         .events
         .iter()
         .map(|e| {
-            // The slowed worker time, how long, and the share of attempts that meet it.
-            let (slowed, duration, share) = match e.action {
+            // The slowed worker time, for how long, and the share of attempts that meet it.
+            let (slowed, span, share) = match e.action {
                 Action::SlowInstance {
                     factor, duration, ..
                 } => (
@@ -439,30 +453,25 @@ fn slowed_refusals(scenario: &Scenario, attempt_rate: f64, pace: f64) -> f64 {
                     one_instance,
                 ),
                 Action::RedisSlowdown { factor, duration } => {
-                    // The store serves `factor` times fewer operations a second: past its
-                    // offered load, a backlog builds for the slowdown and drains after it, and
-                    // every read waits behind it (half the peak backlog, on average).
                     let d = duration.as_secs_f64();
-                    let (wait, drain) = load.redis.map_or((0.0, 0.0), |tier| {
-                        let backlog = (tier.offered - tier.capacity / factor.max(1.0)).max(0.0) * d;
-                        let drain = if tier.capacity > tier.offered {
-                            backlog / (tier.capacity - tier.offered)
-                        } else {
-                            duration_s
-                        };
-                        (backlog / tier.capacity / 2.0, drain)
+                    let backlog = load.redis.map_or(0.0, |tier| {
+                        (tier.offered - tier.capacity / factor.max(1.0)).max(0.0) * d
                     });
-                    let slowed = load.worker_time + (factor - 1.0).max(0.0) * redis_read + wait;
-                    (slowed, d + drain, 1.0)
+                    if backlog > 0.0 {
+                        // The store falls behind: everyone waits until its backlog drains.
+                        let tier = load.redis.expect("a backlog is the store's");
+                        let span = d + backlog / (tier.capacity - tier.offered);
+                        return span.min(left(e.at));
+                    }
+                    let slowed = load.worker_time + (factor - 1.0).max(0.0) * redis_read;
+                    (slowed, d, 1.0)
                 }
                 _ => return 0.0,
             };
             if utilization * slowed / load.worker_time < 1.0 {
                 return 0.0;
             }
-            let window = duration.min((duration_s - e.at.as_secs_f64()).max(0.0));
-            let free = slowed / f64::from(workers);
-            attempt_rate * window * share * (free / pace).max(1.0)
+            share * span.min(left(e.at))
         })
         .sum()
 }
@@ -713,8 +722,9 @@ mod tests {
     fn a_slowed_instance_behind_least_connections_draws_every_reconnect() {
         // One instance slowed ×13 for 16 s is full; as it refuses, its count of open
         // connections falls below the others', so least connections sends it every attempt
-        // again and again: about 44 attempts/s × 16 s × (13 × 76 ms / 1 ms) ≈ 7·10⁵ refusals.
-        // Round robin sends it a third of them, and the run shows it.
+        // again and again (1.67·10⁶ events ran): the estimate lets every user wanting a
+        // connection (≈ 350) retry at the 1 ms pace for the 16 s. Round robin sends the slowed
+        // instance a third of the attempts, and the estimate a third of those seconds.
         let slow = "events=[{ at: 0s, action: slow-instance, factor: 13, duration: 16s }]";
         let least =
             estimated_at_least_a_quarter_of_what_runs(&near_full("least-connections", &[slow]));
@@ -724,12 +734,14 @@ mod tests {
 
     #[test]
     fn a_redis_slowdown_fills_every_instance_that_reads_sessions_from_it() {
-        // Sessions in Redis (2 ms a read) slowed ×50 for 16 s: a request's worker time goes
-        // from 78 ms to 176 ms, every instance is full, and every attempt of those 16 s is
-        // refused until a place frees, some 176 ms later: ≈ 44 × 16 × 176 ≈ 1.2·10⁵ refusals.
+        // 20 requests/s with sessions in Redis (2 ms a read) keep the fleet at ρ ≈ 0.7
+        // (20 × 78 ms / 3 workers, plus connection work). Slowed ×50 for 16 s, a request's
+        // worker time goes from 78 ms to 176 ms, past what the fleet can carry, and every
+        // instance is full for those 16 s: ≈ 350 users × 16 s / 1 ms ≈ 5.6·10⁶ attempts at most.
         let s = near_full(
             "round-robin",
             &[
+                "workload.arrivals.rate=20",
                 "sessions.store=redis",
                 "redis.latency={ dist: exponential, mean: 2ms }",
                 "events=[{ at: 10s, action: redis-slowdown, factor: 50, duration: 16s }]",
@@ -758,6 +770,20 @@ mod tests {
             ],
         );
         estimated_at_least_a_quarter_of_what_runs(&s);
+    }
+
+    #[test]
+    fn a_tier_offered_more_than_it_serves_keeps_the_fleet_full_all_run() {
+        // Pub/sub publishes alone offer Redis ≈ 350 × 0.2 = 70 operations/s; at 20 it falls
+        // behind for good, workers wait ever longer on it, and reconnects are refused for the
+        // whole run (compare the same fleet with a store that keeps up).
+        let s = near_full("round-robin", &["redis.max_ops=20"]);
+        let behind = estimated_at_least_a_quarter_of_what_runs(&s);
+        let keeping_up = estimate(&near_full("round-robin", &["redis.max_ops=100000"])).events;
+        assert!(
+            behind > 10.0 * keeping_up,
+            "{behind:.3e} vs {keeping_up:.3e}"
+        );
     }
 
     #[test]
