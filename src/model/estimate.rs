@@ -91,7 +91,7 @@ impl Estimate {
 
 /// Sizes a run of `scenario` (see the module documentation for what is counted and how).
 pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
-    let duration_s = scenario.duration.as_nanos() as f64 / NANOS_PER_SEC as f64;
+    let duration_s = scenario.duration.as_secs_f64();
     let per_s = |d: SimDuration| -> f64 {
         if d.is_zero() {
             f64::INFINITY
@@ -119,9 +119,13 @@ pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
     let sessions = mean_rate * duration_s;
     let per_session = mean_requests(&scenario.workload.session.requests);
     let requests = sessions * per_session;
-    let think = mean_s(DurationSampler::new(&scenario.workload.session.think_time).mean());
-    let service = mean_s(DurationSampler::new(&scenario.instances.service_time).mean());
-    let timeout = mean_s(scenario.workload.timeout);
+    let think = DurationSampler::new(&scenario.workload.session.think_time)
+        .mean()
+        .as_secs_f64();
+    let service = DurationSampler::new(&scenario.instances.service_time)
+        .mean()
+        .as_secs_f64();
+    let timeout = scenario.workload.timeout.as_secs_f64();
     // A session lives for its requests and the thinking between them (a request takes at most
     // its timeout); Little's law at the peak rate gives the sessions live at once.
     let lifetime = per_session * (think + service.min(timeout));
@@ -179,7 +183,7 @@ pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
             JobTrigger::Every(k) => 1.0 / f64::from(k.max(1)),
         };
         let jobs = requests * (1.0 + retries) * share;
-        let job_time = mean_s(DurationSampler::new(&j.service_time).mean());
+        let job_time = DurationSampler::new(&j.service_time).mean().as_secs_f64();
         let peak_jobs = peak_rate * per_session * share;
         let held = (peak_jobs * job_time * 4.0).min(jobs);
         drivers.push(Driver {
@@ -261,10 +265,6 @@ pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
     }
 }
 
-fn mean_s(d: SimDuration) -> f64 {
-    d.as_nanos() as f64 / NANOS_PER_SEC as f64
-}
-
 pub(super) fn mean_requests(dist: &CountDist) -> f64 {
     match *dist {
         CountDist::Constant { value } => f64::from(value.max(1)),
@@ -309,14 +309,14 @@ fn connections(
 ) {
     let peak_rate = Arrivals::new(&c.arrivals, c.spike.as_ref()).peak();
     let users = mean_rate(&c.arrivals, c.spike.as_ref(), scenario) * duration_s;
-    let lifetime = mean_s(DurationSampler::new(&c.lifetime).mean());
+    let lifetime = DurationSampler::new(&c.lifetime).mean().as_secs_f64();
     let open = (peak_rate * lifetime).min(users.max(1.0));
     let stay = lifetime.min(duration_s);
     // Attempts per user without refusals: its first, one per `max_age`, one per crash of its
     // instance.
     let mut attempts = 1.0;
     if let Some(age) = c.max_age {
-        attempts += stay / mean_s(age).max(1e-9);
+        attempts += stay / age.as_secs_f64().max(1e-9);
     }
     let crashes = if scenario.mtbf.is_some() || has_crashes(scenario) {
         (launches(scenario, instances, duration_s) - instances).max(1.0)
@@ -326,15 +326,15 @@ fn connections(
     attempts += crashes / instances.max(1.0);
     // Refused attempts come back after a hop and the policy's first delay (full jitter: its
     // mean). With neither, a refusal retries at the same instant and a refused run never ends.
-    let hop = mean_s(scenario.balancer.hop_latency);
+    let hop = scenario.balancer.hop_latency.as_secs_f64();
     let r = &c.reconnect;
     let first_delay = match r.policy {
         ReconnectPolicy::Immediate => 0.0,
-        ReconnectPolicy::Fixed | ReconnectPolicy::Exponential => mean_s(r.base),
-        ReconnectPolicy::ExponentialJitter => mean_s(r.base) / 2.0,
+        ReconnectPolicy::Fixed | ReconnectPolicy::Exponential => r.base.as_secs_f64(),
+        ReconnectPolicy::ExponentialJitter => r.base.as_secs_f64() / 2.0,
     };
     let pace = hop + first_delay;
-    let handshake = mean_s(DurationSampler::new(&c.handshake).mean());
+    let handshake = DurationSampler::new(&c.handshake).mean().as_secs_f64();
     let (saturated, refusal_storms) = if pace > 0.0 {
         // An attempt refused by a busy instance is retried until a worker frees, a handshake
         // later. While the fleet refuses everyone it could reach — an outage, or instances kept
@@ -482,7 +482,7 @@ fn saturated_seconds(scenario: &Scenario, duration_s: f64) -> f64 {
 /// `1/instances` share per crash), a Redis outage when sessions live in Redis.
 fn outage_seconds(scenario: &Scenario, instances: f64, duration_s: f64) -> f64 {
     let hc = &scenario.balancer.health_check;
-    let detection = mean_s(hc.interval) * f64::from(hc.unhealthy_threshold + 1);
+    let detection = hc.interval.as_secs_f64() * f64::from(hc.unhealthy_threshold + 1);
     let share = 1.0 / instances.max(1.0);
     let mut total = 0.0;
     for e in &scenario.events {
@@ -492,12 +492,12 @@ fn outage_seconds(scenario: &Scenario, instances: f64, duration_s: f64) -> f64 {
                 .balancer
                 .standby
                 .as_ref()
-                .map_or(left, |s| mean_s(s.failover).min(left)),
+                .map_or(left, |s| s.failover.as_secs_f64().min(left)),
             Action::Crash { count, .. } => f64::from(*count) * share * detection.min(left),
             Action::RedisOutage { duration, .. }
                 if scenario.sessions.store == crate::scenario::SessionStore::Redis =>
             {
-                mean_s(*duration).min(left)
+                duration.as_secs_f64().min(left)
             }
             _ => 0.0,
         };
@@ -552,8 +552,8 @@ fn launches(scenario: &Scenario, instances: f64, duration_s: f64) -> f64 {
         }
     }
     if let Some(m) = &scenario.mtbf {
-        let exposed_s = duration_s - mean_s(m.from - crate::engine::SimTime::ZERO);
-        let mtbf_s = mean_s(m.mean);
+        let exposed_s = duration_s - m.from.as_secs_f64();
+        let mtbf_s = m.mean.as_secs_f64();
         launches += if mtbf_s > 0.0 {
             instances * exposed_s.max(0.0) / mtbf_s
         } else {

@@ -131,36 +131,41 @@ impl Walker<'_> {
             kind: self.kind(field),
             meaning: meaning.unwrap_or_default(),
         });
-        if let Some(fields) = self.fields_of(field) {
-            let required = required_of(self.resolve(field).0);
-            for (name, f) in fields {
-                self.rows(
-                    &format!("{path}.{name}"),
-                    f,
-                    required.contains(&name.as_str()),
-                    out,
-                );
+        match self.items_of(field) {
+            // A list's own row says what it holds; its items' fields follow.
+            Some(items) if self.fields_of(field).is_none() => {
+                self.inside(&format!("{path}[i]"), items, out);
             }
-        } else if let Some(variants) = self.variants_of(field) {
+            _ => self.inside(path, field, out),
+        }
+    }
+
+    /// The rows of what `node` holds, at `path`: a mapping's fields, or a union's variants.
+    fn inside(&self, path: &str, node: &Value, out: &mut Vec<Row>) {
+        if self.fields_of(node).is_some() {
+            self.field_rows(
+                self.resolve(node).0,
+                None,
+                |name| format!("{path}.{name}"),
+                out,
+            );
+        } else if let Some(variants) = self.variants_of(node) {
             self.variant_rows(path, variants, out);
-        } else if let Some(items) = self.items_of(field) {
-            let item = format!("{path}[i]");
-            if self.fields_of(items).is_some() || self.variants_of(items).is_some() {
-                // The list's own row says what it holds; its items' fields follow.
-                if let Some(fields) = self.fields_of(items) {
-                    let required = required_of(self.resolve(items).0);
-                    for (name, f) in fields {
-                        self.rows(
-                            &format!("{item}.{name}"),
-                            f,
-                            required.contains(&name.as_str()),
-                            out,
-                        );
-                    }
-                } else if let Some(variants) = self.variants_of(items) {
-                    self.variant_rows(&item, variants, out);
-                }
-            }
+        }
+    }
+
+    /// The rows of the fields of mapping `owner` (but `skip`), each at `path(name)`.
+    fn field_rows(
+        &self,
+        owner: &Value,
+        skip: Option<&str>,
+        path: impl Fn(&str) -> String,
+        out: &mut Vec<Row>,
+    ) {
+        let required = required_of(owner);
+        let fields = owner["properties"].as_object().into_iter().flatten();
+        for (name, f) in fields.filter(|(name, _)| Some(name.as_str()) != skip) {
+            self.rows(&path(name), f, required.contains(&name.as_str()), out);
         }
     }
 
@@ -179,15 +184,12 @@ impl Walker<'_> {
                 kind: "mapping".into(),
                 meaning: description(variant).unwrap_or_default(),
             });
-            let required = required_of(variant);
-            for (name, f) in fields.iter().filter(|(k, _)| *k != tag) {
-                self.rows(
-                    &format!("{path}.{name} ({value})"),
-                    f,
-                    required.contains(&name.as_str()),
-                    out,
-                );
-            }
+            self.field_rows(
+                variant,
+                Some(tag),
+                |name| format!("{path}.{name} ({value})"),
+                out,
+            );
         }
     }
 

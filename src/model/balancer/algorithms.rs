@@ -19,8 +19,6 @@ pub(crate) struct PickContext<'a> {
     pub(crate) routable: &'a [InstanceId],
     /// Open connections per instance, with the least-connections index.
     pub(crate) connections: &'a OpenConnections,
-    /// Balancing weight per instance (its group's, ≥ 1), indexed by `InstanceId`.
-    pub(crate) weights: &'a [u32],
     /// Stable identity of the session (for consistent hashing).
     pub(crate) session_key: u64,
     /// The client's source IP (for IP hashing).
@@ -43,7 +41,8 @@ pub(crate) fn build(kind: AlgorithmKind) -> Box<dyn Algorithm> {
         AlgorithmKind::ConsistentHash => Box::new(ConsistentHash::default()),
         AlgorithmKind::IpHash => Box::new(IpHash),
         AlgorithmKind::WeightedRoundRobin => Box::new(WeightedRoundRobin::default()),
-        AlgorithmKind::WeightedLeastConnections => Box::new(WeightedLeastConnections::default()),
+        // The weights are in the index's ranking: the same pick, over other scores.
+        AlgorithmKind::WeightedLeastConnections => Box::new(LeastConnections::default()),
     }
 }
 
@@ -74,7 +73,9 @@ impl Algorithm for Random {
 
 /// Fewest open connections; ties broken round-robin so that an idle fleet is still spread: the
 /// start position in the routable set advances by one per pick, and the instance chosen is the
-/// first of the least loaded found scanning from it in launch order, wrapping around.
+/// first of the least loaded found scanning from it in launch order, wrapping around. Weighted
+/// least connections is the same pick over `(connections + 1) / weight` (see
+/// [`OpenConnections`]'s ranking).
 ///
 /// The scan is not done: [`OpenConnections::least_from`] answers the same question from its
 /// min-tree in O(log n), so a pick costs about the same in a fleet of 4 or of 40,000.
@@ -88,40 +89,13 @@ impl Algorithm for LeastConnections {
         let n = ctx.routable.len();
         let start = self.start % n;
         self.start = start + 1;
-        let best = ctx
-            .connections
+        let open = ctx.connections;
+        let best = open
             .least_from(ctx.routable[start])
-            .unwrap_or_else(|| scan(ctx, start, |id| (ctx.connections.get(id).into(), 1)));
-        debug_assert_eq!(
-            best,
-            scan(ctx, start, |id| (ctx.connections.get(id).into(), 1))
-        );
+            .unwrap_or_else(|| open.least_by_scan(ctx.routable, start));
+        debug_assert_eq!(best, open.least_by_scan(ctx.routable, start));
         best
     }
-}
-
-/// The first instance of `ctx.routable`, scanning from position `start` and wrapping around,
-/// whose `score` (a fraction `num / den`, compared exactly by cross-multiplying) is the
-/// smallest. What the least-connections index answers in O(log n), in O(n): the reference it is
-/// checked against, and the answer where no index is kept.
-fn scan(
-    ctx: &PickContext<'_>,
-    start: usize,
-    score: impl Fn(InstanceId) -> (u64, u64),
-) -> InstanceId {
-    let n = ctx.routable.len();
-    let mut best = ctx.routable[start];
-    let (mut best_num, mut best_den) = score(best);
-    for k in 1..n {
-        let id = ctx.routable[(start + k) % n];
-        let (num, den) = score(id);
-        if num * best_den < best_num * den {
-            best = id;
-            best_num = num;
-            best_den = den;
-        }
-    }
-    best
 }
 
 /// Two distinct instances at random; the one with fewer connections wins (Mitzenmacher).
@@ -255,35 +229,6 @@ fn gcd(a: u64, b: u64) -> u64 {
     }
 }
 
-/// Fewest open connections per unit of weight, counting the connection about to be opened:
-/// `(connections + 1) / weight`, as HAProxy's weighted `leastconn` does, so that an idle large
-/// instance is preferred to an idle small one. Compared exactly by cross-multiplying; ties are
-/// broken by a rotating start, as [`LeastConnections`] does, and answered likewise from the
-/// index in O(log n).
-#[derive(Default)]
-pub(crate) struct WeightedLeastConnections {
-    start: usize,
-}
-
-impl Algorithm for WeightedLeastConnections {
-    fn pick(&mut self, ctx: &PickContext<'_>, _rng: &mut Rng) -> InstanceId {
-        let n = ctx.routable.len();
-        let start = self.start % n;
-        self.start = start + 1;
-        let score = |id: InstanceId| {
-            let load = u64::from(ctx.connections.get(id)) + 1;
-            let weight = u64::from(ctx.weights.get(id.index()).copied().unwrap_or(1).max(1));
-            (load, weight)
-        };
-        let best = ctx
-            .connections
-            .least_from(ctx.routable[start])
-            .unwrap_or_else(|| scan(ctx, start, score));
-        debug_assert_eq!(best, scan(ctx, start, score));
-        best
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::open::Ranking;
@@ -308,7 +253,6 @@ mod tests {
         PickContext {
             routable,
             connections,
-            weights: &[],
             session_key: 0,
             client_ip: 0,
         }
@@ -320,11 +264,7 @@ mod tests {
         let c = conns(Ranking::None, &r, &vec![0; weights.len()], weights);
         let mut rng = stream(1, stream_key("lb"), 0);
         wrr.membership_changed(&r, weights);
-        let ctx = PickContext {
-            weights,
-            ..ctx(&r, &c)
-        };
-        (0..n).map(|_| wrr.pick(&ctx, &mut rng).0).collect()
+        (0..n).map(|_| wrr.pick(&ctx(&r, &c), &mut rng).0).collect()
     }
 
     #[test]
@@ -375,17 +315,10 @@ mod tests {
         let r = ids(2);
         let weights = [8, 2];
         let mut rng = stream(1, stream_key("lb"), 0);
-        let mut wlc = WeightedLeastConnections::default();
+        let mut wlc = LeastConnections::default();
         let mut pick = |counts: &[u32]| {
             let c = conns(Ranking::WeightedLeast, &r, counts, &weights);
-            wlc.pick(
-                &PickContext {
-                    weights: &weights,
-                    ..ctx(&r, &c)
-                },
-                &mut rng,
-            )
-            .0
+            wlc.pick(&ctx(&r, &c), &mut rng).0
         };
         // Idle: (0+1)/8 < (0+1)/2, the large one.
         assert_eq!(pick(&[0, 0]), 0);

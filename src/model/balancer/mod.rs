@@ -24,12 +24,9 @@ pub(crate) struct Balancer {
     affinity: Affinity,
     /// Instances in rotation, in launch order.
     routable: Vec<InstanceId>,
-    /// Per instance: is it in `routable`?
-    in_rotation: Vec<bool>,
-    /// Per instance: its weight for the weighted algorithms (its group's).
-    weights: Vec<u32>,
-    /// Open connections per instance, with the index least-connections picks from. Owned here
-    /// so that rotation and weight changes reach the index with the counts.
+    /// Per instance: open connections, whether it is in rotation, its weight (its group's), and
+    /// the index least-connections picks from. Owned here so that rotation and weight changes
+    /// reach the index with the counts.
     connections: OpenConnections,
     /// Source-IP affinity maps client IPs onto the routable set with minimal disruption.
     ip_ring: HashRing,
@@ -47,8 +44,6 @@ impl Balancer {
             algorithm: build_algorithm(config.algorithm),
             affinity: config.affinity,
             routable: Vec::new(),
-            in_rotation: Vec::new(),
-            weights: Vec::new(),
             connections: OpenConnections::new(ranking),
             ip_ring: HashRing::default(),
             rng,
@@ -60,7 +55,7 @@ impl Balancer {
     }
 
     pub(crate) fn is_routable(&self, id: InstanceId) -> bool {
-        self.in_rotation.get(id.index()).copied().unwrap_or(false)
+        self.connections.is_routable(id)
     }
 
     /// Open connections per instance, to count one opening or closing.
@@ -71,20 +66,12 @@ impl Balancer {
     /// Records the weight of a launched instance (before it can enter rotation); it has no
     /// open connection yet.
     pub(crate) fn set_weight(&mut self, id: InstanceId, weight: u32) {
-        if self.weights.len() <= id.index() {
-            self.weights.resize(id.index() + 1, 1);
-        }
-        self.weights[id.index()] = weight;
         self.connections.set_weight(id, weight);
     }
 
     /// Puts an instance into rotation (it passed its health checks).
     pub(crate) fn add(&mut self, id: InstanceId) {
-        if self.in_rotation.len() <= id.index() {
-            self.in_rotation.resize(id.index() + 1, false);
-        }
-        if !self.in_rotation[id.index()] {
-            self.in_rotation[id.index()] = true;
+        if !self.is_routable(id) {
             let at = self.routable.partition_point(|&r| r < id);
             self.routable.insert(at, id);
             self.connections.set_routable(id, true);
@@ -95,7 +82,6 @@ impl Balancer {
     /// Takes an instance out of rotation (detected unhealthy, or deregistered).
     pub(crate) fn remove(&mut self, id: InstanceId) {
         if self.is_routable(id) {
-            self.in_rotation[id.index()] = false;
             self.routable.retain(|&r| r != id);
             self.connections.set_routable(id, false);
             self.membership_changed();
@@ -104,7 +90,7 @@ impl Balancer {
 
     fn membership_changed(&mut self) {
         self.algorithm
-            .membership_changed(&self.routable, &self.weights);
+            .membership_changed(&self.routable, self.connections.weights());
         if self.affinity == Affinity::SourceIp {
             self.ip_ring.rebuild(&self.routable);
         }
@@ -143,7 +129,6 @@ impl Balancer {
         let ctx = PickContext {
             routable: &self.routable,
             connections: &self.connections,
-            weights: &self.weights,
             session_key,
             client_ip,
         };

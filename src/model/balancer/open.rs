@@ -242,24 +242,64 @@ impl OpenConnections {
 
     #[inline]
     fn refresh(&mut self, id: InstanceId) {
-        let Some(tree) = &mut self.tree else {
+        if self.tree.is_none() {
             return;
-        };
+        }
         let i = id.index();
-        let score = if !self.routable[i] {
+        let score = if self.routable[i] {
+            self.score(i)
+        } else {
             Score::OUT
-        } else if self.ranking == Ranking::WeightedLeast {
-            Score {
+        };
+        if let Some(tree) = &mut self.tree {
+            tree.set(i, score);
+        }
+    }
+
+    /// Instance `i`'s score under the ranking: its connections, or under
+    /// [`Ranking::WeightedLeast`] `(connections + 1) / weight`, the connection about to open
+    /// counted, as HAProxy's weighted `leastconn` does.
+    #[inline]
+    fn score(&self, i: usize) -> Score {
+        match self.ranking {
+            Ranking::WeightedLeast => Score {
                 num: u64::from(self.counts[i]) + 1,
                 den: u64::from(self.weights[i]),
-            }
-        } else {
-            Score {
+            },
+            Ranking::Least | Ranking::None => Score {
                 num: u64::from(self.counts[i]),
                 den: 1,
+            },
+        }
+    }
+
+    /// Whether `id` is in rotation.
+    #[inline]
+    pub(crate) fn is_routable(&self, id: InstanceId) -> bool {
+        self.routable.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// Every launched instance's balancing weight (≥ 1), indexed by `InstanceId`.
+    pub(crate) fn weights(&self) -> &[u32] {
+        &self.weights
+    }
+
+    /// What [`Self::least_from`] answers, by a scan of `routable` (launch order) from position
+    /// `start`, wrapping around: the first of the smallest scores. O(n): the reference the index
+    /// is checked against.
+    pub(crate) fn least_by_scan(&self, routable: &[InstanceId], start: usize) -> InstanceId {
+        let n = routable.len();
+        let mut best = routable[start];
+        let mut best_score = self.score(best.index());
+        for k in 1..n {
+            let id = routable[(start + k) % n];
+            let score = self.score(id.index());
+            if score.lt(best_score) {
+                best = id;
+                best_score = score;
             }
-        };
-        tree.set(i, score);
+        }
+        best
     }
 
     /// The routable instance with the smallest score, the first found scanning in id order from
@@ -306,32 +346,6 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-
-    /// Least-connections as a scan of `routable` (launch order) from position `start`: the
-    /// first of the smallest scores in rotation order, as the algorithms did before the index.
-    fn scan(open: &OpenConnections, routable: &[InstanceId], start: usize) -> InstanceId {
-        let n = routable.len();
-        let score = |id: InstanceId| {
-            let c = u64::from(open.get(id));
-            let w = u64::from(open.weights[id.index()]);
-            match open.ranking {
-                Ranking::WeightedLeast => (c + 1, w),
-                _ => (c, 1),
-            }
-        };
-        let mut best = routable[start];
-        let (mut best_num, mut best_den) = score(best);
-        for k in 1..n {
-            let id = routable[(start + k) % n];
-            let (num, den) = score(id);
-            if num * best_den < best_num * den {
-                best = id;
-                best_num = num;
-                best_den = den;
-            }
-        }
-        best
-    }
 
     #[derive(Clone, Debug)]
     enum Op {
@@ -395,7 +409,7 @@ mod tests {
                 }
                 Op::Pick(advance) => {
                     start = (start + advance % 3) % routable.len();
-                    let want = scan(&open, &routable, start);
+                    let want = open.least_by_scan(&routable, start);
                     prop_assert_eq!(open.least_from(routable[start]), Some(want));
                 }
             }

@@ -273,13 +273,9 @@ impl Simulation<'_> {
         &self,
         eligible: impl Fn(&Instance) -> bool,
     ) -> Option<InstanceId> {
-        let pick = self.scale_in_pick();
-        self.instances
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| i.is_active() && eligible(i))
-            .min_by_key(|&(n, i)| scale_in_key(pick, n, i))
-            .map(|(n, _)| InstanceId(n as u32))
+        self.scale_in_candidates(eligible)
+            .min()
+            .map(|(_, n)| InstanceId(n))
     }
 
     /// The first `k` instances [`Self::scale_in_victim`] would pick one after another among
@@ -291,14 +287,7 @@ impl Simulation<'_> {
         eligible: impl Fn(&Instance) -> bool,
         k: usize,
     ) -> Vec<InstanceId> {
-        let pick = self.scale_in_pick();
-        let mut keyed: Vec<((bool, u64, usize), u32)> = self
-            .instances
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| i.is_active() && eligible(i))
-            .map(|(n, i)| (scale_in_key(pick, n, i), n as u32))
-            .collect();
+        let mut keyed: Vec<_> = self.scale_in_candidates(eligible).collect();
         if keyed.len() > k {
             if k > 0 {
                 keyed.select_nth_unstable(k - 1);
@@ -308,6 +297,20 @@ impl Simulation<'_> {
         // Keys are distinct (they end with the index): the order is total.
         keyed.sort_unstable();
         keyed.into_iter().map(|(_, n)| InstanceId(n)).collect()
+    }
+
+    /// The active instances `eligible` for scale-in, each with its place in the order
+    /// ([`scale_in_key`]).
+    fn scale_in_candidates<'a>(
+        &'a self,
+        eligible: impl Fn(&Instance) -> bool + 'a,
+    ) -> impl Iterator<Item = ((bool, u64, usize), u32)> + 'a {
+        let pick = self.scale_in_pick();
+        self.instances
+            .iter()
+            .enumerate()
+            .filter(move |(_, i)| i.is_active() && eligible(i))
+            .map(move |(n, i)| (scale_in_key(pick, n, i), n as u32))
     }
 
     fn scale_in_pick(&self) -> ScaleInPick {
