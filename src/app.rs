@@ -92,7 +92,7 @@ fn run_scenario(args: &RunArgs) -> Result<()> {
         &report,
         &scenario.source,
         Some(&model::load(&scenario)),
-        report::Charts::unless(args.no_charts),
+        args.charts.charts(),
     )?;
     print(&report::render(&report, args.format))?;
     eprintln!("wrote {}", folder.display());
@@ -269,7 +269,7 @@ pub(crate) fn showcase_plan() -> Result<compare::Plan> {
 /// No command: the three session stores through the same crash, over the same seeds.
 fn showcase(out_dir: &Path) -> Result<()> {
     let runner = Runner::new(None, false)?;
-    write_comparison(&showcase_plan()?, out_dir, &runner)
+    write_comparison(&showcase_plan()?, out_dir, &runner, report::Charts::Drawn)
 }
 
 /// `fleetsim compare`.
@@ -294,17 +294,22 @@ fn compare(args: &CompareArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output/compare").join(&plan.scenario));
-    write_comparison(&plan, &out, &runner(&args.parallel)?)
+    write_comparison(&plan, &out, &runner(&args.parallel)?, args.charts.charts())
 }
 
 fn runner(args: &ParallelArgs) -> Result<Runner> {
     Runner::new(args.threads.map(usize::from), args.quiet)
 }
 
-/// Runs a comparison and writes compare.{csv,json,svg,png,html} into `out`, with the first seed
-/// of each variant as a full report under `out/runs/`, all or nothing; prints the table and where
-/// it all is.
-fn write_comparison(plan: &compare::Plan, out: &Path, runner: &Runner) -> Result<()> {
+/// Runs a comparison and writes compare.{csv,json,svg,png,html} into `out` (the charts unless
+/// `charts` says otherwise), with the first seed of each variant as a full report under
+/// `out/runs/`, all or nothing; prints the table and where it all is.
+fn write_comparison(
+    plan: &compare::Plan,
+    out: &Path,
+    runner: &Runner,
+    charts: report::Charts,
+) -> Result<()> {
     let (comparison, first_runs) = plan.run(runner);
     let runs_dir = Path::new("runs");
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
@@ -317,32 +322,40 @@ fn write_comparison(plan: &compare::Plan, out: &Path, runner: &Runner) -> Result
             &report,
             &variant.scenario.source,
             Some(&model::load(&variant.scenario)),
-            report::Charts::Drawn,
+            charts,
         )? {
             files.push((folder.join(name), bytes));
         }
         links.push(Some(format!("{}/report.html", folder.display())));
     }
-    let svg = study::charts::compare_svg(&comparison)?;
-    let png = study::charts::compare_png(&comparison)?;
-    let html = study::html::compare_html(&comparison, &svg, &links);
+    let svg = match charts {
+        report::Charts::Drawn => Some(study::charts::compare_svg(&comparison)?),
+        report::Charts::Skipped => None,
+    };
+    let html = study::html::compare_html(&comparison, svg.as_deref(), &links);
     files.extend([
         ("compare.csv".into(), compare::csv(&comparison, &plan.axes)),
         (
             "compare.json".into(),
             compare::json(&comparison, &plan.axes),
         ),
-        ("compare.svg".into(), svg.into_bytes()),
-        ("compare.png".into(), png),
         ("compare.html".into(), html.into_bytes()),
     ]);
+    if let Some(svg) = svg {
+        files.push(("compare.svg".into(), svg.into_bytes()));
+        files.push((
+            "compare.png".into(),
+            study::charts::compare_png(&comparison)?,
+        ));
+    }
     output::write_folder(out, &files)?;
     print(
         format!(
-            "{}\n\nReport: {}\n(also compare.csv, compare.json, compare.svg, compare.png; the \
-             first seed of each variant as a full report under {})\n",
+            "{}\n\nReport: {}\n(also compare.csv, compare.json{}; the first seed of each variant \
+             as a full report under {})\n",
             compare::table(&comparison),
             out.join("compare.html").display(),
+            chart_files("compare", charts),
             out.join(runs_dir).display()
         )
         .as_bytes(),
@@ -386,7 +399,7 @@ combine all {} shards with: fleetsim merge DIR...
             )
             .as_bytes(),
         ),
-        None => finish_sweep(&plan.meta, &rows, &out, Vec::new()),
+        None => finish_sweep(&plan.meta, &rows, &out, Vec::new(), args.charts.charts()),
     }
 }
 
@@ -453,34 +466,50 @@ fn merge(args: &MergeArgs) -> Result<()> {
     };
     let (meta, rows) = sweep::merge(&args.dirs, &out)?;
     let files = sweep::files(&meta, &rows);
-    finish_sweep(&meta, &rows, &out, files)
+    finish_sweep(&meta, &rows, &out, files, args.charts.charts())
 }
 
-/// A complete sweep: charts beside sweep.csv, written with `files` (what else the folder needs)
-/// all or nothing, and the per-point table on stdout.
+/// `, NAME.svg, NAME.png` when the charts are drawn, for the lists of files written.
+fn chart_files(name: &str, charts: report::Charts) -> String {
+    match charts {
+        report::Charts::Drawn => format!(", {name}.svg, {name}.png"),
+        report::Charts::Skipped => String::new(),
+    }
+}
+
+/// A complete sweep: sweep.html and the charts (unless `charts` says otherwise) beside
+/// sweep.csv, written with `files` (what else the folder needs) all or nothing, and the
+/// per-point table on stdout.
 fn finish_sweep(
     meta: &sweep::Meta,
     rows: &[sweep::Row],
     out: &Path,
     mut files: Vec<(&str, Vec<u8>)>,
+    charts: report::Charts,
 ) -> Result<()> {
     let summary = sweep::summarize(meta, rows);
-    let svg = study::charts::sweep_svg(&summary)?;
+    let svg = match charts {
+        report::Charts::Drawn => Some(study::charts::sweep_svg(&summary)?),
+        report::Charts::Skipped => None,
+    };
     files.push((
         "sweep.html",
-        study::html::sweep_html(&summary, &svg).into_bytes(),
+        study::html::sweep_html(&summary, svg.as_deref()).into_bytes(),
     ));
-    files.push(("sweep.svg", svg.into_bytes()));
-    files.push(("sweep.png", study::charts::sweep_png(&summary)?));
+    if let Some(svg) = svg {
+        files.push(("sweep.svg", svg.into_bytes()));
+        files.push(("sweep.png", study::charts::sweep_png(&summary)?));
+    }
     output::write_folder(out, &files)?;
     print(
         format!(
-            "{}: {} points × {} seeds\n{}\nwrote {} (and sweep.json, sweep.html, sweep.svg, sweep.png)\n",
+            "{}: {} points × {} seeds\n{}\nwrote {} (and sweep.json, sweep.html{})\n",
             meta.scenario,
             summary.points.len(),
             meta.seeds,
             sweep::table(&summary),
-            out.join(sweep::CSV_FILE).display()
+            out.join(sweep::CSV_FILE).display(),
+            chart_files("sweep", charts)
         )
         .as_bytes(),
     )
@@ -652,7 +681,14 @@ mod tests {
 
         // sweep.png moves into place, then sweep.svg cannot.
         let failing = output::tests::fail_moves_after(1);
-        finish_sweep(&plan.meta, &rows, dir.path(), Vec::new()).expect_err("must fail");
+        finish_sweep(
+            &plan.meta,
+            &rows,
+            dir.path(),
+            Vec::new(),
+            report::Charts::Drawn,
+        )
+        .expect_err("must fail");
         drop(failing);
         assert_eq!(
             output::tests::contents(dir.path()),

@@ -198,13 +198,26 @@ pub(crate) struct RunArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub(crate) format: Format,
 
-    /// Skip the dashboard (dashboard.svg, dashboard.png and its copy in report.html), for batch
-    /// use: the figures stay in summary.json and timeseries.csv.
-    #[arg(long)]
-    pub(crate) no_charts: bool,
+    #[command(flatten)]
+    pub(crate) charts: ChartsArgs,
 
     #[command(flatten)]
     pub(crate) budget: BudgetArgs,
+}
+
+/// Whether charts are drawn, for every command that writes them.
+#[derive(Debug, Args)]
+pub(crate) struct ChartsArgs {
+    /// Skip the charts (their .svg and .png files and their copies in the HTML pages), for
+    /// batch use: every figure stays in the CSV and JSON files.
+    #[arg(long)]
+    pub(crate) no_charts: bool,
+}
+
+impl ChartsArgs {
+    pub(crate) fn charts(&self) -> crate::report::Charts {
+        crate::report::Charts::unless(self.no_charts)
+    }
 }
 
 /// The size check every simulating command makes before it starts.
@@ -252,6 +265,9 @@ pub(crate) struct CompareArgs {
     pub(crate) out: Option<PathBuf>,
 
     #[command(flatten)]
+    pub(crate) charts: ChartsArgs,
+
+    #[command(flatten)]
     pub(crate) budget: BudgetArgs,
 
     #[command(flatten)]
@@ -289,6 +305,9 @@ pub(crate) struct SweepArgs {
     /// `output/sweep/<scenario>/shard-K-of-N` with --shard).
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) charts: ChartsArgs,
 
     #[command(flatten)]
     pub(crate) budget: BudgetArgs,
@@ -355,6 +374,9 @@ pub(crate) struct MergeArgs {
     /// Folder for the merged sweep (default: `output/sweep/<scenario>`).
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) charts: ChartsArgs,
 }
 
 #[derive(Debug, Args)]

@@ -234,7 +234,7 @@ pub(crate) fn report_html(
                 dashboard (most and least loaded instance)."
             }
         } @else {
-            (balance_chart(&report.balance.requests_per_instance))
+            (balance_chart(&report.balance.requests_per_instance, charts))
         }
 
         h2 id="scenario" { "Scenario" }
@@ -341,8 +341,9 @@ struct Bars<'a> {
 }
 
 /// `requests_per_instance` as a figure: one bar per instance with the mean as a dashed line, or,
-/// beyond [`MAX_INSTANCE_BARS`] instances, how many instances took each range of requests.
-fn balance_chart(counts: &[u64]) -> Markup {
+/// beyond [`MAX_INSTANCE_BARS`] instances, how many instances took each range of requests;
+/// under `--no-charts`, the same figures in a sentence.
+fn balance_chart(counts: &[u64], charts: Charts) -> Markup {
     if counts.is_empty() {
         return html! { p class="note" { "No instance received a request after the warm-up." } };
     }
@@ -351,6 +352,17 @@ fn balance_chart(counts: &[u64]) -> Markup {
     let min = counts.iter().copied().min().unwrap_or(0);
     let mean = counts.iter().sum::<u64>() as f64 / n as f64;
     let imbalance = fixed(if mean > 0.0 { max as f64 / mean } else { 0.0 }, 2);
+    if charts == Charts::Skipped {
+        return html! {
+            p class="note" {
+                (count(n as u64)) " instances took from " (count(min)) " to " (count(max))
+                " request attempts after the warm-up, " (count(mean.round() as u64))
+                " on average: the busiest took " (imbalance) " × the mean (1 is perfectly \
+                even). Charts were not drawn (--no-charts): summary.json lists each \
+                instance's count."
+            }
+        };
+    }
     if n <= MAX_INSTANCE_BARS {
         let svg = bar_svg(&Bars {
             heights: counts.to_vec(),
@@ -721,7 +733,7 @@ mod tests {
 
     #[test]
     fn one_bar_per_instance_scaled_to_the_busiest() {
-        let chart = balance_chart(&[100, 300, 50]).into_string();
+        let chart = balance_chart(&[100, 300, 50], Charts::Drawn).into_string();
         assert_eq!(chart.matches("<rect ").count(), 3);
         // Max 300: steps of 100 (300 / 5 = 60 → 100), top 300. The plot is 300 − 24 − 52 = 224
         // px high, so 100 requests are 74.7 px and 300 the full 224 px.
@@ -732,7 +744,7 @@ mod tests {
         // Mean 150; 300 / 150 = 2.
         assert!(chart.contains(">mean 150</text>"));
         assert!(chart.contains("took 2.00 × the mean"));
-        assert!(balance_chart(&[])
+        assert!(balance_chart(&[], Charts::Drawn)
             .into_string()
             .contains("No instance received a request"));
     }
@@ -740,7 +752,7 @@ mod tests {
     #[test]
     fn many_instances_are_labelled_sparsely() {
         let counts: Vec<u64> = (0..100).map(|i| 1_000 + i).collect();
-        let chart = balance_chart(&counts).into_string();
+        let chart = balance_chart(&counts, Charts::Drawn).into_string();
         assert_eq!(chart.matches("<rect ").count(), 100);
         // Every third of 100: 0, 3, …, 99 is 34 labels.
         let labels = chart.matches("text-anchor=\"middle\">").count();
@@ -752,20 +764,20 @@ mod tests {
         // 1,000 instances taking 1,000 … 1,999 requests: a range of 1,000 in 40 bins of
         // ceil(1,000 / 40) = 25 requests, 25 instances each.
         let counts: Vec<u64> = (0..1_000).map(|i| 1_000 + i).collect();
-        let chart = balance_chart(&counts).into_string();
+        let chart = balance_chart(&counts, Charts::Drawn).into_string();
         assert_eq!(chart.matches("<rect ").count(), 40);
         assert!(chart.contains("<title>25 instances took 1,000 to 1,024 requests</title>"));
         assert!(chart.contains("<title>25 instances took 1,975 to 1,999 requests</title>"));
         assert!(chart.contains("1,000 instances are too many for one bar each"));
         assert!(chart.contains("Fewest 1,000, mean 1,500, most 1,999"));
         // One bin when every instance took the same.
-        let flat = balance_chart(&vec![7; 500]).into_string();
+        let flat = balance_chart(&vec![7; 500], Charts::Drawn).into_string();
         assert_eq!(flat.matches("<rect ").count(), 1);
         assert!(flat.contains("<title>500 instances took 7 to 7 requests</title>"));
         // Exactly the limit still draws one bar per instance.
         let limit = vec![1; MAX_INSTANCE_BARS];
         assert_eq!(
-            balance_chart(&limit)
+            balance_chart(&limit, Charts::Drawn)
                 .into_string()
                 .matches("<rect ")
                 .count(),
@@ -777,8 +789,16 @@ mod tests {
     fn without_charts_the_page_says_where_the_figures_are() {
         let report = fixtures::crash_sticky_with_windows();
         let html = report_html(&report, &source(), None, Charts::Skipped).expect("renders");
-        assert!(!html.contains("<svg width=\"1400\""));
+        assert!(!html.contains("<svg"), "no chart at all");
         assert!(html.contains("Charts were not drawn (--no-charts)"));
+        // The balance figure's numbers stay, in words: crash_sticky_with_windows routes
+        // requests_per_instance as the fixture gives them.
+        let counts = &report.balance.requests_per_instance;
+        let most = *counts.iter().max().unwrap();
+        assert!(
+            html.contains(&format!("to {} request attempts", count(most))),
+            "{html}"
+        );
         assert!(!html.contains("dashboard.png"));
         assert!(html.contains("<a href=\"timeseries.csv\">"));
     }

@@ -11,6 +11,11 @@ pub(crate) fn count(n: u64) -> String {
     group_digits(&n.to_string())
 }
 
+/// A count and its noun: `(1, "seed", "seeds")` → `1 seed`, `(5, …)` → `5 seeds`.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A float with `decimals` places and grouped thousands: `(1680.5, 1)` → `1,680.5`.
 pub(crate) fn fixed(v: f64, decimals: usize) -> String {
     if !v.is_finite() {

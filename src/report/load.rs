@@ -5,7 +5,7 @@
 
 use crate::model::{Level, Load, When};
 
-use super::human::{fixed, fraction, ms, seconds};
+use super::human::{fixed, fraction, ms, plural, seconds};
 
 /// The estimate as (what, figure) rows, in reading order.
 pub(crate) fn load_rows(load: &Load) -> Vec<(&'static str, String)> {
@@ -71,8 +71,9 @@ pub(crate) fn load_rows(load: &Load) -> Vec<(&'static str, String)> {
         rows.push((
             "autoscaler settles at",
             per_level(load, |l| {
-                l.settles_at
-                    .map_or("–".into(), |n| format!("{n} instance{}", plural(n)))
+                l.settles_at.map_or("–".into(), |n| {
+                    plural(n as usize, "instance", "instances")
+                })
             }),
         ));
     }
@@ -151,15 +152,13 @@ pub(crate) fn load_warnings(load: &Load) -> Vec<String> {
                     / f64::from(load.largest_fleet.max(1));
                 if largest >= 1.0 {
                     out.push(format!(
-                        "utilization {} {} on {} instance{} × {} worker{}: the offered work \
-                         exceeds the fleet and queues grow without bound (is \
-                         `workload.arrivals` in sessions per second?)",
+                        "utilization {} {} on {} × {}: the offered work exceeds the fleet \
+                         and queues grow without bound (is `workload.arrivals` in sessions per \
+                         second?)",
                         fixed(largest, 2),
                         when(l),
-                        load.largest_fleet,
-                        plural(load.largest_fleet),
-                        load.workers,
-                        plural(load.workers)
+                        plural(load.largest_fleet as usize, "instance", "instances"),
+                        plural(load.workers as usize, "worker", "workers")
                     ));
                 }
             }
@@ -224,11 +223,9 @@ pub(crate) fn load_text(load: &Load) -> String {
 fn fleet(load: &Load) -> String {
     match load.groups.as_slice() {
         [] | [_] => format!(
-            "{} instance{} × {} worker{}",
-            load.instances,
-            plural(load.instances),
-            load.workers,
-            plural(load.workers)
+            "{} × {}",
+            plural(load.instances as usize, "instance", "instances"),
+            plural(load.workers as usize, "worker", "workers")
         ),
         groups => groups
             .iter()
@@ -239,11 +236,10 @@ fn fleet(load: &Load) -> String {
                     format!(" at speed {}", fixed(g.speed, 1))
                 };
                 format!(
-                    "{} {} × {} worker{}{speed}",
+                    "{} {} × {}{speed}",
                     g.count,
                     g.name,
-                    g.workers,
-                    plural(g.workers)
+                    plural(g.workers as usize, "worker", "workers")
                 )
             })
             .collect::<Vec<_>>()
@@ -281,14 +277,6 @@ fn seconds_about(s: f64) -> String {
         format!("{} min", ms(s / 60.0))
     } else {
         format!("{} h", ms(s / 3600.0))
-    }
-}
-
-fn plural(n: u32) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 

@@ -57,6 +57,7 @@ use crate::report::draw::{
     self, bold, count_tick, fit, font, number, palette, text_width, EventStrip, Header, Scale,
     TimeAxis, YCoord, YLabels, LEGEND_SIZE, MARGIN, TICK_SIZE, WIDTH,
 };
+use crate::report::human::plural;
 
 // Every chart is `WIDTH` wide; heights follow from what there is to draw.
 const HEADER_HEIGHT: u32 = 88;
@@ -751,8 +752,8 @@ impl ComparePlan {
         let seeds = c.seeds.len();
         let subtitle = format!(
             "{} × {} · {}",
-            plural(c.variants.len(), "variant"),
-            plural(seeds, "seed"),
+            plural(c.variants.len(), "variant", "variants"),
+            plural(seeds, "seed", "seeds"),
             if seeds > 1 {
                 "mean ± 95 % confidence interval"
             } else {
@@ -771,14 +772,6 @@ impl ComparePlan {
             strip,
             axis,
         })
-    }
-}
-
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
     }
 }
 
@@ -1321,7 +1314,7 @@ impl SweepPlan {
                     .collect::<Vec<_>>()
                     .join(" × ")
             },
-            plural(s.seeds, "seed"),
+            plural(s.seeds, "seed", "seeds"),
             if s.seeds > 1 {
                 "mean ± 95 % confidence interval"
             } else {

@@ -14,18 +14,24 @@ use super::compare::{Comparison, VariantSummary};
 use super::objectives::{constraining, met_everywhere, worst_cell, ObjectiveFigures};
 use super::outcome::{self, interval_cell, Estimate, Headline};
 use crate::report::html::{document, inline_svg};
+use crate::report::human::plural;
 
 /// The footer of every study page.
 pub(crate) fn written_by() -> Markup {
     html! { "Written by fleetsim " (env!("CARGO_PKG_VERSION")) "." }
 }
 
-/// `compare.html` for `c`, with `chart_svg` (an SVG document; empty for none) inline.
+/// `compare.html` for `c`, with `chart_svg` (an SVG document) inline, or a note that the charts
+/// were not drawn.
 ///
 /// `links` holds, per variant in order, the `report.html` of the run written for it, relative to
 /// where the page is saved (`runs/crash-sticky+store=redis/report.html`). A variant without a run
 /// (`None`, or no entry) gets no link.
-pub(crate) fn compare_html(c: &Comparison, chart_svg: &str, links: &[Option<String>]) -> String {
+pub(crate) fn compare_html(
+    c: &Comparison,
+    chart_svg: Option<&str>,
+    links: &[Option<String>],
+) -> String {
     let seeds = c.seeds.len();
     let title = format!(
         "{}: {} × {}",
@@ -48,14 +54,15 @@ pub(crate) fn compare_html(c: &Comparison, chart_svg: &str, links: &[Option<Stri
                 li { (finding) }
             }
         }
-        @if !chart_svg.trim().is_empty() {
-            h2 id="chart" { "Chart" }
-            figure class="chart" {
-                (PreEscaped(inline_svg(chart_svg)))
+        h2 id="chart" { "Chart" }
+        @match chart_svg {
+            Some(svg) => figure class="chart" {
+                (PreEscaped(inline_svg(svg)))
                 figcaption {
                     "Each variant's numbers averaged over its " (plural(seeds, "seed", "seeds")) "."
                 }
-            }
+            },
+            None => (charts_not_drawn("compare.csv")),
         }
         h2 id="variants" { "Variants" }
         ul class="variants" {
@@ -163,7 +170,7 @@ fn objectives_section(c: &Comparison) -> Markup {
 /// `sweep.html`: a sweep as one self-contained page: what was swept, the table of grid points
 /// (mean ± 95 % interval per metric), their objectives when the scenario has any, and the chart
 /// (`chart_svg`, an SVG document; empty for none) inline.
-pub(crate) fn sweep_html(s: &super::sweep::SweepSummary, chart_svg: &str) -> String {
+pub(crate) fn sweep_html(s: &super::sweep::SweepSummary, chart_svg: Option<&str>) -> String {
     let title = format!(
         "{}: {} × {}",
         s.scenario,
@@ -230,19 +237,22 @@ pub(crate) fn sweep_html(s: &super::sweep::SweepSummary, chart_svg: &str) -> Str
                 " meet every objective in every seed."
             }
         }
-        @if !chart_svg.trim().is_empty() {
-            h2 id="chart" { "Chart" }
-            figure class="chart" {
-                (PreEscaped(inline_svg(chart_svg)))
-            }
+        h2 id="chart" { "Chart" }
+        @match chart_svg {
+            Some(svg) => figure class="chart" { (PreEscaped(inline_svg(svg))) },
+            None => (charts_not_drawn("sweep.csv")),
         }
     };
     document(&title, main, written_by())
 }
 
-/// `1 seed`, `5 seeds`.
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+/// What a page says in place of its chart under `--no-charts`.
+fn charts_not_drawn(csv: &str) -> Markup {
+    html! {
+        p class="note" {
+            "Charts were not drawn (--no-charts): " (csv) " holds the same figures."
+        }
+    }
 }
 
 /// The seeds, shortly: `7`, `7, 8, 9`, `7–26` when consecutive, or `7, 11, …, 91`.
@@ -768,7 +778,7 @@ mod tests {
 
     #[test]
     fn the_title_names_the_scenario_the_variants_and_the_seeds() {
-        let html = compare_html(&comparison(), "", &links());
+        let html = compare_html(&comparison(), None, &links());
         assert!(html.contains("<title>crash-sticky: 2 variants × 3 seeds</title>"));
         assert!(html.contains("<h1>crash-sticky: 2 variants × 3 seeds</h1>"));
         assert!(html.contains("<p class=\"story\">One of four instances crashes.</p>"));
@@ -777,7 +787,7 @@ mod tests {
     #[test]
     fn the_page_shares_the_report_stylesheet_and_fetches_nothing() {
         let chart = "<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"><g/></svg>";
-        let html = compare_html(&comparison(), chart, &links());
+        let html = compare_html(&comparison(), Some(chart), &links());
         assert!(html.contains(STYLESHEET));
         assert!(html.contains("<svg><g/></svg>"));
         for forbidden in ["http:", "https:", "<script", "src=", "url(", "@import"] {
@@ -787,7 +797,7 @@ mod tests {
 
     #[test]
     fn the_method_is_explained_in_plain_words() {
-        let html = compare_html(&comparison(), "", &links());
+        let html = compare_html(&comparison(), None, &links());
         assert!(html.contains("Each variant ran with the same 3 seeds (7, 8, 9)."));
         assert!(html.contains("the same users arrived at the same moments"));
         assert!(html.contains("met the same faults"));
@@ -796,7 +806,7 @@ mod tests {
 
     #[test]
     fn cells_are_mean_plus_minus_half_width_as_in_the_terminal_table() {
-        let html = compare_html(&comparison(), "", &links());
+        let html = compare_html(&comparison(), None, &links());
         // Lost sessions 3,100 / 3,200 / 3,300: mean 3,200, s = 100, half-width
         // t(0.975, 2) · 100 / √3 = 4.302653 · 57.735 = 248.4 → 248.
         // p50 18 / 19 / 20 ms: mean 19.0, s = 1, half-width 2.484 → 2.48 (three digits).
@@ -1053,7 +1063,7 @@ mod tests {
                 [9.0, 1.0, 1.0, 1.0, 1.0, 1.0],
             ],
         );
-        let html = compare_html(&c, "", &[]);
+        let html = compare_html(&c, None, &[]);
         assert!(
             html.contains("<tr><td>store=redis</td><td class=\"num\">0–15.9</td>"),
             "{html}"
@@ -1123,7 +1133,7 @@ mod tests {
             *v = summary(&v.label, &[], &[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]);
         }
         c.variants[1].estimates[0] = Estimate::of(&[3_217.0]);
-        let html = compare_html(&c, "", &[]);
+        let html = compare_html(&c, None, &[]);
         assert!(html.contains("crash-sticky: 2 variants × 1 seed"));
         assert!(!html.contains('±'));
         assert!(html.contains("no confidence interval can be given"));
@@ -1139,7 +1149,7 @@ mod tests {
 
     #[test]
     fn variants_list_their_overrides_and_link_to_their_run_when_it_has_one() {
-        let html = compare_html(&comparison(), "", &links());
+        let html = compare_html(&comparison(), None, &links());
         assert!(html.contains(
             "<li><strong>store=in-memory</strong>: <code>--set sessions.store=in-memory</code> · \
              <a href=\"runs/crash-sticky+store=in-memory/report.html\">its run (seed 7)</a></li>"
@@ -1148,7 +1158,7 @@ mod tests {
             "<li><strong>store=redis</strong>: <code>--set sessions.store=redis</code></li>"
         ));
         // Fewer links than variants: the rest have none.
-        let html = compare_html(&comparison(), "", &[]);
+        let html = compare_html(&comparison(), None, &[]);
         assert!(!html.contains("<a href"));
     }
 
@@ -1162,7 +1172,7 @@ mod tests {
         let mut c = comparison();
         c.variants[0].label = "<b>bold</b> & \"quoted\"".to_owned();
         let links = [Some("a\"b".to_owned()), None];
-        let html = compare_html(&c, "", &links);
+        let html = compare_html(&c, None, &links);
         assert!(!html.contains("<b>"));
         assert!(html.contains("&lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;"));
         assert!(html.contains("href=\"a%22b\""));
@@ -1179,8 +1189,8 @@ mod tests {
     #[test]
     fn the_same_comparison_gives_the_same_bytes() {
         assert_eq!(
-            compare_html(&comparison(), "<svg/>", &links()),
-            compare_html(&comparison(), "<svg/>", &links())
+            compare_html(&comparison(), Some("<svg/>"), &links()),
+            compare_html(&comparison(), Some("<svg/>"), &links())
         );
     }
 }

@@ -819,3 +819,91 @@ fn echoed_values_are_escaped_and_shortened_in_error_messages() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(!ws.out().exists());
 }
+
+/// The files under `dir` whose names end in `.svg` or `.png`, relative to `dir`.
+fn chart_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    snapshot(dir)
+        .into_iter()
+        .map(|(path, _)| path.strip_prefix(dir).unwrap().to_path_buf())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("svg" | "png")))
+        .collect()
+}
+
+#[test]
+fn no_charts_leaves_out_every_chart_and_nothing_else() {
+    // The same runs with and without charts: the figures are the same bytes, only the pictures
+    // (and their places in the pages) are gone.
+    let ws = Workspace::new();
+    let cases: [(Vec<&str>, &[&str]); 3] = [
+        (
+            ["run", "crash-sticky"].into_iter().chain(SHORT).collect(),
+            &["crash-sticky/summary.json", "crash-sticky/timeseries.csv"],
+        ),
+        (compare_args("2"), &["compare.csv", "compare.json"]),
+        (
+            sweep_args(&["--threads", "2"]),
+            &["sweep.csv", "sweep.json"],
+        ),
+    ];
+    for (i, (args, figures)) in cases.iter().enumerate() {
+        let drawn = ws.dir.path().join(format!("drawn-{i}"));
+        let skipped = ws.dir.path().join(format!("skipped-{i}"));
+        // `run` has no progress bar to quiet.
+        let go = |args: &[&str], out: &Path| match args[0] {
+            "run" => {
+                let output = fleetsim()
+                    .args(args)
+                    .arg("--out")
+                    .arg(out)
+                    .output()
+                    .unwrap();
+                assert!(output.status.success(), "{args:?}");
+                String::from_utf8(output.stdout).unwrap()
+            }
+            _ => succeed(args, out),
+        };
+        go(args, &drawn);
+        let with_flag: Vec<&str> = args.iter().copied().chain(["--no-charts"]).collect();
+        let stdout = go(&with_flag, &skipped);
+        assert!(!chart_files(&drawn).is_empty(), "{args:?} drew no chart");
+        assert_eq!(
+            chart_files(&skipped),
+            Vec::<std::path::PathBuf>::new(),
+            "{args:?}"
+        );
+        assert!(
+            !stdout.contains(".svg"),
+            "{args:?} lists a chart:\n{stdout}"
+        );
+        for file in *figures {
+            let (a, b) = (drawn.join(file), skipped.join(file));
+            let (a, b) = (fs::read(&a).unwrap(), fs::read(&b).unwrap());
+            // summary.json holds the engine's wall time, which no two runs share.
+            if file.ends_with("summary.json") {
+                let strip = |bytes: &[u8]| {
+                    let mut v: Value = serde_json::from_slice(bytes).unwrap();
+                    let engine = v["engine"].as_object_mut().unwrap();
+                    engine.retain(|k, _| k != "wall_seconds" && k != "events_per_second");
+                    v
+                };
+                assert_eq!(strip(&a), strip(&b), "{file}");
+            } else {
+                assert!(a == b, "{file} differs with --no-charts");
+            }
+        }
+        let pages: Vec<_> = snapshot(&skipped)
+            .into_iter()
+            .filter(|(p, _)| p.extension().is_some_and(|e| e == "html"))
+            .collect();
+        assert!(!pages.is_empty());
+        for (page, bytes) in pages {
+            let html = String::from_utf8(bytes).unwrap();
+            assert_mentions(&html, "Charts were not drawn (--no-charts)");
+            assert!(
+                !html.contains("<svg"),
+                "{} still has a chart",
+                page.display()
+            );
+        }
+    }
+}
