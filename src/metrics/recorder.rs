@@ -417,6 +417,11 @@ impl Recorder {
         }
     }
 
+    /// Measured requests routed to `instance` so far.
+    pub(crate) fn routed_to(&self, instance: usize) -> u64 {
+        self.routed.get(instance).copied().unwrap_or(0)
+    }
+
     #[inline]
     pub(crate) fn succeeded(&mut self, counted: bool, latency: SimDuration) {
         let us = to_us(latency);

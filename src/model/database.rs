@@ -44,7 +44,7 @@ pub(crate) struct Database {
     /// Sequential queries per request.
     queries: u32,
     query_time: DurationSampler,
-    /// Per instance, when each of its pool connections that may still be out is back.
+    /// Per instance slot, when each of its pool connections that may still be out is back.
     pools: Vec<Held>,
     /// When each execution slot that may still be busy is next free.
     slots: Held,
@@ -96,13 +96,19 @@ impl Database {
         }
     }
 
-    /// Gives a newly launched instance its pool (instances are numbered densely from 0 in launch
-    /// order; called once per launch, in order).
-    pub(crate) fn add_instance(&mut self) {
-        self.pools.push(Held::default());
+    /// Gives a newly launched instance, which takes `slot`, its pool, every connection free (a
+    /// slot is an instance's place in per-instance tables, reused once its instance is
+    /// retired).
+    pub(crate) fn launched(&mut self, slot: usize) {
+        if slot == self.pools.len() {
+            self.pools.push(Held::default());
+        } else {
+            self.pools[slot] = Held::default();
+        }
     }
 
-    /// Time the database adds to a request that starts service at `now` on `instance`: the
+    /// Time the database adds to a request that starts service at `now` on the instance in slot
+    /// `instance`: the
     /// request waits for one of its instance's `pool_per_instance` connections (held for its
     /// whole database part), then runs `queries_per_request` queries one after another, each
     /// waiting for one of the database's `max_connections` execution slots (FIFO) and taking a
@@ -153,7 +159,7 @@ mod tests {
 
     fn with_instances(mut d: Database, n: usize) -> Database {
         for _ in 0..n {
-            d.add_instance();
+            d.launched(d.pools.len());
         }
         d
     }
@@ -206,7 +212,7 @@ mod tests {
     fn instances_launched_later_get_their_own_pool() {
         let mut d = with_instances(db(10, 1, 1, 10), 1);
         assert_eq!(d.request_cost(0, at_ms(0)), ms(10));
-        d.add_instance();
+        d.launched(d.pools.len());
         // Instance 1's connection is fresh, instance 0's still out until 10 ms.
         assert_eq!(d.request_cost(1, at_ms(0)), ms(10));
         assert_eq!(d.request_cost(0, at_ms(0)), ms(20));
@@ -308,7 +314,7 @@ mod tests {
         let n = 8000;
         let mut last = SimTime::ZERO;
         for i in 0..n {
-            d.add_instance();
+            d.launched(d.pools.len());
             let now = SimTime::ZERO + SimDuration::from_micros(1_250 * i as u64);
             last = last.max(now + d.request_cost(i, now));
         }

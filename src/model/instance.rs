@@ -91,6 +91,9 @@ pub(crate) struct Instance {
     pub(crate) failed_checks: u32,
     /// Consecutive passed health checks.
     pub(crate) passed_checks: u32,
+    /// The balancer still health-checks it (a check is due). The checks stop once it drains,
+    /// or once its crash is detected.
+    pub(crate) checking: bool,
     /// Gray failure: service times are multiplied by `slow_factor` until `slow_until`.
     pub(crate) slow_until: SimTime,
     pub(crate) slow_factor: f64,
@@ -149,6 +152,7 @@ impl Instance {
             timer_at: None,
             failed_checks: 0,
             passed_checks: 0,
+            checking: true,
             slow_until: launched_at,
             slow_factor: 1.0,
             busy_area: 0,
@@ -243,6 +247,15 @@ impl Instance {
     /// draining instance ends when it is.
     pub(crate) fn is_empty(&self) -> bool {
         self.load() == 0 && self.members.is_empty() && !self.holds_jobs()
+    }
+
+    /// Gives back the memory of its (empty) lines: it is retired and will not use them.
+    pub(crate) fn release_buffers(&mut self) {
+        debug_assert!(self.queue.is_empty() && self.tasks.is_empty() && self.job_line.is_empty());
+        self.queue = VecDeque::new();
+        self.tasks = VecDeque::new();
+        self.members = Vec::new();
+        self.job_line = VecDeque::new();
     }
 
     /// Background jobs wait in its line or run on its job workers.

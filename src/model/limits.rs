@@ -31,7 +31,7 @@ pub(crate) struct RateLimiter {
     interval: SimDuration,
     /// Burst tolerance τ = (capacity − 1) · T.
     tolerance: SimDuration,
-    /// Per instance, the tat of each user (by session key) that has a bucket there; a user
+    /// Per instance slot, the tat of each user (by session key) that has a bucket there; a user
     /// without an entry has a full bucket. Used with scope `Instance` only (empty maps else).
     buckets: Vec<BTreeMap<u64, SimTime>>,
 }
@@ -66,13 +66,24 @@ impl RateLimiter {
         }
     }
 
-    /// Gives a newly launched instance its buckets (once per launch, in launch order).
-    pub(crate) fn add_instance(&mut self) {
+    /// Gives a newly launched instance, which takes `slot`, its empty buckets (a slot is an
+    /// instance's place in per-instance tables, reused once its instance is retired).
+    pub(crate) fn launched(&mut self, slot: usize) {
         // An empty BTreeMap does not allocate; with scope `Shared` it stays empty.
-        self.buckets.push(BTreeMap::new());
+        if slot == self.buckets.len() {
+            self.buckets.push(BTreeMap::new());
+        } else {
+            self.buckets[slot] = BTreeMap::new();
+        }
     }
 
-    /// A request of the user with session key `user` reaches `instance` at `now`. `user_tat` is
+    /// The instance in `slot` is retired: its buckets go.
+    pub(crate) fn retired(&mut self, slot: usize) {
+        self.buckets[slot] = BTreeMap::new();
+    }
+
+    /// A request of the user with session key `user` reaches the instance in slot `instance` at
+    /// `now`. `user_tat` is
     /// the user's fleet-wide bucket (kept in the caller's session record, start at
     /// `SimTime::ZERO`); it is always updated as a fleet-wide limiter would (so it also serves as
     /// the shadow used to report what a per-instance limit lets through). With scope `Shared` the
@@ -150,7 +161,7 @@ mod tests {
             scope,
         });
         for _ in 0..instances {
-            l.add_instance();
+            l.launched(l.buckets.len());
         }
         l
     }

@@ -18,6 +18,7 @@ pub(crate) mod balancer;
 mod conn_tests;
 mod database;
 mod estimate;
+mod fleet;
 mod ids;
 mod instance;
 mod limits;

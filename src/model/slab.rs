@@ -166,6 +166,15 @@ impl<T: Linked> Slab<T> {
         }
     }
 
+    /// Empties the list headed by `head`: each of its records is in no list afterwards. O(its
+    /// length).
+    pub(crate) fn unlink_all(&mut self, head: &mut Chain) {
+        let mut at = std::mem::replace(head, Chain::EMPTY).0;
+        while at != NIL {
+            at = std::mem::replace(self.links_at(at), Neighbours::NONE).next;
+        }
+    }
+
     /// The records of the list headed by `head`, as `(slot, generation, record)`, most recently
     /// linked first.
     pub(crate) fn chain(&self, head: Chain) -> impl Iterator<Item = (u32, u32, &T)> + '_ {
@@ -223,6 +232,26 @@ mod tests {
         slab.unlink(&mut a, slots[4]);
         slab.unlink(&mut a, slots[0]);
         assert!(a.is_empty());
+    }
+
+    #[test]
+    fn unlink_all_empties_a_chain_and_leaves_its_records_free_to_join_another() {
+        let mut slab = Slab::default();
+        let (mut a, mut b) = (Chain::EMPTY, Chain::EMPTY);
+        let slots: Vec<u32> = (0..3)
+            .map(|n| slab.insert(Rec(n, Neighbours::NONE)).0)
+            .collect();
+        for &s in &slots {
+            slab.link(&mut a, s);
+        }
+        slab.unlink_all(&mut a);
+        assert!(a.is_empty());
+        assert_eq!(slab.chain(a).count(), 0);
+        for (_, _, r) in slab.iter() {
+            assert_eq!(r.1, Neighbours::NONE);
+        }
+        slab.link(&mut b, slots[1]);
+        assert_eq!(slab.chain(b).map(|(_, _, r)| r.0).collect::<Vec<_>>(), [1]);
     }
 
     #[test]

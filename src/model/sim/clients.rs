@@ -87,14 +87,18 @@ impl Simulation<'_> {
         // Work offered to the fleet, for the elasticity demand (refusals by the balancer
         // itself never reach an instance and are not demand on it).
         self.recorder.offered(demand);
-        let inst = &mut self.instances[id.index()];
+        let slot = self
+            .instances
+            .slot(id)
+            .expect("a routable instance is present");
+        let inst = &mut self.instances[id];
         let workers = inst.workers;
         inst.routed += 1;
         if !inst.is_up() {
             return self.client_failed(sref, counted, Cause::InstanceDown);
         }
         if let Some(limiter) = &mut self.limiter {
-            let verdict = limiter.admit(&mut s.tat, s.key, id.index(), now);
+            let verdict = limiter.admit(&mut s.tat, s.key, slot, now);
             if !verdict.admitted {
                 return self.client_failed(sref, counted, Cause::RateLimited);
             }
@@ -133,31 +137,28 @@ impl Simulation<'_> {
     }
 
     /// Ends session `sref`, taking it out of the count of the instance holding its state and
-    /// out of the list of the one it is pinned to.
+    /// out of the list of the one it is pinned to (a retired instance has neither).
     pub(super) fn remove_session(&mut self, sref: SessionRef) {
         let Some(s) = self.sessions.get(sref.slot, sref.generation) else {
             return;
         };
         let (home, pin) = (s.home, s.pin);
-        if let Some(h) = home {
-            self.instances[h.index()].homes -= 1;
+        if let Some(h) = home.and_then(|h| self.instances.get_mut(h)) {
+            h.homes -= 1;
         }
-        if let Some(p) = pin {
-            self.sessions
-                .unlink(&mut self.instances[p.index()].pinned, sref.slot);
+        if let Some(p) = pin.and_then(|p| self.instances.get_mut(p)) {
+            self.sessions.unlink(&mut p.pinned, sref.slot);
         }
         self.sessions.remove(sref.slot, sref.generation);
     }
 
     /// The session in `slot` was pinned to `from` and is now pinned to `to`.
     fn repin(&mut self, slot: u32, from: Option<InstanceId>, to: Option<InstanceId>) {
-        if let Some(p) = from {
-            self.sessions
-                .unlink(&mut self.instances[p.index()].pinned, slot);
+        if let Some(p) = from.and_then(|p| self.instances.get_mut(p)) {
+            self.sessions.unlink(&mut p.pinned, slot);
         }
         if let Some(p) = to {
-            self.sessions
-                .link(&mut self.instances[p.index()].pinned, slot);
+            self.sessions.link(&mut self.instances[p].pinned, slot);
         }
     }
 
@@ -165,7 +166,7 @@ impl Simulation<'_> {
     pub(super) fn remove_request(&mut self, r: RequestRef) -> Option<Request> {
         let id = self.requests.get(r.slot, r.generation)?.instance;
         self.requests
-            .unlink(&mut self.instances[id.index()].requests, r.slot);
+            .unlink(&mut self.instances[id].requests, r.slot);
         self.requests.remove(r.slot, r.generation)
     }
 
@@ -219,9 +220,12 @@ impl Simulation<'_> {
     pub(super) fn queue_timer(&mut self, id: InstanceId) {
         let now = self.now;
         let timeout = self.scenario.workload.timeout;
-        self.instances[id.index()].timer_at = None;
+        let Some(inst) = self.instances.get_mut(id) else {
+            return; // stopped (its queue went with it), and retired
+        };
+        inst.timer_at = None;
         loop {
-            let inst = &mut self.instances[id.index()];
+            let inst = &mut self.instances[id];
             let Some(&r) = inst.queue.get(inst.timed_out as usize) else {
                 return; // nothing waiting: the next enqueue arms the timer
             };

@@ -259,7 +259,7 @@ impl Simulation<'_> {
             match self.balancer.route(&mut u.pin, u.key, u.ip) {
                 None => Err(Refusal::InstanceDown),
                 Some(id) => {
-                    let inst = &self.instances[id.index()];
+                    let inst = &self.instances[id];
                     let limit = config.max_per_instance.unwrap_or(u32::MAX) as usize;
                     if !inst.is_up() {
                         Err(Refusal::InstanceDown)
@@ -290,7 +290,7 @@ impl Simulation<'_> {
         };
         let task = self.tasks.insert_ref(Task::new(id, now, work, kind));
         u.link = Link::Handshaking(task);
-        self.instances[id.index()].handshaking += 1;
+        self.instances[id].handshaking += 1;
         self.balancer.connections_mut().inc(id);
         self.queue
             .push(now + config.timeout, Event::HandshakeTimeout(task));
@@ -357,7 +357,7 @@ impl Simulation<'_> {
             Ok(extra) => Some(extra),
             Err(RedisDown) => {
                 self.tasks.remove(task.slot, task.generation);
-                self.instances[id.index()].handshaking -= 1;
+                self.instances[id].handshaking -= 1;
                 self.balancer.connections_mut().dec(id);
                 let at = now + self.scenario.balancer.hop_latency;
                 self.conn_refused(user, counted, Refusal::RedisDown, at);
@@ -377,13 +377,13 @@ impl Simulation<'_> {
         waiting: bool,
     ) {
         let now = self.now;
-        self.instances[id.index()].handshaking -= 1;
+        self.instances[id].handshaking -= 1;
         self.balancer.connections_mut().dec(id);
         if !waiting {
             return;
         }
         let hop = self.scenario.balancer.hop_latency;
-        if self.instances[id.index()].life == Life::Draining {
+        if self.instances[id].life == Life::Draining {
             // Going away: the server answers 503 instead of upgrading.
             self.conn_refused(user, counted, Refusal::InstanceDown, now + hop);
         } else {
@@ -431,7 +431,7 @@ impl Simulation<'_> {
         let Some(u) = l.users.get_mut(user.slot, user.generation) else {
             return;
         };
-        let inst = &mut self.instances[id.index()];
+        let inst = &mut self.instances[id];
         let room = &mut l.rooms[u.room as usize];
         u.link = Link::Open {
             instance: id,
@@ -475,7 +475,7 @@ impl Simulation<'_> {
         u.link = Link::Waiting;
         u.close_at = SimTime::MAX;
         let room = u.room as usize;
-        let members = &mut self.instances[instance.index()].members;
+        let members = &mut self.instances[instance].members;
         members.swap_remove(at_instance as usize);
         if let Some(&moved) = members.get(at_instance as usize) {
             if let Some(Link::Open { at_instance: a, .. }) = l
@@ -675,9 +675,8 @@ impl Simulation<'_> {
             Delivery::RedisPubsub => targets.extend(
                 self.instances
                     .iter()
-                    .enumerate()
                     .filter(|(_, inst)| inst.is_up())
-                    .map(|(n, _)| InstanceId(n as u32)),
+                    .map(|(id, _)| id),
             ),
             Delivery::ShardedPubsub | Delivery::Local => {
                 for member in &l.rooms[room as usize] {
@@ -691,7 +690,7 @@ impl Simulation<'_> {
                 targets.dedup();
             }
         }
-        targets.retain(|&t| t != sender && self.instances[t.index()].is_up());
+        targets.retain(|&t| t != sender && self.instances[t].is_up());
         l.recorder.fanout(counted, false, targets.len() as u64);
         if let Some(m) = l.messages.get_mut(msg.slot, msg.generation) {
             m.pending += targets.len() as u32;
@@ -745,13 +744,13 @@ impl Simulation<'_> {
     /// `id` stops: every connection on it drops for `why` (its tasks died first, in
     /// `stop_tasks`: a delivery's loss is counted among the members still there).
     pub(super) fn stop_links(&mut self, id: InstanceId, why: Stop) {
-        self.instances[id.index()].handshaking = 0;
+        self.instances[id].handshaking = 0;
         let cause = match why {
             Stop::Crash => Drop::Crash,
             Stop::ScaleIn => Drop::ScaleIn,
             Stop::Deploy => Drop::Deploy,
         };
-        while let Some(&user) = self.instances[id.index()].members.last() {
+        while let Some(&user) = self.instances[id].members.last() {
             self.drop_connection(user, cause);
         }
     }
@@ -767,13 +766,13 @@ impl Simulation<'_> {
         };
         let spread = config.close_over.as_nanos();
         if spread == 0 {
-            while let Some(&user) = self.instances[id.index()].members.last() {
+            while let Some(&user) = self.instances[id].members.last() {
                 self.drop_connection(user, cause);
             }
             return;
         }
         let Some(l) = self.links.as_mut() else { return };
-        let members = &self.instances[id.index()].members;
+        let members = &self.instances[id].members;
         let n = members.len() as u128;
         for (k, &user) in members.iter().enumerate() {
             let Some(u) = l.users.get_mut(user.slot, user.generation) else {
@@ -807,7 +806,7 @@ impl Simulation<'_> {
         let routable = self.balancer.routable();
         let counts = routable
             .iter()
-            .map(|id| self.instances[id.index()].members.len() as u64);
+            .map(|&id| self.instances[id].members.len() as u64);
         let max = counts.clone().max().unwrap_or(0);
         let min = counts.min().unwrap_or(0);
         (max, min)
@@ -818,7 +817,7 @@ impl Simulation<'_> {
         let routable = self.balancer.routable();
         let total: u64 = routable
             .iter()
-            .map(|id| self.instances[id.index()].members.len() as u64)
+            .map(|&id| self.instances[id].members.len() as u64)
             .sum();
         if total == 0 {
             return 0.0;

@@ -30,7 +30,7 @@ impl Simulation<'_> {
                 // Sessions whose state or pin was on an instance this scale-in drained.
                 let drained: Vec<InstanceId> = before
                     .into_iter()
-                    .filter(|id| !self.instances[id.index()].is_active())
+                    .filter(|&id| !self.instances[id].is_active())
                     .collect();
                 let affected = self.sessions_on(&drained);
                 self.recorder
@@ -42,7 +42,7 @@ impl Simulation<'_> {
             } => {
                 let old: Vec<InstanceId> = self
                     .active_ids()
-                    .filter(|id| group.is_none_or(|g| self.instances[id.index()].group == g))
+                    .filter(|&id| group.is_none_or(|g| self.instances[id].group == g))
                     .collect();
                 let affected = self.sessions_on(&old);
                 self.recorder.event(
@@ -102,7 +102,7 @@ impl Simulation<'_> {
                 };
                 self.recorder.event(self.now, slow, affected);
                 if let Some(id) = victim {
-                    let inst = &mut self.instances[id.index()];
+                    let inst = &mut self.instances[id];
                     inst.slow_until = self.now + duration;
                     inst.slow_factor = factor;
                 }
@@ -130,9 +130,8 @@ impl Simulation<'_> {
     pub(super) fn active_ids(&self) -> impl Iterator<Item = InstanceId> + '_ {
         self.instances
             .iter()
-            .enumerate()
             .filter(|(_, i)| i.is_active())
-            .map(|(n, _)| InstanceId(n as u32))
+            .map(|(id, _)| id)
     }
 
     /// The active balancer dies. Connections through it are reset; traffic resumes when the
@@ -214,10 +213,14 @@ impl Simulation<'_> {
 
     /// Random crashes begin: every live instance gets its time to failure.
     pub(super) fn mtbf_start(&mut self) {
-        for n in 0..self.instances.len() {
-            if self.instances[n].is_live() {
-                self.schedule_failure(InstanceId(n as u32));
-            }
+        let live: Vec<InstanceId> = self
+            .instances
+            .iter()
+            .filter(|(_, i)| i.is_live())
+            .map(|(id, _)| id)
+            .collect();
+        for id in live {
+            self.schedule_failure(id);
         }
     }
 
@@ -237,7 +240,7 @@ impl Simulation<'_> {
     }
 
     pub(super) fn mtbf_crash(&mut self, id: InstanceId) {
-        if !self.instances[id.index()].is_live() {
+        if !self.instances.is_live(id) {
             return;
         }
         let affected = self.sessions_on(&[id]);
@@ -256,16 +259,9 @@ impl Simulation<'_> {
         taken: &[InstanceId],
         group: Option<u32>,
     ) -> Option<InstanceId> {
-        let candidates = self
-            .instances
-            .iter()
-            .enumerate()
-            .filter(|(i, inst)| {
-                inst.is_up()
-                    && group.is_none_or(|g| inst.group == g)
-                    && !taken.contains(&InstanceId(*i as u32))
-            })
-            .map(|(i, inst)| (InstanceId(i as u32), inst));
+        let candidates = self.instances.iter().filter(|(id, inst)| {
+            inst.is_up() && group.is_none_or(|g| inst.group == g) && !taken.contains(id)
+        });
         match pick {
             Pick::Index(n) => candidates.map(|(id, _)| id).find(|id| id.0 == n),
             Pick::Oldest => candidates
@@ -299,18 +295,23 @@ impl Simulation<'_> {
     pub(super) fn sessions_on(&mut self, ids: &[InstanceId]) -> u64 {
         // 0: not one of `ids`; 1: one of them; 2: one of them, already counted.
         let mut marks = std::mem::take(&mut self.marks);
-        marks.resize(self.instances.len(), 0);
+        marks.resize(self.instances.slots(), 0);
+        let slot = |id: InstanceId| self.instances.slot(id).expect("a live instance is present");
         for &id in ids {
-            marks[id.index()] = 1;
+            marks[slot(id)] = 1;
         }
         let mut count = 0;
         for &id in ids {
-            if marks[id.index()] != 1 {
+            if marks[slot(id)] != 1 {
                 continue;
             }
-            marks[id.index()] = 2;
-            let inst = &self.instances[id.index()];
-            let elsewhere = |s: &Session| s.home.is_none_or(|h| marks[h.index()] == 0);
+            marks[slot(id)] = 2;
+            let inst = &self.instances[id];
+            // A retired instance is none of `ids`.
+            let elsewhere = |s: &Session| {
+                s.home
+                    .is_none_or(|h| self.instances.slot(h).is_none_or(|k| marks[k] == 0))
+            };
             count += u64::from(inst.homes);
             count += self
                 .sessions
@@ -319,7 +320,7 @@ impl Simulation<'_> {
                 .count() as u64;
         }
         for &id in ids {
-            marks[id.index()] = 0;
+            marks[slot(id)] = 0;
         }
         self.marks = marks;
         count

@@ -95,9 +95,7 @@ impl Simulation<'_> {
             let failure = match file.at {
                 _ if shared => None,
                 Some(at) if at == id => None,
-                Some(at) if !self.instances[at.index()].is_live() => {
-                    Some(ReadFailure::InstanceGone)
-                }
+                Some(at) if !self.instances.is_live(at) => Some(ReadFailure::InstanceGone),
                 _ => Some(ReadFailure::Elsewhere),
             };
             recorder.read(counted, failure);

@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::metrics::{latency_histogram, latency_of, to_us, Group};
+use crate::model::fleet::Fleet;
 use crate::model::instance::{Instance, Life};
 use crate::scenario::GroupConfig;
 
@@ -18,6 +19,8 @@ pub(crate) struct GroupStats {
     pub(crate) queue_full: u64,
     /// Response times of measured requests its instances served (µs).
     latency: Histogram<u64>,
+    /// Its retired instances' part of the report, folded in as each one retires.
+    retired: Totals,
 }
 
 impl Default for GroupStats {
@@ -25,6 +28,7 @@ impl Default for GroupStats {
         GroupStats {
             queue_full: 0,
             latency: latency_histogram(),
+            retired: Totals::default(),
         }
     }
 }
@@ -33,6 +37,40 @@ impl GroupStats {
     #[inline]
     pub(crate) fn record(&mut self, latency: SimDuration) {
         self.latency.saturating_record(to_us(latency));
+    }
+
+    /// Folds in `inst`, which retires having had `routed` measured requests routed to it, over
+    /// the measured span `[start, end)`.
+    pub(crate) fn retire(&mut self, inst: &Instance, routed: u64, start: SimTime, end: SimTime) {
+        self.retired.add(inst, routed, start, end);
+    }
+}
+
+/// A group's instances summed: integers only, so the order they are added in does not matter.
+#[derive(Clone, Copy, Debug, Default)]
+struct Totals {
+    launched: u64,
+    crashed: u64,
+    requests: u64,
+    /// Instance-nanoseconds alive in the measured span.
+    alive_ns: u128,
+    /// Worker-nanoseconds busy in the measured span.
+    busy_ns: u128,
+    /// Worker-nanoseconds up in the measured span.
+    capacity_ns: u128,
+}
+
+impl Totals {
+    fn add(&mut self, inst: &Instance, routed: u64, start: SimTime, end: SimTime) {
+        let stopped = inst.ended_at.unwrap_or(end);
+        self.launched += 1;
+        self.crashed += u64::from(inst.life == Life::Dead);
+        self.requests += routed;
+        self.alive_ns += overlap(inst.launched_at, stopped, start, end);
+        if let Some(up) = inst.up_at {
+            self.capacity_ns += u128::from(inst.workers) * overlap(up, stopped, start, end);
+        }
+        self.busy_ns += inst.busy_measured + inst.busy_measured_to(end);
     }
 }
 
@@ -54,12 +92,12 @@ fn overlap(from: SimTime, to: SimTime, start: SimTime, end: SimTime) -> u128 {
     u128::from(b.saturating_since(a).as_nanos())
 }
 
-/// The report's `groups` section. `routed` is the measured requests routed per instance;
-/// `[start, end)` the measured span.
+/// The report's `groups` section. `stats` hold the retired instances, `instances` the others;
+/// `routed` is the measured requests routed per instance; `[start, end)` the measured span.
 pub(crate) fn report(
     groups: &[GroupConfig],
     stats: Vec<GroupStats>,
-    instances: &[Instance],
+    instances: &Fleet,
     routed: &[u64],
     start: SimTime,
     end: SimTime,
@@ -78,26 +116,19 @@ pub(crate) fn report(
             ..Group::default()
         })
         .collect();
-    let mut alive_ns = vec![0u128; groups.len()];
-    let mut busy_ns = vec![0u128; groups.len()];
-    let mut capacity_ns = vec![0u128; groups.len()];
-    for (n, inst) in instances.iter().enumerate() {
-        let g = inst.group as usize;
-        let stopped = inst.ended_at.unwrap_or(end);
-        out[g].launched += 1;
-        out[g].crashed += u64::from(inst.life == Life::Dead);
-        out[g].requests += routed.get(n).copied().unwrap_or(0);
-        alive_ns[g] += overlap(inst.launched_at, stopped, start, end);
-        if let Some(up) = inst.up_at {
-            capacity_ns[g] += u128::from(inst.workers) * overlap(up, stopped, start, end);
-        }
-        busy_ns[g] += inst.busy_measured + inst.busy_measured_to(end);
+    let mut totals: Vec<Totals> = stats.iter().map(|s| s.retired).collect();
+    for (id, inst) in instances.iter() {
+        let requests = routed.get(id.index()).copied().unwrap_or(0);
+        totals[inst.group as usize].add(inst, requests, start, end);
     }
-    for (g, group) in out.iter_mut().enumerate() {
-        group.instance_seconds = alive_ns[g] as f64 / 1e9;
+    for (group, t) in out.iter_mut().zip(&totals) {
+        group.launched = t.launched;
+        group.crashed = t.crashed;
+        group.requests = t.requests;
+        group.instance_seconds = t.alive_ns as f64 / 1e9;
         group.cost = group.instance_seconds / 3600.0 * group.cost_per_hour;
-        group.utilization = if capacity_ns[g] > 0 {
-            busy_ns[g] as f64 / capacity_ns[g] as f64
+        group.utilization = if t.capacity_ns > 0 {
+            t.busy_ns as f64 / t.capacity_ns as f64
         } else {
             0.0
         };

@@ -167,7 +167,7 @@ impl Simulation<'_> {
             self.dispatch_jobs();
         } else {
             let workers = jobs.config.workers;
-            let inst = &mut self.instances[id.index()];
+            let inst = &mut self.instances[id];
             if inst.job_busy < workers {
                 self.start_job(id, job, SimDuration::ZERO);
             } else {
@@ -188,7 +188,7 @@ impl Simulation<'_> {
             return;
         };
         j.state = JobState::Running(id);
-        let inst = &mut self.instances[id.index()];
+        let inst = &mut self.instances[id];
         inst.job_busy += 1;
         let work = inst.service_time(j.work, now, slowdown);
         self.queue.push(now + take + work, Event::JobDone(job));
@@ -207,7 +207,7 @@ impl Simulation<'_> {
             let Some(id) = jobs.idle.pop_front() else {
                 return;
             };
-            if self.instances[id.index()].life != Life::Up {
+            if self.instances.get(id).is_none_or(|i| i.life != Life::Up) {
                 continue; // a stale entry: its instance drains or stopped
             }
             let take = match self.redis.operation(now) {
@@ -258,7 +258,7 @@ impl Simulation<'_> {
         if let Some(r) = self.job_recorder.as_mut() {
             r.completed(j.counted, now - j.enqueued);
         }
-        let inst = &mut self.instances[id.index()];
+        let inst = &mut self.instances[id];
         inst.job_busy -= 1;
         if jobs.redis() {
             if inst.life == Life::Up {
@@ -280,7 +280,7 @@ impl Simulation<'_> {
         let Some(jobs) = self.jobs.as_mut() else {
             return;
         };
-        let inst = &mut self.instances[id.index()];
+        let inst = &mut self.instances[id];
         inst.job_busy = 0;
         let line = std::mem::take(&mut inst.job_line);
         let recorder = self.job_recorder.as_mut().expect("jobs have a recorder");
@@ -367,7 +367,7 @@ impl Simulation<'_> {
     /// Jobs waiting in queues now (all of them, for the time series).
     pub(super) fn jobs_waiting(&self) -> u64 {
         let Some(jobs) = &self.jobs else { return 0 };
-        let lines: usize = self.instances.iter().map(|i| i.job_line.len()).sum();
+        let lines: usize = self.instances.iter().map(|(_, i)| i.job_line.len()).sum();
         (jobs.queued() + lines) as u64
     }
 }

@@ -20,29 +20,28 @@ impl Simulation<'_> {
     /// Adds an instance. It boots for `boot_time` unless it is part of the initial fleet, which
     /// was running before the run (`booting: false`: the caller brings it up at once).
     pub(super) fn launch(&mut self, group: u32, booting: bool, cause: LaunchCause) -> InstanceId {
-        let id = InstanceId(self.instances.len() as u32);
         let now = self.now;
         let g = &self.groups[group as usize];
-        self.balancer.set_weight(id, g.weight);
-        self.instances.push(Instance::new(
+        let (id, slot) = self.instances.launch(Instance::new(
             now,
             self.version[group as usize],
             group,
             g,
             SimTime::ZERO + self.scenario.warmup,
         ));
+        self.balancer.set_weight(id, g.weight);
         if booting {
             self.queue
                 .push(now + self.scenario.instances.boot_time, Event::Booted(id));
         }
         if let Some(db) = &mut self.database {
-            db.add_instance();
+            db.launched(slot);
         }
         if let Some(limiter) = &mut self.limiter {
-            limiter.add_instance();
+            limiter.launched(slot);
         }
         if let Some(scaler) = &mut self.scaler {
-            scaler.marks.push((0, 0));
+            scaler.launched(slot);
         }
         if self.scenario.mtbf.as_ref().is_some_and(|m| now >= m.from) {
             self.schedule_failure(id);
@@ -65,7 +64,9 @@ impl Simulation<'_> {
 
     /// The process of `id` is up; it joins the balancer once health checks pass.
     pub(super) fn booted(&mut self, id: InstanceId) {
-        let inst = &mut self.instances[id.index()];
+        let Some(inst) = self.instances.get_mut(id) else {
+            return; // stopped while booting, and retired
+        };
         if inst.life == Life::Booting {
             inst.life = Life::Up;
             inst.up_at = Some(self.now);
@@ -80,36 +81,70 @@ impl Simulation<'_> {
 
     /// Kills `id`: its queue, in-flight requests and in-memory sessions are gone.
     pub(super) fn crash(&mut self, id: InstanceId) {
-        if !self.instances[id.index()].is_live() {
+        if !self.instances.is_live(id) {
             return;
         }
         self.recorder.instance_crashed();
         self.stop(id, Life::Dead, Stop::Crash, Cause::InstanceDown);
+        let inst = &self.instances[id];
         if !self.scenario.instances.replace {
             // Nobody restores the lost capacity (an autoscaler may still add some).
-            let g = self.instances[id.index()].group as usize;
+            let g = inst.group as usize;
             self.desired[g] = self.desired[g].saturating_sub(1);
+        }
+        // Health checks go on until the balancer detects the crash (its detection launches a
+        // replacement); one that drained first has had its last check already.
+        if !inst.checking {
+            self.retiring.push(id);
         }
     }
 
     /// Ends `id` on purpose: anything it still holds is killed.
     pub(super) fn terminate(&mut self, id: InstanceId) {
-        if !self.instances[id.index()].is_live() {
+        if !self.instances.is_live(id) {
             return;
         }
-        let why = self.instances[id.index()].stopped.unwrap_or(Stop::ScaleIn);
+        let why = self.instances[id].stopped.unwrap_or(Stop::ScaleIn);
         self.recorder.instance_terminated_by(match why {
             Stop::Deploy => TerminateCause::Deploy,
             Stop::ScaleIn | Stop::Crash => TerminateCause::ScaleIn,
         });
         self.stop(id, Life::Terminated, why, Cause::Killed);
+        self.retiring.push(id);
+    }
+
+    /// Frees the records of the instances stopped in the event just handled (`retiring`), once
+    /// nothing can act on them: what the report needs of them is folded in, sessions pinned to
+    /// them leave their lists (their cookie stays: the balancer sees it is not routable), and
+    /// their per-instance tables are cleared.
+    pub(super) fn retire_stopped(&mut self) {
+        let start = SimTime::ZERO + self.scenario.warmup;
+        let mut retiring = std::mem::take(&mut self.retiring);
+        for &id in &retiring {
+            let Some(slot) = self.instances.slot(id) else {
+                continue;
+            };
+            debug_assert!(!self.balancer.is_routable(id));
+            let inst = &mut self.instances[id];
+            if let Some(stats) = self.group_stats.as_mut() {
+                let routed = self.recorder.routed_to(id.index());
+                stats[inst.group as usize].retire(inst, routed, start, self.end);
+            }
+            self.sessions.unlink_all(&mut inst.pinned);
+            if let Some(limiter) = &mut self.limiter {
+                limiter.retired(slot);
+            }
+            self.instances.retire(id);
+        }
+        retiring.clear();
+        self.retiring = retiring;
     }
 
     /// Takes `id` out of service for good; its requests fail with `cause` (the connection is
     /// reset, the client hears of it at once).
     pub(super) fn stop(&mut self, id: InstanceId, life: Life, why: Stop, cause: Cause) {
         let now = self.now;
-        let inst = &mut self.instances[id.index()];
+        let inst = &mut self.instances[id];
         if inst.is_up() {
             self.worker_capacity -= u64::from(inst.workers);
         }
@@ -143,7 +178,7 @@ impl Simulation<'_> {
             }
         }
         self.scratch = doomed;
-        debug_assert!(self.instances[id.index()].requests.is_empty());
+        debug_assert!(self.instances[id].requests.is_empty());
         self.stop_tasks(id);
         self.stop_links(id, why);
         self.stop_jobs(id, why);
@@ -152,10 +187,9 @@ impl Simulation<'_> {
     /// Deregisters `id`: no new requests; it is terminated when empty, or when the shorter of
     /// the deregistration delay and the termination grace runs out.
     pub(super) fn drain(&mut self, id: InstanceId, why: Stop) {
-        let inst = &mut self.instances[id.index()];
-        if !inst.is_active() {
+        let Some(inst) = self.instances.get_mut(id).filter(|i| i.is_active()) else {
             return;
-        }
+        };
         inst.stopped = Some(why);
         if inst.life == Life::Booting {
             // Never served, holds nothing: it just stops.
@@ -164,13 +198,13 @@ impl Simulation<'_> {
         inst.life = Life::Draining;
         self.leave_rotation(id);
         self.drain_links(id, why);
-        if self.instances[id.index()].is_empty() {
+        if self.instances[id].is_empty() {
             self.terminate(id);
         } else {
             let grace = self.scenario.instances.termination_grace;
             // Background jobs are not behind the balancer: the process keeps its job workers
             // for its whole grace period.
-            let limit = if self.instances[id.index()].holds_jobs() {
+            let limit = if self.instances[id].holds_jobs() {
                 grace
             } else {
                 self.scenario.balancer.deregistration_delay.min(grace)
@@ -196,11 +230,10 @@ impl Simulation<'_> {
         let g = group as usize;
         loop {
             let (mut old, mut new, mut ready) = (0u32, 0u32, 0u32);
-            for (n, inst) in self.instances.iter().enumerate() {
+            for (id, inst) in self.instances.iter() {
                 if inst.group != group {
                     continue;
                 }
-                let id = InstanceId(n as u32);
                 let undetected = self.scenario.instances.replace
                     && inst.life == Life::Dead
                     && self.balancer.is_routable(id);
@@ -253,10 +286,9 @@ impl Simulation<'_> {
                 let oldest = self
                     .instances
                     .iter()
-                    .enumerate()
                     .filter(|(_, i)| i.is_active() && i.group == group && i.version != version)
-                    .min_by_key(|(n, i)| (i.launched_at, *n))
-                    .map(|(n, _)| InstanceId(n as u32));
+                    .min_by_key(|(id, i)| (i.launched_at, *id))
+                    .map(|(id, _)| id);
                 if let Some(v) = oldest {
                     self.drain(v, Stop::Deploy);
                     continue;
@@ -308,9 +340,8 @@ impl Simulation<'_> {
         let pick = self.scale_in_pick();
         self.instances
             .iter()
-            .enumerate()
             .filter(move |(_, i)| i.is_active() && eligible(i))
-            .map(move |(n, i)| (scale_in_key(pick, n, i), n as u32))
+            .map(move |(id, i)| (scale_in_key(pick, id.index(), i), id.0))
     }
 
     fn scale_in_pick(&self) -> ScaleInPick {
@@ -323,7 +354,7 @@ impl Simulation<'_> {
     /// The balancer starts routing to `id`.
     pub(super) fn enter_rotation(&mut self, id: InstanceId) {
         self.balancer.add(id);
-        let inst = &mut self.instances[id.index()];
+        let inst = &mut self.instances[id];
         if inst.ready_at.is_none() {
             inst.ready_at = Some(self.now);
         }
@@ -340,7 +371,9 @@ impl Simulation<'_> {
 
     pub(super) fn health_check(&mut self, id: InstanceId) {
         let hc = &self.scenario.balancer.health_check;
-        let inst = &mut self.instances[id.index()];
+        let Some(inst) = self.instances.get_mut(id) else {
+            return; // terminated, and retired
+        };
         match inst.life {
             Life::Up => {
                 inst.failed_checks = 0;
@@ -360,6 +393,8 @@ impl Simulation<'_> {
                 if inst.failed_checks < hc.unhealthy_threshold {
                     // Not detected yet: check again.
                 } else {
+                    inst.checking = false;
+                    self.retiring.push(id);
                     // Detected. One that never joined rotation is noticed by the same checks
                     // (its readiness never came), only without leaving the balancer.
                     if self.balancer.is_routable(id) {
@@ -374,7 +409,10 @@ impl Simulation<'_> {
                     return; // dead and out of rotation: no more checks
                 }
             }
-            Life::Draining | Life::Terminated => return,
+            Life::Draining | Life::Terminated => {
+                inst.checking = false;
+                return;
+            }
         }
         self.queue
             .push(self.now + hc.interval, Event::HealthCheck(id));

@@ -61,6 +61,7 @@ use crate::model::arrivals::Arrivals;
 use crate::model::autoscaler::{Autoscaler, Observation, Policy};
 use crate::model::balancer::Balancer;
 use crate::model::database::Database;
+use crate::model::fleet::Fleet;
 use crate::model::ids::{ConnRef, InstanceId, JobRef, MsgRef, RequestRef, SessionRef, TaskRef};
 use crate::model::instance::{Instance, Life, Stop};
 use crate::model::limits::RateLimiter;
@@ -243,7 +244,11 @@ pub(crate) struct Simulation<'a> {
     service_time: DurationSampler,
     sessions: Slab<Session>,
     requests: Slab<Request>,
-    instances: Vec<Instance>,
+    /// Every launched instance by id; records of retired ones reused (`fleet.rs`).
+    instances: Fleet,
+    /// Instances stopped in the event being handled whose records can go once it is through
+    /// (nothing holds their ids then but sessions, files and stale events, which ask the fleet).
+    retiring: Vec<InstanceId>,
     balancer: Balancer,
     /// The Redis tier, shared by the session store and pub/sub (idle if neither uses it).
     redis: Redis,
@@ -268,7 +273,7 @@ pub(crate) struct Simulation<'a> {
     balancer_down_until: Option<SimTime>,
     events: u64,
     scratch: Vec<RequestRef>,
-    /// Per instance, zero between uses: which instances a count of sessions is about.
+    /// Per instance slot, zero between uses: which instances a count of sessions is about.
     marks: Vec<u8>,
     /// Long-lived connections, if the scenario has them.
     links: Option<Links<'a>>,
@@ -332,7 +337,8 @@ impl<'a> Simulation<'a> {
             service_time: DurationSampler::new(&scenario.instances.service_time),
             sessions: Slab::default(),
             requests: Slab::default(),
-            instances: Vec::new(),
+            instances: Fleet::default(),
+            retiring: Vec::new(),
             balancer: Balancer::new(&scenario.balancer, rng("balancer")),
             redis: Redis::new(&scenario.redis, rng("store")),
             recorder,
@@ -380,7 +386,7 @@ impl<'a> Simulation<'a> {
                 // The initial fleet was running before the run: up, warm, and in rotation.
                 let id = sim.launch(g as u32, false, LaunchCause::Initial);
                 sim.booted(id);
-                sim.instances[id.index()].warm_at = SimTime::ZERO;
+                sim.instances[id].warm_at = SimTime::ZERO;
                 sim.enter_rotation(id);
             }
         }
@@ -428,6 +434,9 @@ impl<'a> Simulation<'a> {
                 progress(t);
             }
             self.dispatch(e);
+            if !self.retiring.is_empty() {
+                self.retire_stopped();
+            }
         }
         self.now = self.end;
         let (fleet, store) = self.snapshot();
@@ -444,7 +453,7 @@ impl<'a> Simulation<'a> {
             description: scenario.description.clone(),
             seed: scenario.seed,
             session_store: store_name(scenario.sessions.store).to_string(),
-            instances_launched: self.instances.len(),
+            instances_launched: self.instances.launched(),
             events: self.events,
             slo: scenario.report.slo,
         };
@@ -527,7 +536,7 @@ impl<'a> Simulation<'a> {
             booting: 0,
             draining: 0,
         };
-        for inst in &self.instances {
+        for (_, inst) in self.instances.iter() {
             fleet.booting += u32::from(inst.life == Life::Booting);
             fleet.draining += u32::from(inst.life == Life::Draining);
         }

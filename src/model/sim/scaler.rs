@@ -8,7 +8,8 @@ pub(super) struct Scaler {
     pub(super) policy: Policy,
     pub(super) controller: Autoscaler,
     pub(super) metric: Box<dyn Metric>,
-    /// Per instance: busy worker-nanoseconds and routed requests at the last evaluation.
+    /// Per instance slot (`Fleet::slot`): busy worker-nanoseconds and routed requests at the
+    /// last evaluation.
     pub(super) marks: Vec<(u128, u64)>,
     pub(super) last_evaluation: SimTime,
     /// Response times (µs) completed by measured instances since the last evaluation, kept only
@@ -35,6 +36,17 @@ impl Scaler {
     }
 }
 
+impl Scaler {
+    /// A launched instance takes `slot`: nothing measured yet.
+    pub(super) fn launched(&mut self, slot: usize) {
+        if slot == self.marks.len() {
+            self.marks.push((0, 0));
+        } else {
+            self.marks[slot] = (0, 0);
+        }
+    }
+}
+
 impl Simulation<'_> {
     /// One evaluation of the autoscaler: measure, decide, act.
     pub(super) fn autoscale(&mut self) {
@@ -47,13 +59,14 @@ impl Simulation<'_> {
         scaler.samples.clear();
         let warmup = scaler.config.instance_warmup;
         let group = scaler.config.group.unwrap_or(0);
-        for (n, inst) in self.instances.iter().enumerate() {
+        // In id order: the metric sums floating-point samples.
+        for (id, slot, inst) in self.instances.iter_slots() {
             let area = inst.busy_area_at(now);
             let (area_mark, routed_mark) =
-                std::mem::replace(&mut scaler.marks[n], (area, inst.routed));
+                std::mem::replace(&mut scaler.marks[slot], (area, inst.routed));
             let measured = inst.group == group
                 && inst.life == Life::Up
-                && self.balancer.is_routable(InstanceId(n as u32))
+                && self.balancer.is_routable(id)
                 && inst.ready_at.is_some_and(|t| t + warmup <= now);
             if measured {
                 scaler.samples.push(Sample {

@@ -13,7 +13,7 @@ impl Simulation<'_> {
         };
         let (sref, counted, waiting, sent) =
             (req.session, req.counted, req.client_waiting, req.sent);
-        let mut service = self.instances[id.index()].service_time(
+        let mut service = self.instances[id].service_time(
             req.demand,
             now,
             self.scenario.instances.warmup.slowdown,
@@ -35,7 +35,11 @@ impl Simulation<'_> {
             }
         }
         if let Some(db) = &mut self.database {
-            service = service + db.request_cost(id.index(), now);
+            let slot = self
+                .instances
+                .slot(id)
+                .expect("a serving instance is present");
+            service = service + db.request_cost(slot, now);
         }
         self.take_worker(id);
         let done = now + service;
@@ -75,7 +79,7 @@ impl Simulation<'_> {
         } else {
             match sessions.store {
                 SessionStore::InMemory => match s.home {
-                    Some(home) if home != id => Some(match self.instances[home.index()].stopped {
+                    Some(home) if home != id => Some(match self.instances.stopped(home) {
                         Some(Stop::Crash) => LostCause::Crash,
                         Some(Stop::ScaleIn) => LostCause::ScaleIn,
                         Some(Stop::Deploy) => LostCause::Deploy,
@@ -130,7 +134,7 @@ impl Simulation<'_> {
     /// other kinds of client work (which wait in a line of their own, `tasks`).
     pub(super) fn fill_workers(&mut self, id: InstanceId) {
         loop {
-            let inst = &mut self.instances[id.index()];
+            let inst = &mut self.instances[id];
             if inst.busy >= inst.workers {
                 return;
             }
@@ -161,7 +165,7 @@ impl Simulation<'_> {
     /// A worker of `id` starts on something.
     pub(super) fn take_worker(&mut self, id: InstanceId) {
         let now = self.now;
-        let inst = &mut self.instances[id.index()];
+        let inst = &mut self.instances[id];
         inst.set_busy(now, inst.busy + 1);
         self.busy_workers += 1;
         self.recorder
@@ -171,7 +175,7 @@ impl Simulation<'_> {
     /// A worker of `id` is through with what it held.
     pub(super) fn release_worker(&mut self, id: InstanceId) {
         let now = self.now;
-        let inst = &mut self.instances[id.index()];
+        let inst = &mut self.instances[id];
         inst.set_busy(now, inst.busy - 1);
         self.busy_workers -= 1;
         self.recorder
@@ -180,7 +184,7 @@ impl Simulation<'_> {
 
     /// A draining instance that holds nothing any more ends.
     pub(super) fn finish_drain_if_empty(&mut self, id: InstanceId) {
-        let inst = &self.instances[id.index()];
+        let inst = &self.instances[id];
         if inst.life == Life::Draining && inst.is_empty() {
             self.terminate(id);
         }
@@ -202,12 +206,12 @@ impl Simulation<'_> {
             if seen <= deadline {
                 self.recorder.succeeded(req.counted, seen - req.sent);
                 if let Some(stats) = self.group_stats.as_mut().filter(|_| req.counted) {
-                    let g = self.instances[id.index()].group as usize;
+                    let g = self.instances[id].group as usize;
                     stats[g].record(seen - req.sent);
                 }
                 if let Some(scaler) = self.scaler.as_mut() {
                     let warmup = scaler.config.instance_warmup;
-                    let inst = &self.instances[id.index()];
+                    let inst = &self.instances[id];
                     let measured = inst.ready_at.is_some_and(|t| t + warmup <= now);
                     if let Some(h) = scaler.latency.as_mut().filter(|_| measured) {
                         h.saturating_record(((seen - req.sent).as_nanos() / 1_000).max(1));
@@ -224,11 +228,11 @@ impl Simulation<'_> {
 /// The session whose state is in `home` has it written on `id` now: the per-instance counts of
 /// sessions held ([`Instance::homes`]) follow.
 #[inline]
-fn set_home(instances: &mut [Instance], home: &mut Option<InstanceId>, id: InstanceId) {
-    if let Some(h) = home.replace(id) {
-        instances[h.index()].homes -= 1;
+fn set_home(instances: &mut Fleet, home: &mut Option<InstanceId>, id: InstanceId) {
+    if let Some(h) = home.replace(id).and_then(|h| instances.get_mut(h)) {
+        h.homes -= 1;
     }
-    instances[id.index()].homes += 1;
+    instances[id].homes += 1;
 }
 
 /// What reading a session costs where it lives: a Redis round trip, a token check, or nothing

@@ -72,7 +72,7 @@ impl Simulation<'_> {
     /// waits in line. Tasks are never refused here: whoever creates one has admitted it.
     pub(super) fn enqueue_task(&mut self, id: InstanceId, task: TaskRef, work: SimDuration) {
         self.recorder.offered(work);
-        let inst = &mut self.instances[id.index()];
+        let inst = &mut self.instances[id];
         if inst.busy < inst.workers {
             self.start_task(id, task);
         } else {
@@ -86,11 +86,8 @@ impl Simulation<'_> {
         let Some(t) = self.tasks.get(task.slot, task.generation) else {
             return;
         };
-        let mut work = self.instances[id.index()].service_time(
-            t.work,
-            now,
-            self.scenario.instances.warmup.slowdown,
-        );
+        let mut work =
+            self.instances[id].service_time(t.work, now, self.scenario.instances.warmup.slowdown);
         if let TaskKind::Handshake {
             user,
             counted,
@@ -139,7 +136,7 @@ impl Simulation<'_> {
         if doomed.is_empty() {
             return;
         }
-        self.instances[id.index()].tasks.clear();
+        self.instances[id].tasks.clear();
         // Slot order: the same order whatever the line's order was.
         doomed.sort_unstable_by_key(|t| t.slot);
         for task in doomed {
