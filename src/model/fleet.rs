@@ -219,7 +219,7 @@ mod tests {
             weight: 1,
             cost_per_hour: 0.0,
         };
-        Instance::new(SimTime(tag), 0, 0, &group, SimTime::ZERO)
+        Instance::new(SimTime(tag), 0, 0, &group)
     }
 
     fn stop(fleet: &mut Fleet, id: InstanceId, why: Stop) {

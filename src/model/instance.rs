@@ -43,6 +43,28 @@ pub(crate) enum Stop {
     Deploy,
 }
 
+/// An instant that may not have come yet, in 8 bytes where `Option<SimTime>` takes 16. The
+/// instants kept here are all before the run's end, never `SimTime::MAX`, which stands for
+/// none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Moment(SimTime);
+
+impl Moment {
+    pub(crate) const NONE: Moment = Moment(SimTime::MAX);
+
+    /// At `t`, which must be before `SimTime::MAX`.
+    #[inline]
+    pub(crate) fn at(t: SimTime) -> Moment {
+        debug_assert!(t < SimTime::MAX);
+        Moment(t)
+    }
+
+    #[inline]
+    pub(crate) fn get(self) -> Option<SimTime> {
+        (self != Self::NONE).then_some(self.0)
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Instance {
     pub(crate) life: Life,
@@ -55,11 +77,9 @@ pub(crate) struct Instance {
     /// Service-time divisor (its group's `speed`).
     pub(crate) speed: f64,
     /// When its process came up (it counts as worker capacity from then on).
-    pub(crate) up_at: Option<SimTime>,
+    pub(crate) up_at: Moment,
     /// When it crashed or was terminated.
-    pub(crate) ended_at: Option<SimTime>,
-    /// Start of the measured span (the scenario's warm-up end).
-    pub(crate) measure_from: SimTime,
+    pub(crate) ended_at: Moment,
     /// ∫ busy workers dt over the measured span only, in worker-nanoseconds (per-group
     /// utilization in the report).
     pub(crate) busy_measured: u128,
@@ -67,7 +87,7 @@ pub(crate) struct Instance {
     /// The release it runs; a rolling deploy replaces older versions.
     pub(crate) version: u32,
     /// When the balancer first put it into rotation.
-    pub(crate) ready_at: Option<SimTime>,
+    pub(crate) ready_at: Moment,
     /// Until when the instance serves slower (warm-up after boot).
     pub(crate) warm_at: SimTime,
     pub(crate) stopped: Option<Stop>,
@@ -85,8 +105,8 @@ pub(crate) struct Instance {
     /// How many requests at the head of `queue` have already timed out (their clients left, but
     /// the instance does not know and will still serve them).
     pub(crate) timed_out: u32,
-    /// When the queue's timeout timer fires, if armed.
-    pub(crate) timer_at: Option<SimTime>,
+    /// The queue's timeout timer is armed (a `QueueTimer` is due).
+    pub(crate) timer_armed: bool,
     /// Consecutive failed health checks.
     pub(crate) failed_checks: u32,
     /// Consecutive passed health checks.
@@ -94,15 +114,20 @@ pub(crate) struct Instance {
     /// The balancer still health-checks it (a check is due). The checks stop once it drains,
     /// or once its crash is detected.
     pub(crate) checking: bool,
-    /// Gray failure: service times are multiplied by `slow_factor` until `slow_until`.
-    pub(crate) slow_until: SimTime,
-    pub(crate) slow_factor: f64,
     /// ∫ busy workers dt since launch, in worker-nanoseconds (for the CPU metric).
     pub(crate) busy_area: u128,
     /// When `busy` last changed.
     pub(crate) busy_since: SimTime,
     /// Requests routed here since launch (for the requests-per-second metric).
     pub(crate) routed: u64,
+    /// What only some scenarios use, allocated on first use: an instance of a fleet without
+    /// connections, jobs or gray failures pays a pointer for it.
+    pub(crate) extra: Option<Box<Extra>>,
+}
+
+/// The part of an instance that only connections, background jobs and gray failures use.
+#[derive(Debug)]
+pub(crate) struct Extra {
     /// Other work waiting for a worker (handshakes, messages, deliveries), oldest first. A
     /// worker takes whichever of this and `queue` has waited longer.
     pub(crate) tasks: VecDeque<TaskRef>,
@@ -115,17 +140,32 @@ pub(crate) struct Instance {
     pub(crate) job_line: VecDeque<JobRef>,
     /// Job workers running a job right now (apart from the request workers in `busy`).
     pub(crate) job_busy: u32,
+    /// Gray failure: service times are multiplied by `slow_factor` until `slow_until`.
+    pub(crate) slow_until: SimTime,
+    pub(crate) slow_factor: f64,
+}
+
+impl Default for Extra {
+    fn default() -> Self {
+        Extra {
+            tasks: VecDeque::new(),
+            members: Vec::new(),
+            handshaking: 0,
+            job_line: VecDeque::new(),
+            job_busy: 0,
+            slow_until: SimTime::ZERO,
+            slow_factor: 1.0,
+        }
+    }
 }
 
 impl Instance {
-    /// A new instance of `group` (index `group_index`). `measure_from` is the end of the run's
-    /// warm-up.
+    /// A new instance of `group` (index `group_index`).
     pub(crate) fn new(
         launched_at: SimTime,
         version: u32,
         group_index: u32,
         group: &GroupConfig,
-        measure_from: SimTime,
     ) -> Self {
         Instance {
             life: Life::Booting,
@@ -133,13 +173,12 @@ impl Instance {
             workers: group.workers,
             queue_cap: group.queue,
             speed: group.speed,
-            up_at: None,
-            ended_at: None,
-            measure_from,
+            up_at: Moment::NONE,
+            ended_at: Moment::NONE,
             busy_measured: 0,
             launched_at,
             version,
-            ready_at: None,
+            ready_at: Moment::NONE,
             warm_at: launched_at,
             stopped: None,
             busy: 0,
@@ -149,20 +188,14 @@ impl Instance {
             pinned: Chain::EMPTY,
             homes: 0,
             timed_out: 0,
-            timer_at: None,
+            timer_armed: false,
             failed_checks: 0,
             passed_checks: 0,
             checking: true,
-            slow_until: launched_at,
-            slow_factor: 1.0,
             busy_area: 0,
             busy_since: launched_at,
             routed: 0,
-            tasks: VecDeque::new(),
-            members: Vec::new(),
-            handshaking: 0,
-            job_line: VecDeque::new(),
-            job_busy: 0,
+            extra: None,
         }
     }
 
@@ -179,8 +212,8 @@ impl Instance {
         if now < self.warm_at {
             factor *= warmup_slowdown;
         }
-        if now < self.slow_until {
-            factor *= self.slow_factor;
+        if let Some(x) = self.extra.as_deref().filter(|x| now < x.slow_until) {
+            factor *= x.slow_factor;
         }
         if self.speed != 1.0 {
             factor /= self.speed;
@@ -192,12 +225,13 @@ impl Instance {
         }
     }
 
-    /// Sets the busy-worker count at `now`, integrating the previous level.
+    /// Sets the busy-worker count at `now`, integrating the previous level (over the measured
+    /// span too, which starts at `measure_from`, the end of the run's warm-up).
     #[inline]
-    pub(crate) fn set_busy(&mut self, now: SimTime, busy: u32) {
+    pub(crate) fn set_busy(&mut self, now: SimTime, busy: u32, measure_from: SimTime) {
         let dt = now.saturating_since(self.busy_since).as_nanos();
         self.busy_area += u128::from(self.busy) * u128::from(dt);
-        let from = self.busy_since.max(self.measure_from);
+        let from = self.busy_since.max(measure_from);
         if now > from {
             self.busy_measured += u128::from(self.busy) * u128::from((now - from).as_nanos());
         }
@@ -207,8 +241,9 @@ impl Instance {
 
     /// Busy worker-nanoseconds of the measured span not yet folded into `busy_measured`: the
     /// current level since it last changed, up to `now` (zero once stopped: its level is 0).
-    pub(crate) fn busy_measured_to(&self, now: SimTime) -> u128 {
-        let from = self.busy_since.max(self.measure_from);
+    /// The measured span starts at `measure_from`.
+    pub(crate) fn busy_measured_to(&self, now: SimTime, measure_from: SimTime) -> u128 {
+        let from = self.busy_since.max(measure_from);
         u128::from(self.busy) * u128::from(now.saturating_since(from).as_nanos())
     }
 
@@ -233,33 +268,86 @@ impl Instance {
         matches!(self.life, Life::Booting | Life::Up | Life::Draining)
     }
 
+    /// Its connections', jobs' and gray failure's part, if any of them has been used.
+    #[inline]
+    pub(crate) fn extra(&self) -> Option<&Extra> {
+        self.extra.as_deref()
+    }
+
+    /// Its connections', jobs' and gray failure's part, made on first use.
+    #[inline]
+    pub(crate) fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// Tasks waiting for a worker.
+    #[inline]
+    pub(crate) fn tasks_waiting(&self) -> usize {
+        self.extra().map_or(0, |x| x.tasks.len())
+    }
+
+    /// Open long-lived connections held here.
+    pub(crate) fn members(&self) -> &[ConnRef] {
+        self.extra().map_or(&[], |x| &x.members)
+    }
+
+    /// Connections being accepted here.
+    pub(crate) fn handshaking(&self) -> u32 {
+        self.extra().map_or(0, |x| x.handshaking)
+    }
+
+    /// Job workers running a job right now.
+    pub(crate) fn job_busy(&self) -> u32 {
+        self.extra().map_or(0, |x| x.job_busy)
+    }
+
+    /// In-process jobs waiting for a job worker.
+    pub(crate) fn jobs_waiting(&self) -> usize {
+        self.extra().map_or(0, |x| x.job_line.len())
+    }
+
     /// Work queued or in service: requests, and handshakes, messages and deliveries.
     pub(crate) fn load(&self) -> u32 {
-        self.busy + self.queue.len() as u32 + self.tasks.len() as u32
+        self.busy + self.queue.len() as u32 + self.tasks_waiting() as u32
     }
 
     /// Work waiting for a worker, of every kind.
     pub(crate) fn waiting(&self) -> usize {
-        self.queue.len() + self.tasks.len()
+        self.queue.len() + self.tasks_waiting()
     }
 
     /// Holds nothing: no work, no open connection, no background job waiting or running. A
     /// draining instance ends when it is.
     pub(crate) fn is_empty(&self) -> bool {
-        self.load() == 0 && self.members.is_empty() && !self.holds_jobs()
+        self.load() == 0 && self.members().is_empty() && !self.holds_jobs()
     }
 
     /// Gives back the memory of its (empty) lines: it is retired and will not use them.
     pub(crate) fn release_buffers(&mut self) {
-        debug_assert!(self.queue.is_empty() && self.tasks.is_empty() && self.job_line.is_empty());
+        debug_assert!(self.queue.is_empty() && self.tasks_waiting() == 0);
         self.queue = VecDeque::new();
-        self.tasks = VecDeque::new();
-        self.members = Vec::new();
-        self.job_line = VecDeque::new();
+        self.extra = None;
     }
 
     /// Background jobs wait in its line or run on its job workers.
     pub(crate) fn holds_jobs(&self) -> bool {
-        self.job_busy > 0 || !self.job_line.is_empty()
+        self.job_busy() > 0 || self.jobs_waiting() > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_instance_record_stays_small() {
+        // Fleets reach hundreds of thousands of instances: what only connections, jobs and gray
+        // failures use is boxed, instants take 8 bytes, the queue timer is a flag.
+        assert!(
+            std::mem::size_of::<Instance>() <= 208,
+            "{} bytes",
+            std::mem::size_of::<Instance>()
+        );
+        assert_eq!(std::mem::size_of::<Moment>(), 8);
     }
 }

@@ -128,9 +128,9 @@ impl Simulation<'_> {
             self.start_service(id, r);
         } else {
             inst.queue.push_back(r);
-            if inst.timer_at.is_none() {
+            if !inst.timer_armed {
                 let deadline = now + self.scenario.workload.timeout;
-                inst.timer_at = Some(deadline);
+                inst.timer_armed = true;
                 self.queue.push(deadline, Event::QueueTimer(id));
             }
         }
@@ -223,7 +223,7 @@ impl Simulation<'_> {
         let Some(inst) = self.instances.get_mut(id) else {
             return; // stopped (its queue went with it), and retired
         };
-        inst.timer_at = None;
+        inst.timer_armed = false;
         loop {
             let inst = &mut self.instances[id];
             let Some(&r) = inst.queue.get(inst.timed_out as usize) else {
@@ -235,7 +235,7 @@ impl Simulation<'_> {
                 .expect("queued requests are live");
             let deadline = req.sent + timeout;
             if deadline > now {
-                inst.timer_at = Some(deadline);
+                inst.timer_armed = true;
                 self.queue.push(deadline, Event::QueueTimer(id));
                 return;
             }

@@ -263,7 +263,7 @@ impl Simulation<'_> {
                     let limit = config.max_per_instance.unwrap_or(u32::MAX) as usize;
                     if !inst.is_up() {
                         Err(Refusal::InstanceDown)
-                    } else if inst.members.len() + inst.handshaking as usize >= limit {
+                    } else if inst.members().len() + inst.handshaking() as usize >= limit {
                         Err(Refusal::OverLimit)
                     } else if inst.busy >= inst.workers && inst.waiting() >= inst.queue_cap as usize
                     {
@@ -290,7 +290,7 @@ impl Simulation<'_> {
         };
         let task = self.tasks.insert_ref(Task::new(id, now, work, kind));
         u.link = Link::Handshaking(task);
-        self.instances[id].handshaking += 1;
+        self.instances[id].extra_mut().handshaking += 1;
         self.balancer.connections_mut().inc(id);
         self.queue
             .push(now + config.timeout, Event::HandshakeTimeout(task));
@@ -357,7 +357,7 @@ impl Simulation<'_> {
             Ok(extra) => Some(extra),
             Err(RedisDown) => {
                 self.tasks.remove(task.slot, task.generation);
-                self.instances[id].handshaking -= 1;
+                self.instances[id].extra_mut().handshaking -= 1;
                 self.balancer.connections_mut().dec(id);
                 let at = now + self.scenario.balancer.hop_latency;
                 self.conn_refused(user, counted, Refusal::RedisDown, at);
@@ -377,7 +377,7 @@ impl Simulation<'_> {
         waiting: bool,
     ) {
         let now = self.now;
-        self.instances[id].handshaking -= 1;
+        self.instances[id].extra_mut().handshaking -= 1;
         self.balancer.connections_mut().dec(id);
         if !waiting {
             return;
@@ -431,15 +431,15 @@ impl Simulation<'_> {
         let Some(u) = l.users.get_mut(user.slot, user.generation) else {
             return;
         };
-        let inst = &mut self.instances[id];
+        let members = &mut self.instances[id].extra_mut().members;
         let room = &mut l.rooms[u.room as usize];
         u.link = Link::Open {
             instance: id,
             since: now,
-            at_instance: inst.members.len() as u32,
+            at_instance: members.len() as u32,
             at_room: room.len() as u32,
         };
-        inst.members.push(user);
+        members.push(user);
         room.push(user);
         u.failures = 0;
         self.balancer.connections_mut().inc(id);
@@ -475,7 +475,7 @@ impl Simulation<'_> {
         u.link = Link::Waiting;
         u.close_at = SimTime::MAX;
         let room = u.room as usize;
-        let members = &mut self.instances[instance].members;
+        let members = &mut self.instances[instance].extra_mut().members;
         members.swap_remove(at_instance as usize);
         if let Some(&moved) = members.get(at_instance as usize) {
             if let Some(Link::Open { at_instance: a, .. }) = l
@@ -744,13 +744,15 @@ impl Simulation<'_> {
     /// `id` stops: every connection on it drops for `why` (its tasks died first, in
     /// `stop_tasks`: a delivery's loss is counted among the members still there).
     pub(super) fn stop_links(&mut self, id: InstanceId, why: Stop) {
-        self.instances[id].handshaking = 0;
+        if let Some(x) = self.instances[id].extra.as_deref_mut() {
+            x.handshaking = 0;
+        }
         let cause = match why {
             Stop::Crash => Drop::Crash,
             Stop::ScaleIn => Drop::ScaleIn,
             Stop::Deploy => Drop::Deploy,
         };
-        while let Some(&user) = self.instances[id].members.last() {
+        while let Some(&user) = self.instances[id].members().last() {
             self.drop_connection(user, cause);
         }
     }
@@ -766,13 +768,13 @@ impl Simulation<'_> {
         };
         let spread = config.close_over.as_nanos();
         if spread == 0 {
-            while let Some(&user) = self.instances[id].members.last() {
+            while let Some(&user) = self.instances[id].members().last() {
                 self.drop_connection(user, cause);
             }
             return;
         }
         let Some(l) = self.links.as_mut() else { return };
-        let members = &self.instances[id].members;
+        let members = self.instances[id].members();
         let n = members.len() as u128;
         for (k, &user) in members.iter().enumerate() {
             let Some(u) = l.users.get_mut(user.slot, user.generation) else {
@@ -806,7 +808,7 @@ impl Simulation<'_> {
         let routable = self.balancer.routable();
         let counts = routable
             .iter()
-            .map(|&id| self.instances[id].members.len() as u64);
+            .map(|&id| self.instances[id].members().len() as u64);
         let max = counts.clone().max().unwrap_or(0);
         let min = counts.min().unwrap_or(0);
         (max, min)
@@ -817,7 +819,7 @@ impl Simulation<'_> {
         let routable = self.balancer.routable();
         let total: u64 = routable
             .iter()
-            .map(|&id| self.instances[id].members.len() as u64)
+            .map(|&id| self.instances[id].members().len() as u64)
             .sum();
         if total == 0 {
             return 0.0;

@@ -103,8 +103,9 @@ impl Simulation<'_> {
                 self.recorder.event(self.now, slow, affected);
                 if let Some(id) = victim {
                     let inst = &mut self.instances[id];
-                    inst.slow_until = self.now + duration;
-                    inst.slow_factor = factor;
+                    let x = inst.extra_mut();
+                    x.slow_until = self.now + duration;
+                    x.slow_factor = factor;
                 }
             }
             Action::LbFailure => self.balancer_failure(),

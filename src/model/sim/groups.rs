@@ -62,15 +62,15 @@ struct Totals {
 
 impl Totals {
     fn add(&mut self, inst: &Instance, routed: u64, start: SimTime, end: SimTime) {
-        let stopped = inst.ended_at.unwrap_or(end);
+        let stopped = inst.ended_at.get().unwrap_or(end);
         self.launched += 1;
         self.crashed += u64::from(inst.life == Life::Dead);
         self.requests += routed;
         self.alive_ns += overlap(inst.launched_at, stopped, start, end);
-        if let Some(up) = inst.up_at {
+        if let Some(up) = inst.up_at.get() {
             self.capacity_ns += u128::from(inst.workers) * overlap(up, stopped, start, end);
         }
-        self.busy_ns += inst.busy_measured + inst.busy_measured_to(end);
+        self.busy_ns += inst.busy_measured + inst.busy_measured_to(end, start);
     }
 }
 

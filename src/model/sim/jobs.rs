@@ -168,10 +168,10 @@ impl Simulation<'_> {
         } else {
             let workers = jobs.config.workers;
             let inst = &mut self.instances[id];
-            if inst.job_busy < workers {
+            if inst.job_busy() < workers {
                 self.start_job(id, job, SimDuration::ZERO);
             } else {
-                inst.job_line.push_back(job);
+                inst.extra_mut().job_line.push_back(job);
             }
         }
         Ok(extra)
@@ -189,7 +189,7 @@ impl Simulation<'_> {
         };
         j.state = JobState::Running(id);
         let inst = &mut self.instances[id];
-        inst.job_busy += 1;
+        inst.extra_mut().job_busy += 1;
         let work = inst.service_time(j.work, now, slowdown);
         self.queue.push(now + take + work, Event::JobDone(job));
     }
@@ -259,13 +259,13 @@ impl Simulation<'_> {
             r.completed(j.counted, now - j.enqueued);
         }
         let inst = &mut self.instances[id];
-        inst.job_busy -= 1;
+        inst.extra_mut().job_busy -= 1;
         if jobs.redis() {
             if inst.life == Life::Up {
                 jobs.idle.push_back(id);
                 self.dispatch_jobs();
             }
-        } else if let Some(next) = inst.job_line.pop_front() {
+        } else if let Some(next) = inst.extra_mut().job_line.pop_front() {
             // In-process: the line is served while the instance lives, draining included.
             self.start_job(id, next, SimDuration::ZERO);
         }
@@ -281,8 +281,13 @@ impl Simulation<'_> {
             return;
         };
         let inst = &mut self.instances[id];
-        inst.job_busy = 0;
-        let line = std::mem::take(&mut inst.job_line);
+        let line = match inst.extra.as_deref_mut() {
+            Some(x) => {
+                x.job_busy = 0;
+                std::mem::take(&mut x.job_line)
+            }
+            None => VecDeque::new(),
+        };
         let recorder = self.job_recorder.as_mut().expect("jobs have a recorder");
         for job in line {
             if let Some(j) = jobs.slab.remove(job.slot, job.generation) {
@@ -367,7 +372,7 @@ impl Simulation<'_> {
     /// Jobs waiting in queues now (all of them, for the time series).
     pub(super) fn jobs_waiting(&self) -> u64 {
         let Some(jobs) = &self.jobs else { return 0 };
-        let lines: usize = self.instances.iter().map(|(_, i)| i.job_line.len()).sum();
+        let lines: usize = self.instances.iter().map(|(_, i)| i.jobs_waiting()).sum();
         (jobs.queued() + lines) as u64
     }
 }

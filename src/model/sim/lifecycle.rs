@@ -22,13 +22,9 @@ impl Simulation<'_> {
     pub(super) fn launch(&mut self, group: u32, booting: bool, cause: LaunchCause) -> InstanceId {
         let now = self.now;
         let g = &self.groups[group as usize];
-        let (id, slot) = self.instances.launch(Instance::new(
-            now,
-            self.version[group as usize],
-            group,
-            g,
-            SimTime::ZERO + self.scenario.warmup,
-        ));
+        let (id, slot) =
+            self.instances
+                .launch(Instance::new(now, self.version[group as usize], group, g));
         self.balancer.set_weight(id, g.weight);
         if booting {
             self.queue
@@ -69,7 +65,7 @@ impl Simulation<'_> {
         };
         if inst.life == Life::Booting {
             inst.life = Life::Up;
-            inst.up_at = Some(self.now);
+            inst.up_at = Moment::at(self.now);
             inst.warm_at = self.now + self.scenario.instances.warmup.duration;
             // Workers count as capacity from when they can serve.
             self.worker_capacity += u64::from(inst.workers);
@@ -148,11 +144,11 @@ impl Simulation<'_> {
         if inst.is_up() {
             self.worker_capacity -= u64::from(inst.workers);
         }
-        inst.ended_at = Some(now);
+        inst.ended_at = Moment::at(now);
         inst.life = life;
         inst.stopped = Some(why);
         self.busy_workers -= u64::from(inst.busy);
-        inst.set_busy(now, 0);
+        inst.set_busy(now, 0, SimTime::ZERO + self.scenario.warmup);
         self.alive -= 1;
         self.balancer.connections_mut().set(id, 0);
         self.recorder.alive(now, self.alive);
@@ -275,7 +271,7 @@ impl Simulation<'_> {
             // others stay ready (`desired − max_unavailable`), or if the fleet is over its size.
             let version = self.version[g];
             let unready = self.scale_in_victim(|i| {
-                i.group == group && i.version != version && i.ready_at.is_none()
+                i.group == group && i.version != version && i.ready_at.get().is_none()
             });
             if let Some(v) = unready {
                 self.drain(v, Stop::Deploy);
@@ -355,8 +351,8 @@ impl Simulation<'_> {
     pub(super) fn enter_rotation(&mut self, id: InstanceId) {
         self.balancer.add(id);
         let inst = &mut self.instances[id];
-        if inst.ready_at.is_none() {
-            inst.ready_at = Some(self.now);
+        if inst.ready_at.get().is_none() {
+            inst.ready_at = Moment::at(self.now);
         }
         self.recorder
             .ready(self.now, self.balancer.routable().len() as u32);

@@ -63,7 +63,7 @@ use crate::model::balancer::Balancer;
 use crate::model::database::Database;
 use crate::model::fleet::Fleet;
 use crate::model::ids::{ConnRef, InstanceId, JobRef, MsgRef, RequestRef, SessionRef, TaskRef};
-use crate::model::instance::{Instance, Life, Stop};
+use crate::model::instance::{Instance, Life, Moment, Stop};
 use crate::model::limits::RateLimiter;
 use crate::model::redis::{Redis, RedisDown};
 use crate::model::sampling::{CountSampler, DurationSampler};

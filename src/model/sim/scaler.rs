@@ -67,7 +67,7 @@ impl Simulation<'_> {
             let measured = inst.group == group
                 && inst.life == Life::Up
                 && self.balancer.is_routable(id)
-                && inst.ready_at.is_some_and(|t| t + warmup <= now);
+                && inst.ready_at.get().is_some_and(|t| t + warmup <= now);
             if measured {
                 scaler.samples.push(Sample {
                     busy_workers: (area - area_mark) as f64 / interval.as_nanos().max(1) as f64,

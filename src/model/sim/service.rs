@@ -138,7 +138,10 @@ impl Simulation<'_> {
             if inst.busy >= inst.workers {
                 return;
             }
-            let task_first = match (inst.queue.front(), inst.tasks.front()) {
+            let task_first = match (
+                inst.queue.front(),
+                inst.extra().and_then(|x| x.tasks.front()),
+            ) {
                 (_, None) => false,
                 (None, Some(_)) => true,
                 (Some(r), Some(t)) => {
@@ -148,7 +151,7 @@ impl Simulation<'_> {
                 }
             };
             if task_first {
-                let Some(next) = inst.tasks.pop_front() else {
+                let Some(next) = inst.extra_mut().tasks.pop_front() else {
                     return;
                 };
                 self.start_task(id, next);
@@ -166,7 +169,7 @@ impl Simulation<'_> {
     pub(super) fn take_worker(&mut self, id: InstanceId) {
         let now = self.now;
         let inst = &mut self.instances[id];
-        inst.set_busy(now, inst.busy + 1);
+        inst.set_busy(now, inst.busy + 1, SimTime::ZERO + self.scenario.warmup);
         self.busy_workers += 1;
         self.recorder
             .workers(now, self.busy_workers, self.worker_capacity);
@@ -176,7 +179,7 @@ impl Simulation<'_> {
     pub(super) fn release_worker(&mut self, id: InstanceId) {
         let now = self.now;
         let inst = &mut self.instances[id];
-        inst.set_busy(now, inst.busy - 1);
+        inst.set_busy(now, inst.busy - 1, SimTime::ZERO + self.scenario.warmup);
         self.busy_workers -= 1;
         self.recorder
             .workers(now, self.busy_workers, self.worker_capacity);
@@ -212,7 +215,7 @@ impl Simulation<'_> {
                 if let Some(scaler) = self.scaler.as_mut() {
                     let warmup = scaler.config.instance_warmup;
                     let inst = &self.instances[id];
-                    let measured = inst.ready_at.is_some_and(|t| t + warmup <= now);
+                    let measured = inst.ready_at.get().is_some_and(|t| t + warmup <= now);
                     if let Some(h) = scaler.latency.as_mut().filter(|_| measured) {
                         h.saturating_record(((seen - req.sent).as_nanos() / 1_000).max(1));
                     }

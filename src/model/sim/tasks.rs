@@ -76,7 +76,7 @@ impl Simulation<'_> {
         if inst.busy < inst.workers {
             self.start_task(id, task);
         } else {
-            inst.tasks.push_back(task);
+            inst.extra_mut().tasks.push_back(task);
         }
     }
 
@@ -136,7 +136,7 @@ impl Simulation<'_> {
         if doomed.is_empty() {
             return;
         }
-        self.instances[id].tasks.clear();
+        self.instances[id].extra_mut().tasks.clear();
         // Slot order: the same order whatever the line's order was.
         doomed.sort_unstable_by_key(|t| t.slot);
         for task in doomed {
