@@ -118,7 +118,7 @@ impl fmt::Display for SimDuration {
         let (unit, size) = UNITS
             .iter()
             .copied()
-            .find(|&(_, size)| self.0 % size == 0)
+            .find(|&(_, size)| self.0.is_multiple_of(size))
             .unwrap_or(("ns", 1));
         write!(f, "{}{}", self.0 / size, unit)
     }

@@ -28,7 +28,7 @@ use super::children::Children;
 use super::haproxy;
 use super::http;
 use super::instance::Scrape;
-use super::resp::Redis;
+use super::store::Store;
 use crate::engine::{stream, stream_key, Rng};
 use crate::metrics::{LaunchCause, TerminateCause, TimelineEvent};
 use crate::scenario::{Action, Pick, ScaleInPick, Scenario, SessionStore};
@@ -495,9 +495,8 @@ impl Fleet {
                     let snapshot = self.dir.join(REDIS_SNAPSHOT);
                     let _ = std::fs::remove_file(&snapshot);
                     if !data_loss {
-                        let mut redis = Redis::new(addr(port), Duration::from_secs(5));
-                        redis
-                            .command(&["SAVE"])
+                        Store::new(port, Duration::from_secs(5))
+                            .save()
                             .context("redis-server did not save its data before the outage")?;
                     }
                     self.children.kill(index);

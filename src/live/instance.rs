@@ -29,7 +29,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufReader, BufWriter};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -38,7 +38,7 @@ use anyhow::{Context, Result};
 
 use super::http::{self, Head};
 use super::jwt;
-use super::resp::{Redis, Reply};
+use super::store::Store;
 use crate::engine::{stream, stream_key, Rng};
 use crate::model::sampling::DurationSampler;
 use crate::scenario::{Scenario, SessionStore};
@@ -163,7 +163,8 @@ struct Shared {
     secret: Vec<u8>,
     /// Session → when it was last seen (in-memory store).
     sessions: Mutex<HashMap<u64, Instant>>,
-    redis: Option<SocketAddr>,
+    /// Redis's port (redis store).
+    redis: Option<u16>,
     index: u32,
     served: AtomicU64,
     routed: AtomicU64,
@@ -206,9 +207,7 @@ pub(crate) fn serve(scenario: &Scenario, setup: &Setup) -> Result<()> {
         jwt_verify: Duration::from_nanos(scenario.sessions.jwt_verify.as_nanos()),
         secret: secret(scenario.seed),
         sessions: Mutex::new(HashMap::new()),
-        redis: setup
-            .redis_port
-            .map(|p| SocketAddr::from(([127, 0, 0, 1], p))),
+        redis: setup.redis_port,
         index: setup.index,
         served: AtomicU64::new(0),
         routed: AtomicU64::new(0),
@@ -232,7 +231,7 @@ fn connection(stream: TcpStream, shared: &Shared) {
     };
     let mut reader = BufReader::new(read_half);
     let mut writer = BufWriter::new(stream);
-    let mut redis = shared.redis.map(|addr| Redis::new(addr, REDIS_TIMEOUT));
+    let mut redis = shared.redis.map(|port| Store::new(port, REDIS_TIMEOUT));
     while let Ok(Some(head)) = http::read_head(&mut reader) {
         if http::skip_body(&mut reader, head.content_length()).is_err() {
             return;
@@ -292,7 +291,7 @@ fn scrape(shared: &Shared) -> Scrape {
 }
 
 /// One application request: admission, session check, service.
-fn request(head: &Head, shared: &Shared, redis: Option<&mut Redis>) -> Answer {
+fn request(head: &Head, shared: &Shared, redis: Option<&mut Store>) -> Answer {
     shared.routed.fetch_add(1, Ordering::Relaxed);
     if !admit(shared) {
         return Answer::failed(503, "queue-full", None);
@@ -366,7 +365,7 @@ enum Session {
 fn check_session(
     head: &Head,
     shared: &Shared,
-    redis: Option<&mut Redis>,
+    redis: Option<&mut Store>,
 ) -> Result<Session, &'static str> {
     let Some(sid) = head.cookie("sid").and_then(|s| s.parse::<u64>().ok()) else {
         return Ok(Session::Valid(None)); // anonymous: nothing to check
@@ -398,24 +397,17 @@ fn check_session(
         }
         SessionStore::Redis => {
             let redis = redis.ok_or("store-unavailable")?;
-            let key = format!("s:{sid}");
-            let ttl = shared.ttl.as_secs().max(1).to_string();
+            let ttl_s = shared.ttl.as_secs().max(1);
+            let unavailable = |_| "store-unavailable";
             if login {
-                redis
-                    .command(&["SET", &key, "1", "EX", &ttl])
-                    .map_err(|_| "store-unavailable")?;
+                redis.login(sid, ttl_s).map_err(unavailable)?;
                 return Ok(Session::Valid(None));
             }
-            match redis.command(&["GETEX", &key, "EX", &ttl]) {
-                Err(_) => Err("store-unavailable"),
-                Ok(Reply::Nil) => {
-                    redis
-                        .command(&["SET", &key, "1", "EX", &ttl])
-                        .map_err(|_| "store-unavailable")?;
-                    Ok(Session::Lost(None))
-                }
-                Ok(_) => Ok(Session::Valid(None)),
+            if redis.touch(sid, ttl_s).map_err(unavailable)? {
+                return Ok(Session::Valid(None));
             }
+            redis.login(sid, ttl_s).map_err(unavailable)?;
+            Ok(Session::Lost(None))
         }
         SessionStore::Jwt => {
             if login {
@@ -438,6 +430,7 @@ fn check_session(
 mod tests {
     use super::*;
     use std::io::Read;
+    use std::net::SocketAddr;
 
     fn scenario(store: &str) -> Scenario {
         let yaml = format!(

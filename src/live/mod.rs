@@ -25,7 +25,7 @@ pub(crate) mod instance;
 mod jwt;
 mod load;
 mod observe;
-mod resp;
+mod store;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

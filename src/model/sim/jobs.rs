@@ -85,7 +85,7 @@ impl<'a> Jobs<'a> {
     /// variant of a scenario (and every retry of the request) decides the same.
     pub(super) fn triggers(&self, key: u64, remaining: u32) -> bool {
         match self.config.trigger {
-            JobTrigger::Every(k) => remaining % k.max(1) == 0,
+            JobTrigger::Every(k) => remaining.is_multiple_of(k.max(1)),
             JobTrigger::PerRequest(p) => {
                 let h = mix64(self.seed ^ mix64(JOB_COIN ^ mix64(key)) ^ u64::from(remaining));
                 let unit = (mix64(h) >> 11) as f64 / (1u64 << 53) as f64;

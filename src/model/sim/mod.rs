@@ -430,7 +430,7 @@ impl<'a> Simulation<'a> {
             }
             self.now = t;
             self.events += 1;
-            if self.events % PROGRESS_EVERY == 0 {
+            if self.events.is_multiple_of(PROGRESS_EVERY) {
                 progress(t);
             }
             self.dispatch(e);
