@@ -232,7 +232,7 @@ fn connection(stream: TcpStream, shared: &Shared) {
     let mut reader = BufReader::new(read_half);
     let mut writer = BufWriter::new(stream);
     let mut redis = shared.redis.map(|port| Store::new(port, REDIS_TIMEOUT));
-    while let Ok(Some(head)) = http::read_head(&mut reader) {
+    while let Ok(Some(head)) = http::read_request(&mut reader) {
         if http::skip_body(&mut reader, head.content_length()).is_err() {
             return;
         }
@@ -469,7 +469,7 @@ mod tests {
         let mut w = &stream;
         http::get(&mut w, "x", "/", headers).unwrap();
         let mut r = BufReader::new(&stream);
-        let head = http::read_head(&mut r).unwrap().unwrap();
+        let head = http::read_response(&mut r).unwrap().unwrap();
         let mut body = Vec::new();
         (&mut r)
             .take(head.content_length() as u64)

@@ -371,7 +371,7 @@ impl Client {
         headers.push(("x-session", sid.as_str()));
         http::get(stream, "fleet", "/", &headers)?;
         stream.set_read_timeout(Some(left(deadline)?))?;
-        let head = http::read_head(reader)?.ok_or(io::ErrorKind::UnexpectedEof)?;
+        let head = http::read_response(reader)?.ok_or(io::ErrorKind::UnexpectedEof)?;
         http::skip_body(reader, head.content_length())?;
         for set in head.all("set-cookie") {
             if let Some((name, value)) = set.split(';').next().and_then(|p| p.split_once('=')) {
