@@ -588,7 +588,7 @@ impl Fleet {
                 }
                 Life::Up | Life::Draining { .. } => {
                     sample.alive += 1;
-                    let Scrape { busy, waiting, .. } = self.metrics(i).unwrap_or_default();
+                    let Scrape { busy, waiting, .. } = self.metrics(i, now).unwrap_or_default();
                     self.slots[i].load = busy + waiting;
                     sample.busy += busy;
                     sample.capacity += workers;
@@ -621,12 +621,19 @@ impl Fleet {
         Ok(())
     }
 
-    /// What instance `i`'s `/metrics` says; `None` if it does not answer.
-    fn metrics(&self, i: usize) -> Option<Scrape> {
-        match http::probe(addr(self.slots[i].port), "/metrics", PROBE_TIMEOUT) {
-            Ok((200, body)) => Some(Scrape::parse(&body)),
-            _ => None,
+    /// What instance `i`'s `/metrics` says; `None` if it does not answer. The response times
+    /// it hands over (those since its previous scrape) go to the autoscaler.
+    fn metrics(&mut self, i: usize, now: Duration) -> Option<Scrape> {
+        let scrape = match http::probe(addr(self.slots[i].port), "/metrics", PROBE_TIMEOUT) {
+            Ok((200, body)) => Scrape::parse(&body),
+            _ => return None,
+        };
+        if let Some(scaler) = self.scaler.as_mut() {
+            let warmup = scaler.warmup();
+            let past_warmup = self.slots[i].ready_at.is_some_and(|t| t + warmup <= now);
+            scaler.record_latencies(&scrape, past_warmup);
         }
+        Some(scrape)
     }
 
     /// Takes instance `i` out of HAProxy's rotation; it is stopped once idle (see `poll`).
@@ -643,28 +650,23 @@ impl Fleet {
     /// policy, and resize the fleet to the decision.
     fn autoscale(&mut self, now: Duration) -> Result<()> {
         let statuses = haproxy::statuses(&self.socket).unwrap_or_default();
-        let warmup = self
-            .scaler
-            .as_ref()
-            .map_or(0, |a| a.config.instance_warmup.as_nanos());
-        let warmup = Duration::from_nanos(warmup);
-        let seen: Vec<Seen> = (0..self.slots.len())
-            .map(|i| {
-                let slot = &self.slots[i];
-                if !matches!(slot.life, Life::Up | Life::Draining { .. }) {
-                    return Seen::default();
-                }
-                let in_rotation = statuses
-                    .iter()
-                    .any(|(s, st)| *s as usize == i && haproxy::in_rotation(st));
-                Seen {
-                    scrape: self.metrics(i),
-                    measured: slot.life == Life::Up
-                        && in_rotation
-                        && slot.ready_at.is_some_and(|t| t + warmup <= now),
-                }
-            })
-            .collect();
+        let warmup = self.scaler.as_ref().map_or(Duration::ZERO, |a| a.warmup());
+        let mut seen = vec![Seen::default(); self.slots.len()];
+        for (i, s) in seen.iter_mut().enumerate() {
+            let (life, ready_at) = (self.slots[i].life, self.slots[i].ready_at);
+            if !matches!(life, Life::Up | Life::Draining { .. }) {
+                continue;
+            }
+            let in_rotation = statuses
+                .iter()
+                .any(|(s, st)| *s as usize == i && haproxy::in_rotation(st));
+            *s = Seen {
+                scrape: self.metrics(i, now),
+                measured: life == Life::Up
+                    && in_rotation
+                    && ready_at.is_some_and(|t| t + warmup <= now),
+            };
+        }
         let workers = self.scenario.instances.workers;
         let current = self.desired;
         let Some(scaler) = self.scaler.as_mut() else {

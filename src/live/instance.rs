@@ -23,9 +23,10 @@
 //! the request is answered 401 with `x-fleetsim: session-lost`, as in the model. A Redis that
 //! does not answer within 250 ms is unavailable: 503 with `x-fleetsim: store-unavailable`.
 //! `/health` answers 200 without a worker (the balancer's checks), `/metrics` the busy workers
-//! and queue length now, and counters since the instance listened — requests routed to it and
+//! and queue length now, counters since the instance listened — requests routed to it and
 //! busy worker-nanoseconds — which the supervisor differences between two autoscaler
-//! evaluations into the model's per-instance sample (see [`Scrape`]).
+//! evaluations into the model's per-instance sample, and the response times of the requests
+//! answered since the previous scrape, which it merges for `p95-latency` (see [`Scrape`]).
 
 use std::collections::HashMap;
 use std::io::{BufReader, BufWriter};
@@ -35,12 +36,14 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
+use hdrhistogram::Histogram;
 
 use super::http::{self, Head};
 use super::jwt;
 use super::store::Store;
 use crate::engine::{stream, stream_key, Rng};
 use crate::model::sampling::DurationSampler;
+use crate::model::scaling;
 use crate::scenario::{Scenario, SessionStore};
 
 /// How long an instance waits for Redis before answering "store unavailable".
@@ -105,9 +108,10 @@ impl Slots {
     }
 }
 
-/// What `/metrics` answers: gauges at the moment of the scrape, and counters since the
-/// instance listened, which the supervisor differences between two scrapes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What `/metrics` answers: gauges at the moment of the scrape, counters since the instance
+/// listened, which the supervisor differences between two scrapes, and the response times
+/// since the previous scrape, which it merges.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Scrape {
     pub(crate) busy: u64,
     pub(crate) waiting: u64,
@@ -117,15 +121,32 @@ pub(crate) struct Scrape {
     pub(crate) routed: u64,
     /// Busy worker-nanoseconds.
     pub(crate) busy_ns: u128,
+    /// Response times of the requests answered 200 since the previous scrape, as the buckets
+    /// of a [`scaling::latency_histogram`]: (the bucket's highest value in µs, count), in
+    /// increasing order. Recorded again into a histogram of the same shape, each lands in its
+    /// own bucket, so merging instances loses nothing.
+    pub(crate) latency_us: Vec<(u64, u64)>,
+}
+
+/// The non-empty buckets of `h`: (highest value, count).
+pub(crate) fn buckets(h: &Histogram<u64>) -> Vec<(u64, u64)> {
+    h.iter_recorded()
+        .map(|b| (b.value_iterated_to(), b.count_at_value()))
+        .collect()
 }
 
 impl Scrape {
-    /// The body of `/metrics`: one `name value` line each.
+    /// The body of `/metrics`: one `name value` line each, then one `latency_us value count`
+    /// line per bucket.
     fn render(&self) -> String {
-        format!(
+        let mut text = format!(
             "busy {}\nwaiting {}\nworkers {}\nserved {}\nrouted {}\nbusy_ns {}\n",
             self.busy, self.waiting, self.workers, self.served, self.routed, self.busy_ns
-        )
+        );
+        for (us, n) in &self.latency_us {
+            text.push_str(&format!("latency_us {us} {n}\n"));
+        }
+        text
     }
 
     /// Reads a `/metrics` body; a missing or garbled line reads as 0.
@@ -143,6 +164,13 @@ impl Scrape {
             served: small("served"),
             routed: small("routed"),
             busy_ns: value("busy_ns"),
+            latency_us: body
+                .lines()
+                .filter_map(|l| {
+                    let (us, n) = l.strip_prefix("latency_us ")?.trim().split_once(' ')?;
+                    Some((us.parse().ok()?, n.trim().parse().ok()?))
+                })
+                .collect(),
         }
     }
 }
@@ -168,6 +196,10 @@ struct Shared {
     index: u32,
     served: AtomicU64,
     routed: AtomicU64,
+    /// Response times (µs) of the requests answered 200 since the last `/metrics` scrape.
+    latency: Mutex<Histogram<u64>>,
+    /// The client's deadline per attempt: an answer later than this is one nobody waits for.
+    timeout: Duration,
 }
 
 /// Runs the instance until it is killed: sleeps `boot_time` (unless initial), then listens.
@@ -211,6 +243,8 @@ pub(crate) fn serve(scenario: &Scenario, setup: &Setup) -> Result<()> {
         index: setup.index,
         served: AtomicU64::new(0),
         routed: AtomicU64::new(0),
+        latency: Mutex::new(scaling::latency_histogram()),
+        timeout: Duration::from_nanos(scenario.workload.timeout.as_nanos()),
     });
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
@@ -233,6 +267,7 @@ fn connection(stream: TcpStream, shared: &Shared) {
     let mut writer = BufWriter::new(stream);
     let mut redis = shared.redis.map(|port| Store::new(port, REDIS_TIMEOUT));
     while let Ok(Some(head)) = http::read_request(&mut reader) {
+        let received = Instant::now();
         if http::skip_body(&mut reader, head.content_length()).is_err() {
             return;
         }
@@ -242,6 +277,9 @@ fn connection(stream: TcpStream, shared: &Shared) {
             "/metrics" => http::respond(&mut writer, 200, &[], &scrape(shared).render()),
             _ => {
                 let answer = request(&head, shared, redis.as_mut());
+                if answer.status == 200 {
+                    record_latency(shared, received.elapsed());
+                }
                 let mut headers = vec![("x-instance", index.as_str())];
                 let cookie;
                 if let Some(token) = &answer.token {
@@ -277,8 +315,28 @@ impl Answer {
     }
 }
 
-/// The instance's metrics now.
+/// Records the response time of a request answered 200, from its head read to its answer, as
+/// the model's autoscaler does: only while the client still waits for it.
+fn record_latency(shared: &Shared, took: Duration) {
+    if took <= shared.timeout {
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX).max(1);
+        shared
+            .latency
+            .lock()
+            .expect("latency")
+            .saturating_record(us);
+    }
+}
+
+/// The instance's metrics now; the response times recorded since the previous scrape are
+/// handed over and forgotten here.
 fn scrape(shared: &Shared) -> Scrape {
+    let latency_us = {
+        let mut h = shared.latency.lock().expect("latency");
+        let taken = buckets(&h);
+        h.reset();
+        taken
+    };
     let s = shared.slots.lock().expect("slots");
     Scrape {
         busy: u64::from(s.busy),
@@ -287,6 +345,7 @@ fn scrape(shared: &Shared) -> Scrape {
         served: shared.served.load(Ordering::Relaxed),
         routed: shared.routed.load(Ordering::Relaxed),
         busy_ns: s.area_at(Instant::now()),
+        latency_us,
     }
 }
 
@@ -501,6 +560,17 @@ mod tests {
         let m = Scrape::parse(&metrics);
         let busy_s = m.busy_ns as f64 / 1e9;
         assert!((0.6..0.7).contains(&busy_s), "{busy_s}");
+        // Response times of the two answered: the first 300 ms, the second 300 ms in the queue
+        // and 300 ms served, less the ~50 ms it came later: about 0.3 s and 0.55 s. The
+        // refused third is not a response time.
+        let [(first, 1), (second, 1)] = m.latency_us[..] else {
+            panic!("two response times: {metrics}");
+        };
+        assert!((300_000..320_000).contains(&first), "{metrics}");
+        assert!((520_000..580_000).contains(&second), "{metrics}");
+        // Handed over once: the next scrape has none.
+        let (_, again) = http::probe(addr, "/metrics", Duration::from_secs(1)).unwrap();
+        assert!(Scrape::parse(&again).latency_us.is_empty(), "{again}");
     }
 
     #[test]
@@ -512,6 +582,7 @@ mod tests {
             served: 120,
             routed: 125,
             busy_ns: 12_345_678_901_234,
+            latency_us: vec![(13_007, 40), (61_567, 2)],
         };
         assert_eq!(Scrape::parse(&m.render()), m);
         // `busy` is not read from `busy_ns`, and what is missing reads as 0.
@@ -522,6 +593,35 @@ mod tests {
                 busy_ns: 7,
                 ..Scrape::default()
             }
+        );
+    }
+
+    #[test]
+    fn response_times_merged_from_rendered_buckets_are_the_histogram_recorded_directly() {
+        let mut direct = scaling::latency_histogram();
+        let mut merged = scaling::latency_histogram();
+        // Three instances, 1 000 response times each from 3 µs to 3 s: thousands of buckets.
+        for instance in 0..3u64 {
+            let mut own = scaling::latency_histogram();
+            for k in 1..=1_000u64 {
+                let us = 3 * k * k + 17 * instance;
+                own.record(us).unwrap();
+                direct.record(us).unwrap();
+            }
+            let body = Scrape {
+                latency_us: buckets(&own),
+                ..Scrape::default()
+            }
+            .render();
+            for (us, n) in Scrape::parse(&body).latency_us {
+                merged.record_n(us, n).unwrap();
+            }
+        }
+        assert_eq!(merged.len(), 3_000);
+        assert_eq!(buckets(&merged), buckets(&direct));
+        assert_eq!(
+            merged.value_at_quantile(0.95),
+            direct.value_at_quantile(0.95)
         );
     }
 

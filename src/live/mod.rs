@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::metrics::Report;
-use crate::scenario::{Action, CountDist, ScalingMetric, Scenario, SessionStore};
+use crate::scenario::{Action, CountDist, Scenario, SessionStore};
 
 pub(crate) use fleet::{HAPROXY, REDIS};
 
@@ -76,15 +76,6 @@ pub(crate) fn refusals(s: &Scenario) -> Vec<String> {
     }
     if s.rate_limit.is_some() {
         refuse("rate_limit", "the live instances have no rate limiter");
-    }
-    if s.autoscaler
-        .as_ref()
-        .is_some_and(|a| a.metric == ScalingMetric::P95Latency)
-    {
-        refuse(
-            "autoscaler.metric",
-            "`p95-latency` is simulated only: the live instances keep no latency histogram",
-        );
     }
     if s.mtbf.is_some() {
         refuse(
@@ -285,12 +276,15 @@ mod tests {
         assert!(refusals(&load("crash-sticky", &[])).is_empty());
         assert!(refusals(&load("flash-crowd-autoscale", &[])).is_empty());
         assert!(refusals(&load("crash-sticky", &["balancer.affinity=source-ip"])).is_empty());
-        let no = refusals(&load(
+        // Every scaling metric runs live, p95-latency included.
+        assert!(refusals(&load(
             "flash-crowd-autoscale",
             &["autoscaler.metric=p95-latency", "autoscaler.target=200"],
-        ));
+        ))
+        .is_empty());
+        let no = refusals(&load("crash-sticky", &["balancer.hop_latency=5ms"]));
         assert!(
-            no.iter().any(|p| p.starts_with("autoscaler.metric:")),
+            no.iter().any(|p| p.starts_with("balancer.hop_latency:")),
             "{no:?}"
         );
     }

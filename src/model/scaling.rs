@@ -6,7 +6,21 @@
 //! average, as Kubernetes' HPA ignores not-yet-ready pods. Averages are per measured instance:
 //! `desired = ceil(measured × metric / target)` then holds the per-instance value at the target.
 
+use hdrhistogram::Histogram;
+
 use crate::scenario::ScalingMetric;
+
+/// The response times the p95-latency metric reads: whole microseconds from 1 µs to 1 h, at 3
+/// significant digits. The simulation and the live fleet both record into one of these.
+pub(crate) fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("static histogram bounds are valid")
+}
+
+/// The 95th percentile of response times recorded in microseconds, in milliseconds; `None` if
+/// nothing was recorded.
+pub(crate) fn p95_ms(latency_us: &Histogram<u64>) -> Option<f64> {
+    (!latency_us.is_empty()).then(|| latency_us.value_at_quantile(0.95) as f64 / 1_000.0)
+}
 
 /// One measured instance over the last evaluation interval.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

@@ -27,10 +27,7 @@ impl Scaler {
             metric: scaling::build(config.metric),
             marks: Vec::new(),
             last_evaluation: SimTime::ZERO,
-            latency: (config.metric == ScalingMetric::P95Latency).then(|| {
-                Histogram::new_with_bounds(1, 3_600_000_000, 3)
-                    .expect("static histogram bounds are valid")
-            }),
+            latency: (config.metric == ScalingMetric::P95Latency).then(scaling::latency_histogram),
             samples: Vec::new(),
         }
     }
@@ -78,7 +75,7 @@ impl Simulation<'_> {
             }
         }
         let p95_ms = scaler.latency.as_mut().and_then(|h| {
-            let p = (!h.is_empty()).then(|| h.value_at_quantile(0.95) as f64 / 1_000.0);
+            let p = scaling::p95_ms(h);
             h.reset();
             p
         });
