@@ -12,9 +12,9 @@
 //!
 //! For `p95-latency`, each instance hands over at every scrape (the supervisor's 500 ms polls
 //! and the evaluations) the response times it answered since the previous one, as histogram
-//! buckets; those of instances past `instance_warmup` at the scrape are merged into one
-//! histogram per interval, whose 95th percentile is the model's `p95_ms`, as the simulation
-//! merges the completions of measured instances.
+//! buckets; those of instances past `instance_warmup` over that whole span are merged into
+//! one histogram per interval, whose 95th percentile is the model's `p95_ms`, as the
+//! simulation merges the completions of measured instances.
 
 use std::time::Duration;
 
@@ -89,7 +89,7 @@ impl LiveScaler {
     }
 
     /// Takes the response times one instance handed over at a scrape: they count if it was
-    /// `past_warmup` then (the model checks at each completion).
+    /// `past_warmup` over the whole span they cover (the model checks at each completion).
     pub(crate) fn record_latencies(&mut self, scrape: &Scrape, past_warmup: bool) {
         if let Some(h) = self.latency.as_mut().filter(|_| past_warmup) {
             for &(us, n) in &scrape.latency_us {

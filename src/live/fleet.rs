@@ -123,6 +123,9 @@ struct Slot {
     load: u64,
     /// When it entered HAProxy's rotation (the autoscaler's warm-up counts from there).
     ready_at: Option<Duration>,
+    /// When its `/metrics` last answered: the response times of the next scrape are those
+    /// answered since.
+    scraped_at: Option<Duration>,
 }
 
 struct Deploy {
@@ -252,6 +255,7 @@ impl Fleet {
                     crashed_at: None,
                     load: 0,
                     ready_at: None,
+                    scraped_at: None,
                 })
                 .collect(),
             balancer: addr(ports[0]),
@@ -628,9 +632,19 @@ impl Fleet {
             Ok((200, body)) => Scrape::parse(&body),
             _ => return None,
         };
+        let slot = &mut self.slots[i];
+        // The response times span the time since the previous scrape (or since it entered
+        // rotation): they count if all of that span is past the warm-up, as the model counts
+        // each completion past it. An instance therefore starts to count at the first scrape
+        // after its warm-up ends, up to one poll late, never early.
+        let since = slot.scraped_at.or(slot.ready_at);
+        slot.scraped_at = Some(now);
         if let Some(scaler) = self.scaler.as_mut() {
             let warmup = scaler.warmup();
-            let past_warmup = self.slots[i].ready_at.is_some_and(|t| t + warmup <= now);
+            let past_warmup = slot
+                .ready_at
+                .zip(since)
+                .is_some_and(|(ready, since)| ready + warmup <= since);
             scaler.record_latencies(&scrape, past_warmup);
         }
         Some(scrape)
