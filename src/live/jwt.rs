@@ -6,6 +6,10 @@
 //! SHA-256, and the encoding is the `base64` crate's URL-safe alphabet without padding
 //! (RFC 4648 §5); a signature is checked with the MAC's own constant-time comparison. The tests
 //! below pin the primitive to RFC 4231's test vectors and the token format to its exact text.
+//!
+//! Not `jsonwebtoken`: its RustCrypto backend builds RSA and elliptic-curve signers these
+//! instances never use, and it checks expiry against the wall clock itself, where here `now` is
+//! the caller's, so that expiry is tested at exact instants.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

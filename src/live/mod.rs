@@ -108,6 +108,21 @@ pub(crate) fn refusals(s: &Scenario) -> Vec<String> {
             &format!("`{what}` is not applied to the live fleet yet"),
         );
     }
+    // The model plans a deploy and a resize together; the live fleet would count a deploy's
+    // surge processes as fleet and could drain the old instances it is about to replace.
+    let resizes = s.autoscaler.is_some()
+        || s.events
+            .iter()
+            .any(|e| matches!(e.action, Action::Scale { .. }));
+    for (i, e) in s.events.iter().enumerate() {
+        if resizes && matches!(e.action, Action::RollingDeploy { .. }) {
+            refuse(
+                &format!("events.{i}.action"),
+                "a `rolling-deploy` in a fleet that also resizes (an autoscaler or `scale` \
+                 events) is simulated only: the live fleet does not reconcile the two",
+            );
+        }
+    }
     no
 }
 
@@ -286,6 +301,27 @@ mod tests {
         assert!(
             no.iter().any(|p| p.starts_with("balancer.hop_latency:")),
             "{no:?}"
+        );
+    }
+
+    #[test]
+    fn a_deploy_runs_live_unless_the_fleet_also_resizes() {
+        let deploy = "events=[{at: 20s, action: rolling-deploy}]";
+        assert!(refusals(&load("live-rolling-deploy", &[])).is_empty());
+        let scaled = refusals(&load(
+            "live-rolling-deploy",
+            &["events=[{at: 20s, action: rolling-deploy}, {at: 30s, action: scale, to: 8}]"],
+        ));
+        assert_eq!(scaled.len(), 1, "{scaled:?}");
+        assert!(
+            scaled[0].starts_with("events.0.action: a `rolling-deploy`"),
+            "{scaled:?}"
+        );
+        let autoscaled = refusals(&load("live-autoscaled-step", &[deploy]));
+        assert_eq!(autoscaled.len(), 1, "{autoscaled:?}");
+        assert!(
+            autoscaled[0].contains("does not reconcile"),
+            "{autoscaled:?}"
         );
     }
 
