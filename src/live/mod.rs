@@ -92,8 +92,22 @@ pub(crate) fn refusals(s: &Scenario) -> Vec<String> {
             "the real hop is what loopback gives; set it to 0ms",
         );
     }
+    // The model plans a deploy and a resize together; the live fleet would count a deploy's
+    // surge processes as fleet and could drain the old instances it is about to replace.
+    let resizes = s.autoscaler.is_some()
+        || s.events
+            .iter()
+            .any(|e| matches!(e.action, Action::Scale { .. }));
     for (i, e) in s.events.iter().enumerate() {
         let what = match e.action {
+            Action::RollingDeploy { .. } if resizes => {
+                refuse(
+                    &format!("events.{i}.action"),
+                    "a `rolling-deploy` in a fleet that also resizes (an autoscaler or `scale` \
+                     events) is simulated only: the live fleet does not reconcile the two",
+                );
+                continue;
+            }
             Action::Crash { .. }
             | Action::RollingDeploy { .. }
             | Action::RedisOutage { .. }
@@ -107,21 +121,6 @@ pub(crate) fn refusals(s: &Scenario) -> Vec<String> {
             &format!("events.{i}.action"),
             &format!("`{what}` is not applied to the live fleet yet"),
         );
-    }
-    // The model plans a deploy and a resize together; the live fleet would count a deploy's
-    // surge processes as fleet and could drain the old instances it is about to replace.
-    let resizes = s.autoscaler.is_some()
-        || s.events
-            .iter()
-            .any(|e| matches!(e.action, Action::Scale { .. }));
-    for (i, e) in s.events.iter().enumerate() {
-        if resizes && matches!(e.action, Action::RollingDeploy { .. }) {
-            refuse(
-                &format!("events.{i}.action"),
-                "a `rolling-deploy` in a fleet that also resizes (an autoscaler or `scale` \
-                 events) is simulated only: the live fleet does not reconcile the two",
-            );
-        }
     }
     no
 }
