@@ -2,10 +2,12 @@
 //!
 //! It knows nothing of HTTP, balancers or sessions; `model/` builds the fleet on top of it.
 
+mod prefetch;
 mod queue;
 pub(crate) mod random;
 mod time;
 
+pub(crate) use prefetch::{prefetch, prefetch_all};
 pub(crate) use queue::EventQueue;
 pub(crate) use random::{stream, stream_key, Rng};
 pub use time::SimDuration;

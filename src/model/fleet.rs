@@ -125,6 +125,16 @@ impl Fleet {
         self.places[id.index()].slot()
     }
 
+    /// Starts loading into cache what looking up `id`, whose record is in `slot`, reads: its
+    /// place and its record (see [`crate::engine::prefetch`]). Knowing the slot, the two loads
+    /// overlap instead of one waiting for the other.
+    #[inline]
+    pub(crate) fn prefetch(&self, id: InstanceId, slot: u32) {
+        debug_assert_eq!(self.slot(id), Some(slot as usize));
+        crate::engine::prefetch(self.places.as_ptr().wrapping_add(id.index()));
+        crate::engine::prefetch_all(self.records.as_ptr().wrapping_add(slot as usize));
+    }
+
     /// `id`'s record, `None` once retired.
     #[inline]
     pub(crate) fn get(&self, id: InstanceId) -> Option<&Instance> {

@@ -72,6 +72,12 @@ impl<T> Slab<T> {
         Some(value)
     }
 
+    /// Starts loading the record in `slot` into cache (see [`crate::engine::prefetch`]).
+    #[inline]
+    pub(crate) fn prefetch(&self, slot: u32) {
+        crate::engine::prefetch_all(self.slots.as_ptr().wrapping_add(slot as usize));
+    }
+
     /// Number of live records.
     pub(crate) fn len(&self) -> usize {
         self.slots.len() - self.free.len()
@@ -138,6 +144,20 @@ impl<T: Linked> Slab<T> {
             .as_mut()
             .expect("listed records are live")
             .links_mut()
+    }
+
+    /// Starts loading the records beside live record `slot` in its list, which unlinking it
+    /// touches.
+    #[inline]
+    pub(crate) fn prefetch_neighbours(&self, slot: u32) {
+        if let Some(v) = self.slots[slot as usize].value.as_ref() {
+            let Neighbours { prev, next } = *v.links();
+            for n in [prev, next] {
+                if n != NIL {
+                    crate::engine::prefetch(self.slots.as_ptr().wrapping_add(n as usize));
+                }
+            }
+        }
     }
 
     /// Puts live record `slot` at the front of the list headed by `head`. O(1).

@@ -58,6 +58,11 @@ impl Balancer {
         self.connections.is_routable(id)
     }
 
+    /// Open connections per instance.
+    pub(crate) fn connections(&self) -> &OpenConnections {
+        &self.connections
+    }
+
     /// Open connections per instance, to count one opening or closing.
     pub(crate) fn connections_mut(&mut self) -> &mut OpenConnections {
         &mut self.connections

@@ -198,6 +198,12 @@ impl OpenConnections {
         self.refresh(id);
     }
 
+    /// Starts loading `id`'s count into cache (see [`crate::engine::prefetch`]).
+    #[inline]
+    pub(crate) fn prefetch(&self, id: InstanceId) {
+        crate::engine::prefetch(self.counts.as_ptr().wrapping_add(id.index()));
+    }
+
     /// One connection to `id` fewer, if it has any.
     #[inline]
     pub(crate) fn dec_saturating(&mut self, id: InstanceId) {

@@ -87,7 +87,7 @@ impl Simulation<'_> {
         // Work offered to the fleet, for the elasticity demand (refusals by the balancer
         // itself never reach an instance and are not demand on it).
         self.recorder.offered(demand);
-        let slot = self
+        let record = self
             .instances
             .slot(id)
             .expect("a routable instance is present");
@@ -98,7 +98,7 @@ impl Simulation<'_> {
             return self.client_failed(sref, counted, Cause::InstanceDown);
         }
         if let Some(limiter) = &mut self.limiter {
-            let verdict = limiter.admit(&mut s.tat, s.key, slot, now);
+            let verdict = limiter.admit(&mut s.tat, s.key, record, now);
             if !verdict.admitted {
                 return self.client_failed(sref, counted, Cause::RateLimited);
             }
@@ -115,6 +115,7 @@ impl Simulation<'_> {
         let (slot, generation) = self.requests.insert(Request {
             session: sref,
             instance: id,
+            record: record as u32,
             sent: now,
             demand,
             client_waiting: true,

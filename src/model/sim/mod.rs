@@ -186,6 +186,9 @@ impl Linked for Session {
 pub(crate) struct Request {
     session: SessionRef,
     instance: InstanceId,
+    /// Where the instance's record is ([`Fleet::slot`]): it stays there while the request lives,
+    /// since an instance holding requests is never retired.
+    record: u32,
     sent: SimTime,
     /// Service time drawn at send, so that it depends only on the session's stream.
     demand: SimDuration,

@@ -194,6 +194,13 @@ impl Simulation<'_> {
     }
 
     pub(super) fn complete(&mut self, r: RequestRef) {
+        if let Some(req) = self.requests.get(r.slot, r.generation) {
+            // Everything below touches these: ask for them together, not one after another.
+            self.instances.prefetch(req.instance, req.record);
+            self.balancer.connections().prefetch(req.instance);
+            self.sessions.prefetch(req.session.slot);
+            self.requests.prefetch_neighbours(r.slot);
+        }
         let Some(req) = self.remove_request(r) else {
             return; // the instance crashed while serving it
         };
