@@ -91,6 +91,25 @@ fn bucket(time: u64, last: u64) -> usize {
     63 - (time ^ last).leading_zeros() as usize
 }
 
+/// An event waiting in a radix-heap bucket with its time. Packed to 4-byte alignment: with a
+/// 12-byte event it takes 20 bytes instead of 24, and a fleet with a million sessions thinking
+/// keeps a million of them. Fields are only ever copied out, never borrowed.
+#[derive(Clone, Copy)]
+#[repr(C, packed(4))]
+struct Timed<E> {
+    time: u64,
+    event: E,
+}
+
+impl<E> std::fmt::Debug for Timed<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let time = self.time;
+        f.debug_struct("Timed")
+            .field("time", &time)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A monotone radix heap over `u64` time, FIFO among equal times (see the module docs).
 #[derive(Debug)]
 struct Radix<E> {
@@ -100,7 +119,7 @@ struct Radix<E> {
     current: Vec<E>,
     head: usize,
     /// `buckets[k]` holds the events whose time first differs from `last` at bit `k`.
-    buckets: [Vec<(u64, E)>; 64],
+    buckets: [Vec<Timed<E>>; 64],
     /// Bit `k` set: `buckets[k]` is not empty.
     occupied: u64,
     /// Pending events in all buckets.
@@ -127,7 +146,7 @@ impl<E: Copy> Radix<E> {
             self.current.push(event);
         } else {
             let k = bucket(time, self.last);
-            self.buckets[k].push((time, event));
+            self.buckets[k].push(Timed { time, event });
             self.occupied |= 1 << k;
         }
     }
@@ -156,14 +175,14 @@ impl<E: Copy> Radix<E> {
         let k = self.occupied.trailing_zeros() as usize;
         let mut moving = std::mem::take(&mut self.buckets[k]);
         self.occupied &= !(1 << k);
-        let last = moving.iter().map(|&(t, _)| t).min().unwrap_or(self.last);
+        let last = moving.iter().map(|e| e.time).min().unwrap_or(self.last);
         self.last = last;
-        for (time, event) in moving.drain(..) {
+        for Timed { time, event } in moving.drain(..) {
             if time == last {
                 self.current.push(event);
             } else {
                 let j = bucket(time, last);
-                self.buckets[j].push((time, event));
+                self.buckets[j].push(Timed { time, event });
                 self.occupied |= 1 << j;
             }
         }
@@ -289,6 +308,12 @@ impl<E: Copy> EventQueue<E> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_waiting_event_takes_its_time_and_itself_and_no_padding() {
+        // The simulation's events are 12 bytes; a million pending ones take 20 MB, not 24.
+        assert_eq!(size_of::<Timed<[u32; 3]>>(), 20);
+    }
 
     /// The queue as it was before the radix heap: a binary heap of `(time, seq)` keys. Its pop
     /// order is the contract.

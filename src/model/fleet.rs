@@ -79,7 +79,8 @@ pub(crate) struct Fleet {
 impl Fleet {
     /// Adds `record` as the next launch; returns its id and slot (a retired one's if any).
     pub(crate) fn launch(&mut self, record: Instance) -> (InstanceId, usize) {
-        let id = InstanceId(u32::try_from(self.places.len()).expect("fewer than 2^32 launches"));
+        let id =
+            InstanceId::new(u32::try_from(self.places.len()).expect("fewer than 2^32 launches"));
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.records[slot as usize] = record;
@@ -195,7 +196,7 @@ impl Index<InstanceId> for Fleet {
     fn index(&self, id: InstanceId) -> &Instance {
         match self.slot(id) {
             Some(s) => &self.records[s],
-            None => panic!("instance {} is retired", id.0),
+            None => panic!("instance {} is retired", id.get()),
         }
     }
 }
@@ -205,7 +206,7 @@ impl IndexMut<InstanceId> for Fleet {
     fn index_mut(&mut self, id: InstanceId) -> &mut Instance {
         match self.slot(id) {
             Some(s) => &mut self.records[s],
-            None => panic!("instance {} is retired", id.0),
+            None => panic!("instance {} is retired", id.get()),
         }
     }
 }
@@ -254,14 +255,14 @@ mod tests {
         assert!(!fleet.is_live(a));
         let (c, slot_c) = fleet.launch(record(12));
         assert_eq!(
-            (a.0, b.0, c.0),
+            (a.get(), b.get(), c.get()),
             (0, 1, 2),
             "ids are launch numbers, never reused"
         );
         assert_eq!(slot_c, slot_a, "the retired slot is reused");
         assert_eq!(fleet[c].launched_at, SimTime(12));
         assert_eq!(fleet.stopped(c), None);
-        let order: Vec<u32> = fleet.iter().map(|(id, _)| id.0).collect();
+        let order: Vec<u32> = fleet.iter().map(|(id, _)| id.get()).collect();
         assert_eq!(order, [1, 2]);
         assert_eq!((fleet.launched(), fleet.slots()), (3, 2));
     }
@@ -304,7 +305,7 @@ mod tests {
                         if present.is_empty() {
                             continue;
                         }
-                        let id = InstanceId(present[n % present.len()] as u32);
+                        let id = InstanceId::new(present[n % present.len()] as u32);
                         let why = [Stop::Crash, Stop::ScaleIn, Stop::Deploy][why as usize];
                         stop(&mut fleet, id, why);
                         fleet.retire(id);
@@ -314,7 +315,7 @@ mod tests {
                 prop_assert_eq!(fleet.launched(), model.len());
                 let mut slots = Vec::new();
                 for (i, gone) in model.iter().enumerate() {
-                    let id = InstanceId(i as u32);
+                    let id = InstanceId::new(i as u32);
                     match gone {
                         None => {
                             prop_assert_eq!(fleet[id].launched_at, SimTime(i as u64));

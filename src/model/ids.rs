@@ -1,13 +1,52 @@
 //! Typed indices into the model's component vectors (no references between components).
 
+use std::num::NonZeroU32;
+
 /// An instance, by launch order. Ids are never reused: a replacement is a new instance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct InstanceId(pub(crate) u32);
+///
+/// The launch number is stored complemented in a `NonZeroU32`, so that `Option<InstanceId>`
+/// (a session's pin, its state's home, …) takes 4 bytes, not 8; launch number `u32::MAX` is
+/// therefore not an id, and the fleet launches fewer instances than that.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct InstanceId(NonZeroU32);
 
 impl InstanceId {
+    /// The instance launched `n`-th (from 0). `n` must be below `u32::MAX`.
     #[inline]
-    pub(crate) fn index(self) -> usize {
-        self.0 as usize
+    pub(crate) const fn new(n: u32) -> Self {
+        match NonZeroU32::new(!n) {
+            Some(v) => InstanceId(v),
+            None => panic!("instance launch numbers stop below u32::MAX"),
+        }
+    }
+
+    /// Its launch number.
+    #[inline]
+    pub(crate) const fn get(self) -> u32 {
+        !self.0.get()
+    }
+
+    #[inline]
+    pub(crate) const fn index(self) -> usize {
+        self.get() as usize
+    }
+}
+
+impl Ord for InstanceId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.get().cmp(&other.get())
+    }
+}
+
+impl PartialOrd for InstanceId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Debug for InstanceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("InstanceId").field(&self.get()).finish()
     }
 }
 

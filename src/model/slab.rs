@@ -27,6 +27,10 @@ impl<T> Default for Slab<T> {
 }
 
 impl<T> Slab<T> {
+    /// Bytes each slot takes, the record and its generation together.
+    #[cfg(test)]
+    pub(crate) const SLOT_BYTES: usize = size_of::<Slot<T>>();
+
     /// Stores `value`; returns its `(slot, generation)`.
     #[inline]
     pub(crate) fn insert(&mut self, value: T) -> (u32, u32) {
@@ -89,6 +93,30 @@ impl<T> Slab<T> {
             .iter()
             .enumerate()
             .filter_map(|(i, s)| s.value.as_ref().map(|v| (i as u32, s.generation, v)))
+    }
+}
+
+/// Per slot of a slab, a value that only some runs use, kept beside the slab's records rather
+/// than in them: a run that never uses it pays nothing per record. [`SideTable::start`] writes
+/// the value of the record that has just taken a slot; the table grows to the slab's largest slot.
+#[derive(Debug, Default)]
+pub(crate) struct SideTable<T> {
+    values: Vec<T>,
+}
+
+impl<T: Copy + Default> SideTable<T> {
+    /// The record that has just taken `slot` starts with `value`.
+    pub(crate) fn start(&mut self, slot: u32, value: T) {
+        let i = slot as usize;
+        if i >= self.values.len() {
+            self.values.resize(i + 1, T::default());
+        }
+        self.values[i] = value;
+    }
+
+    /// The value of the record in `slot`, which must have been started.
+    pub(crate) fn get_mut(&mut self, slot: u32) -> &mut T {
+        &mut self.values[slot as usize]
     }
 }
 

@@ -236,7 +236,7 @@ mod tests {
     use crate::engine::{stream, stream_key};
 
     fn ids(n: u32) -> Vec<InstanceId> {
-        (0..n).map(InstanceId).collect()
+        (0..n).map(InstanceId::new).collect()
     }
 
     /// Counts for `routable` (and the instances before the last of them) under `ranking`.
@@ -264,7 +264,9 @@ mod tests {
         let c = conns(Ranking::None, &r, &vec![0; weights.len()], weights);
         let mut rng = stream(1, stream_key("lb"), 0);
         wrr.membership_changed(&r, weights);
-        (0..n).map(|_| wrr.pick(&ctx(&r, &c), &mut rng).0).collect()
+        (0..n)
+            .map(|_| wrr.pick(&ctx(&r, &c), &mut rng).get())
+            .collect()
     }
 
     #[test]
@@ -318,7 +320,7 @@ mod tests {
         let mut wlc = LeastConnections::default();
         let mut pick = |counts: &[u32]| {
             let c = conns(Ranking::WeightedLeast, &r, counts, &weights);
-            wlc.pick(&ctx(&r, &c), &mut rng).0
+            wlc.pick(&ctx(&r, &c), &mut rng).get()
         };
         // Idle: (0+1)/8 < (0+1)/2, the large one.
         assert_eq!(pick(&[0, 0]), 0);
@@ -339,7 +341,9 @@ mod tests {
         let c = conns(Ranking::None, &r, &[0; 3], &[]);
         let mut rng = stream(1, stream_key("lb"), 0);
         let mut rr = RoundRobin::default();
-        let got: Vec<u32> = (0..6).map(|_| rr.pick(&ctx(&r, &c), &mut rng).0).collect();
+        let got: Vec<u32> = (0..6)
+            .map(|_| rr.pick(&ctx(&r, &c), &mut rng).get())
+            .collect();
         assert_eq!(got, [0, 1, 2, 0, 1, 2]);
     }
 
@@ -349,10 +353,10 @@ mod tests {
         let mut rng = stream(1, stream_key("lb"), 0);
         let mut lc = LeastConnections::default();
         let busy = conns(Ranking::Least, &r, &[5, 1, 3], &[]);
-        assert_eq!(lc.pick(&ctx(&r, &busy), &mut rng), InstanceId(1));
+        assert_eq!(lc.pick(&ctx(&r, &busy), &mut rng), InstanceId::new(1));
         let idle = conns(Ranking::Least, &r, &[0, 0, 0], &[]);
         let ties: Vec<u32> = (0..3)
-            .map(|_| lc.pick(&ctx(&r, &idle), &mut rng).0)
+            .map(|_| lc.pick(&ctx(&r, &idle), &mut rng).get())
             .collect();
         let mut sorted = ties.clone();
         sorted.sort();
@@ -365,7 +369,7 @@ mod tests {
         let mut rng = stream(1, stream_key("lb"), 0);
         let c = conns(Ranking::None, &r, &[9, 2], &[]);
         for _ in 0..100 {
-            assert_eq!(PowerOfTwo.pick(&ctx(&r, &c), &mut rng), InstanceId(1));
+            assert_eq!(PowerOfTwo.pick(&ctx(&r, &c), &mut rng), InstanceId::new(1));
         }
     }
 

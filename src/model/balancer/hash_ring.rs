@@ -20,7 +20,7 @@ impl HashRing {
         for &id in members {
             for v in 0..VNODES {
                 self.points
-                    .push((mix64((u64::from(id.0) << 16) ^ v ^ 0x5EED), id));
+                    .push((mix64((u64::from(id.get()) << 16) ^ v ^ 0x5EED), id));
             }
         }
         self.points.sort_unstable();
@@ -44,21 +44,21 @@ mod tests {
 
     #[test]
     fn removing_a_member_moves_only_its_keys() {
-        let all: Vec<InstanceId> = (0..5).map(InstanceId).collect();
+        let all: Vec<InstanceId> = (0..5).map(InstanceId::new).collect();
         let mut ring = HashRing::default();
         ring.rebuild(&all);
         let before: Vec<_> = (0..10_000).map(|k| ring.lookup(k).unwrap()).collect();
         ring.rebuild(&[all[0], all[1], all[3], all[4]]);
         for (k, &owner) in before.iter().enumerate() {
             let now = ring.lookup(k as u64).unwrap();
-            if owner != InstanceId(2) {
+            if owner != InstanceId::new(2) {
                 assert_eq!(now, owner, "key {k} moved although its owner stayed");
             } else {
-                assert_ne!(now, InstanceId(2));
+                assert_ne!(now, InstanceId::new(2));
             }
         }
         // Each of 5 members owns roughly a fifth of the keys.
-        let share = before.iter().filter(|&&o| o == InstanceId(2)).count();
+        let share = before.iter().filter(|&&o| o == InstanceId::new(2)).count();
         assert!((1_200..2_800).contains(&share), "{share}");
     }
 

@@ -162,8 +162,8 @@ mod tests {
         };
         let mut b = Balancer::new(&config, stream(1, stream_key("balancer"), 0));
         for i in 0..n {
-            b.set_weight(InstanceId(i), 1);
-            b.add(InstanceId(i));
+            b.set_weight(InstanceId::new(i), 1);
+            b.add(InstanceId::new(i));
         }
         b
     }
@@ -171,7 +171,7 @@ mod tests {
     #[test]
     fn least_connections_follows_counts_and_rotation() {
         let mut b = balancer(Kind::LeastConnections, Affinity::None, 3);
-        let (i0, i1, i2) = (InstanceId(0), InstanceId(1), InstanceId(2));
+        let (i0, i1, i2) = (InstanceId::new(0), InstanceId::new(1), InstanceId::new(2));
         b.connections_mut().inc(i0);
         b.connections_mut().inc(i2);
         assert_eq!(b.route(&mut None, 1, 1), Some(i1));
@@ -216,10 +216,10 @@ mod tests {
     #[test]
     fn nothing_routable_means_no_route() {
         let mut b = balancer(Kind::Random, Affinity::None, 1);
-        b.remove(InstanceId(0));
+        b.remove(InstanceId::new(0));
         assert_eq!(b.route(&mut None, 1, 1), None);
-        b.add(InstanceId(0));
-        b.add(InstanceId(0));
-        assert_eq!(b.routable(), &[InstanceId(0)]);
+        b.add(InstanceId::new(0));
+        b.add(InstanceId::new(0));
+        assert_eq!(b.routable(), &[InstanceId::new(0)]);
     }
 }

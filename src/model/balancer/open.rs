@@ -321,7 +321,7 @@ impl OpenConnections {
         }
         tree.first_at_most(from.index(), min)
             .or_else(|| tree.first_at_most(0, min))
-            .map(|i| InstanceId(i as u32))
+            .map(|i| InstanceId::new(i as u32))
     }
 
     /// An index with `ranking` over instances `0..counts.len()` with these counts, of which
@@ -335,7 +335,7 @@ impl OpenConnections {
     ) -> Self {
         let mut open = OpenConnections::new(ranking);
         for (i, &c) in counts.iter().enumerate() {
-            let id = InstanceId(i as u32);
+            let id = InstanceId::new(i as u32);
             open.ensure(id);
             open.set_weight(id, weights.get(i).copied().unwrap_or(1));
             open.set(id, c);
@@ -385,10 +385,10 @@ mod tests {
         let mut start = 0usize;
         for op in ops {
             let n = launched.max(1) as usize;
-            let pick_id = move |i: usize| InstanceId((i % n) as u32);
+            let pick_id = move |i: usize| InstanceId::new((i % n) as u32);
             match *op {
                 Op::Launch(weight) => {
-                    let id = InstanceId(launched);
+                    let id = InstanceId::new(launched);
                     launched += 1;
                     open.ensure(id);
                     open.set_weight(id, weight);
@@ -411,7 +411,7 @@ mod tests {
                     open.set_routable(id, false);
                 }
                 Op::Pick(_) if routable.is_empty() => {
-                    prop_assert_eq!(open.least_from(InstanceId(0)), None);
+                    prop_assert_eq!(open.least_from(InstanceId::new(0)), None);
                 }
                 Op::Pick(advance) => {
                     start = (start + advance % 3) % routable.len();
@@ -443,7 +443,7 @@ mod tests {
 
     #[test]
     fn ties_go_to_the_first_at_or_after_the_start_then_wrap() {
-        let ids: Vec<InstanceId> = (0..6).map(InstanceId).collect();
+        let ids: Vec<InstanceId> = (0..6).map(InstanceId::new).collect();
         // Instances 1 and 4 share the least load; 3 is out of rotation with less.
         let routable = [ids[0], ids[1], ids[2], ids[4], ids[5]];
         let open = OpenConnections::with(Ranking::Least, &[3, 1, 2, 0, 1, 5], &routable, &[]);
@@ -455,7 +455,7 @@ mod tests {
 
     #[test]
     fn weighted_scores_count_the_connection_about_to_open() {
-        let ids: Vec<InstanceId> = (0..2).map(InstanceId).collect();
+        let ids: Vec<InstanceId> = (0..2).map(InstanceId::new).collect();
         // (7 + 1) / 8 = 1 > (0 + 1) / 2: the small one; (6 + 1) / 8 < (1 + 1) / 2: the large.
         let open = OpenConnections::with(Ranking::WeightedLeast, &[7, 0], &ids, &[8, 2]);
         assert_eq!(open.least_from(ids[0]), Some(ids[1]));
@@ -466,6 +466,6 @@ mod tests {
     #[test]
     fn nothing_routable_has_no_least() {
         let open = OpenConnections::with(Ranking::Least, &[0, 0], &[], &[]);
-        assert_eq!(open.least_from(InstanceId(0)), None);
+        assert_eq!(open.least_from(InstanceId::new(0)), None);
     }
 }

@@ -20,10 +20,6 @@ impl Simulation<'_> {
         let ip = rng.random_range(0..self.scenario.workload.client_ips);
         let counted = self.recorder.measured(now);
         self.recorder.session_arrived(counted);
-        let file = self
-            .files
-            .as_ref()
-            .map_or(SessionFile::default(), |f| f.plan(key));
         let (slot, generation) = self.sessions.insert(Session {
             key,
             rng,
@@ -40,10 +36,15 @@ impl Simulation<'_> {
             token_expiry: now,
             revoked: false,
             last_instance: None,
-            tat: SimTime::ZERO,
-            file,
             pin_links: Neighbours::NONE,
         });
+        if let Some(files) = &mut self.files {
+            files.arrived(slot, key);
+        }
+        if self.limiter.is_some() {
+            // A new user's bucket is full.
+            self.user_buckets.start(slot, SimTime::ZERO);
+        }
         self.send(SessionRef { slot, generation });
     }
 
@@ -98,7 +99,7 @@ impl Simulation<'_> {
             return self.client_failed(sref, counted, Cause::InstanceDown);
         }
         if let Some(limiter) = &mut self.limiter {
-            let verdict = limiter.admit(&mut s.tat, s.key, record, now);
+            let verdict = limiter.admit(self.user_buckets.get_mut(sref.slot), s.key, record, now);
             if !verdict.admitted {
                 return self.client_failed(sref, counted, Cause::RateLimited);
             }

@@ -17,7 +17,7 @@ impl Simulation<'_> {
                     }
                 }
                 let affected = self.sessions_on(&victims);
-                let instances = victims.iter().map(|v| v.0).collect();
+                let instances = victims.iter().map(|v| v.get()).collect();
                 self.recorder
                     .event(self.now, TimelineEvent::Crash { instances }, affected);
                 for id in victims {
@@ -96,7 +96,7 @@ impl Simulation<'_> {
                 let victim = self.pick_instance(pick, &[], group);
                 let affected = victim.map_or(0, |v| self.sessions_on(&[v]));
                 let slow = TimelineEvent::SlowInstance {
-                    instance: victim.map(|id| id.0),
+                    instance: victim.map(|id| id.get()),
                     factor,
                     duration,
                 };
@@ -231,7 +231,7 @@ impl Simulation<'_> {
         let Some(mtbf) = &self.scenario.mtbf else {
             return;
         };
-        let mut rng = stream(self.scenario.seed, MTBF_STREAM, u64::from(id.0));
+        let mut rng = stream(self.scenario.seed, MTBF_STREAM, u64::from(id.get()));
         let draw: f64 = Exp1.sample(&mut rng);
         let after = SimDuration((draw * mtbf.mean.as_nanos() as f64).round() as u64);
         let at = self.now + after;
@@ -247,7 +247,7 @@ impl Simulation<'_> {
         let affected = self.sessions_on(&[id]);
         self.recorder.event(
             self.now,
-            TimelineEvent::RandomCrash { instance: id.0 },
+            TimelineEvent::RandomCrash { instance: id.get() },
             affected,
         );
         self.crash(id);
@@ -264,7 +264,7 @@ impl Simulation<'_> {
             inst.is_up() && group.is_none_or(|g| inst.group == g) && !taken.contains(id)
         });
         match pick {
-            Pick::Index(n) => candidates.map(|(id, _)| id).find(|id| id.0 == n),
+            Pick::Index(n) => candidates.map(|(id, _)| id).find(|id| id.get() == n),
             Pick::Oldest => candidates
                 .min_by_key(|(id, inst)| (inst.launched_at, *id))
                 .map(|(id, _)| id),

@@ -29,6 +29,8 @@ pub(crate) struct FileTier<'a> {
     shared_latency: DurationSampler,
     /// Object-store round trips.
     rng: Rng,
+    /// Per session slot, the file of the session there.
+    files: SideTable<SessionFile>,
 }
 
 /// A session's file: whether it still has to upload, where its file is, reads left.
@@ -50,11 +52,18 @@ impl<'a> FileTier<'a> {
             reads: CountSampler::new(&config.reads),
             shared_latency: DurationSampler::new(&config.shared_latency),
             rng: stream(seed, FILE_STREAM, 0),
+            files: SideTable::default(),
         }
     }
 
+    /// Session `key` has arrived and taken session slot `slot`: its file plan.
+    pub(super) fn arrived(&mut self, slot: u32, key: u64) {
+        let plan = self.plan(key);
+        self.files.start(slot, plan);
+    }
+
     /// The file plan of session `key`, from its own stream: the same in every variant.
-    pub(super) fn plan(&self, key: u64) -> SessionFile {
+    fn plan(&self, key: u64) -> SessionFile {
         let mut rng = stream(self.seed, FILE_STREAM, key.wrapping_add(1));
         if rng.random::<f64>() < self.config.uploads {
             SessionFile {
@@ -80,10 +89,10 @@ impl Simulation<'_> {
         let Some(tier) = self.files.as_mut() else {
             return Ok(SimDuration::ZERO);
         };
-        let Some(s) = self.sessions.get_mut(sref.slot, sref.generation) else {
+        if self.sessions.get(sref.slot, sref.generation).is_none() {
             return Ok(SimDuration::ZERO);
-        };
-        let file = &mut s.file;
+        }
+        let file = tier.files.get_mut(sref.slot);
         let shared = tier.config.store == FileStore::Shared;
         let recorder = self.job_recorder.as_mut().expect("files have a recorder");
         if file.uploading {

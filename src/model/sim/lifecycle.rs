@@ -49,7 +49,7 @@ impl Simulation<'_> {
         // The phase is a thousandth-step fraction of the interval, computed wide: an interval
         // of thousands of hours times 999 does not fit in 64 bits.
         let interval = self.scenario.balancer.health_check.interval.as_nanos();
-        let step = u128::from(u64::from(id.0).wrapping_mul(0x9E37_79B9) % 1000);
+        let step = u128::from(u64::from(id.get()).wrapping_mul(0x9E37_79B9) % 1000);
         let phase = (step * u128::from(interval) / 1000) as u64;
         self.queue.push(
             now + SimDuration(interval.saturating_add(phase)),
@@ -303,7 +303,7 @@ impl Simulation<'_> {
     ) -> Option<InstanceId> {
         self.scale_in_candidates(eligible)
             .min()
-            .map(|(_, n)| InstanceId(n))
+            .map(|(_, n)| InstanceId::new(n))
     }
 
     /// The first `k` instances [`Self::scale_in_victim`] would pick one after another among
@@ -324,7 +324,7 @@ impl Simulation<'_> {
         }
         // Keys are distinct (they end with the index): the order is total.
         keyed.sort_unstable();
-        keyed.into_iter().map(|(_, n)| InstanceId(n)).collect()
+        keyed.into_iter().map(|(_, n)| InstanceId::new(n)).collect()
     }
 
     /// The active instances `eligible` for scale-in, each with its place in the order
@@ -337,7 +337,7 @@ impl Simulation<'_> {
         self.instances
             .iter()
             .filter(move |(_, i)| i.is_active() && eligible(i))
-            .map(move |(id, i)| (scale_in_key(pick, id.index(), i), id.0))
+            .map(move |(id, i)| (scale_in_key(pick, id.index(), i), id.get()))
     }
 
     fn scale_in_pick(&self) -> ScaleInPick {
@@ -396,7 +396,7 @@ impl Simulation<'_> {
                     if self.balancer.is_routable(id) {
                         self.leave_rotation(id);
                         let down = TimelineEvent::MarkedDown {
-                            instance: id.0,
+                            instance: id.get(),
                             replaced: self.scenario.instances.replace,
                         };
                         self.recorder.event(self.now, down, 0);

@@ -68,13 +68,13 @@ use crate::model::limits::RateLimiter;
 use crate::model::redis::{Redis, RedisDown};
 use crate::model::sampling::{CountSampler, DurationSampler};
 use crate::model::scaling::{self, Metric, Sample, View};
-use crate::model::slab::{Linked, Neighbours, Slab};
+use crate::model::slab::{Linked, Neighbours, SideTable, Slab};
 use crate::scenario::{
     Action, AutoscalerConfig, GroupConfig, Pick, ScaleInPick, ScalingMetric, Scenario,
     SessionConfig, SessionStore,
 };
 use connections::Links;
-use files::{FileTier, SessionFile};
+use files::FileTier;
 use groups::GroupStats;
 use jobs::Jobs;
 use scaler::Scaler;
@@ -165,10 +165,6 @@ pub(crate) struct Session {
     revoked: bool,
     /// The instance that served its previous request: its local cache holds the user's data.
     last_instance: Option<InstanceId>,
-    /// The user's fleet-wide rate-limit bucket (GCRA theoretical arrival time).
-    tat: SimTime,
-    /// Its uploaded file, if it uploads one (`files`).
-    file: SessionFile,
     /// Its place among the sessions pinned to `pin` (`Instance::pinned`).
     pin_links: Neighbours,
 }
@@ -272,6 +268,9 @@ pub(crate) struct Simulation<'a> {
     scaler: Option<Scaler>,
     database: Option<Database>,
     limiter: Option<RateLimiter>,
+    /// With a rate limit, per session slot: the user's fleet-wide bucket (GCRA theoretical
+    /// arrival time). Outside the session record, which runs without a limit keep smaller.
+    user_buckets: SideTable<SimTime>,
     /// The balancer is down until then (`SimTime::MAX`: for good).
     balancer_down_until: Option<SimTime>,
     events: u64,
@@ -360,6 +359,7 @@ impl<'a> Simulation<'a> {
                 .as_ref()
                 .map(|d| Database::new(d, rng("database"))),
             limiter: scenario.rate_limit.as_ref().map(RateLimiter::new),
+            user_buckets: SideTable::default(),
             balancer_down_until: None,
             events: 0,
             scratch: Vec::new(),
@@ -618,5 +618,24 @@ pub(crate) fn store_name(store: SessionStore) -> &'static str {
         SessionStore::InMemory => "in-memory",
         SessionStore::Redis => "redis",
         SessionStore::Jwt => "jwt",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_live_session_stays_small() {
+        // A million live sessions should fit in well under 200 MB: each is a slab slot and one
+        // pending event. Instance ids are 4-byte options; a rate-limit bucket and a file live
+        // in side tables of their own, taken only by the runs that use them.
+        assert_eq!(size_of::<Option<InstanceId>>(), 4);
+        assert!(
+            Slab::<Session>::SLOT_BYTES <= 112,
+            "{} bytes",
+            Slab::<Session>::SLOT_BYTES
+        );
+        assert!(size_of::<Event>() <= 12, "{} bytes", size_of::<Event>());
     }
 }
