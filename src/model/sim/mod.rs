@@ -631,11 +631,8 @@ mod tests {
         // pending event. Instance ids are 4-byte options; a rate-limit bucket and a file live
         // in side tables of their own, taken only by the runs that use them.
         assert_eq!(size_of::<Option<InstanceId>>(), 4);
-        assert!(
-            Slab::<Session>::SLOT_BYTES <= 112,
-            "{} bytes",
-            Slab::<Session>::SLOT_BYTES
-        );
+        let slot = Slab::<Session>::SLOT_BYTES;
+        assert!(slot <= 112, "{slot} bytes");
         assert!(size_of::<Event>() <= 12, "{} bytes", size_of::<Event>());
     }
 }
