@@ -131,6 +131,9 @@ pub(crate) struct Extra {
     /// Other work waiting for a worker (handshakes, messages, deliveries), oldest first. A
     /// worker takes whichever of this and `queue` has waited longer.
     pub(crate) tasks: VecDeque<TaskRef>,
+    /// Every task here, waiting or in service, threaded through the task slab: what a stop
+    /// kills, without a scan of every task.
+    pub(crate) held: Chain,
     /// Open long-lived connections held here.
     pub(crate) members: Vec<ConnRef>,
     /// Connections being accepted here (handshakes queued or in service).
@@ -149,6 +152,7 @@ impl Default for Extra {
     fn default() -> Self {
         Extra {
             tasks: VecDeque::new(),
+            held: Chain::EMPTY,
             members: Vec::new(),
             handshaking: 0,
             job_line: VecDeque::new(),

@@ -288,7 +288,9 @@ impl Simulation<'_> {
             counted,
             waiting: true,
         };
-        let task = self.tasks.insert_ref(Task::new(id, now, work, kind));
+        let task = self
+            .tasks
+            .insert_held(&mut self.instances, Task::new(id, now, work, kind));
         u.link = Link::Handshaking(task);
         self.instances[id].extra_mut().handshaking += 1;
         self.balancer.connections_mut().inc(id);
@@ -356,7 +358,7 @@ impl Simulation<'_> {
         match session_cost(&self.scenario.sessions, &mut self.redis, now) {
             Ok(extra) => Some(extra),
             Err(RedisDown) => {
-                self.tasks.remove(task.slot, task.generation);
+                self.tasks.remove_held(&mut self.instances, task);
                 self.instances[id].extra_mut().handshaking -= 1;
                 self.balancer.connections_mut().dec(id);
                 let at = now + self.scenario.balancer.hop_latency;
@@ -618,7 +620,9 @@ impl Simulation<'_> {
         };
         let (slot, generation) = l.messages.insert(msg);
         let kind = TaskKind::Message(MsgRef { slot, generation });
-        let task = self.tasks.insert_ref(Task::new(instance, now, work, kind));
+        let task = self
+            .tasks
+            .insert_held(&mut self.instances, Task::new(instance, now, work, kind));
         self.enqueue_task(instance, task, work);
     }
 
@@ -698,9 +702,10 @@ impl Simulation<'_> {
         for &id in &targets {
             let Some(l) = self.links.as_mut() else { break };
             let work = l.message_time.sample(&mut l.delivery_rng);
-            let task = self
-                .tasks
-                .insert_ref(Task::new(id, now, work, TaskKind::Delivery(msg)));
+            let task = self.tasks.insert_held(
+                &mut self.instances,
+                Task::new(id, now, work, TaskKind::Delivery(msg)),
+            );
             self.enqueue_task(id, task, work);
         }
         if let Some(l) = self.links.as_mut() {

@@ -260,14 +260,21 @@ impl Simulation<'_> {
         taken: &[InstanceId],
         group: Option<u32>,
     ) -> Option<InstanceId> {
-        let candidates = self.instances.iter().filter(|(id, inst)| {
+        let eligible = |id: &InstanceId, inst: &Instance| {
             inst.is_up() && group.is_none_or(|g| inst.group == g) && !taken.contains(id)
-        });
+        };
+        let mut candidates = self
+            .instances
+            .iter()
+            .filter(|(id, inst)| eligible(id, inst));
         match pick {
-            Pick::Index(n) => candidates.map(|(id, _)| id).find(|id| id.get() == n),
-            Pick::Oldest => candidates
-                .min_by_key(|(id, inst)| (inst.launched_at, *id))
-                .map(|(id, _)| id),
+            // Looked up, not searched for: a pick by index costs the same in any fleet.
+            Pick::Index(n) => ((n as usize) < self.instances.launched())
+                .then(|| InstanceId::new(n))
+                .filter(|&id| self.instances.get(id).is_some_and(|i| eligible(&id, i))),
+            // Ids are launch numbers and time never goes back, so the first candidate in id
+            // order was launched first.
+            Pick::Oldest => candidates.next().map(|(id, _)| id),
             // The first of equals wins, so ties go to the oldest.
             Pick::Busiest => candidates
                 .fold(

@@ -281,12 +281,13 @@ impl Simulation<'_> {
             return;
         };
         let inst = &mut self.instances[id];
-        let line = match inst.extra.as_deref_mut() {
-            Some(x) => {
-                x.job_busy = 0;
-                std::mem::take(&mut x.job_line)
-            }
-            None => VecDeque::new(),
+        // Its job workers run exactly `job_busy` jobs (`Running(id)`).
+        let (line, running) = match inst.extra.as_deref_mut() {
+            Some(x) => (
+                std::mem::take(&mut x.job_line),
+                std::mem::take(&mut x.job_busy),
+            ),
+            None => (VecDeque::new(), 0),
         };
         let recorder = self.job_recorder.as_mut().expect("jobs have a recorder");
         for job in line {
@@ -294,14 +295,18 @@ impl Simulation<'_> {
                 recorder.lost(j.counted, loss(why));
             }
         }
+        if running == 0 {
+            return; // no need to look through every job for its running ones
+        }
         // Slot order: the same order whatever happened before.
-        let running: Vec<JobRef> = jobs
+        let running_jobs: Vec<JobRef> = jobs
             .slab
             .iter()
             .filter(|(_, _, j)| j.state == JobState::Running(id))
             .map(|(slot, generation, _)| JobRef { slot, generation })
             .collect();
-        for job in running {
+        debug_assert_eq!(running_jobs.len(), running as usize);
+        for job in running_jobs {
             let Some(mut j) = jobs.slab.remove(job.slot, job.generation) else {
                 continue;
             };

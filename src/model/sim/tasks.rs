@@ -20,6 +20,17 @@ pub(crate) struct Task {
     /// Worker time, before the instance's slowdowns.
     work: SimDuration,
     pub(super) kind: TaskKind,
+    /// Its place among the tasks of `instance` (`Extra::held`).
+    links: Neighbours,
+}
+
+impl Linked for Task {
+    fn links(&self) -> &Neighbours {
+        &self.links
+    }
+    fn links_mut(&mut self) -> &mut Neighbours {
+        &mut self.links
+    }
 }
 
 impl Task {
@@ -34,6 +45,7 @@ impl Task {
             enqueued,
             work,
             kind,
+            links: Neighbours::NONE,
         }
     }
 }
@@ -55,10 +67,19 @@ pub(crate) enum TaskKind {
 }
 
 impl Slab<Task> {
-    /// Inserts `task` and returns its reference.
-    pub(super) fn insert_ref(&mut self, task: Task) -> TaskRef {
+    /// Inserts `task`, listed among what its instance holds, and returns its reference.
+    pub(super) fn insert_held(&mut self, instances: &mut Fleet, task: Task) -> TaskRef {
+        let id = task.instance;
         let (slot, generation) = self.insert(task);
+        self.link(&mut instances[id].extra_mut().held, slot);
         TaskRef { slot, generation }
+    }
+
+    /// Removes live task `task` from the slab and from its instance's list.
+    pub(super) fn remove_held(&mut self, instances: &mut Fleet, task: TaskRef) -> Option<Task> {
+        let id = self.get(task.slot, task.generation)?.instance;
+        self.unlink(&mut instances[id].extra_mut().held, task.slot);
+        self.remove(task.slot, task.generation)
     }
 
     /// When `task` began to wait.
@@ -106,7 +127,7 @@ impl Simulation<'_> {
 
     /// A worker finishes `task`.
     pub(super) fn task_done(&mut self, task: TaskRef) {
-        let Some(t) = self.tasks.remove(task.slot, task.generation) else {
+        let Some(t) = self.tasks.remove_held(&mut self.instances, task) else {
             return; // its instance stopped meanwhile
         };
         let id = t.instance;
@@ -125,18 +146,22 @@ impl Simulation<'_> {
         self.finish_drain_if_empty(id);
     }
 
-    /// `id` stops: every task it holds, waiting or in service, dies with it.
+    /// `id` stops: every task it holds, waiting or in service, dies with it. Costs what `id`
+    /// holds, not a scan of every task.
     pub(super) fn stop_tasks(&mut self, id: InstanceId) {
+        let Some(extra) = self.instances[id].extra.as_deref_mut() else {
+            return; // it never held a task
+        };
         let mut doomed: Vec<TaskRef> = self
             .tasks
-            .iter()
-            .filter(|(_, _, t)| t.instance == id)
+            .chain(extra.held)
             .map(|(slot, generation, _)| TaskRef { slot, generation })
             .collect();
         if doomed.is_empty() {
             return;
         }
-        self.instances[id].extra_mut().tasks.clear();
+        self.tasks.unlink_all(&mut extra.held);
+        extra.tasks.clear();
         // Slot order: the same order whatever the line's order was.
         doomed.sort_unstable_by_key(|t| t.slot);
         for task in doomed {
