@@ -4,6 +4,7 @@
 #   scripts/bench-fleet.sh                 # 4 … 400,000 instances, every case
 #   SIZES="4 40000" CASES="round-robin least-connections" scripts/bench-fleet.sh
 #   REQUESTS=500000 scripts/bench-fleet.sh # fewer requests per run (quicker, noisier)
+#   BIN=/path/to/fleetsim scripts/bench-fleet.sh   # another build (skips cargo build)
 #
 # Every run holds the load per instance constant — 2 workers at ρ = 0.6, one 10 ms request per
 # session (Poisson arrivals at 120 sessions/s per instance) — and lasts long enough for about
@@ -25,13 +26,10 @@ REQUESTS=${REQUESTS:-2000000}
 RUNS=${RUNS:-3}
 MAX_LC=${MAX_LC:-40000}
 
-cargo build --release --quiet
-bin=target/release/fleetsim
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the start"
+source scripts/lib.sh
+release_binary
+scratch_folder
+machine_lines
 echo "engine ns per request, median of $RUNS runs of ~$REQUESTS requests each"
 echo
 
@@ -67,7 +65,7 @@ measure() {
   mapfile -t args < <(case_args "$case" "$n" "$duration")
   local figures=()
   for _ in $(seq "$RUNS"); do
-    "$bin" run benches/simplest.yaml "${args[@]}" --out "$out" --format json --no-charts --force \
+    "$BIN" run benches/simplest.yaml "${args[@]}" --out "$out" --format json --no-charts --force \
       >"$out/summary.json" 2>/dev/null
     figures+=("$(python3 -c '
 import json, sys

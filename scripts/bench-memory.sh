@@ -14,15 +14,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/fleetsim
-fi
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the start"
+source scripts/lib.sh
+release_binary
+scratch_folder
+machine_lines
 
 # Peak RSS in kB of `fleetsim run` with these arguments.
 peak_kb() {

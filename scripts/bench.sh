@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+source scripts/lib.sh
+machine_lines
 echo "rustc:   $(rustc --version)"
 echo
 
@@ -33,9 +34,9 @@ ref=$(thrpt "reference/hand_rolled_2M_requests")
 sim=$(thrpt "simulate/simplest_2M_requests")
 base=$(thrpt "simulate/baseline")
 
-cargo build --release --quiet
+release_binary
 out=$(mktemp -d)
-peak_kb=$( { /usr/bin/time -f "%M" target/release/fleetsim run benches/simplest.yaml \
+peak_kb=$( { /usr/bin/time -f "%M" "$BIN" run benches/simplest.yaml \
   --set duration=17860s --out "$out" --format json >/dev/null; } 2>&1 | tail -n 1)
 sent=$(grep -m1 '"sent"' "$out/simplest/summary.json" | tr -dc '0-9')
 rm -rf "$out"

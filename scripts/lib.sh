@@ -1,0 +1,21 @@
+# What the bench scripts share; sourced by them, not run.
+
+# Sets BIN to the fleetsim binary to measure: the one named by BIN, or a fresh release build.
+release_binary() {
+  if [ -z "${BIN:-}" ]; then
+    cargo build --release --quiet
+    BIN=target/release/fleetsim
+  fi
+}
+
+# A scratch folder in $out, removed when the script exits.
+scratch_folder() {
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+}
+
+# Where the figures that follow were taken: the machine and its load at the start.
+machine_lines() {
+  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+  echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the start"
+}
