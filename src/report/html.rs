@@ -21,6 +21,10 @@ use super::summary::{connections_only, sections, timeline, Section, WALL_CLOCK_R
 use super::Charts;
 use crate::metrics::Report;
 use crate::model::Load;
+
+/// How every page begins its note where `--no-charts` left out a chart; the note goes on to say
+/// which file holds the same figures.
+pub(crate) const NOT_DRAWN: &str = "Charts were not drawn (--no-charts): ";
 use crate::scenario::Source;
 
 /// The stylesheet of every fleetsim page (report, compare, sweep, plan and check). Colours are the
@@ -208,8 +212,7 @@ pub(crate) fn report_html(
                 }
             },
             None => p class="note" {
-                "Charts were not drawn (--no-charts): timeseries.csv holds the same figures, \
-                window by window."
+                (NOT_DRAWN) "timeseries.csv holds the same figures, window by window."
             },
         }
 
@@ -358,8 +361,7 @@ fn balance_chart(counts: &[u64], charts: Charts) -> Markup {
                 (count(n as u64)) " instances took from " (count(min)) " to " (count(max))
                 " request attempts after the warm-up, " (count(mean.round() as u64))
                 " on average: the busiest took " (imbalance) " × the mean (1 is perfectly \
-                even). Charts were not drawn (--no-charts): summary.json lists each \
-                instance's count."
+                even). " (NOT_DRAWN) "summary.json lists each instance's count."
             }
         };
     }

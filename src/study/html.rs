@@ -13,7 +13,7 @@ use maud::{html, Markup, PreEscaped};
 use super::compare::{Comparison, VariantSummary};
 use super::objectives::{constraining, met_everywhere, worst_cell, ObjectiveFigures};
 use super::outcome::{self, interval_cell, Estimate, Headline};
-use crate::report::html::{document, inline_svg};
+use crate::report::html::{document, inline_svg, NOT_DRAWN};
 use crate::report::human::plural;
 
 /// The footer of every study page.
@@ -250,7 +250,7 @@ pub(crate) fn sweep_html(s: &super::sweep::SweepSummary, chart_svg: Option<&str>
 fn charts_not_drawn(csv: &str) -> Markup {
     html! {
         p class="note" {
-            "Charts were not drawn (--no-charts): " (csv) " holds the same figures."
+            (NOT_DRAWN) (csv) " holds the same figures."
         }
     }
 }

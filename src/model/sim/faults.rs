@@ -269,12 +269,24 @@ impl Simulation<'_> {
             .filter(|(id, inst)| eligible(id, inst));
         match pick {
             // Looked up, not searched for: a pick by index costs the same in any fleet.
-            Pick::Index(n) => ((n as usize) < self.instances.launched())
-                .then(|| InstanceId::new(n))
-                .filter(|&id| self.instances.get(id).is_some_and(|i| eligible(&id, i))),
+            Pick::Index(n) => {
+                let found = ((n as usize) < self.instances.launched())
+                    .then(|| InstanceId::new(n))
+                    .filter(|&id| self.instances.get(id).is_some_and(|i| eligible(&id, i)));
+                debug_assert_eq!(found, candidates.find(|(id, _)| id.get() == n).map(|c| c.0));
+                found
+            }
             // Ids are launch numbers and time never goes back, so the first candidate in id
             // order was launched first.
-            Pick::Oldest => candidates.next().map(|(id, _)| id),
+            Pick::Oldest => {
+                let first = candidates.next().map(|(id, inst)| (id, inst.launched_at));
+                debug_assert!(first.is_none_or(|(id, at)| self
+                    .instances
+                    .iter()
+                    .filter(|(i, inst)| eligible(i, inst))
+                    .all(|(i, inst)| (at, id) <= (inst.launched_at, i))));
+                first.map(|(id, _)| id)
+            }
             // The first of equals wins, so ties go to the oldest.
             Pick::Busiest => candidates
                 .fold(

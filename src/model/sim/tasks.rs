@@ -164,6 +164,15 @@ impl Simulation<'_> {
         extra.tasks.clear();
         // Slot order: the same order whatever the line's order was.
         doomed.sort_unstable_by_key(|t| t.slot);
+        debug_assert_eq!(
+            doomed,
+            self.tasks
+                .iter()
+                .filter(|(_, _, t)| t.instance == id)
+                .map(|(slot, generation, _)| TaskRef { slot, generation })
+                .collect::<Vec<_>>(),
+            "the list of what {id:?} holds is every task of {id:?}"
+        );
         for task in doomed {
             if let Some(t) = self.tasks.remove(task.slot, task.generation) {
                 self.task_killed(id, t.kind);
