@@ -48,6 +48,9 @@ const GROW_AT: usize = 1024;
 /// Under this many pending events the radix heap hands back to the binary heap.
 const SHRINK_AT: usize = 256;
 
+/// The most events [`EventQueue::upcoming`] shows when it cannot tell which of them is next.
+const LOOK_AHEAD: usize = 4;
+
 /// One scheduled event in the binary heap. `E` should be small and `Copy`: it is moved through
 /// the heap on every push and pop. `key` packs `(time, seq)` as `time << 64 | seq`, so ordering
 /// is one integer comparison.
@@ -165,6 +168,24 @@ impl<E: Copy> Radix<E> {
         Some((self.last, event))
     }
 
+    /// The next event if it is at `last`; otherwise the events of the lowest non-empty bucket,
+    /// which holds the next one, if there are at most [`LOOK_AHEAD`] of them (in a large queue
+    /// the low buckets hold a few events each).
+    #[inline]
+    fn upcoming(&self, mut ahead: impl FnMut(&E)) {
+        if let Some(e) = self.current.get(self.head) {
+            ahead(e);
+        } else if self.occupied != 0 {
+            let bucket = &self.buckets[self.occupied.trailing_zeros() as usize];
+            if bucket.len() <= LOOK_AHEAD {
+                for t in bucket {
+                    let event = t.event;
+                    ahead(&event);
+                }
+            }
+        }
+    }
+
     /// `current` is used up and some bucket is not: empties the lowest non-empty bucket, moving
     /// `last` to its earliest time. Every event of that bucket lands in a lower one (or in
     /// `current`), since it agrees with the new `last` on every bit from the bucket's upward;
@@ -255,6 +276,17 @@ impl<E: Copy> EventQueue<E> {
     #[inline(never)]
     fn push_large(&mut self, time: u64, event: E) {
         self.radix.push(time, event);
+    }
+
+    /// Shows `ahead` the events likely to be popped next, so that the caller can start loading
+    /// what they will touch while it handles the one just popped (see [`crate::engine::prefetch`]).
+    /// A hint only: the handler may still schedule an earlier event. Only a large queue looks
+    /// ahead, where the records of a large fleet are rarely in cache; a small one shows nothing.
+    #[inline]
+    pub(crate) fn upcoming(&self, ahead: impl FnMut(&E)) {
+        if self.large {
+            self.radix.upcoming(ahead);
+        }
     }
 
     #[inline(never)]
@@ -394,7 +426,14 @@ mod tests {
                 Op::Drain(n) => n,
             };
             for _ in 0..pops {
+                let mut shown = Vec::new();
+                q.upcoming(|&e| shown.push(e));
+                prop_assert!(shown.len() <= LOOK_AHEAD);
+                prop_assert!(shown.is_empty() || q.large, "a small queue looks ahead");
                 let expected = r.pop();
+                if let (false, Some((_, next))) = (shown.is_empty(), expected) {
+                    prop_assert!(shown.contains(&next), "{next} popped, {shown:?} shown");
+                }
                 prop_assert_eq!(q.pop().map(|(t, e)| (t.0, e)), expected);
                 if let Some((t, _)) = expected {
                     now = t;
@@ -440,6 +479,32 @@ mod tests {
         for i in first..first + n {
             q.push(SimTime(time), i);
         }
+    }
+
+    #[test]
+    fn a_large_queue_shows_what_comes_next() {
+        let mut q = EventQueue::default();
+        // Past GROW_AT: 2,000 events one nanosecond apart, then two at the same instant.
+        for i in 0..2000 {
+            q.push(SimTime(10 + u64::from(i)), i);
+        }
+        assert!(q.large);
+        let shown = |q: &EventQueue<u32>| {
+            let mut v = Vec::new();
+            q.upcoming(|&e| v.push(e));
+            v
+        };
+        // Nothing popped yet: the lowest bucket holds the times 10 to 15, too many to show.
+        assert_eq!(shown(&q), Vec::<u32>::new());
+        assert_eq!(q.pop(), Some((SimTime(10), 0)));
+        // Popping 10 spread 11 to 15 over the buckets below: 11 is alone in the lowest.
+        assert_eq!(shown(&q), vec![1]);
+        q.push(SimTime(10), 5000);
+        assert_eq!(
+            shown(&q),
+            vec![5000],
+            "an event at the last time popped is next"
+        );
     }
 
     #[test]

@@ -48,9 +48,30 @@ impl SimDuration {
     /// Rounds to the nearest nanosecond; negative or NaN inputs become zero.
     pub(crate) fn from_secs_f64(s: f64) -> Self {
         if s.is_finite() && s > 0.0 {
-            SimDuration((s * NANOS_PER_SEC as f64).round().min(u64::MAX as f64) as u64)
+            SimDuration::from_nanos_f64(s * NANOS_PER_SEC as f64)
         } else {
             SimDuration(0)
+        }
+    }
+
+    /// `ns` rounded to the nearest nanosecond, halves away from zero: exactly `ns.round() as
+    /// u64` (so negative and NaN give zero, and too large saturates), without a call.
+    ///
+    /// Every sampled delay goes through here. On baseline x86-64 `f64::round` is a library call
+    /// (the instruction that rounds came with SSE4.1); a sampled delay is below 2^52 ns (52
+    /// days), where truncating and comparing the fraction is exact: the truncation is an integer
+    /// below 2^53, so it converts back exactly, and a float's distance to its truncation is
+    /// exactly representable. From 2^52 on, every float is an integer already.
+    #[inline]
+    pub(crate) fn from_nanos_f64(ns: f64) -> Self {
+        const EVERY_FLOAT_IS_WHOLE: f64 = 4_503_599_627_370_496.0; // 2^52
+        if (0.0..EVERY_FLOAT_IS_WHOLE).contains(&ns) {
+            // Through i64, whose conversions are single instructions (u64's are not).
+            let whole = ns as i64;
+            let fraction = ns - whole as f64;
+            SimDuration(whole as u64 + u64::from(fraction >= 0.5))
+        } else {
+            SimDuration(ns.round() as u64)
         }
     }
     pub(crate) fn as_secs_f64(self) -> f64 {
@@ -133,6 +154,56 @@ impl fmt::Display for SimTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// What `from_nanos_f64` must equal, for every input.
+    fn rounded(ns: f64) -> u64 {
+        ns.round() as u64
+    }
+
+    #[test]
+    fn nanoseconds_round_half_away_from_zero_like_the_library() {
+        let below_half = 0.5 - f64::EPSILON / 4.0; // 0.49999999999999994
+        let last_fraction = 4_503_599_627_370_495.5; // 2^52 - 0.5
+        for ns in [
+            0.0,
+            -0.0,
+            0.5,
+            below_half,
+            1.5,
+            2.5,
+            1e9 + 0.5,
+            last_fraction,
+            4_503_599_627_370_496.0,
+            9_007_199_254_740_993.0,
+            1e300,
+            f64::INFINITY,
+            -0.4,
+            -3.7,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ] {
+            assert_eq!(SimDuration::from_nanos_f64(ns).0, rounded(ns), "{ns}");
+        }
+        assert_eq!(SimDuration::from_nanos_f64(below_half).0, 0);
+        assert_eq!(
+            SimDuration::from_nanos_f64(last_fraction).0,
+            4_503_599_627_370_496
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn nanoseconds_round_like_the_library_for_any_float(bits in any::<u64>()) {
+            let ns = f64::from_bits(bits);
+            prop_assert_eq!(SimDuration::from_nanos_f64(ns).0, rounded(ns));
+        }
+
+        #[test]
+        fn nanoseconds_round_like_the_library_for_any_delay(ns in 0.0..1e16f64) {
+            prop_assert_eq!(SimDuration::from_nanos_f64(ns).0, rounded(ns));
+        }
+    }
 
     #[test]
     fn displays_in_the_largest_exact_unit() {

@@ -68,7 +68,7 @@ impl Arrivals {
         loop {
             let gap: f64 = Exp1.sample(rng);
             // At least 1 ns, so that time always advances.
-            t += SimDuration(((gap * mean_gap_ns).round() as u64).max(1));
+            t += SimDuration::from_nanos_f64(gap * mean_gap_ns).max(SimDuration(1));
             if t >= end {
                 return None;
             }

@@ -225,7 +225,7 @@ impl Instance {
         if factor == 1.0 {
             demand
         } else {
-            SimDuration((demand.as_nanos() as f64 * factor).round() as u64)
+            SimDuration::from_nanos_f64(demand.as_nanos() as f64 * factor)
         }
     }
 

@@ -50,8 +50,8 @@ impl RateLimiter {
             let t_ns = NANOS_PER_SEC as f64 / rate;
             let capacity = rate.max(1.0);
             (
-                SimDuration((t_ns.round() as u64).max(1)),
-                SimDuration(((capacity - 1.0) * t_ns).round() as u64),
+                SimDuration::from_nanos_f64(t_ns).max(SimDuration(1)),
+                SimDuration::from_nanos_f64((capacity - 1.0) * t_ns),
             )
         } else {
             // Validation requires a positive rate. A zero rate admits one request, then nothing:

@@ -151,7 +151,7 @@ impl Redis {
 fn scale(d: SimDuration, factor: f64) -> SimDuration {
     let ns = d.as_nanos() as f64 * factor;
     if ns.is_finite() && ns > 0.0 {
-        SimDuration(ns.round().min(u64::MAX as f64) as u64)
+        SimDuration::from_nanos_f64(ns)
     } else {
         SimDuration::ZERO
     }

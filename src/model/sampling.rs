@@ -46,7 +46,7 @@ impl DurationSampler {
             DurationSampler::Uniform(lo, width) => lo + width / 2.0,
             DurationSampler::LogNormal(mu, sigma) => (mu + sigma * sigma / 2.0).exp(),
         };
-        SimDuration(ns.round() as u64)
+        SimDuration::from_nanos_f64(ns)
     }
 
     #[inline]
@@ -63,7 +63,7 @@ impl DurationSampler {
                 (mu + sigma * z).exp()
             }
         };
-        SimDuration(ns.round() as u64)
+        SimDuration::from_nanos_f64(ns)
     }
 }
 

@@ -233,7 +233,7 @@ impl Simulation<'_> {
         };
         let mut rng = stream(self.scenario.seed, MTBF_STREAM, u64::from(id.get()));
         let draw: f64 = Exp1.sample(&mut rng);
-        let after = SimDuration((draw * mtbf.mean.as_nanos() as f64).round() as u64);
+        let after = SimDuration::from_nanos_f64(draw * mtbf.mean.as_nanos() as f64);
         let at = self.now + after;
         if at < self.end {
             self.queue.push(at, Event::MtbfCrash(id));

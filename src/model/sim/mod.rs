@@ -436,6 +436,7 @@ impl<'a> Simulation<'a> {
             if self.events.is_multiple_of(PROGRESS_EVERY) {
                 progress(t);
             }
+            self.queue.upcoming(|next| self.prefetch_for(next));
             self.dispatch(e);
             if !self.retiring.is_empty() {
                 self.retire_stopped();
@@ -497,6 +498,17 @@ impl<'a> Simulation<'a> {
             }
         }
         report
+    }
+
+    /// Starts loading the record `event` will read first, while the event before it is handled
+    /// (see [`EventQueue::upcoming`]).
+    #[inline]
+    fn prefetch_for(&self, event: &Event) {
+        match *event {
+            Event::Send(s) => self.sessions.prefetch(s.slot),
+            Event::Complete(r) | Event::Timeout(r) => self.requests.prefetch(r.slot),
+            _ => {}
+        }
     }
 
     #[inline]
