@@ -37,9 +37,10 @@ use crate::model::sim::connections::{Message, User};
 use crate::model::sim::jobs::Job;
 use crate::model::sim::Task;
 use crate::model::sim::{Request, Session};
+use crate::model::slab::Neighbours;
 use crate::scenario::{
-    Action, Algorithm, Connections, CountDist, Delivery, JobTrigger, RateProfile, ReconnectPolicy,
-    Scenario, Spike,
+    Action, Affinity, Algorithm, Connections, CountDist, Delivery, JobTrigger, RateProfile,
+    ReconnectPolicy, Scenario, Spike,
 };
 
 /// Instances a scan visits for the cost of one event.
@@ -51,6 +52,9 @@ const PER_INSTANCE_EXTRA: f64 = 64.0;
 
 /// Bytes per pending event in the queue (time, sequence number, event).
 const PER_EVENT_ENTRY: f64 = 32.0;
+
+/// Bytes of a record's place in its owner's list (`slab::Neighbours`).
+const LINKS: f64 = size_of::<Neighbours>() as f64;
 
 /// The fixed cost of a run: histograms (three of ~184 KiB) and the rest of the recorder.
 const FIXED_BYTES: f64 = 1.0e6;
@@ -145,12 +149,19 @@ pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
         }
         _ => 0.0,
     };
+    // Requests are listed by the instance holding them, sessions by the one their cookie pins
+    // them to; the lists' links live beside the records.
+    let pin_links = if scenario.balancer.affinity == Affinity::Cookie {
+        LINKS
+    } else {
+        0.0
+    };
     drivers.push(Driver {
         what: "sessions and their requests",
         fields: "duration, workload.arrivals, workload.session.requests",
         events: peak_rate * duration_s + requests * 2.0,
-        bytes: live_sessions * (size_of::<Session>() as f64 + PER_EVENT_ENTRY)
-            + in_flight * (size_of::<Request>() as f64 + PER_EVENT_ENTRY),
+        bytes: live_sessions * (size_of::<Session>() as f64 + pin_links + PER_EVENT_ENTRY)
+            + in_flight * (size_of::<Request>() as f64 + LINKS + PER_EVENT_ENTRY),
     });
 
     let retries = worst_retries(scenario);

@@ -15,6 +15,9 @@ struct Slot<T> {
 pub(crate) struct Slab<T> {
     slots: Vec<Slot<T>>,
     free: Vec<u32>,
+    /// Each slot's place in its owner's list (see [`Neighbours`]), kept beside the records:
+    /// empty until a record is first linked, so a slab whose records join no list pays nothing.
+    links: Vec<Neighbours>,
 }
 
 impl<T> Default for Slab<T> {
@@ -22,6 +25,7 @@ impl<T> Default for Slab<T> {
         Slab {
             slots: Vec::new(),
             free: Vec::new(),
+            links: Vec::new(),
         }
     }
 }
@@ -76,10 +80,14 @@ impl<T> Slab<T> {
         Some(value)
     }
 
-    /// Starts loading the record in `slot` into cache (see [`crate::engine::prefetch`]).
+    /// Starts loading the record in `slot` into cache, and its place in its list if records
+    /// here are listed (see [`crate::engine::prefetch`]).
     #[inline]
     pub(crate) fn prefetch(&self, slot: u32) {
         crate::engine::prefetch_all(self.slots.as_ptr().wrapping_add(slot as usize));
+        if !self.links.is_empty() {
+            crate::engine::prefetch(self.links.as_ptr().wrapping_add(slot as usize));
+        }
     }
 
     /// Number of live records.
@@ -124,12 +132,16 @@ impl<T: Copy + Default> SideTable<T> {
 ///
 /// Some owners need the records they hold, and only those: an instance that crashes fails the
 /// requests it holds, a crash counts the sessions pinned to the instance. Scanning the whole slab
-/// for them costs what every instance holds together; a list threaded through the records
-/// themselves costs what this one holds, with O(1) insertion and removal and no allocation.
+/// for them costs what every instance holds together; a list threaded through the slab's slots
+/// costs what this one holds, with O(1) insertion and removal and no allocation.
 ///
-/// Invariant: a record is in at most one list of each kind, its owner's, and `prev`/`next` are
-/// live slots of the same list (or [`NIL`]); the owner's [`Chain`] head is the first record's
-/// slot.
+/// The links live in an array of their own beside the records (`Slab::links`), 8 bytes a slot.
+/// Linking and unlinking touch a record's neighbours, which in a large fleet were last touched
+/// long ago: in the compact array they are far likelier to be in cache than the records (a
+/// request record takes 48 bytes and more), and a slab whose records join no list has no array.
+///
+/// Invariant: a record is in at most one list, its owner's, and `prev`/`next` are live slots of
+/// the same list (or [`NIL`]); the owner's [`Chain`] head is the first record's slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Neighbours {
     prev: u32,
@@ -159,36 +171,40 @@ impl Chain {
     }
 }
 
-/// A record that can sit in one owner's list.
-pub(crate) trait Linked {
-    fn links(&self) -> &Neighbours;
-    fn links_mut(&mut self) -> &mut Neighbours;
-}
-
-impl<T: Linked> Slab<T> {
+impl<T> Slab<T> {
+    /// The links of live record `slot`, the array grown to cover it.
+    #[inline(always)]
     fn links_at(&mut self, slot: u32) -> &mut Neighbours {
-        self.slots[slot as usize]
-            .value
-            .as_mut()
-            .expect("listed records are live")
-            .links_mut()
+        let i = slot as usize;
+        debug_assert!(self.slots[i].value.is_some(), "listed records are live");
+        if i >= self.links.len() {
+            self.cover_every_slot();
+        }
+        &mut self.links[i]
     }
 
-    /// Starts loading the records beside live record `slot` in its list, which unlinking it
+    /// Grows the links to the slab's slots (the slab has grown since a record was last linked).
+    #[cold]
+    #[inline(never)]
+    fn cover_every_slot(&mut self) {
+        self.links.resize(self.slots.len(), Neighbours::NONE);
+    }
+
+    /// Starts loading the links beside live record `slot` in its list, which unlinking it
     /// touches.
     #[inline]
     pub(crate) fn prefetch_neighbours(&self, slot: u32) {
-        if let Some(v) = self.slots[slot as usize].value.as_ref() {
-            let Neighbours { prev, next } = *v.links();
+        if let Some(&Neighbours { prev, next }) = self.links.get(slot as usize) {
             for n in [prev, next] {
                 if n != NIL {
-                    crate::engine::prefetch(self.slots.as_ptr().wrapping_add(n as usize));
+                    crate::engine::prefetch(self.links.as_ptr().wrapping_add(n as usize));
                 }
             }
         }
     }
 
     /// Puts live record `slot` at the front of the list headed by `head`. O(1).
+    #[inline]
     pub(crate) fn link(&mut self, head: &mut Chain, slot: u32) {
         let first = head.0;
         *self.links_at(slot) = Neighbours {
@@ -202,6 +218,7 @@ impl<T: Linked> Slab<T> {
     }
 
     /// Takes live record `slot` out of the list headed by `head` (its owner's). O(1).
+    #[inline]
     pub(crate) fn unlink(&mut self, head: &mut Chain, slot: u32) {
         let Neighbours { prev, next } = std::mem::replace(self.links_at(slot), Neighbours::NONE);
         if prev == NIL {
@@ -234,7 +251,7 @@ impl<T: Linked> Slab<T> {
             let slot = at;
             let s = &self.slots[slot as usize];
             let value = s.value.as_ref().expect("listed records are live");
-            at = value.links().next;
+            at = self.links[slot as usize].next;
             Some((slot, s.generation, value))
         })
     }
@@ -244,23 +261,13 @@ impl<T: Linked> Slab<T> {
 mod tests {
     use super::*;
 
-    struct Rec(u32, Neighbours);
-    impl Linked for Rec {
-        fn links(&self) -> &Neighbours {
-            &self.1
-        }
-        fn links_mut(&mut self) -> &mut Neighbours {
-            &mut self.1
-        }
-    }
+    struct Rec(u32);
 
     #[test]
     fn a_chain_holds_exactly_what_was_linked_and_not_unlinked() {
         let mut slab = Slab::default();
         let (mut a, mut b) = (Chain::EMPTY, Chain::EMPTY);
-        let slots: Vec<u32> = (0..6)
-            .map(|n| slab.insert(Rec(n, Neighbours::NONE)).0)
-            .collect();
+        let slots: Vec<u32> = (0..6).map(|n| slab.insert(Rec(n)).0).collect();
         for &s in &slots {
             let head = if s % 2 == 0 { &mut a } else { &mut b };
             slab.link(head, s);
@@ -286,20 +293,41 @@ mod tests {
     fn unlink_all_empties_a_chain_and_leaves_its_records_free_to_join_another() {
         let mut slab = Slab::default();
         let (mut a, mut b) = (Chain::EMPTY, Chain::EMPTY);
-        let slots: Vec<u32> = (0..3)
-            .map(|n| slab.insert(Rec(n, Neighbours::NONE)).0)
-            .collect();
+        let slots: Vec<u32> = (0..3).map(|n| slab.insert(Rec(n)).0).collect();
         for &s in &slots {
             slab.link(&mut a, s);
         }
         slab.unlink_all(&mut a);
         assert!(a.is_empty());
         assert_eq!(slab.chain(a).count(), 0);
-        for (_, _, r) in slab.iter() {
-            assert_eq!(r.1, Neighbours::NONE);
+        for &s in &slots {
+            assert_eq!(slab.links[s as usize], Neighbours::NONE);
         }
         slab.link(&mut b, slots[1]);
         assert_eq!(slab.chain(b).map(|(_, _, r)| r.0).collect::<Vec<_>>(), [1]);
+    }
+
+    #[test]
+    fn records_that_join_no_list_keep_no_links_and_reused_slots_link_afresh() {
+        let mut slab = Slab::default();
+        let slots: Vec<u32> = (0..4).map(|n| slab.insert(Rec(n)).0).collect();
+        assert!(slab.links.is_empty(), "nothing linked, nothing kept");
+        let mut a = Chain::EMPTY;
+        slab.link(&mut a, slots[1]);
+        assert_eq!(
+            slab.links.len(),
+            4,
+            "the links cover every slot once one is linked"
+        );
+        slab.unlink(&mut a, slots[1]);
+        assert_eq!(slab.remove(slots[1], 0).map(|r| r.0), Some(1));
+        let (again, _) = slab.insert(Rec(9));
+        assert_eq!(again, slots[1]);
+        let (fifth, _) = slab.insert(Rec(5));
+        slab.link(&mut a, fifth);
+        slab.link(&mut a, again);
+        let listed: Vec<u32> = slab.chain(a).map(|(_, _, r)| r.0).collect();
+        assert_eq!(listed, [9, 5]);
     }
 
     #[test]

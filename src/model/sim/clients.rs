@@ -36,7 +36,6 @@ impl Simulation<'_> {
             token_expiry: now,
             revoked: false,
             last_instance: None,
-            pin_links: Neighbours::NONE,
         });
         if let Some(files) = &mut self.files {
             files.arrived(slot, key);
@@ -121,7 +120,6 @@ impl Simulation<'_> {
             demand,
             client_waiting: true,
             counted,
-            links: Neighbours::NONE,
         });
         self.requests.link(&mut inst.requests, slot);
         let r = RequestRef { slot, generation };

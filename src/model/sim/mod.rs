@@ -68,7 +68,7 @@ use crate::model::limits::RateLimiter;
 use crate::model::redis::{Redis, RedisDown};
 use crate::model::sampling::{CountSampler, DurationSampler};
 use crate::model::scaling::{self, Metric, Sample, View};
-use crate::model::slab::{Linked, Neighbours, SideTable, Slab};
+use crate::model::slab::{SideTable, Slab};
 use crate::scenario::{
     Action, AutoscalerConfig, GroupConfig, Pick, ScaleInPick, ScalingMetric, Scenario,
     SessionConfig, SessionStore,
@@ -165,17 +165,6 @@ pub(crate) struct Session {
     revoked: bool,
     /// The instance that served its previous request: its local cache holds the user's data.
     last_instance: Option<InstanceId>,
-    /// Its place among the sessions pinned to `pin` (`Instance::pinned`).
-    pin_links: Neighbours,
-}
-
-impl Linked for Session {
-    fn links(&self) -> &Neighbours {
-        &self.pin_links
-    }
-    fn links_mut(&mut self) -> &mut Neighbours {
-        &mut self.pin_links
-    }
 }
 
 /// A request attempt that has reached an instance.
@@ -191,17 +180,6 @@ pub(crate) struct Request {
     /// False once the client has given up (timeout) or been told of a failure.
     client_waiting: bool,
     counted: bool,
-    /// Its place among the requests of `instance` (`Instance::requests`).
-    links: Neighbours,
-}
-
-impl Linked for Request {
-    fn links(&self) -> &Neighbours {
-        &self.links
-    }
-    fn links_mut(&mut self) -> &mut Neighbours {
-        &mut self.links
-    }
 }
 
 /// What the client learns about an attempt.
@@ -640,11 +618,14 @@ mod tests {
     #[test]
     fn a_live_session_stays_small() {
         // A million live sessions should fit in well under 200 MB: each is a slab slot and one
-        // pending event. Instance ids are 4-byte options; a rate-limit bucket and a file live
-        // in side tables of their own, taken only by the runs that use them.
+        // pending event. Instance ids are 4-byte options; a rate-limit bucket, a file and the
+        // place in a sticky instance's list live in side tables of their own, taken only by the
+        // runs that use them.
         assert_eq!(size_of::<Option<InstanceId>>(), 4);
         let slot = Slab::<Session>::SLOT_BYTES;
-        assert!(slot <= 112, "{slot} bytes");
+        assert!(slot <= 96, "{slot} bytes");
+        let request = Slab::<Request>::SLOT_BYTES;
+        assert!(request <= 48, "{request} bytes");
         assert!(size_of::<Event>() <= 12, "{} bytes", size_of::<Event>());
     }
 }

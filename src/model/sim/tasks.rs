@@ -20,17 +20,6 @@ pub(crate) struct Task {
     /// Worker time, before the instance's slowdowns.
     work: SimDuration,
     pub(super) kind: TaskKind,
-    /// Its place among the tasks of `instance` (`Extra::held`).
-    links: Neighbours,
-}
-
-impl Linked for Task {
-    fn links(&self) -> &Neighbours {
-        &self.links
-    }
-    fn links_mut(&mut self) -> &mut Neighbours {
-        &mut self.links
-    }
 }
 
 impl Task {
@@ -45,7 +34,6 @@ impl Task {
             enqueued,
             work,
             kind,
-            links: Neighbours::NONE,
         }
     }
 }
