@@ -5,7 +5,7 @@
 //! event loop can also run, for comparison. `baseline`: the bundled healthy-fleet scenario with
 //! every feature in play (sessions of many requests, think times, Redis, health checks).
 //!
-//! Run with `cargo bench --bench engine`; `scripts/compare.sh` prints the figures as a table.
+//! Run with `cargo bench --bench engine`; `scripts/bench.sh` prints the figures as a table.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use fleetsim::model::simulate;

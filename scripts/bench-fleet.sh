@@ -10,8 +10,9 @@
 # session (Poisson arrivals at 120 sessions/s per instance) — and lasts long enough for about
 # REQUESTS requests (default 2,000,000), so that only the fleet's size changes. The figure is
 # the engine's wall time (summary.json `engine.wall_seconds`: simulation only, no start-up or
-# output) divided by the requests sent. Each case and size runs RUNS times (default 3) and the
-# median is printed. Runs that would not finish in reasonable time are marked `–`
+# output) divided by the requests sent. Each case and size runs RUNS times (default 3), the
+# sizes taking turns, and the median is printed; the last column is the largest size's figure
+# over the smallest's. Runs that would not finish in reasonable time are marked `–`
 # (least-connections beyond MAX_LC instances, default 40,000).
 #
 # Cases: round-robin (JWT sessions), least-connections, power-of-two, cookie-sticky (in-memory
@@ -57,39 +58,58 @@ case_args() {
   printf '%s\n' "${args[@]}"
 }
 
-# Median engine ns/request of RUNS runs of one case at one size.
+# Engine ns/request of one run of one case at one size.
 measure() {
   local case=$1 n=$2
   # Requests per second are 120 per instance: the duration (in ms) that gives REQUESTS of them.
   local duration=$(( (REQUESTS * 1000 + 120 * n - 1) / (120 * n) ))
   mapfile -t args < <(case_args "$case" "$n" "$duration")
-  local figures=()
-  for _ in $(seq "$RUNS"); do
-    "$BIN" run benches/simplest.yaml "${args[@]}" --out "$out" --format json --no-charts --force \
-      >"$out/summary.json" 2>/dev/null
-    figures+=("$(python3 -c '
+  "$BIN" run benches/simplest.yaml "${args[@]}" --out "$out" --format json --no-charts --force \
+    >"$out/summary.json" 2>/dev/null
+  python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
-print(s["engine"]["wall_seconds"] * 1e9 / max(s["requests"]["sent"], 1))' "$out/summary.json")")
+print(s["engine"]["wall_seconds"] * 1e9 / max(s["requests"]["sent"], 1))' "$out/summary.json"
+}
+
+median() {
+  sort -g | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] }'
+}
+
+# The sizes a case runs at.
+sizes_of() {
+  local case=$1
+  for n in $SIZES; do
+    if [ "$case" != least-connections ] || [ "$n" -le "$MAX_LC" ]; then echo "$n"; fi
   done
-  printf '%s\n' "${figures[@]}" | sort -g | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] }'
 }
 
 printf '%-18s' "instances"
 for n in $SIZES; do printf '%10s' "$n"; done
-printf '%10s\n' "max/min"
+printf '%12s\n' "last/first"
 for case in $CASES; do
+  mapfile -t sizes < <(sizes_of "$case")
+  # The sizes take turns, run after run, so that a drift in the machine's speed reaches every
+  # size alike rather than a few of them.
+  declare -A figures=()
+  for _ in $(seq "$RUNS"); do
+    for n in "${sizes[@]}"; do
+      figures[$n]+="$(measure "$case" "$n") "
+    done
+  done
   printf '%-18s' "$case"
-  lo="" hi=""
+  first="" last=""
   for n in $SIZES; do
-    if [ "$case" = least-connections ] && [ "$n" -gt "$MAX_LC" ]; then
+    if [ -z "${figures[$n]:-}" ]; then
       printf '%10s' "–"
       continue
     fi
-    v=$(measure "$case" "$n")
+    read -ra runs <<<"${figures[$n]}"
+    v=$(printf '%s\n' "${runs[@]}" | median)
     printf '%10s' "$v"
-    lo=$(awk -v a="${lo:-$v}" -v b="$v" 'BEGIN { print (a < b ? a : b) }')
-    hi=$(awk -v a="${hi:-$v}" -v b="$v" 'BEGIN { print (a > b ? a : b) }')
+    first=${first:-$v}
+    last=$v
   done
-  awk -v a="$hi" -v b="$lo" 'BEGIN { printf "%10.2f\n", a / b }'
+  awk -v a="$last" -v b="$first" 'BEGIN { printf "%12.2f\n", a / b }'
+  unset figures
 done
