@@ -10,8 +10,10 @@
 //! never to miss an explosion:
 //!
 //! - **Work** is counted in events, the unit the run loop spends ~50–100 ns on. Steps that scan
-//!   the fleet (least-connections routing, an autoscaler evaluation, a window's snapshot, a
-//!   crash) count one event per 16 instances scanned, about what a scan costs.
+//!   the fleet (an autoscaler evaluation, a window's snapshot, a scheduled crash that picks its
+//!   victim) count one event per 16 instances scanned, about what a scan costs; a
+//!   least-connections pick walks a min-tree, log2 of the fleet's size, and a crash goes
+//!   through what its instance holds.
 //! - **Retries** are counted at their worst: every attempt fails and is retried as soon as the
 //!   backoff allows, up to `retries` times or as many as fit in the run. With no backoff and no
 //!   balancer hop, a failure retries at the same instant: the run cannot end, and the estimate
@@ -143,9 +145,11 @@ pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
         .fold(0.0, f64::max);
     let in_flight = live_sessions.min(instances * slots);
     // Thinning draws candidates at the peak rate; each request is a send and a completion.
+    // A least-connections pick walks the balancer's min-tree over the fleet: about log2 of the
+    // fleet's size in nodes, each about an instance of a scan.
     let routing_scan = match scenario.balancer.algorithm {
         Algorithm::LeastConnections | Algorithm::WeightedLeastConnections => {
-            instances / SCAN_PER_EVENT
+            instances.log2().max(1.0) / SCAN_PER_EVENT
         }
         _ => 0.0,
     };
@@ -175,7 +179,7 @@ pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
     }
     if routing_scan > 0.0 {
         drivers.push(Driver {
-            what: "least-connections routing (each request scans the fleet)",
+            what: "least-connections routing (a walk down the fleet's min-tree per request)",
             fields: "balancer.algorithm, instances.count",
             events: requests * (1.0 + retries) * routing_scan,
             bytes: 0.0,
@@ -247,12 +251,16 @@ pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
         });
     }
     if scenario.mtbf.is_some() || has_crashes(scenario) {
-        // A crash goes through every request in flight.
+        // A crash goes through what its instance holds: its requests, and the sessions pinned to
+        // it or keeping their state there. A scheduled crash that picks its victim by load or at
+        // random looks through the fleet first.
         let crashes = (launches - f64::from(scenario.instances.count)).max(0.0);
+        let held = (in_flight + live_sessions) / instances.max(1.0);
+        let picks = scheduled_crashes(scenario) * instances;
         drivers.push(Driver {
-            what: "crashes (each scans the requests in flight)",
+            what: "crashes (each goes through what its instance holds)",
             fields: "events (crash, mtbf)",
-            events: crashes * in_flight / SCAN_PER_EVENT,
+            events: (crashes * (1.0 + held) + picks) / SCAN_PER_EVENT,
             bytes: 0.0,
         });
     }
@@ -575,10 +583,16 @@ fn launches(scenario: &Scenario, instances: f64, duration_s: f64) -> f64 {
 }
 
 fn has_crashes(scenario: &Scenario) -> bool {
+    scheduled_crashes(scenario) > 0.0
+}
+
+/// The crash entries among the scenario's events.
+fn scheduled_crashes(scenario: &Scenario) -> f64 {
     scenario
         .events
         .iter()
-        .any(|e| matches!(e.action, Action::Crash { .. }))
+        .filter(|e| matches!(e.action, Action::Crash { .. }))
+        .count() as f64
 }
 
 /// Retries one request can make within the run if every attempt fails at once: up to
@@ -640,6 +654,40 @@ mod tests {
             (main.events - expected).abs() < 1e-6 * expected,
             "{} vs {expected}",
             main.events
+        );
+    }
+
+    #[test]
+    fn a_least_connections_pick_costs_the_log_of_the_fleet() {
+        // The min-tree walk: requests × log2(instances) / 16 events, so a fleet 100 times as
+        // large costs log2(400,000) / log2(4,000) ≈ 1.56 times as much routing, not 100 times.
+        let routing = |n: u32| {
+            let count = format!("instances.count={n}");
+            let s = bundled(
+                "baseline",
+                &[
+                    "workload.retries=0",
+                    "balancer.algorithm=least-connections",
+                    &count,
+                ],
+            );
+            let e = estimate(&s);
+            let requests = e.drivers[0].events; // arrivals + 2 events per request
+            let d = e
+                .drivers
+                .iter()
+                .find(|d| d.what.starts_with("least-connections routing"))
+                .expect("a routing driver");
+            (d.events, requests)
+        };
+        let (small, _) = routing(4_000);
+        let (large, events) = routing(400_000);
+        let ratio = large / small;
+        let expected = 400_000f64.log2() / 4_000f64.log2();
+        assert!((ratio - expected).abs() < 1e-9, "{ratio} vs {expected}");
+        assert!(
+            large < events,
+            "routing {large:.3e} vs requests {events:.3e}"
         );
     }
 

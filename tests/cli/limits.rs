@@ -39,7 +39,7 @@ const TOO_LARGE: [(&str, &[&str], &str); 9] = [
         ],
         "workload.retries, workload.retry_backoff",
     ),
-    ("baseline", &["instances.count=1000000"], "instances.count"),
+    ("baseline", &["instances.count=100000000"], "instances.count"),
     (
         "baseline",
         &["events=[{action: crash, mtbf: 1ns}]"],
@@ -131,7 +131,7 @@ fn a_configured_maximum_allocates_nothing_until_used() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.contains("a run takes about 3 million events"),
+        stdout.contains("a run takes about 2 million events"),
         "{stdout}"
     );
     assert!(stdout.contains("MiB of memory\n"), "{stdout}");
