@@ -39,7 +39,11 @@ const TOO_LARGE: [(&str, &[&str], &str); 9] = [
         ],
         "workload.retries, workload.retry_backoff",
     ),
-    ("baseline", &["instances.count=100000000"], "instances.count"),
+    (
+        "baseline",
+        &["instances.count=100000000"],
+        "instances.count",
+    ),
     (
         "baseline",
         &["events=[{action: crash, mtbf: 1ns}]"],
