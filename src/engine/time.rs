@@ -58,10 +58,10 @@ impl SimDuration {
     /// u64` (so negative and NaN give zero, and too large saturates), without a call.
     ///
     /// Every sampled delay goes through here. On baseline x86-64 `f64::round` is a library call
-    /// (the instruction that rounds came with SSE4.1); a sampled delay is below 2^52 ns (52
-    /// days), where truncating and comparing the fraction is exact: the truncation is an integer
-    /// below 2^53, so it converts back exactly, and a float's distance to its truncation is
-    /// exactly representable. From 2^52 on, every float is an integer already.
+    /// (the instruction that rounds came with SSE4.1). Below 2^52 ns (52 days), where nearly
+    /// every sampled delay falls, truncating and comparing the fraction is exact: the truncation
+    /// is an integer below 2^53, so it converts back exactly, and a float's distance to its
+    /// truncation is exactly representable. From 2^52 on, every float is an integer already.
     #[inline]
     pub(crate) fn from_nanos_f64(ns: f64) -> Self {
         const EVERY_FLOAT_IS_WHOLE: f64 = 4_503_599_627_370_496.0; // 2^52
@@ -74,6 +74,7 @@ impl SimDuration {
             SimDuration(ns.round() as u64)
         }
     }
+
     pub(crate) fn as_secs_f64(self) -> f64 {
         self.0 as f64 / NANOS_PER_SEC as f64
     }

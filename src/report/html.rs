@@ -21,11 +21,11 @@ use super::summary::{connections_only, sections, timeline, Section, WALL_CLOCK_R
 use super::Charts;
 use crate::metrics::Report;
 use crate::model::Load;
+use crate::scenario::Source;
 
 /// How every page begins its note where `--no-charts` left out a chart; the note goes on to say
 /// which file holds the same figures.
 pub(crate) const NOT_DRAWN: &str = "Charts were not drawn (--no-charts): ";
-use crate::scenario::Source;
 
 /// The stylesheet of every fleetsim page (report, compare, sweep, plan and check). Colours are the
 /// Okabe–Ito palette of the charts, black text and greys; sizes suit both a screen and a printed
