@@ -13,18 +13,22 @@
 //! - **Large: a monotone radix heap** over integer time (Ahuja, Mehlhorn, Orlin and Tarjan,
 //!   1990), whose cost does not grow with the number of pending events. It relies on simulated
 //!   time never going back: nothing is scheduled before the event being handled, so every time
-//!   pushed is at least the last time popped (`last`). An event at time `t` waits in bucket
-//!   `b(t) = bit length of (t XOR last)`: bucket 0 holds the events at `last` itself, bucket `k`
-//!   those that first differ from `last` at bit `k - 1`. Popping takes from bucket 0; when it is
-//!   empty, the lowest non-empty bucket is emptied, `last` becomes its earliest time, and its
-//!   events fall into buckets below it. An event therefore moves at most 64 times in its life
-//!   (in practice a few), whatever the queue's size.
+//!   pushed is at least the last time popped (`last`). The buckets are indexed by byte: an
+//!   event at time `t` waits at the level of the highest byte in which `t` differs from `last`,
+//!   in the bucket of that byte's value in `t` (8 levels of 256 buckets). Popping takes from
+//!   the events at `last`; when there are none, the lowest non-empty bucket (lowest level, then
+//!   lowest value) holds the next ones. A bucket of level 0 holds a single time, which becomes
+//!   `last`; a bucket of a higher level is emptied, `last` becomes its earliest time, and its
+//!   events fall into lower levels. An event therefore moves at most once per level below the
+//!   one it entered at: twice for the 10 ms service of a busy fleet, whose events are a few
+//!   nanoseconds apart. (Bit-wide digits, one bucket per level, moved such events four to
+//!   five times each.)
 //!
 //! The radix heap stores no sequence number: FIFO among equal times follows from where events
 //! go. All pending events of one time are always in the same bucket; a push appends to the end
 //! of its bucket, and emptying a bucket moves its events in their order into buckets that were
-//! empty. So in every bucket, events of equal time stand in push order, and bucket 0 is read
-//! from the front.
+//! empty. So in every bucket, events of equal time stand in push order, and the events at
+//! `last` are read from the front.
 //!
 //! The queue switches to the radix heap when the binary heap passes [`GROW_AT`] events, by
 //! popping the heap in order into it, and back when the radix heap falls under [`SHRINK_AT`],
@@ -32,8 +36,10 @@
 //! order, being given in pop order and below every later push's). The gap between the two
 //! thresholds keeps a queue hovering around one of them from switching at every event.
 //!
-//! Every structure's storage is kept for the whole run: after warm-up, scheduling allocates
-//! nothing.
+//! Storage is kept for reuse: after warm-up, scheduling allocates nothing. The buckets of a
+//! level take turns as time goes on, so an emptied bucket keeps only small storage and hands
+//! large storage to the next bucket of its level to fill: memory follows the pending events,
+//! not the longest run.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -86,12 +92,30 @@ impl<E> Ord for Entry<E> {
     }
 }
 
-/// The bucket of an event at `time` when the last time popped is `last` (`time > last`): the
-/// bit length of `time ^ last`, minus one to index `Radix::buckets` (bucket 0, `time == last`,
-/// is `Radix::current`).
+/// Bits of time per level of the radix heap: a level splits its range by one byte of time.
+const DIGIT_BITS: u32 = 8;
+
+/// Buckets per level: one per value of the level's byte.
+const DIGITS: usize = 1 << DIGIT_BITS;
+
+/// Levels of buckets: one per byte of a `u64` time.
+const LEVELS: usize = 64 / DIGIT_BITS as usize;
+
+/// A bucket emptied with room for more events than this gives its storage to its level's
+/// spares rather than keeping it.
+const KEEP: usize = 64;
+
+/// The most spare storages a level keeps for its buckets that fill next.
+const SPARES: usize = 4;
+
+/// The bucket of an event at `time` when the last time popped is `last` (`time > last`), as
+/// an index into `Radix::buckets`: the level is the byte at which `time` first differs from
+/// `last`, counting from the lowest, and the digit is `time`'s value of that byte.
 #[inline]
 fn bucket(time: u64, last: u64) -> usize {
-    63 - (time ^ last).leading_zeros() as usize
+    let level = (63 - (time ^ last).leading_zeros()) / DIGIT_BITS;
+    let digit = (time >> (level * DIGIT_BITS)) as usize & (DIGITS - 1);
+    level as usize * DIGITS + digit
 }
 
 /// An event waiting in a radix-heap bucket with its time. Packed to 4-byte alignment: with a
@@ -113,20 +137,27 @@ impl<E> std::fmt::Debug for Timed<E> {
     }
 }
 
-/// A monotone radix heap over `u64` time, FIFO among equal times (see the module docs).
+/// A monotone radix heap over `u64` time with byte-wide digits, FIFO among equal times (see
+/// the module docs).
 #[derive(Debug)]
 struct Radix<E> {
     /// The last time popped; no event is earlier.
     last: u64,
     /// The events at `last`, in push order; `current[head..]` are still pending.
-    current: Vec<E>,
+    current: Vec<Timed<E>>,
     head: usize,
-    /// `buckets[k]` holds the events whose time first differs from `last` at bit `k`.
-    buckets: [Vec<Timed<E>>; 64],
-    /// Bit `k` set: `buckets[k]` is not empty.
-    occupied: u64,
+    /// `buckets[level * DIGITS + digit]` holds the events whose time first differs from
+    /// `last` in byte `level` (from the lowest), where it has the value `digit`.
+    buckets: Box<[Vec<Timed<E>>]>,
+    /// Bit `digit` of `occupied[level]`: that bucket is not empty.
+    occupied: [[u64; DIGITS / 64]; LEVELS],
+    /// Bit `level` set: some bucket of that level is not empty.
+    levels: u8,
     /// Pending events in all buckets.
     len: usize,
+    /// `spares[level]`: the large storage of emptied buckets of that level, for the next ones
+    /// that fill (see [`Radix::refill`]).
+    spares: [Vec<Vec<Timed<E>>>; LEVELS],
 }
 
 impl<E: Copy> Radix<E> {
@@ -135,9 +166,13 @@ impl<E: Copy> Radix<E> {
             last: 0,
             current: Vec::new(),
             head: 0,
-            buckets: std::array::from_fn(|_| Vec::new()),
-            occupied: 0,
+            buckets: std::iter::repeat_with(Vec::new)
+                .take(LEVELS * DIGITS)
+                .collect(),
+            occupied: [[0; DIGITS / 64]; LEVELS],
+            levels: 0,
             len: 0,
+            spares: std::array::from_fn(|_| Vec::new()),
         }
     }
 
@@ -146,26 +181,53 @@ impl<E: Copy> Radix<E> {
         debug_assert!(time >= self.last, "event scheduled in the past");
         self.len += 1;
         if time == self.last {
-            self.current.push(event);
+            self.current.push(Timed { time, event });
         } else {
-            let k = bucket(time, self.last);
-            self.buckets[k].push(Timed { time, event });
-            self.occupied |= 1 << k;
+            self.place(bucket(time, self.last), Timed { time, event });
         }
+    }
+
+    /// Appends `timed` to bucket `b` and marks it occupied. A bucket without storage takes a
+    /// spare one of its level, if there is one.
+    #[inline]
+    fn place(&mut self, b: usize, timed: Timed<E>) {
+        let to = &mut self.buckets[b];
+        if to.capacity() == 0 {
+            if let Some(spare) = self.spares[b / DIGITS].pop() {
+                *to = spare;
+            }
+        }
+        to.push(timed);
+        self.occupied[b / DIGITS][b % DIGITS / 64] |= 1 << (b % 64);
+        self.levels |= 1 << (b / DIGITS);
     }
 
     #[inline]
     fn pop(&mut self) -> Option<(u64, E)> {
         if self.head == self.current.len() {
-            if self.occupied == 0 {
+            if self.levels == 0 {
                 return None;
             }
             self.refill();
         }
-        let event = self.current[self.head];
+        let event = self.current[self.head].event;
         self.head += 1;
         self.len -= 1;
         Some((self.last, event))
+    }
+
+    /// The lowest non-empty bucket, which holds the next event after `current`'s: the lowest
+    /// digit of the lowest occupied level. `levels` must not be 0.
+    #[inline]
+    fn lowest(&self) -> usize {
+        let level = self.levels.trailing_zeros() as usize;
+        let words = &self.occupied[level];
+        let (word, bits) = words
+            .iter()
+            .enumerate()
+            .find(|(_, w)| **w != 0)
+            .expect("an occupied level has an occupied bucket");
+        level * DIGITS + word * 64 + bits.trailing_zeros() as usize
     }
 
     /// The next event if it is at `last`; otherwise the events of the lowest non-empty bucket,
@@ -173,10 +235,11 @@ impl<E: Copy> Radix<E> {
     /// the low buckets hold a few events each).
     #[inline]
     fn upcoming(&self, mut ahead: impl FnMut(&E)) {
-        if let Some(e) = self.current.get(self.head) {
-            ahead(e);
-        } else if self.occupied != 0 {
-            let bucket = &self.buckets[self.occupied.trailing_zeros() as usize];
+        if let Some(t) = self.current.get(self.head) {
+            let event = t.event;
+            ahead(&event);
+        } else if self.levels != 0 {
+            let bucket = &self.buckets[self.lowest()];
             if bucket.len() <= LOOK_AHEAD {
                 for t in bucket {
                     let event = t.event;
@@ -186,29 +249,61 @@ impl<E: Copy> Radix<E> {
         }
     }
 
+    /// Events the storage of `current`, the buckets and the spares has room for.
+    #[cfg(test)]
+    fn capacity(&self) -> usize {
+        let buckets: usize = self.buckets.iter().map(Vec::capacity).sum();
+        let spares: usize = self.spares.iter().flatten().map(Vec::capacity).sum();
+        self.current.capacity() + buckets + spares
+    }
+
     /// `current` is used up and some bucket is not: empties the lowest non-empty bucket, moving
-    /// `last` to its earliest time. Every event of that bucket lands in a lower one (or in
-    /// `current`), since it agrees with the new `last` on every bit from the bucket's upward;
-    /// the buckets above keep their events, whose first difference with `last` is unchanged.
+    /// `last` to its earliest time.
+    ///
+    /// A bucket of level 0 holds one time, which becomes `last`, and its storage simply
+    /// becomes `current`. A bucket of a higher level hands its events down: every one agrees
+    /// with the new `last` on every byte from the bucket's level upward, so it lands in a lower
+    /// level (or in `current`), all of whose buckets are empty. The buckets of the same level
+    /// and above keep their events: the new `last` agrees with the old one above the level and
+    /// has the emptied bucket's digit in it, so their first difference with `last` is unchanged.
     fn refill(&mut self) {
         self.current.clear();
         self.head = 0;
-        let k = self.occupied.trailing_zeros() as usize;
-        let mut moving = std::mem::take(&mut self.buckets[k]);
-        self.occupied &= !(1 << k);
-        let last = moving.iter().map(|e| e.time).min().unwrap_or(self.last);
+        let b = self.lowest();
+        let (level, digit) = (b / DIGITS, b % DIGITS);
+        let words = &mut self.occupied[level];
+        words[digit / 64] &= !(1 << (digit % 64));
+        if words.iter().all(|&w| w == 0) {
+            self.levels &= !(1 << level);
+        }
+        if level == 0 {
+            self.last = (self.last & !(DIGITS as u64 - 1)) | digit as u64;
+            std::mem::swap(&mut self.current, &mut self.buckets[b]);
+            return;
+        }
+        let mut moving = std::mem::take(&mut self.buckets[b]);
+        let last = moving
+            .iter()
+            .map(|e| e.time)
+            .min()
+            .expect("an occupied bucket holds events");
         self.last = last;
-        for Timed { time, event } in moving.drain(..) {
-            if time == last {
-                self.current.push(event);
+        for &timed in &moving {
+            if timed.time == last {
+                self.current.push(timed);
             } else {
-                let j = bucket(time, last);
-                self.buckets[j].push(Timed { time, event });
-                self.occupied |= 1 << j;
+                self.place(bucket(timed.time, last), timed);
             }
         }
-        // Keep the emptied bucket's storage for the next events that fall into it.
-        self.buckets[k] = moving;
+        // The buckets of a level take turns: were each to keep the most it ever held, memory
+        // would grow to 256 times a level's largest. Small storage stays in place; large
+        // storage goes to the level's spares for the next bucket to fill, up to a bound.
+        moving.clear();
+        if moving.capacity() <= KEEP {
+            self.buckets[b] = moving;
+        } else if self.spares[level].len() < SPARES {
+            self.spares[level].push(moving);
+        }
     }
 }
 
@@ -484,9 +579,9 @@ mod tests {
     #[test]
     fn a_large_queue_shows_what_comes_next() {
         let mut q = EventQueue::default();
-        // Past GROW_AT: 2,000 events one nanosecond apart, then two at the same instant.
+        // Past GROW_AT: 2,000 events one nanosecond apart, from 1,000 (0x3e8) on.
         for i in 0..2000 {
-            q.push(SimTime(10 + u64::from(i)), i);
+            q.push(SimTime(1_000 + u64::from(i)), i);
         }
         assert!(q.large);
         let shown = |q: &EventQueue<u32>| {
@@ -494,16 +589,59 @@ mod tests {
             q.upcoming(|&e| v.push(e));
             v
         };
-        // Nothing popped yet: the lowest bucket holds the times 10 to 15, too many to show.
+        // Nothing popped yet, the last time is 0: the lowest bucket is level 1's digit 3, which
+        // holds the times 1,000 to 1,023, too many to show.
         assert_eq!(shown(&q), Vec::<u32>::new());
-        assert_eq!(q.pop(), Some((SimTime(10), 0)));
-        // Popping 10 spread 11 to 15 over the buckets below: 11 is alone in the lowest.
+        assert_eq!(q.pop(), Some((SimTime(1_000), 0)));
+        // Popping 1,000 spread 1,001 to 1,023 over level 0, one time a bucket: 1,001 is next.
         assert_eq!(shown(&q), vec![1]);
-        q.push(SimTime(10), 5000);
+        q.push(SimTime(1_000), 5000);
         assert_eq!(
             shown(&q),
             vec![5000],
             "an event at the last time popped is next"
+        );
+    }
+
+    #[test]
+    fn a_steady_queue_keeps_the_same_storage_while_its_buckets_take_turns() {
+        // 5,000 pending events, each pop followed by a push up to 2^26 ns (67 ms) ahead: the
+        // level-3 buckets (2^24 ns each) take turns about once per 16 ms of simulated time.
+        let mut q = EventQueue::default();
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut delta = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % (1 << 26)
+        };
+        for i in 0..5_000 {
+            q.push(SimTime(delta()), i);
+        }
+        let mut step = |q: &mut EventQueue<u32>, steps: u32| {
+            for i in 0..steps {
+                let (now, _) = q.pop().expect("the queue stays full");
+                q.push(SimTime(now.0 + delta()), i);
+            }
+            q.last
+        };
+        // About 6.7 s simulated: every level-3 bucket has had its turn.
+        let warm = step(&mut q, 1_000_000);
+        let after_warm_up = q.radix.capacity();
+        // About 13 s more: every level-3 bucket has had two more turns.
+        let end = step(&mut q, 2_000_000);
+        assert!(
+            end - warm > 2 * (256 << 24),
+            "the level-3 buckets went round"
+        );
+        let at_end = q.radix.capacity();
+        assert!(
+            at_end * 10 <= after_warm_up * 11,
+            "room for {after_warm_up} events after warm-up, {at_end} at the end"
+        );
+        assert!(
+            at_end <= 8 * 5_000,
+            "room for {at_end} events, 5,000 pending"
         );
     }
 
