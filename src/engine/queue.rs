@@ -54,6 +54,9 @@ const GROW_AT: usize = 1024;
 /// Under this many pending events the radix heap hands back to the binary heap.
 const SHRINK_AT: usize = 256;
 
+/// How many of the next events, in pop order, [`EventQueue::upcoming`] shows.
+const DEPTH: usize = 4;
+
 /// The most events [`EventQueue::upcoming`] shows when it cannot tell which of them is next.
 const LOOK_AHEAD: usize = 4;
 
@@ -230,20 +233,40 @@ impl<E: Copy> Radix<E> {
         level * DIGITS + word * 64 + bits.trailing_zeros() as usize
     }
 
-    /// The next event if it is at `last`; otherwise the events of the lowest non-empty bucket,
-    /// which holds the next one, if there are at most [`LOOK_AHEAD`] of them (in a large queue
-    /// the low buckets hold a few events each).
+    /// Shows `ahead` the next [`DEPTH`] events in pop order with their place (0: next), as
+    /// far as they are known without searching: the rest of `current`, then the level-0
+    /// buckets, lowest first, each of which holds one time. When nothing is at level 0, the
+    /// lowest bucket holds the next event somewhere among its events: they are shown, all in
+    /// place [`DEPTH`], if there are at most [`LOOK_AHEAD`] of them.
     #[inline]
-    fn upcoming(&self, mut ahead: impl FnMut(&E)) {
-        if let Some(t) = self.current.get(self.head) {
+    fn upcoming(&self, mut ahead: impl FnMut(&E, usize)) {
+        let mut place = 0;
+        for t in self.current.iter().skip(self.head).take(DEPTH) {
             let event = t.event;
-            ahead(&event);
-        } else if self.levels != 0 {
+            ahead(&event, place);
+            place += 1;
+        }
+        let mut words = self.occupied[0];
+        let mut word = 0;
+        while place < DEPTH && word < words.len() {
+            if words[word] == 0 {
+                word += 1;
+                continue;
+            }
+            let digit = word * 64 + words[word].trailing_zeros() as usize;
+            words[word] &= words[word] - 1;
+            for t in self.buckets[digit].iter().take(DEPTH - place) {
+                let event = t.event;
+                ahead(&event, place);
+                place += 1;
+            }
+        }
+        if place == 0 && self.levels != 0 {
             let bucket = &self.buckets[self.lowest()];
             if bucket.len() <= LOOK_AHEAD {
                 for t in bucket {
                     let event = t.event;
-                    ahead(&event);
+                    ahead(&event, DEPTH);
                 }
             }
         }
@@ -375,10 +398,14 @@ impl<E: Copy> EventQueue<E> {
 
     /// Shows `ahead` the events likely to be popped next, so that the caller can start loading
     /// what they will touch while it handles the one just popped (see [`crate::engine::prefetch`]).
-    /// A hint only: the handler may still schedule an earlier event. Only a large queue looks
-    /// ahead, where the records of a large fleet are rarely in cache; a small one shows nothing.
+    /// Each comes with its place: 0 for the next event, 1 for the one after (up to [`DEPTH`]),
+    /// or [`DEPTH`] for one of a few events among which the next is. The caller can start the
+    /// loads for the event after next, and for the next one those that depend on loads started
+    /// one event earlier. A hint only: the handler may still schedule an earlier event. Only a
+    /// large queue looks ahead, where the records of a large fleet are rarely in cache; a small
+    /// one shows nothing.
     #[inline]
-    pub(crate) fn upcoming(&self, ahead: impl FnMut(&E)) {
+    pub(crate) fn upcoming(&self, ahead: impl FnMut(&E, usize)) {
         if self.large {
             self.radix.upcoming(ahead);
         }
@@ -522,13 +549,36 @@ mod tests {
             };
             for _ in 0..pops {
                 let mut shown = Vec::new();
-                q.upcoming(|&e| shown.push(e));
-                prop_assert!(shown.len() <= LOOK_AHEAD);
+                q.upcoming(|&e, place| shown.push((e, place)));
                 prop_assert!(shown.is_empty() || q.large, "a small queue looks ahead");
-                let expected = r.pop();
-                if let (false, Some((_, next))) = (shown.is_empty(), expected) {
-                    prop_assert!(shown.contains(&next), "{next} popped, {shown:?} shown");
+                // The next pops, as many as could have been shown.
+                let mut following = r.heap.clone();
+                let next: Vec<u32> = std::iter::from_fn(|| following.pop().map(|e| e.event))
+                    .take(LOOK_AHEAD)
+                    .collect();
+                let (placed, among): (Vec<_>, Vec<_>) =
+                    shown.iter().partition(|(_, place)| *place < DEPTH);
+                for (n, &(e, place)) in placed.iter().enumerate() {
+                    prop_assert_eq!(place, n, "places count up from 0");
+                    prop_assert_eq!(Some(&e), next.get(n), "{:?} shown, {:?} next", shown, next);
                 }
+                prop_assert!(placed.is_empty() || among.is_empty(), "{:?}", shown);
+                prop_assert!(among.len() <= LOOK_AHEAD);
+                if !among.is_empty() {
+                    prop_assert!(
+                        among.iter().any(|(e, _)| Some(e) == next.first()),
+                        "{:?} shown, {:?} next",
+                        shown,
+                        next
+                    );
+                    prop_assert!(
+                        among.iter().all(|(e, _)| next.contains(e)),
+                        "{:?} shown, {:?} next",
+                        shown,
+                        next
+                    );
+                }
+                let expected = r.pop();
                 prop_assert_eq!(q.pop().map(|(t, e)| (t.0, e)), expected);
                 if let Some((t, _)) = expected {
                     now = t;
@@ -586,21 +636,38 @@ mod tests {
         assert!(q.large);
         let shown = |q: &EventQueue<u32>| {
             let mut v = Vec::new();
-            q.upcoming(|&e| v.push(e));
+            q.upcoming(|&e, place| v.push((e, place)));
             v
         };
         // Nothing popped yet, the last time is 0: the lowest bucket is level 1's digit 3, which
         // holds the times 1,000 to 1,023, too many to show.
-        assert_eq!(shown(&q), Vec::<u32>::new());
+        assert_eq!(shown(&q), vec![]);
         assert_eq!(q.pop(), Some((SimTime(1_000), 0)));
-        // Popping 1,000 spread 1,001 to 1,023 over level 0, one time a bucket: 1,001 is next.
-        assert_eq!(shown(&q), vec![1]);
+        // Popping 1,000 spread 1,001 to 1,023 over level 0, one time a bucket: 1,001 is next,
+        // then 1,002.
+        assert_eq!(shown(&q), vec![(1, 0), (2, 1)]);
         q.push(SimTime(1_000), 5000);
         assert_eq!(
             shown(&q),
-            vec![5000],
+            vec![(5000, 0), (1, 1)],
             "an event at the last time popped is next"
         );
+    }
+
+    #[test]
+    fn a_few_events_above_level_0_are_shown_without_their_order() {
+        let mut q = EventQueue::default();
+        push_many(&mut q, 1 << 30, 10, 1100);
+        assert!(q.large);
+        // The lowest bucket is level 1's digit 0x13 (times 0x1300 to 0x13ff), with 3 events,
+        // in push order.
+        for (i, t) in [0x1302, 0x1300, 0x1301].into_iter().enumerate() {
+            q.push(SimTime(t), i as u32);
+        }
+        let mut shown = Vec::new();
+        q.upcoming(|&e, place| shown.push((e, place)));
+        assert_eq!(shown, vec![(0, DEPTH), (1, DEPTH), (2, DEPTH)]);
+        assert_eq!(q.pop(), Some((SimTime(0x1300), 1)));
     }
 
     #[test]

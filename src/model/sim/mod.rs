@@ -189,6 +189,11 @@ enum Outcome {
     Failed(Cause),
 }
 
+/// The upcoming completions (by place, 0 for the next event) whose request record the run loop
+/// reads to start loading the records it leads to; those further ahead only have their request
+/// record loaded (see [`Simulation::prefetch_for`]).
+const READ_AHEAD: usize = 2;
+
 /// Events between two progress reports: rare enough to cost nothing, often enough (a few per
 /// second) for a bar to move smoothly.
 pub(crate) const PROGRESS_EVERY: u64 = 1 << 20;
@@ -414,7 +419,8 @@ impl<'a> Simulation<'a> {
             if self.events.is_multiple_of(PROGRESS_EVERY) {
                 progress(t);
             }
-            self.queue.upcoming(|next| self.prefetch_for(next));
+            self.queue
+                .upcoming(|next, place| self.prefetch_for(next, place));
             self.dispatch(e);
             if !self.retiring.is_empty() {
                 self.retire_stopped();
@@ -478,12 +484,19 @@ impl<'a> Simulation<'a> {
         report
     }
 
-    /// Starts loading the record `event` will read first, while the event before it is handled
-    /// (see [`EventQueue::upcoming`]).
+    /// Starts loading what `event` will read while the events before it are handled (see
+    /// [`EventQueue::upcoming`]), in two stages: for a completion further ahead (`place` at
+    /// least [`READ_AHEAD`]), its request record; for one nearer, whose request record started
+    /// loading a few events earlier, the records that one leads to as well.
     #[inline]
-    fn prefetch_for(&self, event: &Event) {
+    fn prefetch_for(&self, event: &Event, place: usize) {
         match *event {
             Event::Send(s) => self.sessions.prefetch(s.slot),
+            Event::Complete(r) if place < READ_AHEAD => {
+                if let Some(req) = self.requests.get(r.slot, r.generation) {
+                    self.prefetch_completion(r, req);
+                }
+            }
             Event::Complete(r) | Event::Timeout(r) => self.requests.prefetch(r.slot),
             _ => {}
         }

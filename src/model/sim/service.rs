@@ -193,13 +193,19 @@ impl Simulation<'_> {
         }
     }
 
+    /// Starts loading every record the completion of `req` (at `r`) touches, together rather
+    /// than one after another.
+    #[inline]
+    pub(super) fn prefetch_completion(&self, r: RequestRef, req: &Request) {
+        self.instances.prefetch(req.instance, req.record);
+        self.balancer.connections().prefetch(req.instance);
+        self.sessions.prefetch(req.session.slot);
+        self.requests.prefetch_neighbours(r.slot);
+    }
+
     pub(super) fn complete(&mut self, r: RequestRef) {
         if let Some(req) = self.requests.get(r.slot, r.generation) {
-            // Everything below touches these: ask for them together, not one after another.
-            self.instances.prefetch(req.instance, req.record);
-            self.balancer.connections().prefetch(req.instance);
-            self.sessions.prefetch(req.session.slot);
-            self.requests.prefetch_neighbours(r.slot);
+            self.prefetch_completion(r, req);
         }
         let Some(req) = self.remove_request(r) else {
             return; // the instance crashed while serving it
