@@ -77,6 +77,14 @@ pub(crate) struct Fleet {
 }
 
 impl Fleet {
+    /// Makes room for `additional` more launches without retiring any: a fleet launched whole
+    /// grows its arrays once instead of doubling them (copying each time) on the way.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.records.reserve(additional);
+        self.places.reserve(additional);
+        self.present.reserve(additional);
+    }
+
     /// Adds `record` as the next launch; returns its id and slot (a retired one's if any).
     pub(crate) fn launch(&mut self, record: Instance) -> (InstanceId, usize) {
         let id =

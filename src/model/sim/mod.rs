@@ -367,6 +367,8 @@ impl<'a> Simulation<'a> {
                 )
             }),
         };
+        let initial: usize = sim.groups.iter().map(|g| g.count as usize).sum();
+        sim.instances.reserve(initial);
         for g in 0..sim.groups.len() {
             for _ in 0..sim.groups[g].count {
                 // The initial fleet was running before the run: up, warm, and in rotation.
