@@ -19,10 +19,10 @@
 //!   the events at `last`; when there are none, the lowest non-empty bucket (lowest level, then
 //!   lowest value) holds the next ones. A bucket of level 0 holds a single time, which becomes
 //!   `last`; a bucket of a higher level is emptied, `last` becomes its earliest time, and its
-//!   events fall into lower levels. An event therefore moves at most once per level below the
-//!   one it entered at: twice for the 10 ms service of a busy fleet, whose events are a few
-//!   nanoseconds apart. (Bit-wide digits, one bucket per level, moved such events four to
-//!   five times each.)
+//!   events fall into lower levels. An event therefore moves at most once per level below the one
+//!   it entered at: one scheduled less than 2^24 ns (16.8 ms) ahead enters at level 2 at most, or
+//!   at level 3 when a multiple of 2^24 ns lies between, and moves at most two or three times.
+//!   (With one bucket per bit, events 10 ms ahead in a busy fleet moved four to five times.)
 //!
 //! The radix heap stores no sequence number: FIFO among equal times follows from where events
 //! go. All pending events of one time are always in the same bucket; a push appends to the end
@@ -396,14 +396,14 @@ impl<E: Copy> EventQueue<E> {
         self.radix.push(time, event);
     }
 
-    /// Shows `ahead` the events likely to be popped next, so that the caller can start loading
-    /// what they will touch while it handles the one just popped (see [`crate::engine::prefetch`]).
-    /// Each comes with its place: 0 for the next event, 1 for the one after (up to [`DEPTH`]),
-    /// or [`DEPTH`] for one of a few events among which the next is. The caller can start the
-    /// loads for the event after next, and for the next one those that depend on loads started
-    /// one event earlier. A hint only: the handler may still schedule an earlier event. Only a
-    /// large queue looks ahead, where the records of a large fleet are rarely in cache; a small
-    /// one shows nothing.
+    /// Shows `ahead` the events likely to be popped next, so that the caller can start loading what
+    /// they will touch while it handles the one just popped (see [`crate::engine::prefetch`]). Each
+    /// comes with its place: 0 for the next event, 1 for the one after, and so on below [`DEPTH`];
+    /// or [`DEPTH`] for each of a few events among which the next one is. The caller can start the
+    /// first loads for the events further ahead, and for the nearest ones those that depend on
+    /// loads started a few events earlier. A hint only: the handler may still schedule an earlier
+    /// event. Only a large queue looks ahead, where the records of a large fleet are rarely in
+    /// cache; a small one shows nothing.
     #[inline]
     pub(crate) fn upcoming(&self, ahead: impl FnMut(&E, usize)) {
         if self.large {
