@@ -30,6 +30,13 @@ pub(crate) struct Balancer {
     connections: OpenConnections,
     /// Source-IP affinity maps client IPs onto the routable set with minimal disruption.
     ip_ring: HashRing,
+    /// `routable` changed since the algorithm and `ip_ring` last saw it: they catch up at the
+    /// next request, once for any number of changes (a fleet of thousands entering rotation
+    /// together rebuilds a hash ring once, not once per instance).
+    stale: bool,
+    /// How many times the algorithm and the ring caught up (tests count them).
+    #[cfg(test)]
+    refreshes: u32,
     rng: Rng,
 }
 
@@ -46,6 +53,9 @@ impl Balancer {
             routable: Vec::new(),
             connections: OpenConnections::new(ranking),
             ip_ring: HashRing::default(),
+            stale: false,
+            #[cfg(test)]
+            refreshes: 0,
             rng,
         }
     }
@@ -80,7 +90,7 @@ impl Balancer {
             let at = self.routable.partition_point(|&r| r < id);
             self.routable.insert(at, id);
             self.connections.set_routable(id, true);
-            self.membership_changed();
+            self.stale = true;
         }
     }
 
@@ -89,11 +99,22 @@ impl Balancer {
         if self.is_routable(id) {
             self.routable.retain(|&r| r != id);
             self.connections.set_routable(id, false);
-            self.membership_changed();
+            self.stale = true;
         }
     }
 
+    /// Shows the algorithm and the source-IP ring the routable set as it is now. What they
+    /// build from it depends only on the set and the weights of its members, which are fixed
+    /// before an instance first enters rotation; so catching up at the next request gives the
+    /// same picks as catching up at every change.
+    #[cold]
+    #[inline(never)]
     fn membership_changed(&mut self) {
+        self.stale = false;
+        #[cfg(test)]
+        {
+            self.refreshes += 1;
+        }
         self.algorithm
             .membership_changed(&self.routable, self.connections.weights());
         if self.affinity == Affinity::SourceIp {
@@ -112,6 +133,9 @@ impl Balancer {
     ) -> Option<InstanceId> {
         if self.routable.is_empty() {
             return None;
+        }
+        if self.stale {
+            self.membership_changed();
         }
         match self.affinity {
             Affinity::Cookie => {
@@ -166,6 +190,63 @@ mod tests {
             b.add(InstanceId::new(i));
         }
         b
+    }
+
+    #[test]
+    fn a_fleet_entering_rotation_together_is_shown_to_the_algorithm_once() {
+        let mut b = balancer(Kind::ConsistentHash, Affinity::SourceIp, 1_000);
+        assert_eq!(b.refreshes, 0, "nothing built before a request needs it");
+        b.route(&mut None, 1, 1);
+        b.route(&mut None, 2, 2);
+        assert_eq!(
+            b.refreshes, 1,
+            "1,000 instances entered rotation: one rebuild"
+        );
+        b.remove(InstanceId::new(3));
+        b.remove(InstanceId::new(4));
+        b.add(InstanceId::new(3));
+        assert_eq!(b.refreshes, 1);
+        b.route(&mut None, 3, 3);
+        assert_eq!(b.refreshes, 2, "three changes, then a request: one rebuild");
+    }
+
+    #[test]
+    fn catching_up_at_the_next_request_picks_as_catching_up_at_every_change() {
+        let cases = [
+            (Kind::ConsistentHash, Affinity::None),
+            (Kind::WeightedRoundRobin, Affinity::None),
+            (Kind::RoundRobin, Affinity::SourceIp),
+        ];
+        for (kind, affinity) in cases {
+            // A balancer that saw its fleet change after routing for a while ...
+            let mut changed = balancer(kind, affinity, 40);
+            for key in 0..100 {
+                changed.route(&mut None, key, key as u32);
+            }
+            for i in [5, 17, 30] {
+                changed.remove(InstanceId::new(i));
+            }
+            for i in 40..45 {
+                changed.set_weight(InstanceId::new(i), 1);
+                changed.add(InstanceId::new(i));
+            }
+            // ... routes as one that had the new fleet from the start, which saw each of its
+            // instances enter rotation (set up by hand: `membership_changed` at every add).
+            let mut fresh = balancer(kind, affinity, 0);
+            for i in (0..45).filter(|i| ![5, 17, 30].contains(i)) {
+                fresh.set_weight(InstanceId::new(i), 1);
+                fresh.add(InstanceId::new(i));
+                fresh.membership_changed();
+            }
+            assert_eq!(changed.routable(), fresh.routable());
+            for key in 0..500 {
+                assert_eq!(
+                    changed.route(&mut None, key, key as u32 * 7),
+                    fresh.route(&mut None, key, key as u32 * 7),
+                    "{kind:?} {affinity:?}, key {key}"
+                );
+            }
+        }
     }
 
     #[test]
