@@ -644,12 +644,16 @@ mod tests {
         assert_eq!(shown(&q), vec![]);
         assert_eq!(q.pop(), Some((SimTime(1_000), 0)));
         // Popping 1,000 spread 1,001 to 1,023 over level 0, one time a bucket: 1,001 is next,
-        // then 1,002.
-        assert_eq!(shown(&q), vec![(1, 0), (2, 1)]);
+        // then 1,002, and so on, as far as DEPTH.
+        let in_order = |first: Vec<u32>| -> Vec<(u32, usize)> {
+            first.into_iter().chain(1..).take(DEPTH).zip(0..).collect()
+        };
+        assert_eq!(shown(&q), in_order(vec![]));
+        assert_eq!(shown(&q)[..2], [(1, 0), (2, 1)]);
         q.push(SimTime(1_000), 5000);
         assert_eq!(
             shown(&q),
-            vec![(5000, 0), (1, 1)],
+            in_order(vec![5000]),
             "an event at the last time popped is next"
         );
     }
