@@ -41,7 +41,7 @@ use crate::model::sim::Task;
 use crate::model::sim::{Request, Session};
 use crate::model::slab::Neighbours;
 use crate::scenario::{
-    Action, Affinity, Algorithm, Connections, CountDist, Delivery, JobTrigger, RateProfile,
+    Action, Affinity, Algorithm, Connections, CountDist, Delivery, JobTrigger, Pick, RateProfile,
     ReconnectPolicy, Scenario, Spike,
 };
 
@@ -256,7 +256,7 @@ pub(crate) fn estimate(scenario: &Scenario) -> Estimate {
         // random looks through the fleet first.
         let crashes = (launches - f64::from(scenario.instances.count)).max(0.0);
         let held = (in_flight + live_sessions) / instances.max(1.0);
-        let picks = scheduled_crashes(scenario) * instances;
+        let picks = crashes_picking_by_looking(scenario) * instances;
         drivers.push(Driver {
             what: "crashes (each goes through what its instance holds)",
             fields: "events (crash, mtbf)",
@@ -588,10 +588,22 @@ fn has_crashes(scenario: &Scenario) -> bool {
 
 /// The crash entries among the scenario's events.
 fn scheduled_crashes(scenario: &Scenario) -> f64 {
+    crash_entries(scenario, |_| true)
+}
+
+/// The crash entries that look through the fleet for their victim (the busiest, or one at
+/// random); one naming its victim by index, or taking the oldest, goes straight to it.
+fn crashes_picking_by_looking(scenario: &Scenario) -> f64 {
+    crash_entries(scenario, |pick| {
+        matches!(pick, Pick::Busiest | Pick::Random)
+    })
+}
+
+fn crash_entries(scenario: &Scenario, counted: impl Fn(&Pick) -> bool) -> f64 {
     scenario
         .events
         .iter()
-        .filter(|e| matches!(e.action, Action::Crash { .. }))
+        .filter(|e| matches!(&e.action, Action::Crash { pick, .. } if counted(pick)))
         .count() as f64
 }
 
@@ -672,13 +684,13 @@ mod tests {
                 ],
             );
             let e = estimate(&s);
-            let requests = e.drivers[0].events; // arrivals + 2 events per request
+            let events = e.drivers[0].events; // arrivals + 2 events per request
             let d = e
                 .drivers
                 .iter()
                 .find(|d| d.what.starts_with("least-connections routing"))
                 .expect("a routing driver");
-            (d.events, requests)
+            (d.events, events)
         };
         let (small, _) = routing(4_000);
         let (large, events) = routing(400_000);

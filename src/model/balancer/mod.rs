@@ -97,7 +97,10 @@ impl Balancer {
     /// Takes an instance out of rotation (detected unhealthy, or deregistered).
     pub(crate) fn remove(&mut self, id: InstanceId) {
         if self.is_routable(id) {
-            self.routable.retain(|&r| r != id);
+            // `routable` is in id order (see `add`): find the entry, do not scan for it.
+            if let Ok(at) = self.routable.binary_search(&id) {
+                self.routable.remove(at);
+            }
             self.connections.set_routable(id, false);
             self.stale = true;
         }
