@@ -363,12 +363,16 @@ fn connections(
         // later. While the fleet refuses everyone it could reach — an outage, or instances kept
         // full by an overload — every user who wants a connection retries at the pace: at most
         // the users open at once (Little's law) for those seconds.
-        // Users beyond what `max_per_instance` lets the instances in rotation hold retry for as
-        // long as the fleet is that small.
-        let over_limit = c.max_per_instance.map_or(0.0, |m| {
-            over_limit_user_seconds(scenario, open, m, duration_s)
-        });
-        let refused_s = refusing_seconds(scenario, instances, duration_s);
+        // With no instance in rotation — every one crashed and none replaced, say — everyone
+        // is refused; with some, the users beyond what `max_per_instance` lets them hold retry
+        // for as long as the fleet is that small.
+        let floor = rotation_floor(scenario, duration_s);
+        let empty_s: f64 = floor.iter().filter(|s| s.1 < 1.0).map(|s| s.0).sum();
+        let over_limit = c
+            .max_per_instance
+            .map_or(0.0, |m| over_limit_user_seconds(scenario, &floor, open, m));
+        let refused_s =
+            (refusing_seconds(scenario, instances, duration_s) + empty_s).min(duration_s);
         (
             1.0 + handshake / pace,
             (open * refused_s + over_limit) / pace,
@@ -418,7 +422,7 @@ fn connections(
 /// While the instances in rotation hold `c = limit × ready` connections, the users left over
 /// number E[(N − c)⁺] on average — a mean-based `open` compared with `c` would miss the storms
 /// of an ordinary fluctuation above it. `ready` is the fewest instances the timeline can leave in
-/// rotation ([`rotation_floor`]).
+/// rotation ([`rotation_floor`]); spans with none count as outages instead.
 ///
 /// A refused attempt goes back to the balancer, which spreads it anew; but a user pinned to an
 /// instance — by a cookie, by hashing its key or its address — retries that instance until a
@@ -427,7 +431,12 @@ fn connections(
 /// connections ranks a full instance by its connections over its weight, which a refusal leaves
 /// as they were: once the heaviest instances are full, it keeps choosing them while the lighter
 /// ones hold `limit × weight / heaviest`, and the fleet holds that share of its places.
-fn over_limit_user_seconds(scenario: &Scenario, open: f64, limit: u32, duration_s: f64) -> f64 {
+fn over_limit_user_seconds(
+    scenario: &Scenario,
+    floor: &[(f64, f64)],
+    open: f64,
+    limit: u32,
+) -> f64 {
     let balancer = &scenario.balancer;
     let share = if balancer.algorithm == Algorithm::WeightedLeastConnections {
         let groups = scenario.instances.fleet_groups();
@@ -447,9 +456,10 @@ fn over_limit_user_seconds(scenario: &Scenario, open: f64, limit: u32, duration_
         && (balancer.affinity == Affinity::Cookie
             || balancer.algorithm == Algorithm::ConsistentHash);
     let addresses = f64::from(scenario.workload.client_ips.max(1));
-    rotation_floor(scenario, duration_s)
-        .into_iter()
-        .map(|(seconds, ready)| {
+    floor
+        .iter()
+        .filter(|&&(_, ready)| ready >= 1.0)
+        .map(|&(seconds, ready)| {
             let ready = ready.floor();
             let excess = if by_address || by_key {
                 let k = if by_address {
@@ -457,11 +467,7 @@ fn over_limit_user_seconds(scenario: &Scenario, open: f64, limit: u32, duration_
                 } else {
                     ready
                 };
-                if k < 1.0 {
-                    open
-                } else {
-                    k * expected_excess(open / k, limit)
-                }
+                k * expected_excess(open / k, limit)
             } else {
                 expected_excess(open, (limit * ready * share).floor())
             };
@@ -1210,6 +1216,35 @@ mod tests {
         let mut plain = s.clone();
         plain.balancer.algorithm = Algorithm::LeastConnections;
         assert!(weighted > 10.0 * estimate(&plain).events, "{weighted:.3e}");
+    }
+
+    #[test]
+    fn a_fleet_crashed_whole_and_not_replaced_refuses_everyone_until_it_returns() {
+        // The only instance crashes at once and is not replaced: nothing serves until a deploy
+        // launches a new one at 47 s, and the 980 users wanting a connection (28/s × 35 s)
+        // retry every 160 ms or so until then (4.4·10⁵ events ran). The floor counts the
+        // crash for the rest of the run, which is the side to err on.
+        let s = scenario::parse_str(
+            "crashed.yaml",
+            "name: crashed\nseed: 16007451384172922663\nduration: 104s\n\
+             connections:\n  arrivals: { rate: 28 }\n  \
+             lifetime: { dist: exponential, mean: 35s }\n  \
+             handshake: { dist: exponential, mean: 7ms }\n  timeout: 182ms\n  \
+             reconnect: { policy: exponential-jitter, base: 318ms, cap: 318ms }\n\
+             balancer: { algorithm: round-robin, hop_latency: 1ms }\n\
+             instances:\n  count: 1\n  workers: 1\n  queue: 0\n  \
+             service_time: { dist: exponential, mean: 1ms }\n  replace: false\n\
+             events:\n  - { at: 47s, action: rolling-deploy, max_surge: 2, max_unavailable: 0 }\n  \
+             - { at: 0s, action: crash, count: 1, pick: random }\n",
+            &[],
+        )
+        .expect("valid");
+        let crashed = estimated_at_least_a_quarter_of_what_runs(&s);
+        let mut replaced = s.clone();
+        replaced.instances.replace = true;
+        // Replaced, an instance serves again 11 s after the crash (detection, boot, a check).
+        let back = estimate(&replaced).events;
+        assert!(crashed > back, "{crashed:.3e} vs {back:.3e}");
     }
 
     #[test]
