@@ -12,8 +12,8 @@
 # the engine's wall time (summary.json `engine.wall_seconds`: building the simulation, running
 # it and assembling its report; no parsing, no output) divided by the requests sent. Each case
 # and size runs RUNS times (default 3), the sizes taking turns, and the median is printed; the
-# last column is the largest size's figure over the smallest's. MAX_LC caps the sizes least-connections runs at (default 400,000: all of
-# them); sizes beyond it are marked `–`.
+# last column is the largest size's figure over the smallest's. MAX_LC caps the sizes
+# least-connections runs at (default 400,000: all of them); sizes beyond it are marked `–`.
 #
 # Cases: round-robin (JWT sessions), least-connections, power-of-two, cookie-sticky (in-memory
 # sessions), one crash (a crash at mid-run), random crashes (mtbf: each instance once per run on

@@ -23,8 +23,9 @@
 //!   slowed instance or store), every user who wants a connection retries at the reconnect
 //!   pace. So do the users beyond what `max_per_instance` lets the instances in rotation hold,
 //!   counted as a Poisson population against the fewest instances the timeline leaves in
-//!   rotation (a deploy, a crash, a scale-in) — per instance for users pinned to one. On an overloaded fleet with immediate reconnects
-//!   this overstates the work several times over, which is the side to err on.
+//!   rotation (a deploy, a crash, a scale-in) — per instance for users pinned to one. On an
+//!   overloaded fleet with immediate reconnects this overstates the work several times over,
+//!   which is the side to err on.
 //! - **Memory** is the peak of what the model holds: live sessions (Little's law at the peak
 //!   rate), requests in flight (bounded by the fleet's workers and queues), instance records
 //!   (every instance ever launched keeps one), the time series (one row per window) and the
@@ -363,6 +364,7 @@ fn connections(
         // later. While the fleet refuses everyone it could reach — an outage, or instances kept
         // full by an overload — every user who wants a connection retries at the pace: at most
         // the users open at once (Little's law) for those seconds.
+        //
         // With no instance in rotation — every one crashed and none replaced, say — everyone
         // is refused; with some, the users beyond what `max_per_instance` lets them hold retry
         // for as long as the fleet is that small.
@@ -449,7 +451,6 @@ fn over_limit_user_seconds(
     } else {
         1.0
     };
-    let limit = f64::from(limit);
     let by_address =
         balancer.affinity == Affinity::SourceIp || balancer.algorithm == Algorithm::IpHash;
     let by_key = !by_address
@@ -467,29 +468,31 @@ fn over_limit_user_seconds(
                 } else {
                     ready
                 };
-                k * expected_excess(open / k, limit)
+                k * expected_excess(open / k, u64::from(limit))
             } else {
-                expected_excess(open, (limit * ready * share).floor())
+                // A float-to-integer cast saturates: a fleet beyond u64 places holds everyone.
+                expected_excess(open, (f64::from(limit) * ready * share) as u64)
             };
             seconds * excess
         })
         .sum()
 }
 
-/// E[(N − c)⁺] for N ~ Poisson(`mean`): λ·P(N ≥ c) − c·P(N ≥ c + 1), exactly up to a mean of
+/// E[(N − c)⁺] for N ~ Poisson(`mean`) and `c = places`: λ·P(N ≥ c) − c·P(N ≥ c + 1), exactly
+/// up to a mean of
 /// 10⁴; beyond, the normal approximation (with continuity correction), which is as close there
 /// and costs no series of √λ terms.
-fn expected_excess(mean: f64, c: f64) -> f64 {
+fn expected_excess(mean: f64, places: u64) -> f64 {
     if mean.is_nan() || mean <= 0.0 {
         return 0.0;
     }
-    if c <= 0.0 || mean.is_infinite() {
+    if places == 0 || mean.is_infinite() {
         return mean;
     }
+    let c = places as f64;
     if mean <= 1e4 {
         let n = Poisson::new(mean).expect("a positive, finite mean");
-        let k = c as u64;
-        return (mean * n.sf(k - 1) - c * n.sf(k)).max(0.0);
+        return (mean * n.sf(places - 1) - c * n.sf(places)).max(0.0);
     }
     let sigma = mean.sqrt();
     let z = (c + 0.5 - mean) / sigma;
@@ -506,8 +509,8 @@ fn expected_excess(mean: f64, c: f64) -> f64 {
 /// - A `rolling-deploy` takes up to `max_unavailable` of each group it rolls out of rotation, for
 ///   as many steps as the group needs (`count / (max_surge + max_unavailable)`), each a boot and
 ///   the health checks that put the new instance in rotation. A deploy started while another
-///   runs replaces it without giving back what it took: the two hold the floor down together,
-///   to the end of the later one.
+///   runs replaces it without giving back what it took: the two hold the floor down by the
+///   most either takes, to the end of the later one.
 /// - A scheduled `crash` takes its instances until a replacement is in rotation, or for the
 ///   rest of the run without `replace`.
 /// - Random crashes (`mtbf`) take their expected share: with `replace`, the instances a crash
@@ -549,12 +552,13 @@ fn rotation_floor(scenario: &Scenario, duration_s: f64) -> Vec<(f64, f64)> {
                 max_surge,
                 max_unavailable,
             } => {
-                let rolled = |g: usize| e.group.is_none_or(|only| only as usize == g);
+                let per_step = f64::from(max_surge.saturating_add(max_unavailable).max(1));
                 let (mut taken, mut steps) = (0.0_f64, 0.0_f64);
-                for (_, &n) in count.iter().enumerate().filter(|&(g, _)| rolled(g)) {
-                    taken += n.min(f64::from(max_unavailable));
-                    let per_step = f64::from(max_surge.saturating_add(max_unavailable).max(1));
-                    steps = steps.max((n / per_step).ceil());
+                for (g, &n) in count.iter().enumerate() {
+                    if e.group.is_none_or(|only| only as usize == g) {
+                        taken += n.min(f64::from(max_unavailable));
+                        steps = steps.max((n / per_step).ceil());
+                    }
                 }
                 deploys.push((at, at + steps * to_rotation, taken));
             }
@@ -583,24 +587,22 @@ fn rotation_floor(scenario: &Scenario, duration_s: f64) -> Vec<(f64, f64)> {
     if let Some((f, t, k)) = chain {
         changes.extend([(f, -k), (t, k)]);
     }
-    // Random crashes, in slices of a sixteenth of the run from their start.
+    // Random crashes: replaced, a steady share down from their start; not, a share that grows,
+    // taken in sixteenths of the rest of the run, each at its end (the most it reaches).
     if let Some(m) = &scenario.mtbf {
         let from = m.from.as_secs_f64();
         let mean = m.mean.as_secs_f64().max(1e-9);
-        let slices = 16;
-        let slice = (duration_s - from).max(0.0) / f64::from(slices);
-        let mut down = 0.0;
-        for k in 1..=slices {
-            // The share down at the slice's end: the most it reaches within the slice.
-            let t = from + slice * f64::from(k);
-            let share = if scenario.instances.replace {
-                ((detection + to_rotation) / mean).min(1.0)
-            } else {
-                1.0 - (-(t - from) / mean).exp()
-            };
-            let now = start * share;
-            changes.push((t - slice, -(now - down)));
-            down = now;
+        if scenario.instances.replace {
+            changes.push((from, -start * ((detection + to_rotation) / mean).min(1.0)));
+        } else {
+            let slice = (duration_s - from).max(0.0) / 16.0;
+            let mut down = 0.0;
+            for k in 1..=16 {
+                let t = from + slice * f64::from(k);
+                let now = start * (1.0 - (-(t - from) / mean).exp());
+                changes.push((t - slice, down - now));
+                down = now;
+            }
         }
     }
     changes.retain(|&(at, _)| at < duration_s);
@@ -1074,15 +1076,9 @@ mod tests {
     #[test]
     fn the_expected_excess_of_a_poisson_population_is_its_tail_summed() {
         // E[(N − c)⁺] = Σ_{k > c} (k − c)·P(N = k), summed term by term from the pmf.
-        for (mean, c) in [
-            (49.0, 54.0),
-            (3.0, 0.0),
-            (3.0, 1.0),
-            (400.0, 380.0),
-            (0.5, 4.0),
-        ] {
+        for (mean, c) in [(49.0, 54), (3.0, 0), (3.0, 1), (400.0, 380), (0.5, 4)] {
             let n = Poisson::new(mean).unwrap();
-            let summed: f64 = (c as u64..2000).map(|k| (k as f64 - c) * n.pmf(k)).sum();
+            let summed: f64 = (c..2000).map(|k| (k - c) as f64 * n.pmf(k)).sum();
             let got = expected_excess(mean, c);
             assert!(
                 (got - summed).abs() < 1e-9 * summed.max(1.0),
@@ -1090,10 +1086,13 @@ mod tests {
             );
         }
         // Beyond 10⁴ the normal approximation takes over without a jump.
-        let (below, above) = (expected_excess(1e4, 1e4), expected_excess(1e4 + 1e-6, 1e4));
+        let (below, above) = (
+            expected_excess(1e4, 10_000),
+            expected_excess(1e4 + 1e-6, 10_000),
+        );
         assert!((below - above).abs() < 0.01 * below, "{below} vs {above}");
-        assert_eq!(expected_excess(0.0, 3.0), 0.0);
-        assert_eq!(expected_excess(7.0, 0.0), 7.0);
+        assert_eq!(expected_excess(0.0, 3), 0.0);
+        assert_eq!(expected_excess(7.0, 0), 7.0);
     }
 
     /// Groups of 1 and 3 instances, a 3 s boot and one passed check every 2 s: 5 s from
@@ -1135,6 +1134,22 @@ mod tests {
         );
     }
 
+    /// Users arriving at `rate` a second for 7 s each, opening a connection with a 2 ms
+    /// handshake and reconnecting at once, behind a 1 ms hop and `algorithm`, to instances that
+    /// hold 27 connections each; `fleet` is the rest of the scenario (instances, events).
+    fn limited(seed: u64, duration: &str, rate: u32, algorithm: &str, fleet: &str) -> Scenario {
+        let yaml = format!(
+            "name: limited\nseed: {seed}\nduration: {duration}\n\
+             connections:\n  arrivals: {{ rate: {rate} }}\n  \
+             lifetime: {{ dist: exponential, mean: 7s }}\n  \
+             handshake: {{ dist: exponential, mean: 2ms }}\n  timeout: 156ms\n  \
+             reconnect: {{ policy: immediate }}\n  drain: {{ close_over: 7s }}\n  \
+             max_per_instance: 27\n  max_age: 35s\n\
+             balancer: {{ algorithm: {algorithm}, hop_latency: 1ms }}\n{fleet}"
+        );
+        scenario::parse_str("limited.yaml", &yaml, &[]).expect("valid")
+    }
+
     #[test]
     fn a_deploy_that_leaves_too_few_places_draws_a_reconnect_storm() {
         // 7 users/s for 7 s each: 49 want a connection on average, the fleet holds 27 each on
@@ -1142,24 +1157,18 @@ mod tests {
         // 54 places, for about 15 s; the users above 54 — about one on average, ten at a peak —
         // retry at the 1 ms hop for those seconds (2.5·10⁴ events ran where the fleet's steady
         // state is a few thousand).
-        let s = scenario::parse_str(
-            "deploy.yaml",
-            "name: deploy\nseed: 0\nduration: 60s\n\
-             connections:\n  arrivals: { rate: 7 }\n  \
-             lifetime: { dist: exponential, mean: 7s }\n  \
-             handshake: { dist: exponential, mean: 2ms }\n  timeout: 156ms\n  \
-             reconnect: { policy: immediate }\n  drain: { close_over: 7s }\n  \
-             max_per_instance: 27\n  max_age: 35s\n\
-             balancer: { algorithm: round-robin, hop_latency: 1ms }\n\
-             instances:\n  groups:\n    - { name: a, count: 1, workers: 1 }\n    \
+        let s = limited(
+            0,
+            "60s",
+            7,
+            "round-robin",
+            "instances:\n  groups:\n    - { name: a, count: 1, workers: 1 }\n    \
              - { name: b, count: 3, workers: 2, weight: 5 }\n  queue: 0\n  \
              service_time: { dist: exponential, mean: 1ms }\n  boot_time: 3s\n  \
              replace: false\n\
              events:\n  - { at: 19s, action: rolling-deploy, max_surge: 1, max_unavailable: 0 }\n  \
              - { at: 16s, action: rolling-deploy, max_surge: 0, max_unavailable: 1 }\n",
-            &[],
-        )
-        .expect("valid");
+        );
         let storm = estimated_at_least_a_quarter_of_what_runs(&s);
         let mut calm = s.clone();
         calm.events.clear();
@@ -1172,23 +1181,19 @@ mod tests {
         // instances hold 162. Spread anew at each attempt, the 126 nearly always fit; hashed by
         // their key, each instance's own users pass its 27 places now and then and retry it at
         // the 1 ms hop (7.8·10⁴ events ran, 5.6·10³ with round robin).
-        let yaml = |algorithm: &str| {
-            format!(
-                "name: pinned\nseed: 13795886411679498012\nduration: 73s\n\
-                 connections:\n  arrivals: {{ rate: 18 }}\n  \
-                 lifetime: {{ dist: exponential, mean: 7s }}\n  \
-                 handshake: {{ dist: exponential, mean: 2ms }}\n  timeout: 156ms\n  \
-                 reconnect: {{ policy: immediate }}\n  max_per_instance: 27\n  \
-                 max_age: 35s\n\
-                 balancer: {{ algorithm: {algorithm}, hop_latency: 1ms }}\n\
-                 instances:\n  groups:\n    - {{ name: a, count: 3, workers: 1 }}\n    \
-                 - {{ name: b, count: 3, workers: 2, weight: 5 }}\n  queue: 0\n  \
-                 service_time: {{ dist: exponential, mean: 1ms }}\n"
+        let fleet = |algorithm| {
+            limited(
+                13795886411679498012,
+                "73s",
+                18,
+                algorithm,
+                "instances:\n  groups:\n    - { name: a, count: 3, workers: 1 }\n    \
+                 - { name: b, count: 3, workers: 2, weight: 5 }\n  queue: 0\n  \
+                 service_time: { dist: exponential, mean: 1ms }\n",
             )
         };
-        let parse = |algorithm| scenario::parse_str("pinned.yaml", &yaml(algorithm), &[]);
-        let hashed = estimated_at_least_a_quarter_of_what_runs(&parse("consistent-hash").unwrap());
-        let spread = estimated_at_least_a_quarter_of_what_runs(&parse("round-robin").unwrap());
+        let hashed = estimated_at_least_a_quarter_of_what_runs(&fleet("consistent-hash"));
+        let spread = estimated_at_least_a_quarter_of_what_runs(&fleet("round-robin"));
         assert!(hashed > 4.0 * spread, "{hashed:.3e} vs {spread:.3e}");
     }
 
@@ -1198,20 +1203,15 @@ mod tests {
         // 2, 2, 5, 5, 5, the heavy ones fill first and, their score unchanged by a refusal, are
         // chosen again while the light ones hold 27 × 2/5: the fleet holds about 103, and the
         // users above that retry at the 1 ms hop all run (2.2·10⁶ events ran).
-        let s = scenario::parse_str(
-            "weighted.yaml",
-            "name: weighted\nseed: 13795886411679498012\nduration: 112s\n\
-             connections:\n  arrivals: { rate: 18 }\n  \
-             lifetime: { dist: exponential, mean: 7s }\n  \
-             handshake: { dist: exponential, mean: 2ms }\n  timeout: 156ms\n  \
-             reconnect: { policy: immediate }\n  max_per_instance: 27\n  max_age: 35s\n\
-             balancer: { algorithm: weighted-least-connections, hop_latency: 1ms }\n\
-             instances:\n  groups:\n    - { name: a, count: 2, workers: 2 }\n    \
+        let s = limited(
+            13795886411679498012,
+            "112s",
+            18,
+            "weighted-least-connections",
+            "instances:\n  groups:\n    - { name: a, count: 2, workers: 2 }\n    \
              - { name: b, count: 3, workers: 2, weight: 5 }\n  queue: 3\n  \
              service_time: { dist: exponential, mean: 12ms }\n",
-            &[],
-        )
-        .expect("valid");
+        );
         let weighted = estimated_at_least_a_quarter_of_what_runs(&s);
         let mut plain = s.clone();
         plain.balancer.algorithm = Algorithm::LeastConnections;
