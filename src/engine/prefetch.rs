@@ -20,14 +20,47 @@ pub(crate) fn prefetch<T>(at: *const T) {
     let _ = at;
 }
 
-/// Starts loading every cache line of the `T` at `at`.
+/// Bytes in a cache line.
+const LINE: usize = 64;
+
+/// Starts loading every cache line the `T` at `at` lies on: one more than its size in lines
+/// when it starts part-way into a line.
 #[inline(always)]
 pub(crate) fn prefetch_all<T>(at: *const T) {
-    const LINE: usize = 64;
-    let first = at.cast::<u8>();
-    let mut offset = 0;
-    while offset < size_of::<T>() {
-        prefetch(first.wrapping_add(offset));
-        offset += LINE;
+    let (line, lines) = span(at.cast(), size_of::<T>());
+    for k in 0..lines {
+        prefetch(line.wrapping_add(k * LINE));
+    }
+}
+
+/// The start of the first cache line that `size` bytes from `at` lie on, and how many lines
+/// they cover.
+#[inline(always)]
+fn span(at: *const u8, size: usize) -> (*const u8, usize) {
+    let into_line = at.addr() % LINE;
+    (
+        at.wrapping_sub(into_line),
+        (into_line + size).div_ceil(LINE),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[repr(align(64))]
+    struct Lines([u8; 4 * LINE]);
+
+    #[test]
+    fn a_record_across_a_line_boundary_loads_every_line_it_is_on() {
+        let lines = Lines([0; 4 * LINE]);
+        let start = lines.0.as_ptr();
+        let at = |offset: usize| start.wrapping_add(offset);
+        // A 192-byte record 16 bytes into a line lies on four lines, not three: its last 16
+        // bytes are on the fourth.
+        assert_eq!(span(at(16), 192), (start, 4));
+        assert_eq!(span(at(0), 192), (start, 3));
+        assert_eq!(span(at(64 + 60), 8), (at(64), 2));
+        assert_eq!(span(at(64 + 8), 8), (at(64), 1));
     }
 }
