@@ -417,6 +417,12 @@ impl Recorder {
         }
     }
 
+    /// Starts loading `instance`'s count of routed requests (see [`crate::engine::prefetch`]).
+    #[inline]
+    pub(crate) fn prefetch_routed(&self, instance: usize) {
+        crate::engine::prefetch(self.routed.as_ptr().wrapping_add(instance));
+    }
+
     /// Measured requests routed to `instance` so far.
     pub(crate) fn routed_to(&self, instance: usize) -> u64 {
         self.routed.get(instance).copied().unwrap_or(0)

@@ -144,6 +144,12 @@ impl Fleet {
         crate::engine::prefetch_all(self.records.as_ptr().wrapping_add(slot as usize));
     }
 
+    /// Starts loading `id`'s place, the first of the lookups of its record.
+    #[inline]
+    pub(crate) fn prefetch_place(&self, id: InstanceId) {
+        crate::engine::prefetch(self.places.as_ptr().wrapping_add(id.index()));
+    }
+
     /// `id`'s record, `None` once retired.
     #[inline]
     pub(crate) fn get(&self, id: InstanceId) -> Option<&Instance> {

@@ -25,11 +25,41 @@ pub(crate) struct PickContext<'a> {
     pub(crate) client_ip: u32,
 }
 
+/// The random draws of one pick: one or two positions in the routable set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Draw {
+    pub(crate) first: u32,
+    /// [`Draw::NONE`] when the pick draws one position.
+    pub(crate) second: u32,
+}
+
+impl Draw {
+    pub(crate) const NONE: u32 = u32::MAX;
+
+    /// The drawn positions.
+    pub(crate) fn positions(self) -> impl Iterator<Item = usize> {
+        [self.first, self.second]
+            .into_iter()
+            .filter(|&p| p != Self::NONE)
+            .map(|p| p as usize)
+    }
+}
+
 /// A balancing algorithm. `membership_changed` is called whenever the routable set changes,
 /// with the routable instances and every instance's weight (indexed by `InstanceId`).
 pub(crate) trait Algorithm {
     fn pick(&mut self, ctx: &PickContext<'_>, rng: &mut Rng) -> InstanceId;
     fn membership_changed(&mut self, _routable: &[InstanceId], _weights: &[u32]) {}
+    /// For an algorithm whose pick is [`Algorithm::choose`] over random draws that depend on
+    /// nothing but the number of routable instances `n` (random, power of two): a pick's
+    /// draws, which the balancer can then make ahead of the pick. `None` for the others.
+    fn draw(&self, _n: usize, _rng: &mut Rng) -> Option<Draw> {
+        None
+    }
+    /// The pick for `draw` (see [`Algorithm::draw`]).
+    fn choose(&self, ctx: &PickContext<'_>, draw: Draw) -> InstanceId {
+        ctx.routable[draw.first as usize]
+    }
 }
 
 pub(crate) fn build(kind: AlgorithmKind) -> Box<dyn Algorithm> {
@@ -69,6 +99,12 @@ impl Algorithm for Random {
     fn pick(&mut self, ctx: &PickContext<'_>, rng: &mut Rng) -> InstanceId {
         ctx.routable[rng.random_range(0..ctx.routable.len())]
     }
+    fn draw(&self, n: usize, rng: &mut Rng) -> Option<Draw> {
+        Some(Draw {
+            first: rng.random_range(0..n) as u32,
+            second: Draw::NONE,
+        })
+    }
 }
 
 /// Fewest open connections; ties broken round-robin so that an idle fleet is still spread: the
@@ -104,13 +140,33 @@ pub(crate) struct PowerOfTwo;
 impl Algorithm for PowerOfTwo {
     #[inline]
     fn pick(&mut self, ctx: &PickContext<'_>, rng: &mut Rng) -> InstanceId {
-        let n = ctx.routable.len();
+        let draw = self
+            .draw(ctx.routable.len(), rng)
+            .expect("power of two draws");
+        self.choose(ctx, draw)
+    }
+    #[inline]
+    fn draw(&self, n: usize, rng: &mut Rng) -> Option<Draw> {
         if n == 1 {
-            return ctx.routable[0];
+            return Some(Draw {
+                first: 0,
+                second: Draw::NONE,
+            });
         }
         let a = rng.random_range(0..n);
         let b = (a + rng.random_range(1..n)) % n;
-        let (a, b) = (ctx.routable[a], ctx.routable[b]);
+        Some(Draw {
+            first: a as u32,
+            second: b as u32,
+        })
+    }
+    #[inline]
+    fn choose(&self, ctx: &PickContext<'_>, draw: Draw) -> InstanceId {
+        let a = ctx.routable[draw.first as usize];
+        if draw.second == Draw::NONE {
+            return a;
+        }
+        let b = ctx.routable[draw.second as usize];
         if ctx.connections.get(b) < ctx.connections.get(a) {
             b
         } else {

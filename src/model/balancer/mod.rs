@@ -10,10 +10,12 @@ mod algorithms;
 mod hash_ring;
 mod open;
 
-pub(crate) use algorithms::{build as build_algorithm, Algorithm, PickContext};
+pub(crate) use algorithms::{build as build_algorithm, Algorithm, Draw, PickContext};
 use hash_ring::HashRing;
 pub(crate) use open::OpenConnections;
 use open::Ranking;
+
+use std::collections::VecDeque;
 
 use crate::engine::Rng;
 use crate::model::ids::InstanceId;
@@ -37,8 +39,40 @@ pub(crate) struct Balancer {
     /// How many times the algorithm and the ring caught up (tests count them).
     #[cfg(test)]
     refreshes: u32,
+    /// The balancer's random stream, past the draws in `ahead`.
     rng: Rng,
+    /// In a large fleet, the draws of the next [`AHEAD`] picks of a random algorithm, made
+    /// ahead, oldest first, each with the stream as it was before it (see [`Drawn`]).
+    ahead: VecDeque<Drawn>,
+    /// Routable instances from which picks are drawn ahead: [`LOOK_AHEAD_FROM`] for a random
+    /// algorithm (lower in tests), never for the others.
+    look_ahead_from: usize,
 }
+
+/// Picks of a random algorithm (random, power of two) land anywhere in the fleet: in a large
+/// one, the records they read (the routable list, the counts, the instance) are rarely in
+/// cache, and each waited for costs more than the rest of routing a request. So the balancer
+/// draws each pick [`AHEAD`] picks early and the records are loaded in stages while the picks
+/// before it are made (see [`Balancer::drawn`]).
+///
+/// The draws depend on nothing but the number of routable instances, and a pick takes them in
+/// the order they were drawn: the picks are those drawing at pick time would give. When that
+/// number changes, the draws made for the old one are taken back: the stream returns to where
+/// it was before the first of them ([`Balancer::take_back_draws`]), and they are drawn again.
+#[derive(Clone, Debug)]
+struct Drawn {
+    /// The stream before this pick's draws.
+    before: Rng,
+    draw: Draw,
+}
+
+/// Fleets of at least this many routable instances have their random picks drawn ahead; in
+/// smaller ones the records stay in cache and the look-ahead would only cost.
+const LOOK_AHEAD_FROM: usize = 1024;
+
+/// How many picks ahead a random pick is drawn; its position in the routable list starts
+/// loading then.
+pub(crate) const AHEAD: usize = 8;
 
 impl Balancer {
     pub(crate) fn new(config: &BalancerConfig, rng: Rng) -> Self {
@@ -57,6 +91,11 @@ impl Balancer {
             #[cfg(test)]
             refreshes: 0,
             rng,
+            ahead: VecDeque::new(),
+            look_ahead_from: match config.algorithm {
+                AlgorithmKind::Random | AlgorithmKind::PowerOfTwo => LOOK_AHEAD_FROM,
+                _ => usize::MAX,
+            },
         }
     }
 
@@ -87,10 +126,16 @@ impl Balancer {
     /// Puts an instance into rotation (it passed its health checks).
     pub(crate) fn add(&mut self, id: InstanceId) {
         if !self.is_routable(id) {
-            let at = self.routable.partition_point(|&r| r < id);
-            self.routable.insert(at, id);
+            // Launches take increasing ids, so a new instance goes at the end: no search.
+            if self.routable.last().is_none_or(|&last| last < id) {
+                self.routable.push(id);
+            } else {
+                let at = self.routable.partition_point(|&r| r < id);
+                self.routable.insert(at, id);
+            }
             self.connections.set_routable(id, true);
             self.stale = true;
+            self.take_back_draws();
         }
     }
 
@@ -103,6 +148,7 @@ impl Balancer {
             }
             self.connections.set_routable(id, false);
             self.stale = true;
+            self.take_back_draws();
         }
     }
 
@@ -164,7 +210,71 @@ impl Balancer {
             session_key,
             client_ip,
         };
-        self.algorithm.pick(&ctx, &mut self.rng)
+        if self.routable.len() < self.look_ahead_from {
+            return self.algorithm.pick(&ctx, &mut self.rng);
+        }
+        let n = self.routable.len();
+        let algorithm = &self.algorithm;
+        let draw_one = |rng: &mut Rng| {
+            let before = rng.clone();
+            let draw = algorithm.draw(n, rng)?;
+            // First stage: where the candidates are listed.
+            for p in draw.positions() {
+                crate::engine::prefetch(self.routable.as_ptr().wrapping_add(p));
+            }
+            Some(Drawn { before, draw })
+        };
+        while self.ahead.len() < AHEAD {
+            match draw_one(&mut self.rng) {
+                Some(drawn) => self.ahead.push_back(drawn),
+                None => unreachable!("only random algorithms look ahead"),
+            }
+        }
+        let next = self.ahead.pop_front().expect("drawn ahead");
+        if let Some(drawn) = draw_one(&mut self.rng) {
+            self.ahead.push_back(drawn);
+        }
+        // Second stage, half-way: the candidates' counts.
+        for id in self.drawn(AHEAD / 2).into_iter().flatten() {
+            self.connections.prefetch(id);
+        }
+        self.algorithm.choose(&ctx, next.draw)
+    }
+
+    /// The candidates of the pick `k` picks after the next one, if drawn yet (see [`Drawn`]):
+    /// for the caller to start loading what that pick will read. `k` below [`AHEAD`].
+    #[inline]
+    pub(crate) fn drawn(&self, k: usize) -> [Option<InstanceId>; 2] {
+        let mut candidates = [None, None];
+        if let Some(drawn) = self.ahead.get(k) {
+            for (c, p) in candidates.iter_mut().zip(drawn.draw.positions()) {
+                *c = Some(self.routable[p]);
+            }
+        }
+        candidates
+    }
+
+    /// What the pick `k` picks after the next one would choose, if drawn yet, were it made now:
+    /// a hint, as the counts it compares may still change.
+    #[inline]
+    pub(crate) fn choice(&self, k: usize) -> Option<InstanceId> {
+        let next = self.ahead.get(k)?;
+        let ctx = PickContext {
+            routable: &self.routable,
+            connections: &self.connections,
+            session_key: 0,
+            client_ip: 0,
+        };
+        Some(self.algorithm.choose(&ctx, next.draw))
+    }
+
+    /// Takes back the picks drawn ahead, which drew for a routable set of another size: the
+    /// stream returns to where it was before the first of them.
+    fn take_back_draws(&mut self) {
+        if let Some(first) = self.ahead.front() {
+            self.rng = first.before.clone();
+            self.ahead.clear();
+        }
     }
 }
 
@@ -305,5 +415,103 @@ mod tests {
         b.add(InstanceId::new(0));
         b.add(InstanceId::new(0));
         assert_eq!(b.routable(), &[InstanceId::new(0)]);
+    }
+
+    /// What a balancer is asked to do, in the property test below.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Route,
+        Add(u32),
+        Remove(u32),
+        Count(u32, bool),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => Just(Op::Route),
+            1 => (0..24u32).prop_map(Op::Add),
+            1 => (0..24u32).prop_map(Op::Remove),
+            2 => (0..24u32, any::<bool>()).prop_map(|(i, up)| Op::Count(i, up)),
+        ]
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Drawing picks ahead changes no pick: a balancer drawing ahead from a fleet of 2
+        /// routes every request as one drawing at pick time, through instances entering and
+        /// leaving rotation (which take draws back) and counts changing under the draws.
+        #[test]
+        fn drawing_ahead_picks_as_drawing_at_pick_time(
+            kind in prop_oneof![Just(Kind::Random), Just(Kind::PowerOfTwo)],
+            cookie in any::<bool>(),
+            ops in proptest::collection::vec(op(), 1..300),
+        ) {
+            let affinity = if cookie { Affinity::Cookie } else { Affinity::None };
+            let mut ahead = balancer(kind, affinity, 12);
+            ahead.look_ahead_from = 2;
+            let mut direct = balancer(kind, affinity, 12);
+            direct.look_ahead_from = usize::MAX;
+            for b in [&mut ahead, &mut direct] {
+                for i in 12..24 {
+                    b.set_weight(InstanceId::new(i), 1);
+                }
+            }
+            let (mut pin_ahead, mut pin_direct) = (None, None);
+            let (mut picked_ahead, mut drew_ahead) = (false, false);
+            for (n, op) in ops.into_iter().enumerate() {
+                match op {
+                    Op::Route => {
+                        // Every third request is a new session, without a pin.
+                        if n % 3 == 0 {
+                            (pin_ahead, pin_direct) = (None, None);
+                        }
+                        picked_ahead |= pin_ahead.is_none() && ahead.routable().len() >= 2;
+                        prop_assert_eq!(
+                            ahead.route(&mut pin_ahead, n as u64, 1),
+                            direct.route(&mut pin_direct, n as u64, 1)
+                        );
+                        drew_ahead |= !ahead.ahead.is_empty();
+                    }
+                    Op::Add(i) => {
+                        ahead.add(InstanceId::new(i));
+                        direct.add(InstanceId::new(i));
+                    }
+                    Op::Remove(i) => {
+                        ahead.remove(InstanceId::new(i));
+                        direct.remove(InstanceId::new(i));
+                    }
+                    Op::Count(i, up) => {
+                        for b in [&mut ahead, &mut direct] {
+                            let open = b.connections_mut();
+                            if up {
+                                open.inc(InstanceId::new(i));
+                            } else {
+                                open.dec_saturating(InstanceId::new(i));
+                            }
+                        }
+                    }
+                }
+            }
+            prop_assert!(!picked_ahead || drew_ahead, "picks were drawn ahead");
+        }
+    }
+
+    #[test]
+    fn a_large_fleet_draws_random_picks_ahead_and_takes_them_back_when_it_changes() {
+        let mut b = balancer(Kind::PowerOfTwo, Affinity::None, 2_000);
+        b.route(&mut None, 1, 1);
+        assert_eq!(b.ahead.len(), AHEAD, "drawn ahead");
+        assert!(b.drawn(0).iter().all(Option::is_some), "two candidates");
+        b.remove(InstanceId::new(7));
+        assert!(b.ahead.is_empty(), "taken back");
+        let mut small = balancer(Kind::PowerOfTwo, Affinity::None, 1_000);
+        small.route(&mut None, 1, 1);
+        assert!(small.ahead.is_empty(), "a small fleet draws at pick time");
+        let mut rr = balancer(Kind::RoundRobin, Affinity::None, 2_000);
+        rr.route(&mut None, 1, 1);
+        assert!(rr.ahead.is_empty(), "round robin draws nothing");
     }
 }

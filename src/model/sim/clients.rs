@@ -50,6 +50,7 @@ impl Simulation<'_> {
     /// The session sends its current request (or a retry of it).
     pub(super) fn send(&mut self, sref: SessionRef) {
         let now = self.now;
+        self.prefetch_picks();
         let Some(s) = self.sessions.get_mut(sref.slot, sref.generation) else {
             return;
         };

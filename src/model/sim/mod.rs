@@ -59,7 +59,7 @@ use crate::metrics::{
 };
 use crate::model::arrivals::Arrivals;
 use crate::model::autoscaler::{Autoscaler, Observation, Policy};
-use crate::model::balancer::Balancer;
+use crate::model::balancer::{Balancer, AHEAD};
 use crate::model::database::Database;
 use crate::model::fleet::Fleet;
 use crate::model::ids::{ConnRef, InstanceId, JobRef, MsgRef, RequestRef, SessionRef, TaskRef};

@@ -193,6 +193,23 @@ impl Simulation<'_> {
         }
     }
 
+    /// Starts loading what the picks the balancer drew ahead will read (see
+    /// [`Balancer::drawn`]), the next pick being about to be made: for the one half-way, where
+    /// its candidates' records are; for the one after the next, the record of the instance it
+    /// would choose now and its count of routed requests.
+    #[inline]
+    pub(super) fn prefetch_picks(&self) {
+        for id in self.balancer.drawn(AHEAD / 2).into_iter().flatten() {
+            self.instances.prefetch_place(id);
+        }
+        if let Some(id) = self.balancer.choice(1) {
+            if let Some(slot) = self.instances.slot(id) {
+                self.instances.prefetch(id, slot as u32);
+            }
+            self.recorder.prefetch_routed(id.index());
+        }
+    }
+
     /// Starts loading every record the completion of `req` (at `r`) touches, together rather
     /// than one after another.
     #[inline]
