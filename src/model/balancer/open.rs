@@ -21,39 +21,61 @@ struct Score {
     den: u64,
 }
 
-impl Score {
-    const OUT: Score = Score { num: 1, den: 0 };
+/// What a [`MinTree`] ranks: a total order with a value above every real one for instances out
+/// of rotation.
+trait Rank: Copy + Eq {
+    /// Out of rotation: above every real value.
+    const OUT: Self;
 
     /// `self < other`.
-    #[inline]
-    fn lt(self, other: Score) -> bool {
-        self.num * other.den < other.num * self.den
-    }
+    fn lt(self, other: Self) -> bool;
 
     /// `self <= other`.
     #[inline]
-    fn le(self, other: Score) -> bool {
+    fn le(self, other: Self) -> bool {
         !other.lt(self)
     }
 }
 
-/// A min-tree over instance ids: leaf `i` holds instance `i`'s [`Score`], each inner node the
-/// smaller of its two children's (the left one among equals, though only values matter).
+impl Rank for Score {
+    const OUT: Score = Score { num: 1, den: 0 };
+
+    #[inline]
+    fn lt(self, other: Score) -> bool {
+        self.num * other.den < other.num * self.den
+    }
+}
+
+/// Plain least-connections ranks the count itself: a tree of 4-byte leaves instead of 16-byte
+/// scores, a quarter of the memory to reach into on every count change and pick. A count is
+/// below `u32::MAX` (each open connection is a live record of tens of bytes).
+impl Rank for u32 {
+    const OUT: u32 = u32::MAX;
+
+    #[inline]
+    fn lt(self, other: u32) -> bool {
+        self < other
+    }
+}
+
+/// A min-tree over instance ids: leaf `i` holds instance `i`'s rank (a count or a [`Score`]),
+/// each inner node the smaller of its two children's (the left one among equals, though only
+/// values matter).
 ///
 /// Invariants: `nodes.len() == 2 * cap` with `cap` a power of two; leaf `i` is `nodes[cap + i]`;
 /// every inner node `k` equals `min(nodes[2k], nodes[2k + 1])`; leaves past the last launched
-/// instance and of instances out of rotation hold [`Score::OUT`].
+/// instance and of instances out of rotation hold [`Rank::OUT`].
 #[derive(Debug)]
-struct MinTree {
+struct MinTree<K> {
     cap: usize,
-    nodes: Vec<Score>,
+    nodes: Vec<K>,
 }
 
-impl MinTree {
+impl<K: Rank> MinTree<K> {
     fn new() -> Self {
         MinTree {
             cap: 1,
-            nodes: vec![Score::OUT; 2],
+            nodes: vec![K::OUT; 2],
         }
     }
 
@@ -66,7 +88,7 @@ impl MinTree {
         while cap <= i {
             cap *= 2;
         }
-        let mut nodes = vec![Score::OUT; 2 * cap];
+        let mut nodes = vec![K::OUT; 2 * cap];
         nodes[cap..cap + self.cap].copy_from_slice(&self.nodes[self.cap..]);
         for k in (1..cap).rev() {
             nodes[k] = Self::smaller(nodes[2 * k], nodes[2 * k + 1]);
@@ -76,7 +98,7 @@ impl MinTree {
     }
 
     #[inline]
-    fn smaller(a: Score, b: Score) -> Score {
+    fn smaller(a: K, b: K) -> K {
         if b.lt(a) {
             b
         } else {
@@ -87,7 +109,7 @@ impl MinTree {
     /// Sets leaf `i` and the inner nodes above it, stopping at the first one left as it was
     /// (its ancestors depend on nothing else that changed). O(log n).
     #[inline]
-    fn set(&mut self, i: usize, score: Score) {
+    fn set(&mut self, i: usize, score: K) {
         let mut k = self.cap + i;
         self.nodes[k] = score;
         while k > 1 {
@@ -100,9 +122,9 @@ impl MinTree {
         }
     }
 
-    /// The smallest score of all.
+    /// The smallest rank of all.
     #[inline]
-    fn min(&self) -> Score {
+    fn min(&self) -> K {
         self.nodes[1]
     }
 
@@ -110,7 +132,7 @@ impl MinTree {
     /// the leaf to successive right neighbours until a subtree holds such a score, then descend
     /// into its leftmost such leaf.
     #[inline]
-    fn first_at_most(&self, from: usize, target: Score) -> Option<usize> {
+    fn first_at_most(&self, from: usize, target: K) -> Option<usize> {
         if from >= self.cap {
             return None;
         }
@@ -164,7 +186,14 @@ pub(crate) struct OpenConnections {
     /// Per instance: in rotation, and its weight (≥ 1), for its score.
     routable: Vec<bool>,
     weights: Vec<u32>,
-    tree: Option<MinTree>,
+    tree: Option<Index>,
+}
+
+/// The min-tree of a ranking: counts for least connections, scores for the weighted one.
+#[derive(Debug)]
+enum Index {
+    Least(MinTree<u32>),
+    WeightedLeast(MinTree<Score>),
 }
 
 impl OpenConnections {
@@ -174,7 +203,11 @@ impl OpenConnections {
             ranking,
             routable: Vec::new(),
             weights: Vec::new(),
-            tree: (ranking != Ranking::None).then(MinTree::new),
+            tree: match ranking {
+                Ranking::None => None,
+                Ranking::Least => Some(Index::Least(MinTree::new())),
+                Ranking::WeightedLeast => Some(Index::WeightedLeast(MinTree::new())),
+            },
         }
     }
 
@@ -226,8 +259,10 @@ impl OpenConnections {
             self.counts.resize(n, 0);
             self.routable.resize(n, false);
             self.weights.resize(n, 1);
-            if let Some(tree) = &mut self.tree {
-                tree.reserve(id.index());
+            match &mut self.tree {
+                None => {}
+                Some(Index::Least(tree)) => tree.reserve(id.index()),
+                Some(Index::WeightedLeast(tree)) => tree.reserve(id.index()),
             }
         }
     }
@@ -248,17 +283,25 @@ impl OpenConnections {
 
     #[inline]
     fn refresh(&mut self, id: InstanceId) {
-        if self.tree.is_none() {
-            return;
-        }
         let i = id.index();
-        let score = if self.routable[i] {
-            self.score(i)
-        } else {
-            Score::OUT
-        };
-        if let Some(tree) = &mut self.tree {
-            tree.set(i, score);
+        let routable = self.routable[i];
+        match &mut self.tree {
+            None => {}
+            Some(Index::Least(tree)) => {
+                let count = if routable { self.counts[i] } else { u32::OUT };
+                tree.set(i, count);
+            }
+            Some(Index::WeightedLeast(tree)) => {
+                let score = if routable {
+                    Score {
+                        num: u64::from(self.counts[i]) + 1,
+                        den: u64::from(self.weights[i]),
+                    }
+                } else {
+                    Score::OUT
+                };
+                tree.set(i, score);
+            }
         }
     }
 
@@ -314,14 +357,11 @@ impl OpenConnections {
     /// routable. O(log n).
     #[inline]
     pub(crate) fn least_from(&self, from: InstanceId) -> Option<InstanceId> {
-        let tree = self.tree.as_ref()?;
-        let min = tree.min();
-        if min.den == 0 {
-            return None;
-        }
-        tree.first_at_most(from.index(), min)
-            .or_else(|| tree.first_at_most(0, min))
-            .map(|i| InstanceId::new(i as u32))
+        let i = match self.tree.as_ref()? {
+            Index::Least(tree) => least_from(tree, from.index()),
+            Index::WeightedLeast(tree) => least_from(tree, from.index()),
+        };
+        i.map(|i| InstanceId::new(i as u32))
     }
 
     /// An index with `ranking` over instances `0..counts.len()` with these counts, of which
@@ -345,6 +385,18 @@ impl OpenConnections {
         }
         open
     }
+}
+
+/// The first leaf of `tree` with the smallest rank, scanning from `from` and wrapping around;
+/// `None` when every leaf is out of rotation.
+#[inline]
+fn least_from<K: Rank>(tree: &MinTree<K>, from: usize) -> Option<usize> {
+    let min = tree.min();
+    if min == K::OUT {
+        return None;
+    }
+    tree.first_at_most(from, min)
+        .or_else(|| tree.first_at_most(0, min))
 }
 
 #[cfg(test)]
