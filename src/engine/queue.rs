@@ -333,8 +333,13 @@ impl<E: Copy> Radix<E> {
 /// A priority queue of events keyed by time, FIFO among equal times.
 #[derive(Debug)]
 pub(crate) struct EventQueue<E> {
-    /// The pending events while there are few (`large` false); empty otherwise.
+    /// The pending events while there are few (`large` false); empty otherwise. With
+    /// `top_popped`, its top is no longer pending.
     heap: BinaryHeap<Entry<E>>,
+    /// `pop` handed out the heap's top but left it there: the next push takes its place, one
+    /// sift down instead of a removal and an insertion (a handler usually schedules an event
+    /// after the one it handles), or the next pop removes it first.
+    top_popped: bool,
     /// The sequence number of the next push into `heap`.
     next_seq: u64,
     /// The pending events while there are many (`large` true); empty otherwise.
@@ -354,6 +359,7 @@ impl<E: Copy> EventQueue<E> {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(capacity.min(GROW_AT + 1)),
+            top_popped: false,
             next_seq: 0,
             radix: Radix::new(),
             large: false,
@@ -381,7 +387,14 @@ impl<E: Copy> EventQueue<E> {
         let (time, event) = if self.large {
             self.pop_large()?
         } else {
-            let e = self.heap.pop()?;
+            if self.top_popped {
+                self.heap.pop();
+            }
+            let Some(&e) = self.heap.peek() else {
+                self.top_popped = false;
+                return None;
+            };
+            self.top_popped = true;
             (e.time().0, e.event)
         };
         self.last = time;
@@ -423,23 +436,36 @@ impl<E: Copy> EventQueue<E> {
     /// The number of pending events.
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.heap.len() + self.radix.len
+        self.heap.len() - usize::from(self.top_popped) + self.radix.len
     }
 
+    /// Pushes onto the binary heap. After a pop, the new key is above the popped top's (its
+    /// time is at least the last popped, its sequence number the largest yet), which was the
+    /// smallest, so putting it in the top's place and sifting it down leaves the heap that
+    /// removing the top and pushing it would.
     #[inline]
     fn push_heap(&mut self, time: u64, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry {
+        let entry = Entry {
             key: (u128::from(time) << 64) | u128::from(seq),
             event,
-        });
+        };
+        if self.top_popped {
+            self.top_popped = false;
+            *self.heap.peek_mut().expect("the popped top is still there") = entry;
+        } else {
+            self.heap.push(entry);
+        }
     }
 
     /// Moves every event from the binary heap to the radix heap, in order.
     #[cold]
     #[inline(never)]
     fn grow(&mut self) {
+        if std::mem::take(&mut self.top_popped) {
+            self.heap.pop();
+        }
         self.radix.last = self.last;
         while let Some(e) = self.heap.pop() {
             self.radix.push(e.time().0, e.event);
