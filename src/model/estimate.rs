@@ -479,9 +479,8 @@ fn over_limit_user_seconds(
 }
 
 /// E[(N − c)⁺] for N ~ Poisson(`mean`) and `c = places`: λ·P(N ≥ c) − c·P(N ≥ c + 1), exactly
-/// up to a mean of
-/// 10⁴; beyond, the normal approximation (with continuity correction), which is as close there
-/// and costs no series of √λ terms.
+/// up to a mean of 10⁴; beyond, the normal approximation (with continuity correction), which is
+/// as close there and costs no series of √λ terms.
 fn expected_excess(mean: f64, places: u64) -> f64 {
     if mean.is_nan() || mean <= 0.0 {
         return 0.0;

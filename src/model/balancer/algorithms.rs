@@ -62,6 +62,21 @@ pub(crate) trait Algorithm {
     }
 }
 
+/// The pick of an algorithm that draws (see [`Algorithm::draw`]): its choice over draws made
+/// now. What `pick` is for such an algorithm, so that drawing at pick time and drawing ahead
+/// cannot differ.
+#[inline]
+pub(crate) fn drawn_pick(
+    algorithm: &(impl Algorithm + ?Sized),
+    ctx: &PickContext<'_>,
+    rng: &mut Rng,
+) -> InstanceId {
+    let draw = algorithm
+        .draw(ctx.routable.len(), rng)
+        .expect("the algorithm draws its picks");
+    algorithm.choose(ctx, draw)
+}
+
 pub(crate) fn build(kind: AlgorithmKind) -> Box<dyn Algorithm> {
     match kind {
         AlgorithmKind::RoundRobin => Box::new(RoundRobin::default()),
@@ -97,7 +112,7 @@ pub(crate) struct Random;
 impl Algorithm for Random {
     #[inline]
     fn pick(&mut self, ctx: &PickContext<'_>, rng: &mut Rng) -> InstanceId {
-        ctx.routable[rng.random_range(0..ctx.routable.len())]
+        drawn_pick(self, ctx, rng)
     }
     fn draw(&self, n: usize, rng: &mut Rng) -> Option<Draw> {
         Some(Draw {
@@ -140,10 +155,7 @@ pub(crate) struct PowerOfTwo;
 impl Algorithm for PowerOfTwo {
     #[inline]
     fn pick(&mut self, ctx: &PickContext<'_>, rng: &mut Rng) -> InstanceId {
-        let draw = self
-            .draw(ctx.routable.len(), rng)
-            .expect("power of two draws");
-        self.choose(ctx, draw)
+        drawn_pick(self, ctx, rng)
     }
     #[inline]
     fn draw(&self, n: usize, rng: &mut Rng) -> Option<Draw> {

@@ -213,27 +213,20 @@ impl Balancer {
         if self.routable.len() < self.look_ahead_from {
             return self.algorithm.pick(&ctx, &mut self.rng);
         }
-        let n = self.routable.len();
-        let algorithm = &self.algorithm;
-        let draw_one = |rng: &mut Rng| {
-            let before = rng.clone();
-            let draw = algorithm.draw(n, rng)?;
+        // The next pick and the AHEAD after it are drawn (one draw a pick once under way).
+        while self.ahead.len() <= AHEAD {
+            let before = self.rng.clone();
+            let draw = self
+                .algorithm
+                .draw(self.routable.len(), &mut self.rng)
+                .expect("only an algorithm that draws looks ahead");
             // First stage: where the candidates are listed.
             for p in draw.positions() {
                 crate::engine::prefetch(self.routable.as_ptr().wrapping_add(p));
             }
-            Some(Drawn { before, draw })
-        };
-        while self.ahead.len() < AHEAD {
-            match draw_one(&mut self.rng) {
-                Some(drawn) => self.ahead.push_back(drawn),
-                None => unreachable!("only random algorithms look ahead"),
-            }
+            self.ahead.push_back(Drawn { before, draw });
         }
         let next = self.ahead.pop_front().expect("drawn ahead");
-        if let Some(drawn) = draw_one(&mut self.rng) {
-            self.ahead.push_back(drawn);
-        }
         // Second stage, half-way: the candidates' counts.
         for id in self.drawn(AHEAD / 2).into_iter().flatten() {
             self.connections.prefetch(id);

@@ -37,6 +37,18 @@ trait Rank: Copy + Eq {
     }
 }
 
+impl Score {
+    /// Weighted least connections' score: `(connections + 1) / weight`, the connection about to
+    /// open counted, as HAProxy's weighted `leastconn` does.
+    #[inline]
+    fn weighted(connections: u32, weight: u32) -> Score {
+        Score {
+            num: u64::from(connections) + 1,
+            den: u64::from(weight),
+        }
+    }
+}
+
 impl Rank for Score {
     const OUT: Score = Score { num: 1, den: 0 };
 
@@ -293,10 +305,7 @@ impl OpenConnections {
             }
             Some(Index::WeightedLeast(tree)) => {
                 let score = if routable {
-                    Score {
-                        num: u64::from(self.counts[i]) + 1,
-                        den: u64::from(self.weights[i]),
-                    }
+                    Score::weighted(self.counts[i], self.weights[i])
                 } else {
                     Score::OUT
                 };
@@ -311,10 +320,7 @@ impl OpenConnections {
     #[inline]
     fn score(&self, i: usize) -> Score {
         match self.ranking {
-            Ranking::WeightedLeast => Score {
-                num: u64::from(self.counts[i]) + 1,
-                den: u64::from(self.weights[i]),
-            },
+            Ranking::WeightedLeast => Score::weighted(self.counts[i], self.weights[i]),
             Ranking::Least | Ranking::None => Score {
                 num: u64::from(self.counts[i]),
                 den: 1,
