@@ -329,7 +329,7 @@ mod tests {
     /// `n` picks of smooth weighted round-robin over instances 0.. with `weights`.
     fn wrr_picks(wrr: &mut WeightedRoundRobin, weights: &[u32], n: usize) -> Vec<u32> {
         let r = ids(weights.len() as u32);
-        let c = conns(Ranking::None, &r, &vec![0; weights.len()], weights);
+        let c = conns(Ranking::Counts, &r, &vec![0; weights.len()], weights);
         let mut rng = stream(1, stream_key("lb"), 0);
         wrr.membership_changed(&r, weights);
         (0..n)
@@ -406,7 +406,7 @@ mod tests {
     #[test]
     fn round_robin_cycles() {
         let r = ids(3);
-        let c = conns(Ranking::None, &r, &[0; 3], &[]);
+        let c = conns(Ranking::Counts, &r, &[0; 3], &[]);
         let mut rng = stream(1, stream_key("lb"), 0);
         let mut rr = RoundRobin::default();
         let got: Vec<u32> = (0..6)
@@ -435,7 +435,7 @@ mod tests {
     fn power_of_two_never_picks_the_busiest_of_two() {
         let r = ids(2);
         let mut rng = stream(1, stream_key("lb"), 0);
-        let c = conns(Ranking::None, &r, &[9, 2], &[]);
+        let c = conns(Ranking::Counts, &r, &[9, 2], &[]);
         for _ in 0..100 {
             assert_eq!(PowerOfTwo.pick(&ctx(&r, &c), &mut rng), InstanceId::new(1));
         }
@@ -444,7 +444,7 @@ mod tests {
     #[test]
     fn random_covers_every_instance_evenly() {
         let r = ids(4);
-        let c = conns(Ranking::None, &r, &[0; 4], &[]);
+        let c = conns(Ranking::Counts, &r, &[0; 4], &[]);
         let mut rng = stream(1, stream_key("lb"), 0);
         let mut counts = [0u32; 4];
         for _ in 0..40_000 {
@@ -459,7 +459,7 @@ mod tests {
     #[test]
     fn ip_hash_is_a_function_of_the_ip() {
         let r = ids(4);
-        let c = conns(Ranking::None, &r, &[0; 4], &[]);
+        let c = conns(Ranking::Counts, &r, &[0; 4], &[]);
         let mut rng = stream(1, stream_key("lb"), 0);
         let mut pick = |ip| {
             IpHash.pick(

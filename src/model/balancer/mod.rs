@@ -76,10 +76,18 @@ pub(crate) const AHEAD: usize = 8;
 
 impl Balancer {
     pub(crate) fn new(config: &BalancerConfig, rng: Rng) -> Self {
+        // What the algorithm reads of the open connections. Every kind is named, so that a new
+        // one is placed here on purpose: an algorithm reading counts that are not kept would
+        // see zeros.
         let ranking = match config.algorithm {
             AlgorithmKind::LeastConnections => Ranking::Least,
             AlgorithmKind::WeightedLeastConnections => Ranking::WeightedLeast,
-            _ => Ranking::None,
+            AlgorithmKind::PowerOfTwo => Ranking::Counts,
+            AlgorithmKind::RoundRobin
+            | AlgorithmKind::Random
+            | AlgorithmKind::ConsistentHash
+            | AlgorithmKind::IpHash
+            | AlgorithmKind::WeightedRoundRobin => Ranking::Unread,
         };
         Balancer {
             algorithm: build_algorithm(config.algorithm),

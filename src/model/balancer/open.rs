@@ -174,8 +174,12 @@ impl<K: Rank> MinTree<K> {
 /// Which least-connections ranking the index keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ranking {
-    /// No algorithm ranks by load: only the counts are kept.
-    None,
+    /// No algorithm reads a count (round robin, random, hashing): none is kept, so that
+    /// requests do not reach into a per-instance array for nothing.
+    Unread,
+    /// No algorithm ranks by load, but one reads counts (power of two): only the counts are
+    /// kept.
+    Counts,
     /// Fewest connections.
     Least,
     /// Fewest `(connections + 1) / weight`.
@@ -216,7 +220,7 @@ impl OpenConnections {
             routable: Vec::new(),
             weights: Vec::new(),
             tree: match ranking {
-                Ranking::None => None,
+                Ranking::Unread | Ranking::Counts => None,
                 Ranking::Least => Some(Index::Least(MinTree::new())),
                 Ranking::WeightedLeast => Some(Index::WeightedLeast(MinTree::new())),
             },
@@ -226,12 +230,16 @@ impl OpenConnections {
     /// Open connections of `id` (zero for an instance never seen).
     #[inline]
     pub(crate) fn get(&self, id: InstanceId) -> u32 {
+        debug_assert!(self.ranking != Ranking::Unread, "no count is kept");
         self.counts.get(id.index()).copied().unwrap_or(0)
     }
 
     /// One more connection to `id`.
     #[inline]
     pub(crate) fn inc(&mut self, id: InstanceId) {
+        if self.ranking == Ranking::Unread {
+            return;
+        }
         self.counts[id.index()] += 1;
         self.refresh(id);
     }
@@ -239,6 +247,9 @@ impl OpenConnections {
     /// One connection to `id` fewer.
     #[inline]
     pub(crate) fn dec(&mut self, id: InstanceId) {
+        if self.ranking == Ranking::Unread {
+            return;
+        }
         self.counts[id.index()] -= 1;
         self.refresh(id);
     }
@@ -246,12 +257,18 @@ impl OpenConnections {
     /// Starts loading `id`'s count into cache (see [`crate::engine::prefetch`]).
     #[inline]
     pub(crate) fn prefetch(&self, id: InstanceId) {
+        if self.ranking == Ranking::Unread {
+            return;
+        }
         crate::engine::prefetch(self.counts.as_ptr().wrapping_add(id.index()));
     }
 
     /// One connection to `id` fewer, if it has any.
     #[inline]
     pub(crate) fn dec_saturating(&mut self, id: InstanceId) {
+        if self.ranking == Ranking::Unread {
+            return;
+        }
         let c = &mut self.counts[id.index()];
         *c = c.saturating_sub(1);
         self.refresh(id);
@@ -260,6 +277,9 @@ impl OpenConnections {
     /// `id` has `count` open connections.
     #[inline]
     pub(crate) fn set(&mut self, id: InstanceId, count: u32) {
+        if self.ranking == Ranking::Unread {
+            return;
+        }
         self.counts[id.index()] = count;
         self.refresh(id);
     }
@@ -267,8 +287,10 @@ impl OpenConnections {
     /// Makes room for `id` (launched: no connections, out of rotation, weight 1).
     pub(super) fn ensure(&mut self, id: InstanceId) {
         let n = id.index() + 1;
-        if self.counts.len() < n {
-            self.counts.resize(n, 0);
+        if self.routable.len() < n {
+            if self.ranking != Ranking::Unread {
+                self.counts.resize(n, 0);
+            }
             self.routable.resize(n, false);
             self.weights.resize(n, 1);
             match &mut self.tree {
@@ -296,15 +318,20 @@ impl OpenConnections {
     #[inline]
     fn refresh(&mut self, id: InstanceId) {
         let i = id.index();
-        let routable = self.routable[i];
+        // Without a ranking, nothing follows the count: the rotation flag stays unread (at
+        // hundreds of thousands of instances, a load from memory per count change).
         match &mut self.tree {
             None => {}
             Some(Index::Least(tree)) => {
-                let count = if routable { self.counts[i] } else { u32::OUT };
+                let count = if self.routable[i] {
+                    self.counts[i]
+                } else {
+                    u32::OUT
+                };
                 tree.set(i, count);
             }
             Some(Index::WeightedLeast(tree)) => {
-                let score = if routable {
+                let score = if self.routable[i] {
                     Score::weighted(self.counts[i], self.weights[i])
                 } else {
                     Score::OUT
@@ -321,7 +348,7 @@ impl OpenConnections {
     fn score(&self, i: usize) -> Score {
         match self.ranking {
             Ranking::WeightedLeast => Score::weighted(self.counts[i], self.weights[i]),
-            Ranking::Least | Ranking::None => Score {
+            Ranking::Least | Ranking::Counts | Ranking::Unread => Score {
                 num: u64::from(self.counts[i]),
                 den: 1,
             },
@@ -519,6 +546,19 @@ mod tests {
         assert_eq!(open.least_from(ids[0]), Some(ids[1]));
         let open = OpenConnections::with(Ranking::WeightedLeast, &[6, 1], &ids, &[8, 2]);
         assert_eq!(open.least_from(ids[1]), Some(ids[0]));
+    }
+
+    #[test]
+    fn counts_are_kept_only_for_an_algorithm_that_reads_them() {
+        let ids: Vec<InstanceId> = (0..3).map(InstanceId::new).collect();
+        let kept = OpenConnections::with(Ranking::Counts, &[2, 0, 5], &ids, &[]);
+        assert_eq!(
+            ids.iter().map(|&id| kept.get(id)).collect::<Vec<_>>(),
+            [2, 0, 5]
+        );
+        let unread = OpenConnections::with(Ranking::Unread, &[2, 0, 5], &ids, &[]);
+        assert!(unread.counts.is_empty(), "{:?}", unread.counts);
+        assert!(ids.iter().all(|&id| unread.is_routable(id)));
     }
 
     #[test]
