@@ -7,7 +7,7 @@ mod queue;
 pub(crate) mod random;
 mod time;
 
-pub(crate) use prefetch::{prefetch, prefetch_all};
+pub(crate) use prefetch::{prefetch, prefetch_all, prefetch_first};
 pub(crate) use queue::EventQueue;
 pub(crate) use random::{stream, stream_key, Rng};
 pub use time::SimDuration;

@@ -27,7 +27,15 @@ const LINE: usize = 64;
 /// when it starts part-way into a line.
 #[inline(always)]
 pub(crate) fn prefetch_all<T>(at: *const T) {
-    let (line, lines) = span(at.cast(), size_of::<T>());
+    prefetch_first(at, size_of::<T>());
+}
+
+/// Starts loading every cache line the first `bytes` of the `T` at `at` lie on: the part of a
+/// record that the code about to run reads, when the rest lies on lines of its own.
+#[inline(always)]
+pub(crate) fn prefetch_first<T>(at: *const T, bytes: usize) {
+    debug_assert!(bytes <= size_of::<T>());
+    let (line, lines) = span(at.cast(), bytes);
     for k in 0..lines {
         prefetch(line.wrapping_add(k * LINE));
     }

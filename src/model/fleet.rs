@@ -25,7 +25,7 @@
 use std::ops::{Index, IndexMut};
 
 use crate::model::ids::InstanceId;
-use crate::model::instance::{Instance, Life, Stop};
+use crate::model::instance::{self, Instance, Life, Stop};
 
 /// Where an id's record is: a slot, or, past [`Place::RETIRED`], the way a retired instance
 /// stopped.
@@ -134,14 +134,18 @@ impl Fleet {
         self.places[id.index()].slot()
     }
 
-    /// Starts loading into cache what looking up `id`, whose record is in `slot`, reads: its
-    /// place and its record (see [`crate::engine::prefetch`]). Knowing the slot, the two loads
-    /// overlap instead of one waiting for the other.
+    /// Starts loading into cache what looking up `id`, whose record is in `slot`, reads for a
+    /// request: its place and the part of its record a request touches ([`instance::HOT`]
+    /// bytes; see [`crate::engine::prefetch`]). Knowing the slot, the loads overlap instead of
+    /// one waiting for the other.
     #[inline]
     pub(crate) fn prefetch(&self, id: InstanceId, slot: u32) {
         debug_assert_eq!(self.slot(id), Some(slot as usize));
         crate::engine::prefetch(self.places.as_ptr().wrapping_add(id.index()));
-        crate::engine::prefetch_all(self.records.as_ptr().wrapping_add(slot as usize));
+        crate::engine::prefetch_first(
+            self.records.as_ptr().wrapping_add(slot as usize),
+            instance::HOT,
+        );
     }
 
     /// Starts loading `id`'s place, the first of the lookups of its record.

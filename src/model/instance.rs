@@ -65,40 +65,44 @@ impl Moment {
     }
 }
 
-/// Aligned to a cache line: its 192 bytes lie on three lines, where records placed at any
-/// multiple of 16 bytes would mostly lie on four. A large fleet's records are rarely in cache,
-/// and every line touched is a trip to memory.
+/// Bytes at the start of an [`Instance`] that hold everything a request reads or writes there
+/// (routing, queueing, service, completion): two cache lines.
+pub(crate) const HOT: usize = 128;
+
+/// Laid out by hand (`repr(C)`) and aligned to a cache line: its 192 bytes lie on three lines,
+/// and what a request reads or writes lies on the first two ([`HOT`] bytes); the third holds
+/// what launches, health checks, stops and the report read. A large fleet's records are rarely
+/// in cache, and every line touched is a trip to memory: a request asks for two
+/// ([`crate::model::fleet::Fleet::prefetch`]). Fields are placed largest first, so that none
+/// needs padding.
 #[derive(Debug)]
-#[repr(align(64))]
+#[repr(C, align(64))]
 pub(crate) struct Instance {
-    pub(crate) life: Life,
-    /// Its group (an index into the fleet's groups), whose size it has.
-    pub(crate) group: u32,
+    // ── What a request touches (the first HOT bytes) ──
+    /// Requests waiting for a worker, oldest first.
+    pub(crate) queue: VecDeque<RequestRef>,
+    /// ∫ busy workers dt since launch, up to `busy_since`, in worker-nanoseconds (for the CPU
+    /// metric and per-group utilization).
+    pub(crate) busy_area: u128,
+    /// When `busy` last changed.
+    pub(crate) busy_since: SimTime,
+    /// Requests routed here since launch (for the requests-per-second metric).
+    pub(crate) routed: u64,
+    /// Service-time divisor (its group's `speed`).
+    pub(crate) speed: f64,
+    /// Until when the instance serves slower (warm-up after boot).
+    pub(crate) warm_at: SimTime,
+    /// When the balancer first put it into rotation.
+    pub(crate) ready_at: Moment,
+    /// What only some scenarios use, allocated on first use: an instance of a fleet without
+    /// connections, jobs or gray failures pays a pointer for it.
+    pub(crate) extra: Option<Box<Extra>>,
+    /// Workers serving a request right now.
+    pub(crate) busy: u32,
     /// Concurrent requests (its group's `workers`).
     pub(crate) workers: u32,
     /// Waiting places (its group's `queue`).
     pub(crate) queue_cap: u32,
-    /// Service-time divisor (its group's `speed`).
-    pub(crate) speed: f64,
-    /// When its process came up (it counts as worker capacity from then on).
-    pub(crate) up_at: Moment,
-    /// When it crashed or was terminated.
-    pub(crate) ended_at: Moment,
-    /// ∫ busy workers dt over the measured span only, in worker-nanoseconds (per-group
-    /// utilization in the report).
-    pub(crate) busy_measured: u128,
-    pub(crate) launched_at: SimTime,
-    /// The release it runs; a rolling deploy replaces older versions.
-    pub(crate) version: u32,
-    /// When the balancer first put it into rotation.
-    pub(crate) ready_at: Moment,
-    /// Until when the instance serves slower (warm-up after boot).
-    pub(crate) warm_at: SimTime,
-    pub(crate) stopped: Option<Stop>,
-    /// Workers serving a request right now.
-    pub(crate) busy: u32,
-    /// Requests waiting for a worker, oldest first.
-    pub(crate) queue: VecDeque<RequestRef>,
     /// Every live request sent here (queued, in service, or served blind after its client left),
     /// threaded through the request slab: what a crash fails, without a scan of every request.
     pub(crate) requests: Chain,
@@ -109,8 +113,24 @@ pub(crate) struct Instance {
     /// How many requests at the head of `queue` have already timed out (their clients left, but
     /// the instance does not know and will still serve them).
     pub(crate) timed_out: u32,
-    /// The queue's timeout timer is armed (a `QueueTimer` is due).
+    pub(crate) life: Life,
+    pub(crate) stopped: Option<Stop>,
+    /// The queue's timer is armed (a `QueueTimer` is due).
     pub(crate) timer_armed: bool,
+    // ── What the rest of its life touches ──
+    /// `busy_area` at the start of the measured span (the end of the run's warm-up), once the
+    /// busy level first changes after it; zero for an instance launched after it. The measured
+    /// span's part is the difference ([`Instance::busy_measured_at`]).
+    pub(crate) area_before_measure: u128,
+    /// When its process came up (it counts as worker capacity from then on).
+    pub(crate) up_at: Moment,
+    /// When it crashed or was terminated.
+    pub(crate) ended_at: Moment,
+    pub(crate) launched_at: SimTime,
+    /// Its group (an index into the fleet's groups), whose size it has.
+    pub(crate) group: u32,
+    /// The release it runs; a rolling deploy replaces older versions.
+    pub(crate) version: u32,
     /// Consecutive failed health checks.
     pub(crate) failed_checks: u32,
     /// Consecutive passed health checks.
@@ -118,15 +138,6 @@ pub(crate) struct Instance {
     /// The balancer still health-checks it (a check is due). The checks stop once it drains,
     /// or once its crash is detected.
     pub(crate) checking: bool,
-    /// ∫ busy workers dt since launch, in worker-nanoseconds (for the CPU metric).
-    pub(crate) busy_area: u128,
-    /// When `busy` last changed.
-    pub(crate) busy_since: SimTime,
-    /// Requests routed here since launch (for the requests-per-second metric).
-    pub(crate) routed: u64,
-    /// What only some scenarios use, allocated on first use: an instance of a fleet without
-    /// connections, jobs or gray failures pays a pointer for it.
-    pub(crate) extra: Option<Box<Extra>>,
 }
 
 /// The part of an instance that only connections, background jobs and gray failures use.
@@ -183,7 +194,7 @@ impl Instance {
             speed: group.speed,
             up_at: Moment::NONE,
             ended_at: Moment::NONE,
-            busy_measured: 0,
+            area_before_measure: 0,
             launched_at,
             version,
             ready_at: Moment::NONE,
@@ -233,26 +244,30 @@ impl Instance {
         }
     }
 
-    /// Sets the busy-worker count at `now`, integrating the previous level (over the measured
-    /// span too, which starts at `measure_from`, the end of the run's warm-up).
+    /// Sets the busy-worker count at `now`, integrating the previous level. The first change at
+    /// or after `measure_from` (the end of the run's warm-up) notes the area up to it.
     #[inline]
     pub(crate) fn set_busy(&mut self, now: SimTime, busy: u32, measure_from: SimTime) {
-        let dt = now.saturating_since(self.busy_since).as_nanos();
-        self.busy_area += u128::from(self.busy) * u128::from(dt);
-        let from = self.busy_since.max(measure_from);
-        if now > from {
-            self.busy_measured += u128::from(self.busy) * u128::from((now - from).as_nanos());
+        if self.busy_since <= measure_from && measure_from <= now {
+            self.area_before_measure = self.busy_area_at(measure_from);
         }
+        self.busy_area = self.busy_area_at(now);
         self.busy_since = now;
         self.busy = busy;
     }
 
-    /// Busy worker-nanoseconds of the measured span not yet folded into `busy_measured`: the
-    /// current level since it last changed, up to `now` (zero once stopped: its level is 0).
-    /// The measured span starts at `measure_from`.
-    pub(crate) fn busy_measured_to(&self, now: SimTime, measure_from: SimTime) -> u128 {
-        let from = self.busy_since.max(measure_from);
-        u128::from(self.busy) * u128::from(now.saturating_since(from).as_nanos())
+    /// ∫ busy workers dt from `measure_from` (the end of the run's warm-up) to `now`, in
+    /// worker-nanoseconds: the measured span's part of the area, zero for `now` before it.
+    pub(crate) fn busy_measured_at(&self, now: SimTime, measure_from: SimTime) -> u128 {
+        if now <= measure_from {
+            return 0;
+        }
+        let before = if self.busy_since <= measure_from {
+            self.busy_area_at(measure_from)
+        } else {
+            self.area_before_measure
+        };
+        self.busy_area_at(now) - before
     }
 
     /// ∫ busy workers dt up to `now`, in worker-nanoseconds.
@@ -357,5 +372,83 @@ mod tests {
             std::mem::size_of::<Instance>()
         );
         assert_eq!(std::mem::size_of::<Moment>(), 8);
+    }
+
+    #[test]
+    fn what_a_request_touches_lies_in_the_first_two_lines() {
+        // A request's path (route, queue, service, completion, the CPU metric) reads and writes
+        // these; `Fleet::prefetch` loads only the first HOT bytes of a record.
+        macro_rules! end_of {
+            ($($field:ident),*) => {
+                [$((stringify!($field), std::mem::offset_of!(Instance, $field)
+                    + size_of_field(|i: &Instance| &i.$field))),*]
+            };
+        }
+        fn size_of_field<T>(_: impl Fn(&Instance) -> &T) -> usize {
+            std::mem::size_of::<T>()
+        }
+        for (field, end) in end_of!(
+            queue,
+            busy_area,
+            busy_since,
+            routed,
+            speed,
+            warm_at,
+            ready_at,
+            extra,
+            busy,
+            workers,
+            queue_cap,
+            requests,
+            pinned,
+            homes,
+            timed_out,
+            life,
+            stopped,
+            timer_armed
+        ) {
+            assert!(end <= HOT, "{field} ends at byte {end}");
+        }
+        assert_eq!(std::mem::align_of::<Instance>(), 64);
+        assert_eq!(HOT % 64, 0);
+    }
+
+    /// Worker-nanoseconds in a worker-microsecond.
+    const US: u128 = 1_000;
+
+    fn at(us: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_micros(us)
+    }
+
+    #[test]
+    fn the_measured_span_counts_busy_time_after_the_warm_up_only() {
+        let group = GroupConfig {
+            name: "web".to_owned(),
+            count: 1,
+            workers: 4,
+            queue: 10,
+            speed: 1.0,
+            weight: 1,
+            cost_per_hour: 0.0,
+        };
+        let warm = at(100);
+        // Launched before the warm-up ends: 2 busy from 40 to 130, 1 busy to 160, idle after.
+        let mut inst = Instance::new(at(0), 1, 0, &group);
+        inst.set_busy(at(40), 2, warm);
+        assert_eq!(inst.busy_measured_at(at(90), warm), 0, "still warming up");
+        assert_eq!(inst.busy_measured_at(at(120), warm), 2 * 20 * US);
+        inst.set_busy(at(130), 1, warm);
+        inst.set_busy(at(160), 0, warm);
+        assert_eq!(inst.busy_measured_at(at(200), warm), (2 * 30 + 30) * US);
+        assert_eq!(inst.busy_area_at(at(200)), (2 * 90 + 30) * US);
+        // Launched after it: everything counts.
+        let mut late = Instance::new(at(150), 1, 0, &group);
+        late.set_busy(at(150), 3, warm);
+        late.set_busy(at(170), 0, warm);
+        assert_eq!(late.busy_measured_at(at(300), warm), 3 * 20 * US);
+        // No change since before the warm-up ended: the level carries over.
+        let mut steady = Instance::new(at(0), 1, 0, &group);
+        steady.set_busy(at(10), 1, warm);
+        assert_eq!(steady.busy_measured_at(at(250), warm), 150 * US);
     }
 }

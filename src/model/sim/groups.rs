@@ -70,7 +70,7 @@ impl Totals {
         if let Some(up) = inst.up_at.get() {
             self.capacity_ns += u128::from(inst.workers) * overlap(up, stopped, start, end);
         }
-        self.busy_ns += inst.busy_measured + inst.busy_measured_to(end, start);
+        self.busy_ns += inst.busy_measured_at(end, start);
     }
 }
 
