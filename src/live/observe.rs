@@ -138,6 +138,8 @@ pub(crate) fn report(scenario: &Scenario, observed: &Observed, log: &FleetLog) -
     };
     let mut next_close = SimTime::ZERO + window;
     let mut alive = 0u64;
+    // Per instance: every request routed to it, as a simulated instance counts them.
+    let mut routed: Vec<u64> = Vec::new();
     for (t, _, ev) in evs.iter().filter(|(t, _, _)| *t <= end.0) {
         let now = SimTime(*t);
         while next_close <= now && next_close < end {
@@ -153,8 +155,14 @@ pub(crate) fn report(scenario: &Scenario, observed: &Observed, log: &FleetLog) -
                 instance,
             } => {
                 rec.sent(*counted, *retry);
-                if let Some(i) = instance {
-                    rec.routed(*i as usize, *counted);
+                if let Some(i) = instance.map(|i| i as usize) {
+                    if routed.len() <= i {
+                        routed.resize(i + 1, 0);
+                    }
+                    routed[i] += 1;
+                    if !counted {
+                        rec.routed_in_warmup(i);
+                    }
                     rec.offered(offered);
                 }
             }
@@ -220,6 +228,9 @@ pub(crate) fn report(scenario: &Scenario, observed: &Observed, log: &FleetLog) -
         events: evs.len() as u64,
         slo: scenario.report.slo,
     };
+    for (i, &n) in routed.iter().enumerate() {
+        rec.note_routed(i, n);
+    }
     rec.finish(end, in_flight, meta)
 }
 

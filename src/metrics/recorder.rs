@@ -287,6 +287,10 @@ pub(crate) struct Recorder {
     /// Present once enabled (or used).
     cache: Option<Cache>,
     rate_limit: Option<RateLimit>,
+    /// Per instance id: requests routed to it during the warm-up, while it lives.
+    routed_in_warmup: Vec<u64>,
+    /// Per instance id: measured requests routed to it over its life, noted when it retires
+    /// or the run ends ([`Recorder::note_routed`]).
     routed: Vec<u64>,
     timeline: Vec<TimelineEntry>,
 }
@@ -319,6 +323,7 @@ impl Recorder {
             exposure_ns: 0,
             cache: None,
             rate_limit: None,
+            routed_in_warmup: Vec::new(),
             routed: Vec::new(),
             timeline: Vec::new(),
         }
@@ -407,25 +412,30 @@ impl Recorder {
         self.window.offered_requests += 1;
     }
 
+    /// A request was routed to `instance` during the warm-up. Requests routed after it are
+    /// counted by the instance itself (`Instance::routed`, which a request touches anyway, where
+    /// a table of the recorder's would be one more trip to memory in a large fleet) and noted
+    /// here once, by [`Recorder::note_routed`].
     #[inline]
-    pub(crate) fn routed(&mut self, instance: usize, counted: bool) {
-        if counted {
+    pub(crate) fn routed_in_warmup(&mut self, instance: usize) {
+        if self.routed_in_warmup.len() <= instance {
+            self.routed_in_warmup.resize(instance + 1, 0);
+        }
+        self.routed_in_warmup[instance] += 1;
+    }
+
+    /// `instance`, retiring or still there at the end of the run, had `routed` requests routed
+    /// to it since its launch: notes the measured ones for the report, and returns their count.
+    pub(crate) fn note_routed(&mut self, instance: usize, routed: u64) -> u64 {
+        let in_warmup = self.routed_in_warmup.get(instance).copied().unwrap_or(0);
+        let measured = routed - in_warmup;
+        if measured > 0 {
             if self.routed.len() <= instance {
                 self.routed.resize(instance + 1, 0);
             }
-            self.routed[instance] += 1;
+            self.routed[instance] = measured;
         }
-    }
-
-    /// Starts loading `instance`'s count of routed requests (see [`crate::engine::prefetch`]).
-    #[inline]
-    pub(crate) fn prefetch_routed(&self, instance: usize) {
-        crate::engine::prefetch(self.routed.as_ptr().wrapping_add(instance));
-    }
-
-    /// Measured requests routed to `instance` so far.
-    pub(crate) fn routed_to(&self, instance: usize) -> u64 {
-        self.routed.get(instance).copied().unwrap_or(0)
+        measured
     }
 
     #[inline]
@@ -825,6 +835,25 @@ mod tests {
         // HDR reports the highest value equivalent to 3 ms at 3 significant digits.
         assert!((rep.timeseries[0].p50_ms - 3.0).abs() <= 0.003);
         assert_eq!(rep.timeseries[1].failed, 1);
+    }
+
+    #[test]
+    fn requests_per_instance_count_what_was_routed_after_the_warm_up() {
+        // Instance 0 had 5 requests routed to it, 2 of them in the warm-up, and retired; instance
+        // 1 had 4, none in the warm-up, and was there at the end; instance 2 had only warm-up
+        // requests. Each notes its total once; the report counts the measured ones.
+        let mut r = Recorder::new(t(10), SimDuration::from_secs(20), t(20));
+        r.routed_in_warmup(0);
+        r.routed_in_warmup(0);
+        r.routed_in_warmup(2);
+        assert_eq!(r.note_routed(0, 5), 3);
+        assert_eq!(r.note_routed(1, 4), 4);
+        assert_eq!(r.note_routed(2, 1), 0);
+        close(&mut r, t(20), 3);
+        let mut m = meta();
+        m.instances_launched = 4;
+        let rep = r.finish(t(20), 0, m);
+        assert_eq!(rep.balance.requests_per_instance, [3, 4, 0, 0]);
     }
 
     #[test]

@@ -84,7 +84,9 @@ impl Simulation<'_> {
                 .get_mut(sref.slot, sref.generation)
                 .expect("the session sending")
         };
-        self.recorder.routed(id.index(), counted);
+        if !counted {
+            self.recorder.routed_in_warmup(id.index());
+        }
         // Work offered to the fleet, for the elasticity demand (refusals by the balancer
         // itself never reach an instance and are not demand on it).
         self.recorder.offered(demand);

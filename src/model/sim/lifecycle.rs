@@ -122,8 +122,8 @@ impl Simulation<'_> {
             };
             debug_assert!(!self.balancer.is_routable(id));
             let inst = &mut self.instances[id];
+            let routed = self.recorder.note_routed(id.index(), inst.routed);
             if let Some(stats) = self.group_stats.as_mut() {
-                let routed = self.recorder.routed_to(id.index());
                 stats[inst.group as usize].retire(inst, routed, start, self.end);
             }
             self.sessions.unlink_all(&mut inst.pinned);

@@ -447,6 +447,9 @@ impl<'a> Simulation<'a> {
             events: self.events,
             slo: scenario.report.slo,
         };
+        for (id, inst) in self.instances.iter() {
+            self.recorder.note_routed(id.index(), inst.routed);
+        }
         let imbalance = self.members_imbalance();
         let links = self.links.take();
         let open_jobs = self.jobs.as_ref().map_or((0, 0), |j| j.unresolved());

@@ -196,7 +196,7 @@ impl Simulation<'_> {
     /// Starts loading what the picks the balancer drew ahead will read (see
     /// [`Balancer::drawn`]), the next pick being about to be made: for the one half-way, where
     /// its candidates' records are; for the one after the next, the record of the instance it
-    /// would choose now and its count of routed requests.
+    /// would choose now.
     #[inline]
     pub(super) fn prefetch_picks(&self) {
         for id in self.balancer.drawn(AHEAD / 2).into_iter().flatten() {
@@ -206,7 +206,6 @@ impl Simulation<'_> {
             if let Some(slot) = self.instances.slot(id) {
                 self.instances.prefetch(id, slot as u32);
             }
-            self.recorder.prefetch_routed(id.index());
         }
     }
 
