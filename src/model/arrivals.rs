@@ -22,6 +22,11 @@ pub(crate) struct Arrivals {
     spike: Option<Spike>,
     /// Sessions per second: an upper bound of the rate (spike included) over the whole run.
     peak: f64,
+    /// The mean gap between candidates at the peak rate, in nanoseconds.
+    mean_gap_ns: f64,
+    /// The rate is the peak throughout (a constant profile, no spike): every candidate is an
+    /// arrival, with no rate to look up.
+    constant: bool,
 }
 
 impl Arrivals {
@@ -33,10 +38,13 @@ impl Arrivals {
         };
         // A spike below 1 (a dip) never raises the rate, so it leaves the bound alone.
         let boost = spike.map_or(1.0, |s| s.multiplier.max(1.0));
+        let peak = profile_peak * boost;
         Arrivals {
             profile: profile.clone(),
             spike: spike.cloned(),
-            peak: profile_peak * boost,
+            peak,
+            mean_gap_ns: NANOS_PER_SEC as f64 / peak,
+            constant: matches!(profile, RateProfile::Constant(_)) && spike.is_none(),
         }
     }
 
@@ -63,14 +71,16 @@ impl Arrivals {
         if self.peak <= 0.0 {
             return None;
         }
-        let mean_gap_ns = NANOS_PER_SEC as f64 / self.peak;
         let mut t = now;
         loop {
             let gap: f64 = Exp1.sample(rng);
             // At least 1 ns, so that time always advances.
-            t += SimDuration::from_nanos_f64(gap * mean_gap_ns).max(SimDuration(1));
+            t += SimDuration::from_nanos_f64(gap * self.mean_gap_ns).max(SimDuration(1));
             if t >= end {
                 return None;
+            }
+            if self.constant {
+                return Some(t);
             }
             let rate = self.rate_at(t);
             if rate >= self.peak || rng.random::<f64>() * self.peak < rate {
@@ -189,6 +199,22 @@ mod tests {
             t = next;
         }
         out
+    }
+
+    #[test]
+    fn a_constant_rate_skips_the_thinning_and_draws_the_same_arrivals() {
+        // A single step from time zero has the same rate throughout, but goes through the
+        // thinning: each candidate is kept (rate = peak) without a draw, so both processes
+        // take the same numbers from the stream and give the same arrivals.
+        let constant = Arrivals::new(&RateProfile::Constant(25.0), None);
+        let step = Arrivals::new(&RateProfile::Steps(vec![point(0, 25.0, 0)]), None);
+        assert!(constant.constant && !step.constant);
+        let want = arrivals(&step, 200, 4);
+        assert_eq!(arrivals(&constant, 200, 4), want);
+        assert!((4_000..6_000).contains(&want.len()), "{}", want.len());
+        // A spike makes the rate vary: the thinning is back.
+        let spiked = Arrivals::new(&RateProfile::Constant(25.0), Some(&spike(50, 10, 3.0)));
+        assert!(!spiked.constant);
     }
 
     #[test]
