@@ -138,7 +138,7 @@ pub(crate) fn report(scenario: &Scenario, observed: &Observed, log: &FleetLog) -
     };
     let mut next_close = SimTime::ZERO + window;
     let mut alive = 0u64;
-    // Per instance: every request routed to it, as a simulated instance counts them.
+    // Per instance: the measured requests routed to it, noted once at the end.
     let mut routed: Vec<u64> = Vec::new();
     for (t, _, ev) in evs.iter().filter(|(t, _, _)| *t <= end.0) {
         let now = SimTime(*t);
@@ -156,12 +156,8 @@ pub(crate) fn report(scenario: &Scenario, observed: &Observed, log: &FleetLog) -
             } => {
                 rec.sent(*counted, *retry);
                 if let Some(i) = instance.map(|i| i as usize) {
-                    if routed.len() <= i {
-                        routed.resize(i + 1, 0);
-                    }
-                    routed[i] += 1;
-                    if !counted {
-                        rec.routed_in_warmup(i);
+                    if *counted {
+                        *crate::metrics::grown_to(&mut routed, i) += 1;
                     }
                     rec.offered(offered);
                 }
@@ -298,5 +294,48 @@ mod tests {
         );
         // Six windows of 10 s over the minute.
         assert_eq!(r.timeseries.len(), 6);
+    }
+
+    /// Requests per instance count what instances answered after the warm-up (30 s), as the
+    /// simulator's do: instance 0 answered one request at 10 s, instance 1 two at 40 s and 45 s,
+    /// and a refusal nobody answered belongs to no instance.
+    #[test]
+    fn requests_per_instance_count_the_answers_after_the_warm_up() {
+        let s = crate::scenario::parse_str(
+            "t.yaml",
+            "name: t\nduration: 1m\nwarmup: 30s\nworkload: { arrivals: { rate: 1 } }\n",
+            &[],
+        )
+        .unwrap();
+        let sec = 1_000_000_000u64;
+        let attempt = |sent: u64, instance: Option<u32>| Attempt {
+            sent_ns: sent,
+            done_ns: sent + 1_000_000,
+            retry: false,
+            failure: instance.is_none().then_some(Cause::InstanceDown),
+            instance,
+            home: None,
+            session: 0,
+        };
+        let observed = Observed {
+            sessions: vec![SessionLog {
+                key: 0,
+                arrived_ns: 10 * sec,
+                completed_ns: None,
+            }],
+            attempts: vec![
+                attempt(10 * sec, Some(0)),
+                attempt(40 * sec, Some(1)),
+                attempt(45 * sec, Some(1)),
+                attempt(50 * sec, None),
+            ],
+        };
+        let log = FleetLog {
+            launched: 3,
+            stops: vec![None; 3],
+            ..FleetLog::default()
+        };
+        let r = report(&s, &observed, &log);
+        assert_eq!(r.balance.requests_per_instance, [0, 2, 0]);
     }
 }

@@ -13,7 +13,7 @@ pub use jobs::{FailedReads, Files, JobWindowRow, Jobs, JobsLost};
 pub(crate) use jobs::{JobLoss, JobRecorder, ReadFailure};
 pub use objectives::ObjectiveResult;
 pub(crate) use recorder::{
-    latency_histogram, latency_of, to_us, Cause, DemandModel, FleetSnapshot, LaunchCause,
+    grown_to, latency_histogram, latency_of, to_us, Cause, DemandModel, FleetSnapshot, LaunchCause,
     LostCause, Recorder, RunMeta, TerminateCause,
 };
 pub use report::*;

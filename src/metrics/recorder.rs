@@ -135,6 +135,16 @@ const PROVISIONING_TOLERANCE: f64 = 0.5;
 /// Latencies are recorded in microseconds, from 1 µs to one hour, at 3 significant digits.
 const LATENCY_MAX_US: u64 = 3_600_000_000;
 
+/// The count at `index` of a table indexed by instance id, the table grown with zeros to cover
+/// it.
+#[inline]
+pub(crate) fn grown_to(counts: &mut Vec<u64>, index: usize) -> &mut u64 {
+    if counts.len() <= index {
+        counts.resize(index + 1, 0);
+    }
+    &mut counts[index]
+}
+
 pub(crate) fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, LATENCY_MAX_US, 3).expect("static histogram bounds are valid")
 }
@@ -287,7 +297,8 @@ pub(crate) struct Recorder {
     /// Present once enabled (or used).
     cache: Option<Cache>,
     rate_limit: Option<RateLimit>,
-    /// Per instance id: requests routed to it during the warm-up, while it lives.
+    /// Per instance id: requests routed to it during the warm-up (instances launched after it
+    /// have no entry).
     routed_in_warmup: Vec<u64>,
     /// Per instance id: measured requests routed to it over its life, noted when it retires
     /// or the run ends ([`Recorder::note_routed`]).
@@ -418,10 +429,7 @@ impl Recorder {
     /// here once, by [`Recorder::note_routed`].
     #[inline]
     pub(crate) fn routed_in_warmup(&mut self, instance: usize) {
-        if self.routed_in_warmup.len() <= instance {
-            self.routed_in_warmup.resize(instance + 1, 0);
-        }
-        self.routed_in_warmup[instance] += 1;
+        *grown_to(&mut self.routed_in_warmup, instance) += 1;
     }
 
     /// `instance`, retiring or still there at the end of the run, had `routed` requests routed
@@ -430,10 +438,7 @@ impl Recorder {
         let in_warmup = self.routed_in_warmup.get(instance).copied().unwrap_or(0);
         let measured = routed - in_warmup;
         if measured > 0 {
-            if self.routed.len() <= instance {
-                self.routed.resize(instance + 1, 0);
-            }
-            self.routed[instance] = measured;
+            *grown_to(&mut self.routed, instance) = measured;
         }
         measured
     }
