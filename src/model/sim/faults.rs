@@ -56,6 +56,7 @@ impl Simulation<'_> {
                 for g in 0..self.groups.len() {
                     if group.is_none_or(|only| only as usize == g) {
                         self.version[g] += 1;
+                        self.census.new_release(g);
                         self.deploy[g] = Some(Deploy {
                             max_surge,
                             max_unavailable,

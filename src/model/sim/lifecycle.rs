@@ -26,6 +26,8 @@ impl Simulation<'_> {
             self.instances
                 .launch(Instance::new(now, self.version[group as usize], group, g));
         self.balancer.set_weight(id, g.weight);
+        let mark = self.mark(id).expect("a launched instance is present");
+        self.census.add(mark);
         if booting {
             self.queue
                 .push(now + self.scenario.instances.boot_time, Event::Booted(id));
@@ -60,15 +62,18 @@ impl Simulation<'_> {
 
     /// The process of `id` is up; it joins the balancer once health checks pass.
     pub(super) fn booted(&mut self, id: InstanceId) {
-        let Some(inst) = self.instances.get_mut(id) else {
+        let Some(inst) = self.instances.get(id) else {
             return; // stopped while booting, and retired
         };
         if inst.life == Life::Booting {
+            let before = self.mark(id);
+            let inst = &mut self.instances[id];
             inst.life = Life::Up;
             inst.up_at = Moment::at(self.now);
             inst.warm_at = self.now + self.scenario.instances.warmup.duration;
             // Workers count as capacity from when they can serve.
             self.worker_capacity += u64::from(inst.workers);
+            self.remark(id, before);
             self.recorder
                 .workers(self.now, self.busy_workers, self.worker_capacity);
             self.jobs_booted(id);
@@ -130,6 +135,8 @@ impl Simulation<'_> {
             if let Some(limiter) = &mut self.limiter {
                 limiter.retired(slot);
             }
+            let mark = self.mark(id).expect("a present instance has a mark");
+            self.census.remove(mark);
             self.instances.retire(id);
         }
         retiring.clear();
@@ -140,6 +147,7 @@ impl Simulation<'_> {
     /// reset, the client hears of it at once).
     pub(super) fn stop(&mut self, id: InstanceId, life: Life, why: Stop, cause: Cause) {
         let now = self.now;
+        let before = self.mark(id);
         let inst = &mut self.instances[id];
         if inst.is_up() {
             self.worker_capacity -= u64::from(inst.workers);
@@ -165,6 +173,7 @@ impl Simulation<'_> {
                 .map(|(slot, generation, _)| RequestRef { slot, generation }),
         );
         doomed.sort_unstable_by_key(|r| r.slot);
+        self.remark(id, before);
         for &r in &doomed {
             let Some(req) = self.remove_request(r) else {
                 continue;
@@ -191,7 +200,9 @@ impl Simulation<'_> {
             // Never served, holds nothing: it just stops.
             return self.terminate(id);
         }
-        inst.life = Life::Draining;
+        let before = self.mark(id);
+        self.instances[id].life = Life::Draining;
+        self.remark(id, before);
         self.leave_rotation(id);
         self.drain_links(id, why);
         if self.instances[id].is_empty() {
@@ -225,23 +236,10 @@ impl Simulation<'_> {
     fn reconcile_group(&mut self, group: u32, cause: LaunchCause) {
         let g = group as usize;
         loop {
-            let (mut old, mut new, mut ready) = (0u32, 0u32, 0u32);
-            for (id, inst) in self.instances.iter() {
-                if inst.group != group {
-                    continue;
-                }
-                let undetected = self.scenario.instances.replace
-                    && inst.life == Life::Dead
-                    && self.balancer.is_routable(id);
-                if inst.is_active() || undetected {
-                    if inst.version == self.version[g] {
-                        new += 1;
-                    } else {
-                        old += 1;
-                    }
-                }
-                ready += u32::from(inst.life == Life::Up && self.balancer.is_routable(id));
-            }
+            let count = self.census.group(g);
+            debug_assert_eq!(count, self.count_by_scan(group), "the census of group {g}");
+            let (new, ready) = (count.current, count.ready);
+            let old = count.holding - new;
             let desired = self.desired[g];
             let Some(deploy) = self.deploy[g].filter(|_| old > 0) else {
                 // A fleet-wide deploy is finished when its last group is.
@@ -294,6 +292,39 @@ impl Simulation<'_> {
         }
     }
 
+    /// What the census of `group` holds, counted the slow way: a pass over every instance
+    /// (debug builds check the census against it).
+    fn count_by_scan(&self, group: u32) -> census::GroupCount {
+        let mut count = census::GroupCount::default();
+        for (id, _) in self.instances.iter() {
+            let mark = self.mark(id).expect("a listed instance is present");
+            if mark.group() == group {
+                count.holding += u32::from(mark.holds_place());
+                count.current += u32::from(mark.current());
+                count.ready += u32::from(mark.ready());
+            }
+        }
+        count
+    }
+
+    /// The census mark of `id` as things stand now; `None` once its record is retired.
+    pub(super) fn mark(&self, id: InstanceId) -> Option<Mark> {
+        let inst = self.instances.get(id)?;
+        Some(Mark::of(
+            inst,
+            self.balancer.is_routable(id),
+            self.version[inst.group as usize],
+            self.scenario.instances.replace,
+        ))
+    }
+
+    /// `id`, whose mark was `before` ([`Self::mark`]), has just changed: the census follows.
+    pub(super) fn remark(&mut self, id: InstanceId, before: Option<Mark>) {
+        let before = before.expect("a changed instance was present");
+        let after = self.mark(id).expect("a changed instance is present");
+        self.census.change(before, after);
+    }
+
     /// The active instance to remove first among those `eligible`: one still booting (it never
     /// served) before any serving one, then by the autoscaler's `scale_in_pick` (newest by
     /// default).
@@ -315,6 +346,9 @@ impl Simulation<'_> {
         eligible: impl Fn(&Instance) -> bool,
         k: usize,
     ) -> Vec<InstanceId> {
+        if k == 0 {
+            return Vec::new();
+        }
         let mut keyed: Vec<_> = self.scale_in_candidates(eligible).collect();
         if keyed.len() > k {
             if k > 0 {
@@ -349,7 +383,9 @@ impl Simulation<'_> {
 
     /// The balancer starts routing to `id`.
     pub(super) fn enter_rotation(&mut self, id: InstanceId) {
+        let before = self.mark(id);
         self.balancer.add(id);
+        self.remark(id, before);
         let inst = &mut self.instances[id];
         if inst.ready_at.get().is_none() {
             inst.ready_at = Moment::at(self.now);
@@ -360,7 +396,9 @@ impl Simulation<'_> {
 
     /// The balancer stops routing to `id`.
     pub(super) fn leave_rotation(&mut self, id: InstanceId) {
+        let before = self.mark(id);
         self.balancer.remove(id);
+        self.remark(id, before);
         self.recorder
             .ready(self.now, self.balancer.routable().len() as u32);
     }

@@ -37,6 +37,7 @@
 //!   (`service::fill_workers` serves the two lines oldest first). A new kind of client work adds
 //!   a task kind, not a request path.
 
+mod census;
 mod clients;
 pub(crate) mod connections;
 mod faults;
@@ -73,6 +74,7 @@ use crate::scenario::{
     Action, AutoscalerConfig, GroupConfig, Pick, ScaleInPick, ScalingMetric, Scenario,
     SessionConfig, SessionStore,
 };
+use census::{Census, Mark};
 use connections::Links;
 use files::FileTier;
 use groups::GroupStats;
@@ -246,6 +248,8 @@ pub(crate) struct Simulation<'a> {
     version: Vec<u32>,
     /// Per group: its rolling deploy in progress.
     deploy: Vec<Option<Deploy>>,
+    /// How many instances hold a place, run the current release, are ready, boot or drain.
+    census: Census,
     /// Per-group figures for the report, kept only when the scenario declares groups.
     group_stats: Option<Vec<GroupStats>>,
     scaler: Option<Scaler>,
@@ -333,6 +337,7 @@ impl<'a> Simulation<'a> {
             desired: groups.iter().map(|g| g.count).collect(),
             version: vec![0; groups.len()],
             deploy: vec![None; groups.len()],
+            census: Census::new(groups.len()),
             group_stats: (!scenario.instances.groups.is_empty())
                 .then(|| groups.iter().map(|_| GroupStats::default()).collect()),
             groups,
@@ -450,7 +455,8 @@ impl<'a> Simulation<'a> {
         for (id, inst) in self.instances.iter() {
             self.recorder.note_routed(id.index(), inst.routed);
         }
-        let imbalance = self.members_imbalance();
+        // Only connections are members of instances: without them, no pass over the fleet.
+        let imbalance = self.links.is_some().then(|| self.members_imbalance());
         let links = self.links.take();
         let open_jobs = self.jobs.as_ref().map_or((0, 0), |j| j.unresolved());
         let job_recorder = self.job_recorder.take();
@@ -471,7 +477,8 @@ impl<'a> Simulation<'a> {
         if let Some(l) = links {
             let (handshaking, recipients) = l.unresolved(&self.tasks);
             let (connections, messages, rows) =
-                l.recorder.finish(handshaking, recipients, imbalance);
+                l.recorder
+                    .finish(handshaking, recipients, imbalance.unwrap_or_default());
             report.connections = Some(connections);
             report.messages = Some(messages);
             report.connection_timeseries = rows;
@@ -541,15 +548,20 @@ impl<'a> Simulation<'a> {
     /// The fleet at this instant for the time series, and the shared tier's utilization over
     /// the window that ends now.
     fn snapshot(&mut self) -> (FleetSnapshot, f64) {
-        let mut fleet = FleetSnapshot {
+        let fleet = FleetSnapshot {
             ready: self.balancer.routable().len() as u32,
             desired: self.desired.iter().sum(),
-            booting: 0,
-            draining: 0,
+            booting: self.census.booting(),
+            draining: self.census.draining(),
         };
-        for (_, inst) in self.instances.iter() {
-            fleet.booting += u32::from(inst.life == Life::Booting);
-            fleet.draining += u32::from(inst.life == Life::Draining);
+        if cfg!(debug_assertions) {
+            // The census against a count the slow way: a pass over every instance.
+            let marks = || self.instances.iter().filter_map(|(id, _)| self.mark(id));
+            assert_eq!(fleet.booting, marks().filter(Mark::booting).count() as u32);
+            assert_eq!(
+                fleet.draining,
+                marks().filter(Mark::draining).count() as u32
+            );
         }
         let window = self.recorder.window_width().as_nanos().max(1) as f64;
         let store = if uses_redis(self.scenario) {
