@@ -23,6 +23,10 @@ pub(super) struct Mark {
     current: bool,
     /// Up and in rotation.
     ready: bool,
+    /// Booting or up, and never in rotation yet.
+    unready: bool,
+    /// Unready and on its group's current release.
+    unready_current: bool,
     booting: bool,
     draining: bool,
 }
@@ -38,6 +42,8 @@ impl Mark {
             holds_place,
             current: holds_place && inst.version == version,
             ready: inst.life == Life::Up && routable,
+            unready: unready(inst),
+            unready_current: unready(inst) && inst.version == version,
             booting: inst.life == Life::Booting,
             draining: inst.life == Life::Draining,
         }
@@ -59,6 +65,14 @@ impl Mark {
         self.ready
     }
 
+    pub(super) fn unready(&self) -> bool {
+        self.unready
+    }
+
+    pub(super) fn unready_current(&self) -> bool {
+        self.unready_current
+    }
+
     pub(super) fn booting(&self) -> bool {
         self.booting
     }
@@ -66,6 +80,11 @@ impl Mark {
     pub(super) fn draining(&self) -> bool {
         self.draining
     }
+}
+
+/// Booting or up, and never put into rotation.
+fn unready(inst: &Instance) -> bool {
+    inst.is_active() && inst.ready_at.get().is_none()
 }
 
 /// One group's counts.
@@ -77,6 +96,22 @@ pub(super) struct GroupCount {
     pub(super) current: u32,
     /// Instances up and in rotation.
     pub(super) ready: u32,
+    /// Instances booting or up that have never been in rotation.
+    pub(super) unready: u32,
+    /// Of those, the ones on the group's current release.
+    pub(super) unready_current: u32,
+}
+
+impl GroupCount {
+    /// Instances holding a place on an older release than the group's current one.
+    pub(super) fn old(&self) -> u32 {
+        self.holding - self.current
+    }
+
+    /// Unready instances on an older release.
+    pub(super) fn unready_old(&self) -> u32 {
+        self.unready - self.unready_current
+    }
 }
 
 #[derive(Debug)]
@@ -128,6 +163,7 @@ impl Census {
     /// Group `g` moves to a release no instance runs yet.
     pub(super) fn new_release(&mut self, g: usize) {
         self.groups[g].current = 0;
+        self.groups[g].unready_current = 0;
     }
 
     fn apply(&mut self, mark: Mark, by: i32) {
@@ -142,6 +178,8 @@ impl Census {
         step(&mut g.holding, mark.holds_place);
         step(&mut g.current, mark.current);
         step(&mut g.ready, mark.ready);
+        step(&mut g.unready, mark.unready);
+        step(&mut g.unready_current, mark.unready_current);
         step(&mut self.booting, mark.booting);
         step(&mut self.draining, mark.draining);
     }
@@ -151,6 +189,7 @@ impl Census {
 mod tests {
     use super::*;
     use crate::engine::SimTime;
+    use crate::model::instance::Moment;
     use crate::scenario::GroupConfig;
 
     fn instance(group: u32, version: u32, life: Life) -> Instance {
@@ -185,26 +224,43 @@ mod tests {
         let booting = Mark::of(&instance(1, 3, Life::Booting), false, 3, true);
         census.add(booting);
         assert_eq!(census.booting(), 1);
-        let up = Mark::of(&instance(1, 3, Life::Up), true, 3, true);
+        let expected = GroupCount {
+            holding: 1,
+            current: 1,
+            ready: 0,
+            unready: 1,
+            unready_current: 1,
+        };
+        assert_eq!(census.group(1), expected);
+        // Up, then in rotation for the first time.
+        let mut inst = instance(1, 3, Life::Up);
+        let up = Mark::of(&inst, false, 3, true);
         census.change(booting, up);
-        assert_eq!(
-            census.group(1),
-            GroupCount {
-                holding: 1,
-                current: 1,
-                ready: 1
-            }
-        );
+        assert_eq!((census.booting(), census.group(1)), (0, expected));
+        inst.ready_at = Moment::at(SimTime(5));
+        let ready = Mark::of(&inst, true, 3, true);
+        census.change(up, ready);
+        let expected = GroupCount {
+            ready: 1,
+            unready: 0,
+            unready_current: 0,
+            ..expected
+        };
+        assert_eq!(census.group(1), expected);
         assert_eq!(census.group(0), GroupCount::default());
-        assert_eq!(census.booting(), 0);
         // A deploy: no instance runs the new release, and every mark is taken against it.
         census.new_release(1);
-        let old = Mark::of(&instance(1, 3, Life::Up), true, 4, true);
+        let old = Mark::of(&inst, true, 4, true);
         assert!(!old.current);
-        assert_eq!(census.group(1).current, 0);
-        let draining = Mark::of(&instance(1, 3, Life::Draining), false, 4, true);
+        assert_eq!(
+            (census.group(1).old(), census.group(1).unready_old()),
+            (1, 0)
+        );
+        inst.life = Life::Draining;
+        let draining = Mark::of(&inst, false, 4, true);
         census.change(old, draining);
         assert_eq!(census.draining(), 1);
+        assert_eq!(census.group(1).old(), 0);
         census.remove(draining);
         assert_eq!(census.draining(), 0);
         assert_eq!(census.group(1), GroupCount::default());

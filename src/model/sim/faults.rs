@@ -57,6 +57,7 @@ impl Simulation<'_> {
                     if group.is_none_or(|only| only as usize == g) {
                         self.version[g] += 1;
                         self.census.new_release(g);
+                        self.deploy_from[g] = 0;
                         self.deploy[g] = Some(Deploy {
                             max_surge,
                             max_unavailable,

@@ -238,8 +238,7 @@ impl Simulation<'_> {
         loop {
             let count = self.census.group(g);
             debug_assert_eq!(count, self.count_by_scan(group), "the census of group {g}");
-            let (new, ready) = (count.current, count.ready);
-            let old = count.holding - new;
+            let (new, ready, old) = (count.current, count.ready, count.old());
             let desired = self.desired[g];
             let Some(deploy) = self.deploy[g].filter(|_| old > 0) else {
                 // A fleet-wide deploy is finished when its last group is.
@@ -268,28 +267,56 @@ impl Simulation<'_> {
             // An old instance that serves no one goes first; a serving one only while enough
             // others stay ready (`desired − max_unavailable`), or if the fleet is over its size.
             let version = self.version[g];
-            let unready = self.scale_in_victim(|i| {
-                i.group == group && i.version != version && i.ready_at.get().is_none()
-            });
+            let unready = (count.unready_old() > 0)
+                .then(|| {
+                    self.scale_in_victim(|i| {
+                        i.group == group && i.version != version && i.ready_at.get().is_none()
+                    })
+                })
+                .flatten();
             if let Some(v) = unready {
                 self.drain(v, Stop::Deploy);
                 continue;
             }
             let min_ready = desired.saturating_sub(deploy.max_unavailable);
             if ready > min_ready || old + new > desired + deploy.max_surge {
-                let oldest = self
-                    .instances
-                    .iter()
-                    .filter(|(_, i)| i.is_active() && i.group == group && i.version != version)
-                    .min_by_key(|(id, i)| (i.launched_at, *id))
-                    .map(|(id, _)| id);
-                if let Some(v) = oldest {
+                if let Some(v) = self.oldest_old(group) {
                     self.drain(v, Stop::Deploy);
                     continue;
                 }
             }
             return;
         }
+    }
+
+    /// The oldest active instance of `group` on an older release than the group's current one:
+    /// the next a rolling deploy replaces while enough others stay ready.
+    ///
+    /// Ids follow launch order, and launch times never decrease with it, so the oldest is the
+    /// first such instance in id order. The search starts where the previous one for this
+    /// release stopped (`deploy_from`): what it passed over is of another group, on the current
+    /// release, or stopping, and none of that becomes an active instance of an older release
+    /// again before the next release resets the start. A deploy of N instances passes over the
+    /// fleet once, not once per replaced instance.
+    fn oldest_old(&mut self, group: u32) -> Option<InstanceId> {
+        let g = group as usize;
+        let version = self.version[g];
+        let found = self
+            .instances
+            .iter_from(InstanceId::new(self.deploy_from[g]))
+            .find(|(_, i)| i.is_active() && i.group == group && i.version != version)
+            .map(|(id, _)| id);
+        self.deploy_from[g] = found.map_or(self.instances.launched() as u32, InstanceId::get);
+        debug_assert_eq!(
+            found,
+            self.instances
+                .iter()
+                .filter(|(_, i)| i.is_active() && i.group == group && i.version != version)
+                .min_by_key(|(id, i)| (i.launched_at, *id))
+                .map(|(id, _)| id),
+            "the oldest instance of group {g} on an older release"
+        );
+        found
     }
 
     /// What the census of `group` holds, counted the slow way: a pass over every instance
@@ -302,6 +329,8 @@ impl Simulation<'_> {
                 count.holding += u32::from(mark.holds_place());
                 count.current += u32::from(mark.current());
                 count.ready += u32::from(mark.ready());
+                count.unready += u32::from(mark.unready());
+                count.unready_current += u32::from(mark.unready_current());
             }
         }
         count
@@ -385,11 +414,11 @@ impl Simulation<'_> {
     pub(super) fn enter_rotation(&mut self, id: InstanceId) {
         let before = self.mark(id);
         self.balancer.add(id);
-        self.remark(id, before);
         let inst = &mut self.instances[id];
         if inst.ready_at.get().is_none() {
             inst.ready_at = Moment::at(self.now);
         }
+        self.remark(id, before);
         self.recorder
             .ready(self.now, self.balancer.routable().len() as u32);
     }

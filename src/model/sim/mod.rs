@@ -250,6 +250,9 @@ pub(crate) struct Simulation<'a> {
     deploy: Vec<Option<Deploy>>,
     /// How many instances hold a place, run the current release, are ready, boot or drain.
     census: Census,
+    /// Per group: the launch number from which to look for the oldest instance a rolling
+    /// deploy replaces next ([`Simulation::oldest_old`]).
+    deploy_from: Vec<u32>,
     /// Per-group figures for the report, kept only when the scenario declares groups.
     group_stats: Option<Vec<GroupStats>>,
     scaler: Option<Scaler>,
@@ -338,6 +341,7 @@ impl<'a> Simulation<'a> {
             version: vec![0; groups.len()],
             deploy: vec![None; groups.len()],
             census: Census::new(groups.len()),
+            deploy_from: vec![0; groups.len()],
             group_stats: (!scenario.instances.groups.is_empty())
                 .then(|| groups.iter().map(|_| GroupStats::default()).collect()),
             groups,
