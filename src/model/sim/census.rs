@@ -48,38 +48,6 @@ impl Mark {
             draining: inst.life == Life::Draining,
         }
     }
-
-    pub(super) fn group(&self) -> u32 {
-        self.group
-    }
-
-    pub(super) fn holds_place(&self) -> bool {
-        self.holds_place
-    }
-
-    pub(super) fn current(&self) -> bool {
-        self.current
-    }
-
-    pub(super) fn ready(&self) -> bool {
-        self.ready
-    }
-
-    pub(super) fn unready(&self) -> bool {
-        self.unready
-    }
-
-    pub(super) fn unready_current(&self) -> bool {
-        self.unready_current
-    }
-
-    pub(super) fn booting(&self) -> bool {
-        self.booting
-    }
-
-    pub(super) fn draining(&self) -> bool {
-        self.draining
-    }
 }
 
 /// Booting or up, and never put into rotation.
@@ -114,7 +82,7 @@ impl GroupCount {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub(super) struct Census {
     groups: Vec<GroupCount>,
     booting: u32,

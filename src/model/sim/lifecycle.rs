@@ -236,8 +236,8 @@ impl Simulation<'_> {
     fn reconcile_group(&mut self, group: u32, cause: LaunchCause) {
         let g = group as usize;
         loop {
+            debug_assert_eq!(self.census, self.census_by_scan());
             let count = self.census.group(g);
-            debug_assert_eq!(count, self.count_by_scan(group), "the census of group {g}");
             let (new, ready, old) = (count.current, count.ready, count.old());
             let desired = self.desired[g];
             let Some(deploy) = self.deploy[g].filter(|_| old > 0) else {
@@ -319,21 +319,14 @@ impl Simulation<'_> {
         found
     }
 
-    /// What the census of `group` holds, counted the slow way: a pass over every instance
-    /// (debug builds check the census against it).
-    fn count_by_scan(&self, group: u32) -> census::GroupCount {
-        let mut count = census::GroupCount::default();
+    /// The census counted the slow way: every present instance's mark added to an empty one
+    /// (debug builds check the census kept as instances change against it).
+    pub(super) fn census_by_scan(&self) -> Census {
+        let mut census = Census::new(self.groups.len());
         for (id, _) in self.instances.iter() {
-            let mark = self.mark(id).expect("a listed instance is present");
-            if mark.group() == group {
-                count.holding += u32::from(mark.holds_place());
-                count.current += u32::from(mark.current());
-                count.ready += u32::from(mark.ready());
-                count.unready += u32::from(mark.unready());
-                count.unready_current += u32::from(mark.unready_current());
-            }
+            census.add(self.mark(id).expect("a listed instance is present"));
         }
-        count
+        census
     }
 
     /// The census mark of `id` as things stand now; `None` once its record is retired.

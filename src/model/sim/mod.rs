@@ -558,15 +558,7 @@ impl<'a> Simulation<'a> {
             booting: self.census.booting(),
             draining: self.census.draining(),
         };
-        if cfg!(debug_assertions) {
-            // The census against a count the slow way: a pass over every instance.
-            let marks = || self.instances.iter().filter_map(|(id, _)| self.mark(id));
-            assert_eq!(fleet.booting, marks().filter(Mark::booting).count() as u32);
-            assert_eq!(
-                fleet.draining,
-                marks().filter(Mark::draining).count() as u32
-            );
-        }
+        debug_assert_eq!(self.census, self.census_by_scan());
         let window = self.recorder.window_width().as_nanos().max(1) as f64;
         let store = if uses_redis(self.scenario) {
             self.redis.take_busy().as_nanos() as f64 / window
