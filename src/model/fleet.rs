@@ -265,16 +265,7 @@ mod tests {
 
     /// A record tagged with `tag` (its launch time, which nothing here changes).
     fn record(tag: u64) -> Instance {
-        let group = GroupConfig {
-            name: "g".into(),
-            count: 1,
-            workers: 1,
-            queue: 0,
-            speed: 1.0,
-            weight: 1,
-            cost_per_hour: 0.0,
-        };
-        Instance::new(SimTime(tag), 0, 0, &group)
+        Instance::new(SimTime(tag), 0, 0, &GroupConfig::plain(1, 1, 0))
     }
 
     fn stop(fleet: &mut Fleet, id: InstanceId, why: Stop) {

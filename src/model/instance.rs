@@ -422,15 +422,7 @@ mod tests {
 
     #[test]
     fn the_measured_span_counts_busy_time_after_the_warm_up_only() {
-        let group = GroupConfig {
-            name: "web".to_owned(),
-            count: 1,
-            workers: 4,
-            queue: 10,
-            speed: 1.0,
-            weight: 1,
-            cost_per_hour: 0.0,
-        };
+        let group = GroupConfig::plain(1, 4, 10);
         let warm = at(100);
         // Launched before the warm-up ends: 2 busy from 40 to 130, 1 busy to 160, idle after.
         let mut inst = Instance::new(at(0), 1, 0, &group);

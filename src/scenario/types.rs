@@ -386,6 +386,23 @@ pub(crate) struct GroupConfig {
     pub(crate) cost_per_hour: f64,
 }
 
+#[cfg(test)]
+impl GroupConfig {
+    /// A group `g` of `count` instances of `workers` workers and `queue` waiting places, at
+    /// speed 1, weight 1 and no cost: what tests of one mechanism need of a group.
+    pub(crate) fn plain(count: u32, workers: u32, queue: u32) -> GroupConfig {
+        GroupConfig {
+            name: "g".into(),
+            count,
+            workers,
+            queue,
+            speed: 1.0,
+            weight: 1,
+            cost_per_hour: 0.0,
+        }
+    }
+}
+
 /// The name of the one group of a fleet that declares none.
 pub(crate) const DEFAULT_GROUP: &str = "default";
 

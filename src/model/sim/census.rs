@@ -161,15 +161,7 @@ mod tests {
     use crate::scenario::GroupConfig;
 
     fn instance(group: u32, version: u32, life: Life) -> Instance {
-        let config = GroupConfig {
-            name: "g".into(),
-            count: 1,
-            workers: 1,
-            queue: 0,
-            speed: 1.0,
-            weight: 1,
-            cost_per_hour: 0.0,
-        };
+        let config = GroupConfig::plain(1, 1, 0);
         let mut inst = Instance::new(SimTime::ZERO, version, group, &config);
         inst.life = life;
         inst

@@ -151,15 +151,7 @@ mod tests {
 
     #[test]
     fn mean_workers_weighs_groups_by_their_counts() {
-        let g = |count, workers| GroupConfig {
-            name: "g".into(),
-            count,
-            workers,
-            queue: 0,
-            speed: 1.0,
-            weight: 1,
-            cost_per_hour: 0.0,
-        };
+        let g = |count, workers| GroupConfig::plain(count, workers, 0);
         // (4·8 + 4·2) / 8 = 5.
         assert_eq!(mean_workers(&[g(4, 8), g(4, 2)]), 5.0);
         assert_eq!(mean_workers(&[g(3, 8)]), 8.0);
