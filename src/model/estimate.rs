@@ -11,9 +11,9 @@
 //!
 //! - **Work** is counted in events, the unit the run loop spends ~50–100 ns on. Steps that scan
 //!   the fleet (an autoscaler evaluation, a window's close with connections or jobs, a
-//!   scheduled crash that picks its victim) count one event per 16 instances scanned, about what a scan costs; a
-//!   least-connections pick walks a min-tree, log2 of the fleet's size, and a crash goes
-//!   through what its instance holds.
+//!   scheduled crash that picks its victim) count one event per 16 instances scanned, about
+//!   what a scan costs; a least-connections pick walks a min-tree, log2 of the fleet's size,
+//!   and a crash goes through what its instance holds.
 //! - **Retries** are counted at their worst: every attempt fails and is retried as soon as the
 //!   backoff allows, up to `retries` times or as many as fit in the run. With no backoff and no
 //!   balancer hop, a failure retries at the same instant: the run cannot end, and the estimate

@@ -215,7 +215,7 @@ impl Fleet {
 
     /// The instances not retired, in id (launch) order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (InstanceId, &Instance)> + '_ {
-        self.iter_from(InstanceId::new(0))
+        self.iter_slots().map(|(id, _, inst)| (id, inst))
     }
 
     /// [`Fleet::iter`] with each one's slot.

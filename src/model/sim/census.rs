@@ -37,22 +37,18 @@ impl Mark {
     pub(super) fn of(inst: &Instance, routable: bool, version: u32, replace: bool) -> Mark {
         let undetected = replace && inst.life == Life::Dead && routable;
         let holds_place = inst.is_active() || undetected;
+        let unready = inst.is_active() && inst.ready_at.get().is_none();
         Mark {
             group: inst.group,
             holds_place,
             current: holds_place && inst.version == version,
             ready: inst.life == Life::Up && routable,
-            unready: unready(inst),
-            unready_current: unready(inst) && inst.version == version,
+            unready,
+            unready_current: unready && inst.version == version,
             booting: inst.life == Life::Booting,
             draining: inst.life == Life::Draining,
         }
     }
-}
-
-/// Booting or up, and never put into rotation.
-fn unready(inst: &Instance) -> bool {
-    inst.is_active() && inst.ready_at.get().is_none()
 }
 
 /// One group's counts.

@@ -26,8 +26,7 @@ impl Simulation<'_> {
             self.instances
                 .launch(Instance::new(now, self.version[group as usize], group, g));
         self.balancer.set_weight(id, g.weight);
-        let mark = self.mark(id).expect("a launched instance is present");
-        self.census.add(mark);
+        self.census.add(self.mark(id));
         if booting {
             self.queue
                 .push(now + self.scenario.instances.boot_time, Event::Booted(id));
@@ -135,8 +134,7 @@ impl Simulation<'_> {
             if let Some(limiter) = &mut self.limiter {
                 limiter.retired(slot);
             }
-            let mark = self.mark(id).expect("a present instance has a mark");
-            self.census.remove(mark);
+            self.census.remove(self.mark(id));
             self.instances.retire(id);
         }
         retiring.clear();
@@ -267,13 +265,14 @@ impl Simulation<'_> {
             // An old instance that serves no one goes first; a serving one only while enough
             // others stay ready (`desired − max_unavailable`), or if the fleet is over its size.
             let version = self.version[g];
-            let unready = (count.unready_old() > 0)
-                .then(|| {
-                    self.scale_in_victim(|i| {
-                        i.group == group && i.version != version && i.ready_at.get().is_none()
-                    })
+            // Searched for only when the census says there is one.
+            let unready = if count.unready_old() > 0 {
+                self.scale_in_victim(|i| {
+                    i.group == group && i.version != version && i.ready_at.get().is_none()
                 })
-                .flatten();
+            } else {
+                None
+            };
             if let Some(v) = unready {
                 self.drain(v, Stop::Deploy);
                 continue;
@@ -324,27 +323,25 @@ impl Simulation<'_> {
     pub(super) fn census_by_scan(&self) -> Census {
         let mut census = Census::new(self.groups.len());
         for (id, _) in self.instances.iter() {
-            census.add(self.mark(id).expect("a listed instance is present"));
+            census.add(self.mark(id));
         }
         census
     }
 
-    /// The census mark of `id` as things stand now; `None` once its record is retired.
-    pub(super) fn mark(&self, id: InstanceId) -> Option<Mark> {
-        let inst = self.instances.get(id)?;
-        Some(Mark::of(
+    /// The census mark of `id`, which must not be retired, as things stand now.
+    pub(super) fn mark(&self, id: InstanceId) -> Mark {
+        let inst = &self.instances[id];
+        Mark::of(
             inst,
             self.balancer.is_routable(id),
             self.version[inst.group as usize],
             self.scenario.instances.replace,
-        ))
+        )
     }
 
     /// `id`, whose mark was `before` ([`Self::mark`]), has just changed: the census follows.
-    pub(super) fn remark(&mut self, id: InstanceId, before: Option<Mark>) {
-        let before = before.expect("a changed instance was present");
-        let after = self.mark(id).expect("a changed instance is present");
-        self.census.change(before, after);
+    pub(super) fn remark(&mut self, id: InstanceId, before: Mark) {
+        self.census.change(before, self.mark(id));
     }
 
     /// The active instance to remove first among those `eligible`: one still booting (it never
@@ -362,7 +359,7 @@ impl Simulation<'_> {
     /// The first `k` instances [`Self::scale_in_victim`] would pick one after another among
     /// those `eligible`, in that order, if each pick left the others' eligibility and order
     /// alone, as draining does: one pass over the fleet and a partial sort, O(N + k log k),
-    /// where `k` picks one at a time cost O(k·N).
+    /// where `k` picks one at a time cost O(k·N); no pass at all for `k` = 0.
     pub(super) fn scale_in_victims(
         &self,
         eligible: impl Fn(&Instance) -> bool,
@@ -373,9 +370,7 @@ impl Simulation<'_> {
         }
         let mut keyed: Vec<_> = self.scale_in_candidates(eligible).collect();
         if keyed.len() > k {
-            if k > 0 {
-                keyed.select_nth_unstable(k - 1);
-            }
+            keyed.select_nth_unstable(k - 1);
             keyed.truncate(k);
         }
         // Keys are distinct (they end with the index): the order is total.
