@@ -23,7 +23,9 @@
 //!   slowed instance or store), every user who wants a connection retries at the reconnect
 //!   pace. So do the users beyond what `max_per_instance` lets the instances in rotation hold,
 //!   counted as a Poisson population against the fewest instances the timeline leaves in
-//!   rotation (a deploy, a crash, a scale-in) — per instance for users pinned to one. On an
+//!   rotation (a deploy, a crash, a scale-in) — per instance for users pinned to one. Users
+//!   whose connections drop together (a crash, a drain, a failover) come back as a herd that
+//!   the fleet admits at its handshake rate; the rest of the herd retries meanwhile. On an
 //!   overloaded fleet with immediate reconnects this overstates the work several times over,
 //!   which is the side to err on.
 //! - **Memory** is the peak of what the model holds: live sessions (Little's law at the peak
@@ -390,11 +392,17 @@ fn connections(
         (f64::INFINITY, f64::INFINITY)
     };
     let attempts = users * attempts * saturated + refusal_storms;
+    // A herd's refused attempts cost one event each (the attempt; its retry is the next one).
+    let herds = if pace > 0.0 {
+        herd_user_seconds(scenario, c, peak_rate * lifetime, lifetime, handshake) / pace
+    } else {
+        0.0
+    };
     drivers.push(Driver {
         what: "connection users, handshakes and reconnects",
         fields: "connections.arrivals, connections.lifetime, connections.max_age",
         // Arrival and leaving, and per attempt: the attempt, its timeout timer, the handshake.
-        events: peak_rate * duration_s + users + 3.0 * attempts,
+        events: peak_rate * duration_s + users + 3.0 * attempts + herds,
         bytes: open * (size_of::<User>() as f64 + 2.0 * PER_EVENT_ENTRY)
             + f64::from(c.rooms.count) * 24.0,
     });
@@ -422,6 +430,138 @@ fn connections(
             bytes: in_flight * (size_of::<Message>() as f64 + handled * size_of::<Task>() as f64),
         });
     }
+}
+
+/// User-seconds spent in reconnect herds, each retried at the reconnect pace.
+///
+/// Connections dropped together — by a crash, a deploy's or a scale-in's drain, a balancer's
+/// failover — all ask again at once, and the instances in rotation admit them only as fast as
+/// their free workers finish handshakes; the others are refused (every worker busy, the queue
+/// full) and try again. `D` users arriving evenly over `C` seconds at a fleet that admits `H`
+/// per second build a backlog `B = D − H·C` (if positive) over those seconds, which drains in
+/// `B/H`: ½·B·(C + B/H) user-seconds of waiting, ½·D²/H for a drop all at once. A drain closes
+/// its connections over `connections.drain.close_over`, at most until the instance stops.
+///
+/// Each instance is taken to hold its share of the connections open when the herd starts —
+/// `open × (1 − e^(−t/lifetime))` at `t` seconds into the run, the M/G/∞ population's mean
+/// for exponential lifetimes and close for others — and to admit
+/// `workers × speed × (1 − utilization) / handshake` per second; instances a deploy or a
+/// replacement launches are still warming up, slowed by the warm-up's factor. Steps of one
+/// deploy come a boot apart and are counted as separate herds.
+fn herd_user_seconds(
+    scenario: &Scenario,
+    c: &Connections,
+    open: f64,
+    lifetime: f64,
+    handshake: f64,
+) -> f64 {
+    if handshake <= 0.0 || open <= 0.0 {
+        return 0.0;
+    }
+    let groups = scenario.instances.fleet_groups();
+    let total: f64 = groups
+        .iter()
+        .map(|g| f64::from(g.count))
+        .sum::<f64>()
+        .max(1.0);
+    let open_at = |at: SimTime| {
+        if lifetime <= 0.0 {
+            0.0
+        } else {
+            open * (1.0 - (-at.as_secs_f64() / lifetime).exp())
+        }
+    };
+    let load = super::load::load(scenario);
+    let busiest = load
+        .levels
+        .iter()
+        .map(|l| l.utilization)
+        .fold(0.0, f64::max);
+    // Free workers: what the requests and messages leave (a saturated fleet is counted whole
+    // elsewhere; a sliver keeps the herd finite).
+    let free = (1.0 - busiest).max(0.05);
+    let admits = groups
+        .iter()
+        .map(|g| f64::from(g.count) * f64::from(g.workers) * g.speed)
+        .sum::<f64>()
+        / total
+        * free
+        / handshake;
+    let warming = if scenario.instances.warmup.duration.is_zero() {
+        1.0
+    } else {
+        scenario.instances.warmup.slowdown.max(1.0)
+    };
+    let fresh = admits / warming;
+    let deregistration = scenario.balancer.deregistration_delay;
+    let spread = c
+        .close_over
+        .min(deregistration.min(scenario.instances.termination_grace))
+        .as_secs_f64();
+    // ½·B·(C + B/H) for `dropped` users over `over` seconds into `rate` admissions per second.
+    let herd = |dropped: f64, over: f64, rate: f64| -> f64 {
+        if rate <= 0.0 {
+            return 0.0;
+        }
+        let backlog = (dropped - rate * over).max(0.0);
+        0.5 * backlog * (over + backlog / rate)
+    };
+    let mut total_s = 0.0;
+    for e in &scenario.events {
+        let per_instance = open_at(e.at) / total;
+        total_s += match e.action {
+            Action::Crash { count, .. } => {
+                let n = f64::from(count).min(total);
+                let survivors = total - n;
+                let rate = if survivors >= 1.0 {
+                    survivors * admits
+                } else if scenario.instances.replace {
+                    n * fresh
+                } else {
+                    0.0
+                };
+                herd(n * per_instance, 0.0, rate)
+            }
+            Action::RollingDeploy {
+                max_surge,
+                max_unavailable,
+            } => {
+                let per_step = f64::from(max_surge.saturating_add(max_unavailable).max(1));
+                let ready = (total - f64::from(max_unavailable)).max(1.0);
+                groups
+                    .iter()
+                    .enumerate()
+                    .filter(|&(g, _)| e.group.is_none_or(|only| only as usize == g))
+                    .map(|(_, g)| {
+                        let n = f64::from(g.count);
+                        let k = per_step.min(n);
+                        (n / k).ceil() * herd(k * per_instance, spread, ready * fresh)
+                    })
+                    .sum()
+            }
+            Action::Scale { to } if f64::from(to) < total && to > 0 => herd(
+                (total - f64::from(to)) * per_instance,
+                spread,
+                f64::from(to) * admits,
+            ),
+            Action::LbFailure if scenario.balancer.standby.is_some() => {
+                herd(open_at(e.at), 0.0, total * admits)
+            }
+            _ => 0.0,
+        };
+    }
+    if let Some(m) = &scenario.mtbf {
+        let duration_s = scenario.duration.as_secs_f64();
+        let from = m.from.as_secs_f64();
+        let crashes = total * ((duration_s - from).max(0.0) / m.mean.as_secs_f64().max(1e-9));
+        let rate = if total >= 2.0 {
+            (total - 1.0) * admits
+        } else {
+            fresh
+        };
+        total_s += crashes * herd(open / total, 0.0, rate);
+    }
+    total_s
 }
 
 /// User-seconds spent wanting a connection the fleet has no room for, each retried at the
@@ -1179,6 +1319,60 @@ mod tests {
         let mut calm = s.clone();
         calm.events.clear();
         assert!(storm > 4.0 * estimate(&calm).events, "{storm:.3e}");
+    }
+
+    /// 17 users/s for 50 s each (about 510 open 46 s in) with a 16 ms handshake, reconnecting
+    /// at once behind a 1 ms hop, on `count` instances of 3 workers and 5 waiting places; at
+    /// 46 s, `event`.
+    fn herd(count: u32, event: &str) -> Scenario {
+        let yaml = format!(
+            "name: herd\nseed: 1024281439586779453\nduration: 100s\n\
+             connections:\n  arrivals: {{ rate: 17 }}\n  \
+             lifetime: {{ dist: exponential, mean: 50s }}\n  \
+             handshake: {{ dist: exponential, mean: 16ms }}\n  timeout: 1s\n  \
+             reconnect: {{ policy: immediate }}\n\
+             balancer: {{ algorithm: round-robin, hop_latency: 1ms }}\n\
+             instances:\n  count: {count}\n  workers: 3\n  queue: 5\n  \
+             boot_time: 3s\n  warmup: {{ duration: 5s, slowdown: 2 }}\n  \
+             service_time: {{ dist: exponential, mean: 7ms }}\n\
+             events:\n  - {{ at: 46s, {event} }}\n"
+        );
+        scenario::parse_str("herd.yaml", &yaml, &[]).expect("valid")
+    }
+
+    #[test]
+    fn connections_dropped_together_come_back_as_a_herd() {
+        // A deploy drains the lone instance: its ~510 users reconnect at once to the
+        // replacement, which admits 3 × (1 − 0.09) / 16 ms ≈ 171 a second, halved while it
+        // warms up; the backlog takes some 6 s to clear, and the users in it retry at the 1 ms
+        // hop: ½ · 511² / 85 ≈ 1.5·10³ user-seconds, 1.5·10⁶ refused attempts (1.1·10⁶ events
+        // ran; 6·10³ without the deploy, estimated 9·10⁴).
+        let s = herd(
+            1,
+            "action: rolling-deploy, max_surge: 1, max_unavailable: 0",
+        );
+        let herded = estimated_at_least_a_quarter_of_what_runs(&s);
+        let mut calm = s.clone();
+        calm.events.clear();
+        let calm = estimate(&calm).events;
+        assert!(herded > 10.0 * calm, "{herded:.3e} vs {calm:.3e}");
+
+        // A crash of one of two instances sends its half (~256) to the other, warm, which
+        // admits 3 × (1 − 0.045) / 16 ms ≈ 179 a second: ½ · 256² / 179 ≈ 182 user-seconds
+        // (1.9·10⁵ attempts were refused in the run).
+        let s = herd(2, "action: crash, pick: oldest");
+        estimated_at_least_a_quarter_of_what_runs(&s);
+        let c = s.connections.as_ref().expect("connections");
+        let utilization = super::super::load::load(&s).levels[0].utilization;
+        let open = 17.0 * 50.0;
+        let dropped = open * (1.0 - (-46.0_f64 / 50.0).exp()) / 2.0;
+        let admits = 3.0 * (1.0 - utilization) / 0.016;
+        let expected = 0.5 * dropped * dropped / admits;
+        let counted = herd_user_seconds(&s, c, open, 50.0, 0.016);
+        assert!(
+            (counted - expected).abs() < 1e-9 * expected && (150.0..220.0).contains(&counted),
+            "{counted} vs {expected}"
+        );
     }
 
     #[test]
