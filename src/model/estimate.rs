@@ -445,8 +445,10 @@ fn connections(
 /// Each instance is taken to hold its share of the connections open when the herd starts —
 /// `open × (1 − e^(−t/lifetime))` at `t` seconds into the run, the M/G/∞ population's mean
 /// for exponential lifetimes and close for others — and to admit
-/// `workers × speed × (1 − utilization) / handshake` per second; instances a deploy or a
-/// replacement launches are still warming up, slowed by the warm-up's factor. Steps of one
+/// `workers × speed × (1 − utilization) / handshake` per second, the utilization being the
+/// fleet's load shared by the instances left; instances a deploy or a replacement launches
+/// are still warming up, slowed by the warm-up's factor, and one slowed by a `slow-instance`
+/// running then admits `factor` times fewer, with `factor` times less room. Steps of one
 /// deploy come a boot apart and are counted as separate herds.
 fn herd_user_seconds(
     scenario: &Scenario,
@@ -477,22 +479,45 @@ fn herd_user_seconds(
         .iter()
         .map(|l| l.utilization)
         .fold(0.0, f64::max);
-    // Free workers: what the requests and messages leave (a saturated fleet is counted whole
-    // elsewhere; a sliver keeps the herd finite).
-    let free = (1.0 - busiest).max(0.05);
-    let admits = groups
+    // Handshakes an instance finishes per second with every worker free.
+    let per_instance_rate = groups
         .iter()
         .map(|g| f64::from(g.count) * f64::from(g.workers) * g.speed)
         .sum::<f64>()
         / total
-        * free
         / handshake;
     let warming = if scenario.instances.warmup.duration.is_zero() {
         1.0
     } else {
         scenario.instances.warmup.slowdown.max(1.0)
     };
-    let fresh = admits / warming;
+    // The most a `slow-instance` slows one instance at `at`.
+    let slowed_at = |at: SimTime| {
+        scenario
+            .events
+            .iter()
+            .filter_map(|e| match e.action {
+                Action::SlowInstance {
+                    factor, duration, ..
+                } if e.at <= at && at < e.at + duration => Some(factor.max(1.0)),
+                _ => None,
+            })
+            .fold(1.0, f64::max)
+    };
+    // Admissions per second of `n` instances in rotation at `at` (warming up if `fresh`): the
+    // workers the fleet's load leaves free, its load now shared by `n` (a saturated fleet is
+    // counted whole elsewhere; a sliver keeps the herd finite), one of them slowed by a
+    // `slow-instance` running then.
+    let admits = |n: f64, at: SimTime, fresh: bool| -> f64 {
+        if n < 1.0 {
+            return 0.0;
+        }
+        let each = per_instance_rate / if fresh { warming } else { 1.0 };
+        let shared = busiest * total / n;
+        let slowed = slowed_at(at);
+        let free = |factor: f64| (1.0 - shared * factor).max(0.05) / factor;
+        each * ((n - 1.0) * free(1.0) + free(slowed))
+    };
     let deregistration = scenario.balancer.deregistration_delay;
     let spread = c
         .close_over
@@ -514,9 +539,9 @@ fn herd_user_seconds(
                 let n = f64::from(count).min(total);
                 let survivors = total - n;
                 let rate = if survivors >= 1.0 {
-                    survivors * admits
+                    admits(survivors, e.at, false)
                 } else if scenario.instances.replace {
-                    n * fresh
+                    admits(n, e.at, true)
                 } else {
                     0.0
                 };
@@ -527,7 +552,7 @@ fn herd_user_seconds(
                 max_unavailable,
             } => {
                 let per_step = f64::from(max_surge.saturating_add(max_unavailable).max(1));
-                let ready = (total - f64::from(max_unavailable)).max(1.0);
+                let rate = admits((total - f64::from(max_unavailable)).max(1.0), e.at, true);
                 groups
                     .iter()
                     .enumerate()
@@ -535,17 +560,17 @@ fn herd_user_seconds(
                     .map(|(_, g)| {
                         let n = f64::from(g.count);
                         let k = per_step.min(n);
-                        (n / k).ceil() * herd(k * per_instance, spread, ready * fresh)
+                        (n / k).ceil() * herd(k * per_instance, spread, rate)
                     })
                     .sum()
             }
-            Action::Scale { to } if f64::from(to) < total && to > 0 => herd(
+            Action::Scale { to } if f64::from(to) < total => herd(
                 (total - f64::from(to)) * per_instance,
                 spread,
-                f64::from(to) * admits,
+                admits(f64::from(to), e.at, false),
             ),
             Action::LbFailure if scenario.balancer.standby.is_some() => {
-                herd(open_at(e.at), 0.0, total * admits)
+                herd(open_at(e.at), 0.0, admits(total, e.at, false))
             }
             _ => 0.0,
         };
@@ -554,10 +579,11 @@ fn herd_user_seconds(
         let duration_s = scenario.duration.as_secs_f64();
         let from = m.from.as_secs_f64();
         let crashes = total * ((duration_s - from).max(0.0) / m.mean.as_secs_f64().max(1e-9));
+        let at = m.from;
         let rate = if total >= 2.0 {
-            (total - 1.0) * admits
+            admits(total - 1.0, at, false)
         } else {
-            fresh
+            admits(1.0, at, true)
         };
         total_s += crashes * herd(open / total, 0.0, rate);
     }
@@ -1357,16 +1383,16 @@ mod tests {
         let calm = estimate(&calm).events;
         assert!(herded > 10.0 * calm, "{herded:.3e} vs {calm:.3e}");
 
-        // A crash of one of two instances sends its half (~256) to the other, warm, which
-        // admits 3 × (1 − 0.045) / 16 ms ≈ 179 a second: ½ · 256² / 179 ≈ 182 user-seconds
-        // (1.9·10⁵ attempts were refused in the run).
+        // A crash of one of two instances sends its half (~256) to the other, warm, which now
+        // carries the load of both: it admits 3 × (1 − 2 × 0.045) / 16 ms ≈ 171 a second,
+        // ½ · 256² / 171 ≈ 191 user-seconds (1.9·10⁵ attempts were refused in the run).
         let s = herd(2, "action: crash, pick: oldest");
         estimated_at_least_a_quarter_of_what_runs(&s);
         let c = s.connections.as_ref().expect("connections");
         let utilization = super::super::load::load(&s).levels[0].utilization;
         let open = 17.0 * 50.0;
         let dropped = open * (1.0 - (-46.0_f64 / 50.0).exp()) / 2.0;
-        let admits = 3.0 * (1.0 - utilization) / 0.016;
+        let admits = 3.0 * (1.0 - 2.0 * utilization) / 0.016;
         let expected = 0.5 * dropped * dropped / admits;
         let counted = herd_user_seconds(&s, c, open, 50.0, 0.016);
         assert!(
