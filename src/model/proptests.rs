@@ -11,7 +11,8 @@ use std::fmt::Write;
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use super::{estimate, simulate};
+use super::sim::PROGRESS_EVERY;
+use super::{estimate, simulate, simulate_with_progress};
 use crate::scenario::parse_str;
 
 /// Cases per property: `default` in `cargo test`, or `PROPTEST_CASES` for a longer campaign
@@ -357,7 +358,17 @@ proptest! {
         // `scripts/fuzz.sh`): the estimate is compared with what runs below.
         let e = estimate(&s);
         prop_assume!(e.events <= 3e7);
-        let r = simulate(&s);
+        // A run far beyond its estimate fails as soon as it passes four times the estimate
+        // (checked every `PROGRESS_EVERY` events) rather than running on for minutes.
+        let mut ran = 0u64;
+        let r = simulate_with_progress(&s, &mut |_| {
+            ran += PROGRESS_EVERY;
+            assert!(
+                e.events * 4.0 >= ran as f64,
+                "estimated {:.3e} events, ran past {ran}\n{yaml}",
+                e.events
+            );
+        });
         let q = &r.requests;
         prop_assert!(
             q.is_balanced(),
