@@ -809,9 +809,11 @@ fn refusing_seconds(scenario: &Scenario, instances: f64, duration_s: f64) -> f64
 ///   reaches 1 at its busiest level, or when a tier its workers wait on (Redis, the database)
 ///   is offered more than it serves: the tier's backlog grows, and with it the time every
 ///   worker is held.
-/// - A `slow-instance` whose slowed utilization reaches 1, for its duration: a load-aware
-///   balancer (least connections, power of two) sends it every attempt — its count of open
-///   connections falls as it refuses — other algorithms its `1/instances` share.
+/// - A `slow-instance` whose slowed utilization reaches 1, or whose slowed handshakes take at
+///   least half the connections' timeout (many time out, and the abandoned handshakes keep its
+///   workers), for its duration: a load-aware balancer (least connections, power of two) sends
+///   it every attempt — its count of open connections falls as it refuses — other algorithms
+///   its `1/instances` share.
 /// - A `redis-slowdown` that takes the fleet past 1 with sessions read from Redis, for everyone:
 ///   for its duration, and past it while the backlog it left drains (the store serves `factor`
 ///   times fewer operations meanwhile).
@@ -829,9 +831,13 @@ fn saturated_seconds(scenario: &Scenario, duration_s: f64) -> f64 {
     if utilization >= 1.0 || overloaded_tier {
         return duration_s;
     }
-    if load.worker_time <= 0.0 {
-        return 0.0;
-    }
+    // The connections' handshake and patience, when the scenario has them.
+    let handshake = scenario.connections.as_ref().map(|c| {
+        (
+            DurationSampler::new(&c.handshake).mean().as_secs_f64(),
+            c.timeout.as_secs_f64(),
+        )
+    });
     let one_instance = match scenario.balancer.algorithm {
         Algorithm::LeastConnections
         | Algorithm::WeightedLeastConnections
@@ -852,11 +858,21 @@ fn saturated_seconds(scenario: &Scenario, duration_s: f64) -> f64 {
             let (slowed, span, share) = match e.action {
                 Action::SlowInstance {
                     factor, duration, ..
-                } => (
-                    factor * load.worker_time,
-                    duration.as_secs_f64(),
-                    one_instance,
-                ),
+                } => {
+                    // Handshakes slowed past half the clients' patience: many time out, the
+                    // abandoned ones keep the workers, and the instance stays full for the
+                    // users who reach it, retrying.
+                    let stalled = handshake
+                        .is_some_and(|(h, patience)| h > 0.0 && h * factor >= patience / 2.0);
+                    if stalled {
+                        return one_instance * duration.as_secs_f64().min(left(e.at));
+                    }
+                    (
+                        factor * load.worker_time,
+                        duration.as_secs_f64(),
+                        one_instance,
+                    )
+                }
                 Action::RedisSlowdown { factor, duration } => {
                     let d = duration.as_secs_f64();
                     let backlog = load.redis.map_or(0.0, |tier| {
@@ -873,7 +889,7 @@ fn saturated_seconds(scenario: &Scenario, duration_s: f64) -> f64 {
                 }
                 _ => return 0.0,
             };
-            if utilization * slowed / load.worker_time < 1.0 {
+            if load.worker_time <= 0.0 || utilization * slowed / load.worker_time < 1.0 {
                 return 0.0;
             }
             share * span.min(left(e.at))
@@ -1398,6 +1414,43 @@ mod tests {
         assert!(
             (counted - expected).abs() < 1e-9 * expected && (150.0..220.0).contains(&counted),
             "{counted} vs {expected}"
+        );
+    }
+
+    #[test]
+    fn an_instance_slowed_past_the_handshake_timeout_stays_full_for_its_pinned_users() {
+        // Slowed ×18, the instance's 17 ms handshakes take 306 ms on average against a 317 ms
+        // timeout: a third time out, the abandoned ones keep its 2 workers and its one waiting
+        // place, and the users pinned to it by their cookie — new ones, and those a rolling
+        // deploy drops and re-pins — retry it at the 1 ms hop for its 10 s (9.3·10⁴ events ran,
+        // 9.1·10⁴ of them refusals; about 2·10³ without the slowdown). Slowed ×9 (153 ms,
+        // under half the timeout) it keeps up, and nothing is added.
+        let slowed = |factor: u32| {
+            let yaml = format!(
+                "name: stalled\nseed: 8709818549189918862\nduration: 135s\n\
+                 connections:\n  arrivals: {{ rate: 3 }}\n  \
+                 lifetime: {{ dist: exponential, mean: 35s }}\n  \
+                 handshake: {{ dist: exponential, mean: 17ms }}\n  timeout: 317ms\n  \
+                 rooms: {{ count: 9, size: {{ dist: geometric, mean: 3 }} }}\n  \
+                 delivery: sharded-pubsub\n  reconnect: {{ policy: immediate }}\n  \
+                 drain: {{ close_over: 4s }}\n\
+                 balancer:\n  algorithm: random\n  affinity: cookie\n  hop_latency: 1ms\n  \
+                 health_check: {{ interval: 2s, unhealthy_threshold: 2, healthy_threshold: 1 }}\n\
+                 instances:\n  count: 4\n  workers: 2\n  queue: 1\n  \
+                 service_time: {{ dist: exponential, mean: 7ms }}\n  boot_time: 3s\n  \
+                 warmup: {{ duration: 5s, slowdown: 2 }}\n  termination_grace: 4s\n\
+                 events:\n  \
+                 - {{ at: 15s, action: slow-instance, factor: {factor}, duration: 10s, \
+                 pick: random }}\n  \
+                 - {{ at: 10s, action: rolling-deploy, max_surge: 0, max_unavailable: 1 }}\n"
+            );
+            scenario::parse_str("stalled.yaml", &yaml, &[]).expect("valid")
+        };
+        let stalled = estimated_at_least_a_quarter_of_what_runs(&slowed(18));
+        let keeping_up = estimate(&slowed(9)).events;
+        assert!(
+            stalled > 10.0 * keeping_up,
+            "{stalled:.3e} vs {keeping_up:.3e}"
         );
     }
 
