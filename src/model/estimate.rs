@@ -41,6 +41,7 @@ use crate::engine::{SimDuration, SimTime, NANOS_PER_SEC};
 use crate::metrics::WindowRow;
 use crate::model::arrivals::Arrivals;
 use crate::model::instance::Instance;
+use crate::model::load::Load;
 use crate::model::sampling::DurationSampler;
 use crate::model::sim::connections::{Message, User};
 use crate::model::sim::jobs::Job;
@@ -368,6 +369,7 @@ fn connections(
     };
     let pace = hop + first_delay;
     let handshake = DurationSampler::new(&c.handshake).mean().as_secs_f64();
+    let load = super::load::load(scenario);
     let (saturated, refusal_storms) = if pace > 0.0 {
         // An attempt refused by a busy instance is retried until a worker frees, a handshake
         // later. While the fleet refuses everyone it could reach — an outage, or instances kept
@@ -382,8 +384,8 @@ fn connections(
         let over_limit = c
             .max_per_instance
             .map_or(0.0, |m| over_limit_user_seconds(scenario, &floor, open, m));
-        let refused_s =
-            (refusing_seconds(scenario, instances, duration_s) + empty_s).min(duration_s);
+        let refusing = refusing_seconds(scenario, &load, c, handshake, instances, duration_s);
+        let refused_s = (refusing + empty_s).min(duration_s);
         (
             1.0 + handshake / pace,
             (open * refused_s + over_limit) / pace,
@@ -394,7 +396,14 @@ fn connections(
     let attempts = users * attempts * saturated + refusal_storms;
     // A herd's refused attempts cost one event each (the attempt; its retry is the next one).
     let herds = if pace > 0.0 {
-        herd_user_seconds(scenario, c, peak_rate * lifetime, lifetime, handshake) / pace
+        herd_user_seconds(
+            scenario,
+            &load,
+            c,
+            handshake,
+            peak_rate * lifetime,
+            lifetime,
+        ) / pace
     } else {
         0.0
     };
@@ -452,10 +461,11 @@ fn connections(
 /// deploy come a boot apart and are counted as separate herds.
 fn herd_user_seconds(
     scenario: &Scenario,
+    load: &Load,
     c: &Connections,
+    handshake: f64,
     open: f64,
     lifetime: f64,
-    handshake: f64,
 ) -> f64 {
     if handshake <= 0.0 || open <= 0.0 {
         return 0.0;
@@ -473,12 +483,7 @@ fn herd_user_seconds(
             open * (1.0 - (-at.as_secs_f64() / lifetime).exp())
         }
     };
-    let load = super::load::load(scenario);
-    let busiest = load
-        .levels
-        .iter()
-        .map(|l| l.utilization)
-        .fold(0.0, f64::max);
+    let busiest = load.peak_utilization();
     // Handshakes an instance finishes per second with every worker free.
     let per_instance_rate = groups
         .iter()
@@ -796,9 +801,16 @@ fn rotation_floor(scenario: &Scenario, duration_s: f64) -> Vec<(f64, f64)> {
 /// Seconds of the run during which attempts are refused, each weighted by the share of them
 /// refused, at most the whole run: the outages ([`outage_seconds`]) and the spans in which
 /// instances are kept full ([`saturated_seconds`]).
-fn refusing_seconds(scenario: &Scenario, instances: f64, duration_s: f64) -> f64 {
-    (outage_seconds(scenario, instances, duration_s) + saturated_seconds(scenario, duration_s))
-        .min(duration_s)
+fn refusing_seconds(
+    scenario: &Scenario,
+    load: &Load,
+    c: &Connections,
+    handshake: f64,
+    instances: f64,
+    duration_s: f64,
+) -> f64 {
+    let outage = outage_seconds(scenario, instances, duration_s);
+    (outage + saturated_seconds(scenario, load, c, handshake, duration_s)).min(duration_s)
 }
 
 /// Seconds during which instances are kept full, weighted by the share of attempts that meet a
@@ -817,13 +829,14 @@ fn refusing_seconds(scenario: &Scenario, instances: f64, duration_s: f64) -> f64
 /// - A `redis-slowdown` that takes the fleet past 1 with sessions read from Redis, for everyone:
 ///   for its duration, and past it while the backlog it left drains (the store serves `factor`
 ///   times fewer operations meanwhile).
-fn saturated_seconds(scenario: &Scenario, duration_s: f64) -> f64 {
-    let load = super::load::load(scenario);
-    let utilization = load
-        .levels
-        .iter()
-        .map(|l| l.utilization)
-        .fold(0.0, f64::max);
+fn saturated_seconds(
+    scenario: &Scenario,
+    load: &Load,
+    c: &Connections,
+    handshake: f64,
+    duration_s: f64,
+) -> f64 {
+    let utilization = load.peak_utilization();
     let overloaded_tier = [load.redis, load.database]
         .into_iter()
         .flatten()
@@ -831,13 +844,7 @@ fn saturated_seconds(scenario: &Scenario, duration_s: f64) -> f64 {
     if utilization >= 1.0 || overloaded_tier {
         return duration_s;
     }
-    // The connections' handshake and patience, when the scenario has them.
-    let handshake = scenario.connections.as_ref().map(|c| {
-        (
-            DurationSampler::new(&c.handshake).mean().as_secs_f64(),
-            c.timeout.as_secs_f64(),
-        )
-    });
+    let patience = c.timeout.as_secs_f64();
     let one_instance = match scenario.balancer.algorithm {
         Algorithm::LeastConnections
         | Algorithm::WeightedLeastConnections
@@ -862,8 +869,7 @@ fn saturated_seconds(scenario: &Scenario, duration_s: f64) -> f64 {
                     // Handshakes slowed past half the clients' patience: many time out, the
                     // abandoned ones keep the workers, and the instance stays full for the
                     // users who reach it, retrying.
-                    let stalled = handshake
-                        .is_some_and(|(h, patience)| h > 0.0 && h * factor >= patience / 2.0);
+                    let stalled = handshake > 0.0 && handshake * factor >= patience / 2.0;
                     if stalled {
                         return one_instance * duration.as_secs_f64().min(left(e.at));
                     }
@@ -1405,12 +1411,13 @@ mod tests {
         let s = herd(2, "action: crash, pick: oldest");
         estimated_at_least_a_quarter_of_what_runs(&s);
         let c = s.connections.as_ref().expect("connections");
-        let utilization = super::super::load::load(&s).levels[0].utilization;
+        let load = super::super::load::load(&s);
+        let utilization = load.levels[0].utilization;
         let open = 17.0 * 50.0;
         let dropped = open * (1.0 - (-46.0_f64 / 50.0).exp()) / 2.0;
         let admits = 3.0 * (1.0 - 2.0 * utilization) / 0.016;
         let expected = 0.5 * dropped * dropped / admits;
-        let counted = herd_user_seconds(&s, c, open, 50.0, 0.016);
+        let counted = herd_user_seconds(&s, &load, c, 0.016, open, 50.0);
         assert!(
             (counted - expected).abs() < 1e-9 * expected && (150.0..220.0).contains(&counted),
             "{counted} vs {expected}"

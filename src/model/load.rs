@@ -137,6 +137,16 @@ pub(crate) struct Tier {
     pub(crate) capacity: f64,
 }
 
+impl Load {
+    /// The fleet's utilization at its busiest level of the arrival profile.
+    pub(crate) fn peak_utilization(&self) -> f64 {
+        self.levels
+            .iter()
+            .map(|l| l.utilization)
+            .fold(0.0, f64::max)
+    }
+}
+
 impl Tier {
     /// Offered over capacity: at 1 or more the tier's queue grows without bound.
     pub(crate) fn utilization(self) -> f64 {
