@@ -28,7 +28,7 @@ fn cases(default: u32) -> u32 {
 /// `scale`, within the autoscaler's bounds.
 fn event(redis: bool, scale: std::ops::RangeInclusive<u32>) -> BoxedStrategy<String> {
     let mut kinds: Vec<BoxedStrategy<String>> = vec![
-        (1u32..3, select(vec!["random", "busiest", "oldest"]))
+        (1u32..6, select(vec!["random", "busiest", "oldest"]))
             .prop_map(|(count, pick)| format!("action: crash, count: {count}, pick: {pick}"))
             .boxed(),
         Just("action: crash, pick: index, index: 0".to_owned()).boxed(),

@@ -815,3 +815,44 @@ fn a_health_check_interval_of_thousands_of_hours_staggers_without_overflow() {
     assert_balanced(&r);
     assert!(r.requests.sent > 0);
 }
+
+#[test]
+fn a_crash_of_many_picks_that_many_distinct_live_instances() {
+    // 20 busy instances (ρ = 0.9 on 2 workers each: queues of every length), crashed 7 at a
+    // time by load, then at random, then 30 oldest: more than are live then, so every live
+    // one goes, in launch order. Debug builds also check each event's victims against picking
+    // them one by one with a pass over the fleet each.
+    let mut s = open_system(20, 2, 360.0, 100, 300);
+    s.instances.boot_time = secs(100);
+    let crash = |at: u64, count: u32, pick: Pick| ScheduledEvent {
+        group: None,
+        at: SimTime::ZERO + secs(at),
+        action: Action::Crash { count, pick },
+    };
+    s.events = vec![
+        crash(60, 7, Pick::Busiest),
+        crash(90, 7, Pick::Random),
+        crash(120, 30, Pick::Oldest),
+    ];
+    let r = simulate(&s);
+    assert_balanced(&r);
+    let victims: Vec<&Vec<u32>> = r
+        .timeline
+        .iter()
+        .filter_map(|e| match &e.event {
+            TimelineEvent::Crash { instances } => Some(instances),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(victims.len(), 3);
+    let distinct = |v: &[u32]| v.iter().collect::<std::collections::BTreeSet<_>>().len();
+    assert_eq!((victims[0].len(), distinct(victims[0])), (7, 7));
+    assert_eq!((victims[1].len(), distinct(victims[1])), (7, 7));
+    assert!(victims[1].iter().all(|v| !victims[0].contains(v)));
+    // At 120 s the 6 survivors of the first 20 are live; the 14 replacements, launched once
+    // health checks noticed the crashes (about 10 s after each), boot for 100 s and are not.
+    let third = victims[2];
+    assert_eq!(third.len(), 6, "{third:?}");
+    assert!(third.windows(2).all(|w| w[0] < w[1]), "{third:?}");
+    assert!(third.iter().all(|&v| v < 20 && !victims[0].contains(&v)));
+}

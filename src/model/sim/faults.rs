@@ -1,6 +1,8 @@
 //! Operations and faults from the scenario's timeline, and random crashes: scale, deploy,
 //! crash, Redis outages and slowdowns, gray failure, balancer failure, revocation.
 
+use std::cmp::Reverse;
+
 use super::*;
 
 impl Simulation<'_> {
@@ -9,13 +11,7 @@ impl Simulation<'_> {
         let group = self.scenario.events[index].group;
         match action {
             Action::Crash { count, pick } => {
-                let mut victims = Vec::with_capacity(count as usize);
-                for _ in 0..count {
-                    match self.pick_instance(pick, &victims, group) {
-                        Some(id) => victims.push(id),
-                        None => break,
-                    }
-                }
+                let victims = self.pick_instances(pick, count, group);
                 let affected = self.sessions_on(&victims);
                 let instances = victims.iter().map(|v| v.get()).collect();
                 self.recorder
@@ -95,7 +91,7 @@ impl Simulation<'_> {
                 duration,
                 pick,
             } => {
-                let victim = self.pick_instance(pick, &[], group);
+                let victim = self.pick_instances(pick, 1, group).pop();
                 let affected = victim.map_or(0, |v| self.sessions_on(&[v]));
                 let slow = TimelineEvent::SlowInstance {
                     instance: victim.map(|id| id.get()),
@@ -255,59 +251,110 @@ impl Simulation<'_> {
         self.crash(id);
     }
 
-    /// Chooses a live instance not already in `taken`, of `group` if given.
-    pub(super) fn pick_instance(
+    /// Chooses up to `count` live instances, of `group` if given: each pick among the live
+    /// instances the picks before it left, the victims in the order they are picked.
+    ///
+    /// One pass over the fleet for the whole event, not one per victim: the picks change no
+    /// instance, so the busiest `count` are the first `count` by load (the oldest first among
+    /// equals), the oldest are the first `count` in id order, and random picks draw, one after
+    /// another, from the list of live instances with the picked ones taken out (an
+    /// order-statistics tree: O(log n) a pick, the same draws and victims as drawing from the
+    /// shortened list). O(n + count·log n) for a fleet of `n`, where picking each victim with
+    /// a pass over the fleet that skipped the ones already picked cost O(count²·n).
+    pub(super) fn pick_instances(
         &mut self,
         pick: Pick,
-        taken: &[InstanceId],
+        count: u32,
         group: Option<u32>,
-    ) -> Option<InstanceId> {
-        let eligible = |id: &InstanceId, inst: &Instance| {
-            inst.is_up() && group.is_none_or(|g| inst.group == g) && !taken.contains(id)
-        };
+    ) -> Vec<InstanceId> {
+        #[cfg(debug_assertions)]
+        let expected = self.pick_one_by_one(pick, count, group);
+        let victims = self.pick_in_one_pass(pick, count, group);
+        #[cfg(debug_assertions)]
+        assert_eq!(victims, expected, "{pick:?} × {count}, group {group:?}");
+        victims
+    }
+
+    /// [`Simulation::pick_instances`] itself.
+    fn pick_in_one_pass(&mut self, pick: Pick, count: u32, group: Option<u32>) -> Vec<InstanceId> {
+        let eligible = |inst: &Instance| inst.is_up() && group.is_none_or(|g| inst.group == g);
+        let count = count as usize;
         let mut candidates = self
             .instances
             .iter()
-            .filter(|(id, inst)| eligible(id, inst));
+            .filter(|(_, inst)| eligible(inst))
+            .map(|(id, _)| id);
         match pick {
-            // Looked up, not searched for: a pick by index costs the same in any fleet.
+            // Looked up, not searched for: a pick by index costs the same in any fleet. It
+            // names one instance, which a second pick finds taken.
             Pick::Index(n) => {
                 let found = ((n as usize) < self.instances.launched())
                     .then(|| InstanceId::new(n))
-                    .filter(|&id| self.instances.get(id).is_some_and(|i| eligible(&id, i)));
-                debug_assert_eq!(found, candidates.find(|(id, _)| id.get() == n).map(|c| c.0));
-                found
+                    .filter(|&id| self.instances.get(id).is_some_and(eligible));
+                debug_assert_eq!(found, candidates.find(|id| id.get() == n));
+                found.into_iter().take(count).collect()
             }
-            // Ids are launch numbers and time never goes back, so the first candidate in id
-            // order was launched first.
-            Pick::Oldest => {
-                let first = candidates.next().map(|(id, inst)| (id, inst.launched_at));
-                debug_assert!(first.is_none_or(|(id, at)| self
-                    .instances
-                    .iter()
-                    .filter(|(i, inst)| eligible(i, inst))
-                    .all(|(i, inst)| (at, id) <= (inst.launched_at, i))));
-                first.map(|(id, _)| id)
-            }
+            // Ids are launch numbers and time never goes back: id order is launch order.
+            Pick::Oldest => candidates.take(count).collect(),
             // The first of equals wins, so ties go to the oldest.
-            Pick::Busiest => candidates
-                .fold(
-                    None,
-                    |best: Option<(InstanceId, u32)>, (id, inst)| match best {
-                        Some((_, load)) if load >= inst.load() => best,
-                        _ => Some((id, inst.load())),
-                    },
-                )
-                .map(|(id, _)| id),
-            Pick::Random => {
-                let ids: Vec<InstanceId> = candidates.map(|(id, _)| id).collect();
-                if ids.is_empty() {
-                    None
-                } else {
-                    Some(ids[self.fault_rng.random_range(0..ids.len())])
+            Pick::Busiest => {
+                let mut loads: Vec<(Reverse<u32>, InstanceId)> = candidates
+                    .map(|id| (Reverse(self.instances[id].load()), id))
+                    .collect();
+                if loads.len() > count {
+                    loads.select_nth_unstable(count);
+                    loads.truncate(count);
                 }
+                loads.sort_unstable();
+                loads.into_iter().map(|(_, id)| id).collect()
+            }
+            Pick::Random => {
+                let ids: Vec<InstanceId> = candidates.collect();
+                let mut left = Remaining::new(ids.len());
+                let mut victims = Vec::with_capacity(count.min(ids.len()));
+                while victims.len() < count && left.len() > 0 {
+                    let nth = self.fault_rng.random_range(0..left.len());
+                    victims.push(ids[left.take(nth)]);
+                }
+                victims
             }
         }
+    }
+
+    /// The victims as picked one at a time, each by a pass over the fleet that skips those
+    /// picked before it, from a copy of the faults' stream (debug builds check
+    /// [`Simulation::pick_instances`] against it).
+    #[cfg(debug_assertions)]
+    fn pick_one_by_one(&self, pick: Pick, count: u32, group: Option<u32>) -> Vec<InstanceId> {
+        let mut rng = self.fault_rng.clone();
+        let mut victims: Vec<InstanceId> = Vec::new();
+        for _ in 0..count {
+            let mut candidates = self.instances.iter().filter(|(id, inst)| {
+                inst.is_up() && group.is_none_or(|g| inst.group == g) && !victims.contains(id)
+            });
+            let found = match pick {
+                Pick::Index(n) => candidates.find(|(id, _)| id.get() == n).map(|c| c.0),
+                // By definition: the earliest launched, ties to the lowest index.
+                Pick::Oldest => candidates
+                    .min_by_key(|(id, inst)| (inst.launched_at, *id))
+                    .map(|c| c.0),
+                Pick::Busiest => candidates
+                    .fold(None, |best, (id, inst)| match best {
+                        Some((_, b)) if b >= inst.load() => best,
+                        _ => Some((id, inst.load())),
+                    })
+                    .map(|c| c.0),
+                Pick::Random => {
+                    let ids: Vec<InstanceId> = candidates.map(|c| c.0).collect();
+                    (!ids.is_empty()).then(|| ids[rng.random_range(0..ids.len())])
+                }
+            };
+            match found {
+                Some(id) => victims.push(id),
+                None => break,
+            }
+        }
+        victims
     }
 
     /// Live sessions whose state or sticky pin is on one of `ids`: those whose state is there
@@ -346,5 +393,86 @@ impl Simulation<'_> {
         }
         self.marks = marks;
         count
+    }
+}
+
+/// The positions `0..n` of a list, with some taken out: which one is the `k`-th of those left,
+/// in O(log n), without shifting the list (a Fenwick tree of counts, searched from the top).
+///
+/// Invariant: `tree[i]` (1-based) counts the positions left in `(i − lowbit(i), i]`.
+struct Remaining {
+    tree: Vec<u32>,
+    left: usize,
+}
+
+impl Remaining {
+    /// All of `0..n` left. O(n).
+    fn new(n: usize) -> Remaining {
+        let mut tree = vec![0u32; n + 1];
+        for i in 1..=n {
+            tree[i] += 1;
+            let parent = i + (i & i.wrapping_neg());
+            if parent <= n {
+                tree[parent] += tree[i];
+            }
+        }
+        Remaining { tree, left: n }
+    }
+
+    fn len(&self) -> usize {
+        self.left
+    }
+
+    /// Takes out the `k`-th position left (from 0) and returns it; `k < len()`.
+    fn take(&mut self, k: usize) -> usize {
+        assert!(k < self.left, "position {k} of {} left", self.left);
+        let n = self.tree.len() - 1;
+        // Descend: find the largest prefix end `at` holding at most `k` positions left; the
+        // position wanted is the next one.
+        let mut at = 0;
+        let mut rest = k as u32;
+        let mut step = n.checked_ilog2().map_or(0, |b| 1usize << b);
+        while step > 0 {
+            let next = at + step;
+            if next <= n && self.tree[next] <= rest {
+                at = next;
+                rest -= self.tree[next];
+            }
+            step /= 2;
+        }
+        let found = at + 1;
+        let mut i = found;
+        while i <= n {
+            self.tree[i] -= 1;
+            i += i & i.wrapping_neg();
+        }
+        self.left -= 1;
+        found - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Remaining;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Taking positions out of the tree gives what removing them from a list gives.
+        #[test]
+        fn remaining_takes_what_a_shrinking_list_would(
+            n in 0usize..300,
+            draws in proptest::collection::vec(any::<prop::sample::Index>(), 0..300),
+        ) {
+            let mut list: Vec<usize> = (0..n).collect();
+            let mut tree = Remaining::new(n);
+            for d in draws {
+                if list.is_empty() {
+                    break;
+                }
+                let k = d.index(list.len());
+                prop_assert_eq!(tree.take(k), list.remove(k));
+                prop_assert_eq!(tree.len(), list.len());
+            }
+        }
     }
 }
