@@ -50,7 +50,7 @@ use crate::model::sim::{Request, Session};
 use crate::model::slab::Neighbours;
 use crate::scenario::{
     Action, Affinity, Algorithm, BalancerConfig, Connections, CountDist, Delivery, JobTrigger,
-    Pick, RateProfile, ReconnectPolicy, Scenario, Spike,
+    Pick, RateProfile, Reconnect, ReconnectPolicy, Scenario, Spike,
 };
 
 /// Instances a scan visits for the cost of one event.
@@ -398,10 +398,13 @@ fn connections(
             .map_or(0.0, |m| over_limit_user_seconds(scenario, &floor, open, m));
         let refusing = refusing_seconds(scenario, &load, c, handshake, instances, duration_s);
         let refused_s = (refusing + empty_s).min(duration_s);
-        (
-            1.0 + handshake / pace,
-            (open * refused_s + over_limit) / pace,
-        )
+        // The exponential policies' delays grow while a user is refused, so its attempts grow
+        // more slowly than the span: counted as if the refused seconds were split evenly over
+        // as many spans as the timeline, the floor and the crashes could make, an upper bound
+        // of the attempts over any split of them (fewer the longer the span).
+        let spans = (scenario.events.len() + floor.len()) as f64 + crashes + 1.0;
+        let storms = open * spans * refused_attempts(r, hop, refused_s / spans);
+        (1.0 + handshake / pace, storms + over_limit / pace)
     } else {
         (f64::INFINITY, f64::INFINITY)
     };
@@ -451,6 +454,35 @@ fn connections(
             events,
             bytes: in_flight * (size_of::<Message>() as f64 + handled * size_of::<Task>() as f64),
         });
+    }
+}
+
+/// Reconnect attempts a user makes while refused for `span` seconds, after its first: one per
+/// hop and delay that fits, the exponential policies' delays doubling from `base` up to `cap`
+/// (with full jitter, half of that on average), the last one in part. `span / pace` for the
+/// policies whose delay is fixed.
+fn refused_attempts(r: &Reconnect, hop: f64, span: f64) -> f64 {
+    let base = r.base.as_secs_f64();
+    let cap = r.cap.as_secs_f64();
+    let jitter = match r.policy {
+        ReconnectPolicy::Immediate => return span / hop,
+        ReconnectPolicy::Fixed => return span / (hop + base),
+        ReconnectPolicy::Exponential => 1.0,
+        ReconnectPolicy::ExponentialJitter => 0.5,
+    };
+    let (mut delay, mut at, mut attempts) = (base.min(cap), 0.0, 0.0);
+    loop {
+        let pace = hop + delay * jitter;
+        if pace <= 0.0 {
+            return f64::INFINITY;
+        }
+        // At the cap (or a delay of zero, which never grows) the pace stays as it is.
+        if delay >= cap || delay <= 0.0 || at + pace >= span {
+            return attempts + (span - at) / pace;
+        }
+        at += pace;
+        attempts += 1.0;
+        delay = (delay * 2.0).min(cap);
     }
 }
 
@@ -1499,6 +1531,35 @@ mod tests {
         lc.balancer.algorithm = Algorithm::LeastConnections;
         let estimated = estimated_at_least_a_quarter_of_what_runs(&lc);
         assert!(estimated > 1e7, "{estimated:.3e}");
+    }
+
+    #[test]
+    fn a_refused_user_backs_off_as_its_policy_says() {
+        let policy = |policy, base: u64, cap: u64| Reconnect {
+            policy,
+            base: SimDuration::from_millis(base),
+            cap: SimDuration::from_millis(cap),
+        };
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * b.max(1.0);
+        // Fixed and immediate: one attempt per pace.
+        let fixed = refused_attempts(&policy(ReconnectPolicy::Fixed, 10, 0), 0.002, 60.0);
+        assert!(close(fixed, 60.0 / 0.012), "{fixed}");
+        let now = refused_attempts(&policy(ReconnectPolicy::Immediate, 10, 0), 0.002, 60.0);
+        assert!(close(now, 30_000.0), "{now}");
+        // Exponential from 10 ms to a 1 s cap, no hop: 10, 20, …, 640 ms (7 attempts in 1.27 s),
+        // then one a second for the 98.73 s left.
+        let grown = policy(ReconnectPolicy::Exponential, 10, 1000);
+        let attempts = refused_attempts(&grown, 0.0, 100.0);
+        assert!(close(attempts, 7.0 + 98.73), "{attempts}");
+        // Inside the doubling: 10 + 20 + 40 ms, and 30 of the next 80.
+        assert!(close(refused_attempts(&grown, 0.0, 0.1), 3.0 + 30.0 / 80.0));
+        // Full jitter waits half as long on average: 5, 10, …, 320 ms, then 0.5 s.
+        let jittered = policy(ReconnectPolicy::ExponentialJitter, 10, 1000);
+        let attempts = refused_attempts(&jittered, 0.0, 100.0);
+        assert!(close(attempts, 7.0 + (100.0 - 0.635) / 0.5), "{attempts}");
+        // A cap below the base is the delay from the first attempt on.
+        let capped = refused_attempts(&policy(ReconnectPolicy::Exponential, 50, 20), 0.0, 1.0);
+        assert!(close(capped, 50.0), "{capped}");
     }
 
     #[test]
