@@ -1267,7 +1267,7 @@ mod tests {
              lifetime: {{ dist: exponential, mean: 12s }}\n  \
              handshake: {{ dist: exponential, mean: 14ms }}\n  messages: {{ rate: 0.2 }}\n  \
              rooms: {{ count: 3, size: {{ dist: geometric, mean: 3 }} }}\n  \
-             delivery: redis-pubsub\n  reconnect: {{ policy: immediate }}\n  max_age: 23s\n\
+             delivery: redis-pubsub\n  reconnect: {{ policy: immediate }}\n  max_age: 60s\n\
              workload:\n  arrivals: {{ rate: 31 }}\n  \
              session: {{ requests: {{ dist: geometric, mean: 1 }} }}\n  retries: 3\n\
              balancer: {{ algorithm: {algorithm}, hop_latency: 1ms }}\n\
@@ -1295,7 +1295,7 @@ mod tests {
     fn a_slowed_instance_behind_least_connections_draws_every_reconnect() {
         // One instance slowed ×13 for 16 s is full; as it refuses, its count of open
         // connections falls below the others', so least connections sends it every attempt
-        // again and again (1.67·10⁶ events ran): the estimate lets every user wanting a
+        // again and again (1.61·10⁶ events ran): the estimate lets every user wanting a
         // connection (≈ 350) retry at the 1 ms pace for the 16 s. Round robin sends the slowed
         // instance a third of the attempts, and the estimate a third of those seconds.
         let slow = "events=[{ at: 0s, action: slow-instance, factor: 13, duration: 16s }]";
@@ -1331,7 +1331,7 @@ mod tests {
         // Sessions in a Redis of 182 operations/s, slowed ×21 for 5 s: it serves 8.7
         // operations/s while about 100 are offered, so a backlog of some 450 operations builds
         // and takes seconds to drain after the slowdown; every instance is full behind it, and
-        // reconnects at a 1 ms pace are refused all that time (1.7·10⁶ events ran).
+        // reconnects at a 1 ms pace are refused all that time (1.07·10⁶ events ran).
         let s = near_full(
             "round-robin",
             &[

@@ -341,7 +341,7 @@ struct ConnectionLoad {
 
 impl ConnectionLoad {
     /// Connecting users at the peak rate each do a handshake (a Redis read with sessions in
-    /// Redis); the open ones (arrivals × lifetime) send `message_rate` messages per second, each
+    /// Redis), and so does every open connection again each `max_age`; the open ones (arrivals × lifetime) send `message_rate` messages per second, each
     /// handled on its sender's instance and, through pub/sub, published once and delivered to
     /// every other instance (`redis-pubsub`) or to those holding a member of its room, at most
     /// the room's other members (`sharded-pubsub`).
@@ -358,19 +358,37 @@ impl ConnectionLoad {
             Delivery::RedisPubsub => others,
             Delivery::ShardedPubsub => others.min(mean_requests(&c.rooms.size) - 1.0),
         };
+        let recycled = c.max_age.map_or(0.0, |age| {
+            connecting * recycles_per_life(&c.lifetime, age.as_secs_f64().max(1e-9))
+        });
+        let handshakes = connecting + recycled;
         let mut redis_ops = 0.0;
         if scenario.sessions.store == SessionStore::Redis {
-            redis_ops += connecting;
+            redis_ops += handshakes;
         }
         if c.delivery != Delivery::Local {
             redis_ops += messages;
         }
         ConnectionLoad {
             open: Some(open),
-            work: connecting * mean(&c.handshake)
+            work: handshakes * mean(&c.handshake)
                 + messages * (1.0 + deliveries) * mean(&c.message_time),
             redis_ops,
         }
+    }
+}
+
+/// How many times a connection living a duration drawn from `lifetime` is closed by a
+/// `max_age` of `age` seconds, on average: E[⌊L / age⌋], the sum over k ≥ 1 of P(L ≥ k·age) —
+/// q / (1 − q) with q = e^(−age/mean) for an exponential lifetime, at most mean / age for any.
+fn recycles_per_life(lifetime: &Dist, age: f64) -> f64 {
+    match *lifetime {
+        Dist::Constant { value } => (value.as_secs_f64() / age).floor(),
+        Dist::Exponential { mean } => {
+            let q = (-age / mean.as_secs_f64().max(1e-12)).exp();
+            q / (1.0 - q)
+        }
+        _ => self::mean(lifetime) / age,
     }
 }
 
@@ -492,5 +510,35 @@ mod tests {
             * DurationSampler::new(&c.lifetime).mean().as_secs_f64();
         assert!(close(l.live_connections.expect("open"), open));
         assert!(l.connection_work > 0.0);
+    }
+
+    #[test]
+    fn connections_recycled_by_max_age_handshake_again() {
+        // 10 users/s, each for 600 s on average (exponential). A 5 ms handshake each, and with
+        // sessions in Redis one operation each: 10/s from arrivals, plus with a 60 s max_age
+        // 10 × q / (1 − q), q = e^(−60/600), recycled connections a second (≈ 95.1). Work:
+        // 10 × 0.005 = 0.05 worker-s/s, then (10 + 95.1) × 0.005 ≈ 0.53.
+        let sets = [
+            "connections.arrivals={rate: 10}",
+            "connections.lifetime={dist: exponential, mean: 600s}",
+            "connections.handshake={dist: constant, value: 5ms}",
+            "connections.messages={rate: 0}",
+            "sessions.store=redis",
+        ];
+        let kept = load(&bundled("websocket-crash-storm", &sets));
+        assert!(
+            close(kept.connection_work, 0.05),
+            "{}",
+            kept.connection_work
+        );
+        assert!(close(kept.redis.expect("redis").offered, 10.0));
+        let mut with_age = sets.to_vec();
+        with_age.push("connections.max_age=60s");
+        let recycled = load(&bundled("websocket-crash-storm", &with_age));
+        let q = (-0.1_f64).exp();
+        let handshakes = 10.0 + 10.0 * q / (1.0 - q);
+        assert!((handshakes - 105.1).abs() < 0.05, "{handshakes}");
+        assert!(close(recycled.connection_work, handshakes * 0.005));
+        assert!(close(recycled.redis.expect("redis").offered, handshakes));
     }
 }
