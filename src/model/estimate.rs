@@ -23,7 +23,8 @@
 //!   slowed instance or store), every user who wants a connection retries at the reconnect
 //!   pace. So do the users beyond what `max_per_instance` lets the instances in rotation hold,
 //!   counted as a Poisson population against the fewest instances the timeline leaves in
-//!   rotation (a deploy, a crash, a scale-in) — per instance for users pinned to one. Users
+//!   rotation (a deploy, a crash, a scale-in) — per instance for users pinned to one — each
+//!   for as long as it waits for a place, its policy's delays growing meanwhile. Users
 //!   whose connections drop together (a crash, a drain, a failover) come back as a herd that
 //!   the fleet admits at its handshake rate; the rest of the herd retries meanwhile. On an
 //!   overloaded fleet with immediate reconnects this overstates the work several times over,
@@ -393,9 +394,9 @@ fn connections(
             .filter(|s| s.1 < 1.0 || carried >= s.1)
             .map(|s| s.0)
             .sum();
-        let over_limit = c
-            .max_per_instance
-            .map_or(0.0, |m| over_limit_user_seconds(scenario, &floor, open, m));
+        let over_limit = c.max_per_instance.map_or(0.0, |m| {
+            over_limit_attempts(scenario, &floor, open, m, lifetime, (r, hop))
+        });
         let refusing = refusing_seconds(scenario, &load, c, handshake, instances, duration_s);
         let refused_s = (refusing + empty_s).min(duration_s);
         // The exponential policies' delays grow while a user is refused, so its attempts grow
@@ -404,7 +405,7 @@ fn connections(
         // of the attempts over any split of them (fewer the longer the span).
         let spans = (scenario.events.len() + floor.len()) as f64 + crashes + 1.0;
         let storms = open * spans * refused_attempts(r, hop, refused_s / spans);
-        (1.0 + handshake / pace, storms + over_limit / pace)
+        (1.0 + handshake / pace, storms + over_limit)
     } else {
         (f64::INFINITY, f64::INFINITY)
     };
@@ -661,8 +662,8 @@ fn herd_user_seconds(
     total_s
 }
 
-/// User-seconds spent wanting a connection the fleet has no room for, each retried at the
-/// reconnect pace until a place frees.
+/// Attempts refused for want of room: the users the fleet has no place for retry, each at its
+/// reconnect policy's pace, until a place frees or their lifetime ends.
 ///
 /// The users wanting a connection at once are an M/G/∞ population: Poisson with mean `open`.
 /// While the instances in rotation hold `c = limit × ready` connections, the users left over
@@ -677,12 +678,35 @@ fn herd_user_seconds(
 /// connections ranks a full instance by its connections over its weight, which a refusal leaves
 /// as they were: once the heaviest instances are full, it keeps choosing them while the lighter
 /// ones hold `limit × weight / heaviest`, and the fleet holds that share of its places.
-fn over_limit_user_seconds(
+///
+/// A population of `E` users left over beside `c` full places is left, on average, by
+/// `(c + E) / lifetime` users a second: holders whose lifetime ends free a place, waiting users
+/// whose lifetime ends stop trying. Each waits `W = E · lifetime / (c + E)` (Little's law), and
+/// `E / W` a second start waiting. A user refused for `W` seconds makes
+/// [`refused_attempts`]`(W)` attempts; that count grows ever more slowly with `W` (linearly for
+/// a fixed delay, more slowly as exponential delays double), so the mean wait gives at least
+/// the mean count, and a `W` taken too short only adds attempts. For a fixed delay the product
+/// is `E / pace` attempts a second whatever `W`.
+fn over_limit_attempts(
     scenario: &Scenario,
     floor: &[(f64, f64)],
     open: f64,
     limit: u32,
+    lifetime: f64,
+    (reconnect, hop): (&Reconnect, f64),
 ) -> f64 {
+    // Attempts a second of `excess` users waiting beside `places` full ones.
+    let refused_per_second = |excess: f64, places: f64| {
+        if excess <= 0.0 {
+            return 0.0;
+        }
+        let wait = excess * lifetime / (places + excess);
+        if wait <= 0.0 {
+            // No lifetime: no one waits, and no one is refused for long.
+            return 0.0;
+        }
+        excess / wait * refused_attempts(reconnect, hop, wait)
+    };
     let balancer = &scenario.balancer;
     let share = if balancer.algorithm == Algorithm::WeightedLeastConnections {
         let groups = scenario.instances.fleet_groups();
@@ -706,18 +730,22 @@ fn over_limit_user_seconds(
         .filter(|&&(_, ready)| ready >= 1.0)
         .map(|&(seconds, ready)| {
             let ready = ready.floor();
-            let excess = if by_address || by_key {
+            let attempts = if by_address || by_key {
                 let k = if by_address {
                     ready.min(addresses)
                 } else {
                     ready
                 };
-                k * expected_excess(open / k, u64::from(limit))
+                k * refused_per_second(
+                    expected_excess(open / k, u64::from(limit)),
+                    f64::from(limit),
+                )
             } else {
                 // A float-to-integer cast saturates: a fleet beyond u64 places holds everyone.
-                expected_excess(open, (f64::from(limit) * ready * share) as u64)
+                let places = (f64::from(limit) * ready * share) as u64;
+                refused_per_second(expected_excess(open, places), places as f64)
             };
-            seconds * excess
+            seconds * attempts
         })
         .sum()
 }
@@ -1560,6 +1588,32 @@ mod tests {
         // A cap below the base is the delay from the first attempt on.
         let capped = refused_attempts(&policy(ReconnectPolicy::Exponential, 50, 20), 0.0, 1.0);
         assert!(close(capped, 50.0), "{capped}");
+    }
+
+    #[test]
+    fn users_waiting_for_a_place_back_off_while_they_wait() {
+        // 50 users/s for 10 s each want ~500 connections; three instances hold 100 each. The
+        // ~200 left over wait W = 200 · 10 / (300 + 200) = 4 s each on average (holders and
+        // waiters alike leave at 50/s), 50 starting to wait a second. Retrying every 11 ms
+        // (hop and delay) they make 200 / 0.011 ≈ 1.8·10⁴ attempts a second; doubling from
+        // 10 ms to a 5 s cap, 8.8 attempts in 4 s each, 50 · 8.8 ≈ 440 a second.
+        let at = |policy: &str| {
+            let yaml = format!(
+                "name: waiting\nseed: 7\nduration: 60s\n\
+                 connections:\n  arrivals: {{ rate: 50 }}\n  \
+                 lifetime: {{ dist: exponential, mean: 10s }}\n  \
+                 handshake: {{ dist: exponential, mean: 2ms }}\n  timeout: 1s\n  \
+                 max_per_instance: 100\n  \
+                 reconnect: {{ policy: {policy}, base: 10ms, cap: 5s }}\n\
+                 balancer: {{ algorithm: round-robin, hop_latency: 1ms }}\n\
+                 instances:\n  count: 3\n  workers: 4\n  \
+                 service_time: {{ dist: exponential, mean: 7ms }}\n"
+            );
+            scenario::parse_str("waiting.yaml", &yaml, &[]).expect("valid")
+        };
+        let fixed = estimated_at_least_a_quarter_of_what_runs(&at("fixed"));
+        let growing = estimated_at_least_a_quarter_of_what_runs(&at("exponential"));
+        assert!(growing * 10.0 < fixed, "{growing:.3e} vs {fixed:.3e}");
     }
 
     #[test]
