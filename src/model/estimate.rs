@@ -395,7 +395,7 @@ fn connections(
             .map(|s| s.0)
             .sum();
         let over_limit = c.max_per_instance.map_or(0.0, |m| {
-            over_limit_attempts(scenario, &floor, open, m, lifetime, (r, hop))
+            over_limit_attempts(scenario, &floor, open, m, lifetime, r, hop)
         });
         let refusing = refusing_seconds(scenario, &load, c, handshake, instances, duration_s);
         let refused_s = (refusing + empty_s).min(duration_s);
@@ -693,19 +693,17 @@ fn over_limit_attempts(
     open: f64,
     limit: u32,
     lifetime: f64,
-    (reconnect, hop): (&Reconnect, f64),
+    reconnect: &Reconnect,
+    hop: f64,
 ) -> f64 {
-    // Attempts a second of `excess` users waiting beside `places` full ones.
+    // Attempts a second of `excess` users waiting beside `places` full ones: `E / W` of them
+    // start waiting a second, `(c + E) / lifetime`.
     let refused_per_second = |excess: f64, places: f64| {
-        if excess <= 0.0 {
+        if excess <= 0.0 || lifetime <= 0.0 {
             return 0.0;
         }
         let wait = excess * lifetime / (places + excess);
-        if wait <= 0.0 {
-            // No lifetime: no one waits, and no one is refused for long.
-            return 0.0;
-        }
-        excess / wait * refused_attempts(reconnect, hop, wait)
+        (places + excess) / lifetime * refused_attempts(reconnect, hop, wait)
     };
     let balancer = &scenario.balancer;
     let share = if balancer.algorithm == Algorithm::WeightedLeastConnections {
@@ -1596,7 +1594,8 @@ mod tests {
         // ~200 left over wait W = 200 · 10 / (300 + 200) = 4 s each on average (holders and
         // waiters alike leave at 50/s), 50 starting to wait a second. Retrying every 11 ms
         // (hop and delay) they make 200 / 0.011 ≈ 1.8·10⁴ attempts a second; doubling from
-        // 10 ms to a 5 s cap, 8.8 attempts in 4 s each, 50 · 8.8 ≈ 440 a second.
+        // 10 ms to a 5 s cap, 8.6 attempts in 4 s each (8 by 2.56 s, then part of a 2.56 s
+        // wait), 50 · 8.6 ≈ 430 a second.
         let at = |policy: &str| {
             let yaml = format!(
                 "name: waiting\nseed: 7\nduration: 60s\n\
