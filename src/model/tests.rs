@@ -194,6 +194,137 @@ fn one_instance_with_k_workers_matches_erlang_c() {
     assert_within("mean wait", report.latency_ms.mean - 10.0, wq_ms, 0.05);
 }
 
+/// The mean response of an M/G/1 queue (Pollaczek–Khinchine): the service mean plus the wait
+/// Wq = λ·E[S²] / (2(1 − ρ)), all in seconds.
+fn pollaczek_khinchine(lambda: f64, mean: f64, second_moment: f64) -> f64 {
+    let rho = lambda * mean;
+    mean + lambda * second_moment / (2.0 * (1.0 - rho))
+}
+
+#[test]
+fn constant_service_matches_pollaczek_khinchine() {
+    // 8 M/D/1 queues at λ = 70/s with S = 10 ms (ρ = 0.7): E[S²] = S², so
+    // Wq = 70 · 10⁻⁴ / 0.6 s = 11.67 ms and the mean response is 21.67 ms — half the wait of
+    // M/M/1 at the same load (the 33.3 ms above), since a constant has no variance.
+    let mut s = open_system(8, 1, 560.0, 10, 3700);
+    s.instances.service_time = Dist::Constant { value: ms(10) };
+    let expected = pollaczek_khinchine(70.0, 0.010, 1e-4) * 1000.0;
+    assert!((expected - 21.667).abs() < 1e-3);
+    let report = simulate(&s);
+    assert_balanced(&report);
+    assert_within("mean response", report.latency_ms.mean, expected, 0.01);
+    // No response is shorter than the service itself.
+    assert!(report.latency_ms.p50 >= 10.0, "{:?}", report.latency_ms);
+}
+
+#[test]
+fn lognormal_service_matches_pollaczek_khinchine() {
+    // 8 M/G/1 queues at λ = 60/s, lognormal service with σ = 1 and mean m = 10 ms (ρ = 0.6):
+    // E[S²] = m²·e^{σ²} = 2.718 · 10⁻⁴ s², so Wq = 60 · 2.718 · 10⁻⁴ / 0.8 s = 20.39 ms and the
+    // mean response is 30.39 ms (M/M/1 at ρ = 0.6 would give 25 ms: E[S²] = 2m² there).
+    let sigma: f64 = 1.0;
+    let mut s = open_system(8, 1, 480.0, 10, 4300);
+    s.instances.service_time = Dist::LogNormal {
+        mu: 0.010f64.ln() - sigma * sigma / 2.0,
+        sigma,
+    };
+    let expected = pollaczek_khinchine(60.0, 0.010, 1e-4 * (sigma * sigma).exp()) * 1000.0;
+    assert!((expected - 30.387).abs() < 1e-2, "{expected}");
+    let report = simulate(&s);
+    assert_balanced(&report);
+    assert_within("mean response", report.latency_ms.mean, expected, 0.015);
+}
+
+#[test]
+fn a_full_queue_refuses_as_mm1k_predicts() {
+    // 8 M/M/1/K queues at ρ = 0.8 with K = 1 worker + 4 places = 5: the stationary probability
+    // of n requests is (1 − ρ)ρⁿ / (1 − ρ^{K+1}), and by PASTA an arrival is refused with the
+    // probability of K: 0.2 · 0.8⁵ / (1 − 0.8⁶) = 0.0888. The accepted ones spend
+    // L / (λ(1 − P_K)) = 25.63 ms (Little's law, L = Σ n·Pₙ = 1.8226).
+    let (rho, k) = (0.8f64, 5);
+    let p = |n: i32| (1.0 - rho) * rho.powi(n) / (1.0 - rho.powi(k + 1));
+    let refused = p(k);
+    let in_system: f64 = (0..=k).map(|n| f64::from(n) * p(n)).sum();
+    let response_ms = in_system / (80.0 * (1.0 - refused)) * 1000.0;
+    assert!((refused - 0.08882).abs() < 1e-5 && (response_ms - 25.631).abs() < 1e-3);
+
+    let mut s = open_system(8, 1, 640.0, 10, 3200);
+    s.instances.queue = 4;
+    let report = simulate(&s);
+    assert_balanced(&report);
+    let q = &report.requests;
+    let got = q.failed.queue_full as f64 / q.sent as f64;
+    assert_within("refused share", got, refused, 0.01);
+    assert_eq!(q.failed.total(), q.failed.queue_full, "{q:?}");
+    assert_within(
+        "accepted response",
+        report.latency_ms.mean,
+        response_ms,
+        0.01,
+    );
+}
+
+/// Erlang B: the probability that all `k` servers are busy in a loss system with offered load
+/// `a`, by the recurrence B(0) = 1, B(n) = a·B(n−1) / (n + a·B(n−1)).
+fn erlang_b(k: u32, a: f64) -> f64 {
+    (1..=k).fold(1.0, |b, n| a * b / (f64::from(n) + a * b))
+}
+
+#[test]
+fn without_a_queue_workers_refuse_as_erlang_b_predicts_whatever_the_service() {
+    // 8 instances of 3 workers and no queue at λ = 200/s each, mean service 10 ms: a = 2, and
+    // B(3, 2) = (2³/3!) / (1 + 2 + 2²/2! + 2³/3!) = 4/19 = 0.2105. Erlang's loss formula holds
+    // for any service distribution with that mean, so a skewed lognormal must give it too.
+    let b = erlang_b(3, 2.0);
+    assert!((b - 4.0 / 19.0).abs() < 1e-12);
+    let mut s = open_system(8, 3, 1600.0, 10, 1300);
+    s.instances.queue = 0;
+    s.instances.service_time = Dist::LogNormal {
+        mu: 0.010f64.ln() - 0.5 * 1.5 * 1.5,
+        sigma: 1.5,
+    };
+    let report = simulate(&s);
+    assert_balanced(&report);
+    let q = &report.requests;
+    assert_within(
+        "refused share",
+        q.failed.queue_full as f64 / q.sent as f64,
+        b,
+        0.01,
+    );
+}
+
+#[test]
+fn a_timeout_fails_exactly_the_requests_whose_response_would_exceed_it() {
+    // 8 M/M/1 queues at ρ = 0.7: the response time is Exp(θ = 30/s). A client that gives up
+    // after T = 50 ms leaves its request in the queue (it is still served), so the queue is the
+    // same and the share timed out is P(R > T) = e^{−θT} = e^{−1.5} = 0.2231. The successes are
+    // R given R ≤ T: mean 1/θ − T·e^{−θT} / (1 − e^{−θT}) = 33.33 − 14.36 = 18.97 ms.
+    let (theta, t) = (30.0f64, 0.050);
+    let timed_out = (-theta * t).exp();
+    let success_ms = (1.0 / theta - t * timed_out / (1.0 - timed_out)) * 1000.0;
+    assert!((success_ms - 18.97).abs() < 0.01, "{success_ms}");
+
+    let mut s = open_system(8, 1, 560.0, 10, 3700);
+    s.workload.timeout = ms(50);
+    let report = simulate(&s);
+    assert_balanced(&report);
+    let q = &report.requests;
+    assert_within(
+        "timed-out share",
+        q.failed.timeout as f64 / q.sent as f64,
+        timed_out,
+        0.01,
+    );
+    assert_within("success mean", report.latency_ms.mean, success_ms, 0.01);
+    // No success took longer than T, to the histograms' three significant digits.
+    assert!(
+        report.latency_ms.max <= 50.0 * 1.001,
+        "{:?}",
+        report.latency_ms
+    );
+}
+
 #[test]
 fn every_request_is_accounted_for_once_under_faults() {
     for store in [
