@@ -295,6 +295,50 @@ fn without_a_queue_workers_refuse_as_erlang_b_predicts_whatever_the_service() {
 }
 
 #[test]
+fn the_redis_tier_is_one_m_d_1_server_shared_by_the_fleet() {
+    // 4 instances with workers to spare send 800 operations/s (one per single-request session)
+    // to a store of 1,000 operations/s with no round trip: one FIFO server with constant
+    // service 1 ms at ρ = 0.8, so Wq = ρ / (2μ(1 − ρ)) = 0.8 / 400 s = 2 ms. With a constant
+    // 1 ms of service after the store's answer, every response averages 2 + 1 + 1 = 4 ms.
+    let mut s = open_system(4, 100, 800.0, 1, 1900);
+    s.instances.service_time = Dist::Constant { value: ms(1) };
+    s.sessions.store = SessionStore::Redis;
+    s.redis = RedisConfig {
+        latency: Dist::Constant {
+            value: SimDuration::ZERO,
+        },
+        max_ops: 1000.0,
+    };
+    let expected = pollaczek_khinchine(800.0, 0.001, 1e-6) * 1000.0 + 1.0;
+    assert!((expected - 4.0).abs() < 1e-9, "{expected}");
+    let report = simulate(&s);
+    assert_balanced(&report);
+    assert_within("mean response", report.latency_ms.mean, expected, 0.01);
+}
+
+#[test]
+fn the_database_is_an_m_m_c_queue_of_its_connections() {
+    // 4 instances with pools and workers to spare, 300 requests/s of one exponential 10 ms
+    // query and no other service: the database's 4 connections are M/M/4 at a = 3, the same
+    // queue as the Erlang C test above, so the mean response is 5.094 + 10 ms however the
+    // requests are spread over the instances.
+    let mut s = open_system(4, 100, 300.0, 1, 3700);
+    s.instances.service_time = Dist::Constant {
+        value: SimDuration::ZERO,
+    };
+    s.database = Some(DatabaseConfig {
+        max_connections: 4,
+        pool_per_instance: 100,
+        queries_per_request: 1,
+        query_time: Dist::Exponential { mean: ms(10) },
+    });
+    let wq_ms = erlang_c(4, 3.0) / 100.0 * 1000.0;
+    let report = simulate(&s);
+    assert_balanced(&report);
+    assert_within("mean response", report.latency_ms.mean, wq_ms + 10.0, 0.02);
+}
+
+#[test]
 fn a_timeout_fails_exactly_the_requests_whose_response_would_exceed_it() {
     // 8 M/M/1 queues at ρ = 0.7: the response time is Exp(θ = 30/s). A client that gives up
     // after T = 50 ms leaves its request in the queue (it is still served), so the queue is the
