@@ -546,6 +546,26 @@ mod tests {
         ]
     }
 
+    /// Steps of a large queue whose times are a few nanoseconds to microseconds apart, as in a
+    /// large fleet: most buckets of levels 0 and 1 hold one or a few events.
+    fn dense_op() -> impl Strategy<Value = Op> {
+        let near = prop_oneof![3 => 0u64..300, 2 => 0u64..70_000];
+        prop_oneof![
+            6 => near.clone().prop_map(Op::Push),
+            1 => (1u16..40, near).prop_map(|(n, d)| Op::Burst(n, d)),
+            6 => Just(Op::Pop),
+            1 => (1u16..200).prop_map(Op::Drain),
+        ]
+    }
+
+    /// Enough pushes spread over 5 ms to make the queue large, with every level of buckets
+    /// up to 3 in use.
+    fn spread() -> Vec<Op> {
+        (0..GROW_AT as u64 + 100)
+            .map(|k| Op::Push(k * 7_919 % 5_000_000))
+            .collect()
+    }
+
     /// Runs `ops` on the queue and the reference side by side; every pop must agree.
     fn agree(ops: &[Op]) -> Result<(), TestCaseError> {
         let mut q = EventQueue::default();
@@ -642,6 +662,14 @@ mod tests {
         #[test]
         fn pops_as_the_binary_heap_does(ops in proptest::collection::vec(op(), 0..400)) {
             agree(&ops)?;
+        }
+
+        /// The same with times close together in a large queue, as a large fleet's are.
+        #[test]
+        fn pops_as_the_binary_heap_does_when_times_are_dense(
+            ops in proptest::collection::vec(dense_op(), 0..2000)
+        ) {
+            agree(&[spread(), ops].concat())?;
         }
     }
 
