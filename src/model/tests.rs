@@ -194,6 +194,54 @@ fn one_instance_with_k_workers_matches_erlang_c() {
     assert_within("mean wait", report.latency_ms.mean - 10.0, wq_ms, 0.05);
 }
 
+#[test]
+fn round_robin_makes_each_instance_an_erlang_k_queue() {
+    // Round robin over k = 4 instances hands each one every 4th arrival of Poisson(280/s): its
+    // gaps are Erlang(4, 280/s), so each instance is E₄/M/1 at ρ = 0.7. For GI/M/1 the response
+    // time is exponential with rate μ(1 − σ), where σ is the root in (0, 1) of
+    // σ = A*(μ(1 − σ)), A* the gaps' Laplace transform (280 / (280 + s))⁴: σ = 0.5529, mean
+    // 1 / (100 · 0.4471) s = 22.37 ms — two thirds of random routing's 33.3 ms, since regular
+    // gaps queue less.
+    let (k, lambda, mu) = (4, 280.0f64, 100.0f64);
+    let mut sigma = 0.5;
+    for _ in 0..200 {
+        sigma = (lambda / (lambda + mu * (1.0 - sigma))).powi(k);
+    }
+    let mean_ms = 1000.0 / (mu * (1.0 - sigma));
+    assert!((mean_ms - 22.367).abs() < 1e-3, "{mean_ms}");
+    let mut s = open_system(4, 1, 280.0, 10, 7300);
+    s.balancer.algorithm = Algorithm::RoundRobin;
+    let report = simulate(&s);
+    assert_balanced(&report);
+    assert_within("mean response", report.latency_ms.mean, mean_ms, 0.015);
+    // p99 = ln(100) × the mean, for an exponential response time.
+    assert_within("p99", report.latency_ms.p99, 100f64.ln() * mean_ms, 0.04);
+}
+
+#[test]
+fn power_of_two_choices_approach_the_mean_field_limit() {
+    // Mitzenmacher's limit for n → ∞ single-worker instances at load λ = 0.9 per instance
+    // (exponential service): the share of instances with at least i requests is
+    // λ^(2^i − 1), so the mean number per instance is Σ λ^(2^i − 1) = 2.353 and the mean
+    // response, by Little's law, 2.353 / 0.9 = 2.614 service times: 26.14 ms, where random
+    // routing gives M/M/1's 100 ms. A finite fleet sits a little above the limit (100
+    // instances: 1 to 2 %, 50 instances: about 2.5 %).
+    let lambda = 0.9f64;
+    let in_system: f64 = (1..30).map(|i| lambda.powi((1 << i) - 1)).sum();
+    let limit_ms = in_system / lambda * 10.0;
+    assert!((limit_ms - 26.14).abs() < 0.01, "{limit_ms}");
+    let mut s = open_system(100, 1, 9000.0, 10, 320);
+    s.balancer.algorithm = Algorithm::PowerOfTwo;
+    let report = simulate(&s);
+    assert_balanced(&report);
+    let mean = report.latency_ms.mean;
+    assert!(
+        mean > limit_ms,
+        "{mean} ms is below the limit {limit_ms} ms"
+    );
+    assert_within("mean response", mean, limit_ms, 0.03);
+}
+
 /// The mean response of an M/G/1 queue (Pollaczek–Khinchine): the service mean plus the wait
 /// Wq = λ·E[S²] / (2(1 − ρ)), all in seconds.
 fn pollaczek_khinchine(lambda: f64, mean: f64, second_moment: f64) -> f64 {
