@@ -12,7 +12,9 @@
 # the engine's wall time (summary.json `engine.wall_seconds`: building the simulation, running
 # it and assembling its report; no parsing, no output) divided by the requests sent. Each case
 # and size runs RUNS times (default 3), the sizes taking turns, and the median is printed; the
-# last column is the largest size's figure over the smallest's. MAX_LC caps the sizes
+# last column is the median over the rounds of the largest size's figure over the smallest's in
+# the same round, with the rounds' lowest and highest: on a machine whose speed drifts, runs
+# seconds apart keep their ratio better than medians taken minutes apart. MAX_LC caps the sizes
 # least-connections runs at (default 400,000: all of them); sizes beyond it are marked `–`.
 #
 # Cases: round-robin (JWT sessions), least-connections, power-of-two, cookie-sticky (in-memory
@@ -86,30 +88,31 @@ sizes_of() {
 
 printf '%-18s' "instances"
 for n in $SIZES; do printf '%10s' "$n"; done
-printf '%12s\n' "last/first"
+printf '%22s\n' "last/first (range)"
 for case in $CASES; do
   mapfile -t sizes < <(sizes_of "$case")
   # The sizes take turns, run after run, so that a drift in the machine's speed reaches every
   # size alike rather than a few of them.
   declare -A figures=()
+  ratios=()
   for _ in $(seq "$RUNS"); do
     for n in "${sizes[@]}"; do
       figures[$n]+="$(measure "$case" "$n") "
     done
+    read -ra smallest <<<"${figures[${sizes[0]}]}"
+    read -ra largest <<<"${figures[${sizes[-1]}]}"
+    ratios+=("$(awk -v a="${largest[-1]}" -v b="${smallest[-1]}" 'BEGIN { print a / b }')")
   done
   printf '%-18s' "$case"
-  first="" last=""
   for n in $SIZES; do
     if [ -z "${figures[$n]:-}" ]; then
       printf '%10s' "–"
       continue
     fi
     read -ra runs <<<"${figures[$n]}"
-    v=$(printf '%s\n' "${runs[@]}" | median)
-    printf '%10s' "$v"
-    first=${first:-$v}
-    last=$v
+    printf '%10s' "$(printf '%s\n' "${runs[@]}" | median)"
   done
-  awk -v a="$last" -v b="$first" 'BEGIN { printf "%12.2f\n", a / b }'
+  printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 }
+    END { printf "%10.2f (%.2f–%.2f)\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
   unset figures
 done
