@@ -288,7 +288,7 @@ fn a_full_queue_refuses_as_mm1k_predicts() {
     // 8 M/M/1/K queues at ρ = 0.8 with K = 1 worker + 4 places = 5: the stationary probability
     // of n requests is (1 − ρ)ρⁿ / (1 − ρ^{K+1}), and by PASTA an arrival is refused with the
     // probability of K: 0.2 · 0.8⁵ / (1 − 0.8⁶) = 0.0888. The accepted ones spend
-    // L / (λ(1 − P_K)) = 25.63 ms (Little's law, L = Σ n·Pₙ = 1.8226).
+    // L / (λ(1 − P_K)) = 25.63 ms (Little's law, L = Σ n·Pₙ = 1.868).
     let (rho, k) = (0.8f64, 5);
     let p = |n: i32| (1.0 - rho) * rho.powi(n) / (1.0 - rho.powi(k + 1));
     let refused = p(k);
