@@ -134,6 +134,15 @@ fn assert_within(what: &str, got: f64, expected: f64, rel: f64) {
     );
 }
 
+/// Runs `s`, checks its accounting and its mean response against `expected_ms` within `rel`;
+/// the report is for further checks.
+fn mean_response_within(s: &Scenario, expected_ms: f64, rel: f64) -> Report {
+    let report = simulate(s);
+    assert_balanced(&report);
+    assert_within("mean response", report.latency_ms.mean, expected_ms, rel);
+    report
+}
+
 fn assert_balanced(r: &Report) {
     let q = &r.requests;
     assert_eq!(
@@ -211,9 +220,7 @@ fn round_robin_makes_each_instance_an_erlang_k_queue() {
     assert!((mean_ms - 22.367).abs() < 1e-3, "{mean_ms}");
     let mut s = open_system(4, 1, 280.0, 10, 7300);
     s.balancer.algorithm = Algorithm::RoundRobin;
-    let report = simulate(&s);
-    assert_balanced(&report);
-    assert_within("mean response", report.latency_ms.mean, mean_ms, 0.015);
+    let report = mean_response_within(&s, mean_ms, 0.015);
     // p99 = ln(100) × the mean, for an exponential response time.
     assert_within("p99", report.latency_ms.p99, 100f64.ln() * mean_ms, 0.04);
 }
@@ -258,9 +265,7 @@ fn constant_service_matches_pollaczek_khinchine() {
     s.instances.service_time = Dist::Constant { value: ms(10) };
     let expected = pollaczek_khinchine(70.0, 0.010, 1e-4) * 1000.0;
     assert!((expected - 21.667).abs() < 1e-3);
-    let report = simulate(&s);
-    assert_balanced(&report);
-    assert_within("mean response", report.latency_ms.mean, expected, 0.01);
+    let report = mean_response_within(&s, expected, 0.01);
     // No response is shorter than the service itself.
     assert!(report.latency_ms.p50 >= 10.0, "{:?}", report.latency_ms);
 }
@@ -278,9 +283,7 @@ fn lognormal_service_matches_pollaczek_khinchine() {
     };
     let expected = pollaczek_khinchine(60.0, 0.010, 1e-4 * (sigma * sigma).exp()) * 1000.0;
     assert!((expected - 30.387).abs() < 1e-2, "{expected}");
-    let report = simulate(&s);
-    assert_balanced(&report);
-    assert_within("mean response", report.latency_ms.mean, expected, 0.015);
+    mean_response_within(&s, expected, 0.015);
 }
 
 #[test]
@@ -359,9 +362,7 @@ fn the_redis_tier_is_one_m_d_1_server_shared_by_the_fleet() {
     };
     let expected = pollaczek_khinchine(800.0, 0.001, 1e-6) * 1000.0 + 1.0;
     assert!((expected - 4.0).abs() < 1e-9, "{expected}");
-    let report = simulate(&s);
-    assert_balanced(&report);
-    assert_within("mean response", report.latency_ms.mean, expected, 0.01);
+    mean_response_within(&s, expected, 0.01);
 }
 
 #[test]
@@ -381,9 +382,7 @@ fn the_database_is_an_m_m_c_queue_of_its_connections() {
         query_time: Dist::Exponential { mean: ms(10) },
     });
     let wq_ms = erlang_c(4, 3.0) / 100.0 * 1000.0;
-    let report = simulate(&s);
-    assert_balanced(&report);
-    assert_within("mean response", report.latency_ms.mean, wq_ms + 10.0, 0.02);
+    mean_response_within(&s, wq_ms + 10.0, 0.02);
 }
 
 #[test]
