@@ -19,18 +19,23 @@
 #
 # Cases: round-robin (JWT sessions), least-connections, power-of-two, cookie-sticky (in-memory
 # sessions), one crash (a crash at mid-run), random crashes (mtbf: each instance once per run on
-# average), autoscaled (on CPU, min = the size, max = twice).
+# average), autoscaled (on CPU, min = the size, max = twice); and minimal-loop, not fleetsim but
+# examples/minimal_fleet.rs: a hand-rolled loop of the same load behind round robin on a binary
+# heap, with nothing else in it — how much a simulator with no features grows on this machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZES=${SIZES:-"4 40 400 4000 40000 400000"}
-CASES=${CASES:-"round-robin least-connections power-of-two cookie-sticky one-crash random-crashes autoscaled"}
+CASES=${CASES:-"minimal-loop round-robin least-connections power-of-two cookie-sticky one-crash random-crashes autoscaled"}
 REQUESTS=${REQUESTS:-2000000}
 RUNS=${RUNS:-3}
 MAX_LC=${MAX_LC:-400000}
 
 source scripts/lib.sh
 release_binary
+if [[ " $CASES " == *" minimal-loop "* ]]; then
+  cargo build --release --quiet --example minimal_fleet
+fi
 scratch_folder
 machine_lines
 echo "engine ns per request, median of $RUNS runs of ~$REQUESTS requests each"
@@ -63,6 +68,10 @@ case_args() {
 # Engine ns/request of one run of one case at one size.
 measure() {
   local case=$1 n=$2
+  if [ "$case" = minimal-loop ]; then
+    target/release/examples/minimal_fleet "$n" "$REQUESTS" | cut -d' ' -f1
+    return
+  fi
   # Requests per second are 120 per instance: the duration (in ms) that gives REQUESTS of them.
   local duration=$(( (REQUESTS * 1000 + 120 * n - 1) / (120 * n) ))
   mapfile -t args < <(case_args "$case" "$n" "$duration")
