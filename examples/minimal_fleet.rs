@@ -47,12 +47,11 @@ fn run(instances: usize, requests: u64, random: bool) -> (u64, f64) {
     let service = |rng: &mut Pcg64Mcg| (exp(rng) * SERVICE_NS) as u64;
     heap.push(Reverse((gap(&mut rng), 0, ARRIVAL, 0)));
     while let Some(Reverse((now, _, at, sent))) = heap.pop() {
-        seq += 1;
         if at == ARRIVAL {
             arrived += 1;
             if arrived < requests {
-                heap.push(Reverse((now + gap(&mut rng), seq, ARRIVAL, 0)));
                 seq += 1;
+                heap.push(Reverse((now + gap(&mut rng), seq, ARRIVAL, 0)));
             }
             let to = if random {
                 rng.random_range(0..instances)
@@ -62,6 +61,7 @@ fn run(instances: usize, requests: u64, random: bool) -> (u64, f64) {
             };
             if busy[to] < WORKERS {
                 busy[to] += 1;
+                seq += 1;
                 heap.push(Reverse((now + service(&mut rng), seq, to as u32, now)));
             } else {
                 waiting[to].push_back(now);
@@ -71,7 +71,10 @@ fn run(instances: usize, requests: u64, random: bool) -> (u64, f64) {
             done += 1;
             let i = at as usize;
             match waiting[i].pop_front() {
-                Some(sent) => heap.push(Reverse((now + service(&mut rng), seq, at, sent))),
+                Some(sent) => {
+                    seq += 1;
+                    heap.push(Reverse((now + service(&mut rng), seq, at, sent)));
+                }
                 None => busy[i] -= 1,
             }
         }

@@ -4,7 +4,7 @@
 #   scripts/bench-fleet.sh                 # 4 … 400,000 instances, every case
 #   SIZES="4 40000" CASES="round-robin least-connections" scripts/bench-fleet.sh
 #   REQUESTS=500000 scripts/bench-fleet.sh # fewer requests per run (quicker, noisier)
-#   BIN=/path/to/fleetsim scripts/bench-fleet.sh   # another build (skips cargo build)
+#   BIN=/path/to/fleetsim scripts/bench-fleet.sh   # another build of fleetsim (not rebuilt)
 #
 # Every run holds the load per instance constant — 2 workers at ρ = 0.6, one 10 ms request per
 # session (Poisson arrivals at 120 sessions/s per instance) — and lasts long enough for about
@@ -83,10 +83,6 @@ s = json.load(open(sys.argv[1]))
 print(s["engine"]["wall_seconds"] * 1e9 / max(s["requests"]["sent"], 1))' "$out/summary.json"
 }
 
-median() {
-  sort -g | awk '{ v[NR] = $1 } END { printf "%.0f", v[int((NR + 1) / 2)] }'
-}
-
 # The sizes a case runs at.
 sizes_of() {
   local case=$1
@@ -119,9 +115,9 @@ for case in $CASES; do
       continue
     fi
     read -ra runs <<<"${figures[$n]}"
-    printf '%10s' "$(printf '%s\n' "${runs[@]}" | median)"
+    printf '%10.0f' "$(printf '%s\n' "${runs[@]}" | median)"
   done
-  printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 }
-    END { printf "%10.2f (%.2f–%.2f)\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
+  read -r mid low high < <(printf '%s\n' "${ratios[@]}" | median_range)
+  printf '%10.2f (%.2f–%.2f)\n' "$mid" "$low" "$high"
   unset figures
 done

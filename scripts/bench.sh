@@ -39,10 +39,6 @@ thrpt() {
     }' "$log"
 }
 
-median() {
-  sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
 # The reference loop and fleetsim on the simplest model take turns, ROUNDS times, and the ratio
 # is taken round by round: on a machine whose speed drifts, two benches run minutes apart can
 # differ by half, and a ratio of neighbours keeps its meaning.
@@ -66,12 +62,11 @@ peak_kb=$( { /usr/bin/time -f "%M" "$BIN" run benches/simplest.yaml \
 sent=$(grep -m1 '"sent"' "$out/simplest/summary.json" | tr -dc '0-9')
 rm -rf "$out"
 
-low=$(printf '%s\n' "${ratios[@]}" | sort -g | head -n 1)
-high=$(printf '%s\n' "${ratios[@]}" | sort -g | tail -n 1)
+read -r mid low high < <(printf '%s\n' "${ratios[@]}" | median_range)
 echo
 printf '%-44s %10s\n' "model (medians of $ROUNDS rounds)" "M req/s"
 printf '%-44s %10.2f\n' "hand-rolled reference loop (simplest model)" "$(printf '%s\n' "${refs[@]}" | median)"
 printf '%-44s %10.2f\n' "fleetsim, simplest model" "$(printf '%s\n' "${sims[@]}" | median)"
 printf '%-44s %10.2f\n' "fleetsim, bundled baseline" "$base"
-echo "fleetsim / reference: $(printf '%s\n' "${ratios[@]}" | median) (rounds: $low to $high)"
+echo "fleetsim / reference: $mid (rounds: $low to $high)"
 awk -v kb="$peak_kb" -v n="$sent" 'BEGIN { printf "peak memory simulating %d requests: %.1f MB\n", n, kb / 1024 }'

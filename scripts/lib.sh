@@ -8,6 +8,17 @@ release_binary() {
   fi
 }
 
+# "MEDIAN LOWEST HIGHEST" of the numbers on stdin, one a line (of an even count's middle two,
+# the lower is the median).
+median_range() {
+  sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[1], v[NR] }'
+}
+
+# The median of the numbers on stdin, one a line.
+median() {
+  median_range | cut -d' ' -f1
+}
+
 # A scratch folder in $out, removed when the script exits.
 scratch_folder() {
   out=$(mktemp -d)
