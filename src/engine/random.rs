@@ -37,10 +37,31 @@ pub(crate) const fn stream_key(name: &str) -> u64 {
 /// instance number), under the run's `seed`.
 #[inline]
 pub(crate) fn stream(seed: u64, key: u64, index: u64) -> Rng {
-    let hi = mix64(seed ^ mix64(key));
-    let lo = mix64(hi ^ mix64(index.wrapping_add(0x632B_E59B_D9B4_E019)));
-    // Pcg64Mcg's state must be odd; `new` takes care of that.
-    Pcg64Mcg::new(((hi as u128) << 64) | lo as u128)
+    Streams::new(seed, key).member(index)
+}
+
+/// The sub-indexed streams of one key under one seed (a session's by its arrival number): the
+/// half of [`stream`]'s derivation that depends on the seed and key alone, done once for a
+/// run rather than once for every session.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Streams {
+    hi: u64,
+}
+
+impl Streams {
+    pub(crate) fn new(seed: u64, key: u64) -> Self {
+        Streams {
+            hi: mix64(seed ^ mix64(key)),
+        }
+    }
+
+    /// The generator of member `index`: `stream(seed, key, index)`.
+    #[inline]
+    pub(crate) fn member(self, index: u64) -> Rng {
+        let lo = mix64(self.hi ^ mix64(index.wrapping_add(0x632B_E59B_D9B4_E019)));
+        // Pcg64Mcg's state must be odd; `new` takes care of that.
+        Pcg64Mcg::new(((self.hi as u128) << 64) | lo as u128)
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ impl Simulation<'_> {
         }
         let key = self.next_session_key;
         self.next_session_key += 1;
-        let mut rng = stream(self.scenario.seed, SESSION_STREAM, key);
+        let mut rng = self.session_streams.member(key);
         let remaining = self.request_count.sample(&mut rng);
         let ip = rng.random_range(0..self.scenario.workload.client_ips);
         let counted = self.recorder.measured(now);

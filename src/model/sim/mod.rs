@@ -53,6 +53,7 @@ use hdrhistogram::Histogram;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
+use crate::engine::random::Streams;
 use crate::engine::{stream, stream_key, EventQueue, Rng, SimDuration, SimTime};
 use crate::metrics::{
     Cause, DemandModel, FleetSnapshot, JobRecorder, LaunchCause, LostCause, Recorder, Report,
@@ -223,6 +224,8 @@ pub(crate) struct Simulation<'a> {
     arrival_rng: Rng,
     fault_rng: Rng,
     next_session_key: u64,
+    /// Each session's own stream, by its arrival number.
+    session_streams: Streams,
     request_count: CountSampler,
     think_time: DurationSampler,
     service_time: DurationSampler,
@@ -324,6 +327,7 @@ impl<'a> Simulation<'a> {
             arrival_rng: rng("arrivals"),
             fault_rng: rng("faults"),
             next_session_key: 0,
+            session_streams: Streams::new(seed, SESSION_STREAM),
             request_count: CountSampler::new(&scenario.workload.session.requests),
             think_time: DurationSampler::new(&scenario.workload.session.think_time),
             service_time: DurationSampler::new(&scenario.instances.service_time),
