@@ -497,10 +497,19 @@ impl Recorder {
         limit.admitted_over_user_limit += u64::from(counted);
     }
 
-    /// Busy workers and worker capacity changed at `now`.
+    /// Busy workers changed at `now` (a worker took or finished something). Worker capacity did
+    /// not: its level is integrated only when it changes ([`Recorder::workers`]) and when a
+    /// window closes, which sums the same piecewise-constant area with two multiplications a
+    /// request fewer.
+    #[inline]
+    pub(crate) fn busy_workers(&mut self, now: SimTime, busy: u64) {
+        self.window.busy_area += Self::advance(&mut self.busy, now, busy);
+    }
+
+    /// Busy workers and worker capacity changed at `now` (an instance booted or stopped).
     #[inline]
     pub(crate) fn workers(&mut self, now: SimTime, busy: u64, capacity: u64) {
-        self.window.busy_area += Self::advance(&mut self.busy, now, busy);
+        self.busy_workers(now, busy);
         self.window.capacity_area += Self::advance(&mut self.capacity, now, capacity);
     }
 
@@ -840,6 +849,43 @@ mod tests {
         // HDR reports the highest value equivalent to 3 ms at 3 significant digits.
         assert!((rep.timeseries[0].p50_ms - 3.0).abs() <= 0.003);
         assert_eq!(rep.timeseries[1].failed, 1);
+    }
+
+    #[test]
+    fn a_latency_lands_in_its_window_and_in_the_run_only_if_measured() {
+        // Successes over three 10 s windows, the warm-up ending mid-way through the second, a
+        // quarter of those after it sent in the warm-up (so unmeasured). A window's percentiles
+        // are those of all its successes; the run's, those of the measured ones alone.
+        use rand::RngExt;
+        let mut r = Recorder::new(t(15), SimDuration::from_secs(10), t(30));
+        let mut rng = crate::engine::stream(5, crate::engine::stream_key("latencies"), 0);
+        let mut run = latency_histogram();
+        for end in [10, 20, 30] {
+            let mut window = latency_histogram();
+            for i in 0..2_000u64 {
+                let now = SimTime((end - 10) * 1_000_000_000 + i * 5_000_000);
+                let counted = r.measured(now) && !rng.random_bool(0.25);
+                let latency = SimDuration::from_micros(rng.random_range(1..2_000_000));
+                r.succeeded(counted, latency);
+                window.saturating_record(to_us(latency));
+                if counted {
+                    run.saturating_record(to_us(latency));
+                }
+            }
+            close(&mut r, t(end), 1);
+            let row = r.rows.last().expect("a row per window");
+            assert_eq!(row.succeeded, 2_000);
+            assert_eq!(row.p50_ms, us_to_ms(window.value_at_quantile(0.5)));
+            assert_eq!(row.p999_ms, us_to_ms(window.value_at_quantile(0.999)));
+        }
+        let rep = r.finish(t(30), 0, meta());
+        assert_eq!(rep.requests.succeeded, run.len());
+        assert!(run.len() > 1_500 && run.len() < 2_500, "{}", run.len());
+        let expected = latency_of(&run);
+        assert_eq!(rep.latency_ms.p50, expected.p50);
+        assert_eq!(rep.latency_ms.p99, expected.p99);
+        assert_eq!(rep.latency_ms.max, expected.max);
+        assert_eq!(rep.latency_ms.mean, expected.mean);
     }
 
     #[test]

@@ -171,8 +171,7 @@ impl Simulation<'_> {
         let inst = &mut self.instances[id];
         inst.set_busy(now, inst.busy + 1, SimTime::ZERO + self.scenario.warmup);
         self.busy_workers += 1;
-        self.recorder
-            .workers(now, self.busy_workers, self.worker_capacity);
+        self.recorder.busy_workers(now, self.busy_workers);
     }
 
     /// A worker of `id` is through with what it held.
@@ -181,11 +180,11 @@ impl Simulation<'_> {
         let inst = &mut self.instances[id];
         inst.set_busy(now, inst.busy - 1, SimTime::ZERO + self.scenario.warmup);
         self.busy_workers -= 1;
-        self.recorder
-            .workers(now, self.busy_workers, self.worker_capacity);
+        self.recorder.busy_workers(now, self.busy_workers);
     }
 
     /// A draining instance that holds nothing any more ends.
+    #[inline]
     pub(super) fn finish_drain_if_empty(&mut self, id: InstanceId) {
         let inst = &self.instances[id];
         if inst.life == Life::Draining && inst.is_empty() {
