@@ -12,49 +12,61 @@
 
 use crate::model::instance::{Instance, Life};
 
-/// What one instance contributes to the census.
+/// What one instance contributes to the census: its group, and one bit for each count it is
+/// in. A change of mark then moves only the counts whose bit differs (usually one or two), and
+/// two marks compare as one integer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Mark {
     group: u32,
-    /// Counts toward its group's desired size: booting or up, or crashed and not yet noticed by
-    /// the balancer when the platform replaces crashed instances (it still holds its place).
-    holds_place: bool,
-    /// Holds its place and runs its group's current release.
-    current: bool,
-    /// Up and in rotation.
-    ready: bool,
-    /// Booting or up, and never in rotation yet.
-    unready: bool,
-    /// Unready and on its group's current release.
-    unready_current: bool,
-    booting: bool,
-    draining: bool,
+    counts: u8,
 }
+
+/// Counts toward its group's desired size: booting or up, or crashed and not yet noticed by the
+/// balancer when the platform replaces crashed instances (it still holds its place).
+const HOLDS_PLACE: u8 = 1 << 0;
+/// Holds its place and runs its group's current release.
+const CURRENT: u8 = 1 << 1;
+/// Up and in rotation.
+const READY: u8 = 1 << 2;
+/// Booting or up, and never in rotation yet.
+const UNREADY: u8 = 1 << 3;
+/// Unready and on its group's current release.
+const UNREADY_CURRENT: u8 = 1 << 4;
+const BOOTING: u8 = 1 << 5;
+const DRAINING: u8 = 1 << 6;
 
 impl Mark {
     /// The mark of `inst`, in rotation or not, in a group whose release is now `version`;
     /// `replace`: the platform replaces crashed instances.
+    #[inline]
     pub(super) fn of(inst: &Instance, routable: bool, version: u32, replace: bool) -> Mark {
         let undetected = replace && inst.life == Life::Dead && routable;
         let holds_place = inst.is_active() || undetected;
         let unready = inst.is_active() && inst.ready_at.get().is_none();
+        let on_current = inst.version == version;
+        let bit = |on: bool, bit: u8| if on { bit } else { 0 };
         Mark {
             group: inst.group,
-            holds_place,
-            current: holds_place && inst.version == version,
-            ready: inst.life == Life::Up && routable,
-            unready,
-            unready_current: unready && inst.version == version,
-            booting: inst.life == Life::Booting,
-            draining: inst.life == Life::Draining,
+            counts: bit(holds_place, HOLDS_PLACE)
+                | bit(holds_place && on_current, CURRENT)
+                | bit(inst.life == Life::Up && routable, READY)
+                | bit(unready, UNREADY)
+                | bit(unready && on_current, UNREADY_CURRENT)
+                | bit(inst.life == Life::Booting, BOOTING)
+                | bit(inst.life == Life::Draining, DRAINING),
         }
+    }
+
+    #[cfg(test)]
+    fn is(self, bit: u8) -> bool {
+        self.counts & bit != 0
     }
 }
 
 /// One group's counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct GroupCount {
-    /// Instances holding a place in the group (see [`Mark`]).
+    /// Instances holding a place in the group (see [`HOLDS_PLACE`]).
     pub(super) holding: u32,
     /// Of those, the ones on the group's current release.
     pub(super) current: u32,
@@ -108,17 +120,25 @@ impl Census {
 
     /// An instance with `mark` joins the fleet.
     pub(super) fn add(&mut self, mark: Mark) {
-        self.apply(mark, 1);
+        self.apply(mark.group, mark.counts, 1);
     }
 
     /// An instance with `mark` leaves the fleet.
     pub(super) fn remove(&mut self, mark: Mark) {
-        self.apply(mark, -1);
+        self.apply(mark.group, mark.counts, -1);
     }
 
-    /// An instance's mark changed from `before` to `after`.
+    /// An instance's mark changed from `before` to `after`: within a group, only the counts
+    /// it entered or left move.
+    #[inline]
     pub(super) fn change(&mut self, before: Mark, after: Mark) {
-        if before != after {
+        if before.group == after.group {
+            let moved = before.counts ^ after.counts;
+            if moved != 0 {
+                self.apply(before.group, before.counts & moved, -1);
+                self.apply(after.group, after.counts & moved, 1);
+            }
+        } else {
             self.remove(before);
             self.add(after);
         }
@@ -130,22 +150,26 @@ impl Census {
         self.groups[g].unready_current = 0;
     }
 
-    fn apply(&mut self, mark: Mark, by: i32) {
-        let step = |count: &mut u32, on: bool| {
-            if on {
-                *count = count
-                    .checked_add_signed(by)
-                    .expect("a census count stays within 0..2^32");
-            }
-        };
-        let g = &mut self.groups[mark.group as usize];
-        step(&mut g.holding, mark.holds_place);
-        step(&mut g.current, mark.current);
-        step(&mut g.ready, mark.ready);
-        step(&mut g.unready, mark.unready);
-        step(&mut g.unready_current, mark.unready_current);
-        step(&mut self.booting, mark.booting);
-        step(&mut self.draining, mark.draining);
+    /// Moves each count of group `group` whose bit is set in `counts` by `by`.
+    #[inline]
+    fn apply(&mut self, group: u32, mut counts: u8, by: i32) {
+        while counts != 0 {
+            let bit = counts & counts.wrapping_neg();
+            counts ^= bit;
+            let g = &mut self.groups[group as usize];
+            let count = match bit {
+                HOLDS_PLACE => &mut g.holding,
+                CURRENT => &mut g.current,
+                READY => &mut g.ready,
+                UNREADY => &mut g.unready,
+                UNREADY_CURRENT => &mut g.unready_current,
+                BOOTING => &mut self.booting,
+                _ => &mut self.draining,
+            };
+            *count = count
+                .checked_add_signed(by)
+                .expect("a census count stays within 0..2^32");
+        }
     }
 }
 
@@ -166,12 +190,39 @@ mod tests {
     #[test]
     fn a_crashed_instance_holds_its_place_only_until_the_balancer_notices_and_only_if_replaced() {
         let dead = instance(0, 0, Life::Dead);
-        assert!(Mark::of(&dead, true, 0, true).holds_place);
-        assert!(!Mark::of(&dead, false, 0, true).holds_place);
-        assert!(!Mark::of(&dead, true, 0, false).holds_place);
+        assert!(Mark::of(&dead, true, 0, true).is(HOLDS_PLACE));
+        assert!(!Mark::of(&dead, false, 0, true).is(HOLDS_PLACE));
+        assert!(!Mark::of(&dead, true, 0, false).is(HOLDS_PLACE));
         let draining = instance(0, 0, Life::Draining);
-        assert!(!Mark::of(&draining, true, 0, true).holds_place);
-        assert!(Mark::of(&draining, false, 0, true).draining);
+        assert!(!Mark::of(&draining, true, 0, true).is(HOLDS_PLACE));
+        assert!(Mark::of(&draining, false, 0, true).is(DRAINING));
+    }
+
+    #[test]
+    fn a_change_of_mark_leaves_the_counts_of_removing_one_and_adding_the_other() {
+        // Every pair of marks, within a group and across two: moving only the counts whose bit
+        // differs must come to what taking the first out and putting the second in does.
+        let all = DRAINING << 1;
+        for (from, to) in [(0, 0), (0, 1)] {
+            for a in 0..all {
+                for b in 0..all {
+                    let before = Mark {
+                        group: from,
+                        counts: a,
+                    };
+                    let after = Mark {
+                        group: to,
+                        counts: b,
+                    };
+                    let mut changed = Census::new(2);
+                    changed.add(before);
+                    changed.change(before, after);
+                    let mut fresh = Census::new(2);
+                    fresh.add(after);
+                    assert_eq!(changed, fresh, "{before:?} → {after:?}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -207,7 +258,7 @@ mod tests {
         // A deploy: no instance runs the new release, and every mark is taken against it.
         census.new_release(1);
         let old = Mark::of(&inst, true, 4, true);
-        assert!(!old.current);
+        assert!(!old.is(CURRENT));
         assert_eq!(
             (census.group(1).old(), census.group(1).unready_old()),
             (1, 0)
