@@ -9,6 +9,6 @@ mod time;
 
 pub(crate) use prefetch::{prefetch, prefetch_all, prefetch_first};
 pub(crate) use queue::EventQueue;
-pub(crate) use random::{stream, stream_key, Rng};
+pub(crate) use random::{stream, stream_key, Rng, Streams};
 pub use time::SimDuration;
 pub(crate) use time::{SimTime, NANOS_PER_SEC};

@@ -44,6 +44,8 @@ pub(crate) struct Links<'a> {
     /// Delivery work is drawn from its own stream (the sender may be gone by then).
     delivery_rng: Rng,
     next_key: u64,
+    /// Each user's own stream, by its arrival number.
+    user_streams: Streams,
     lifetime: DurationSampler,
     handshake: DurationSampler,
     message_time: DurationSampler,
@@ -125,6 +127,7 @@ impl<'a> Links<'a> {
             arrival_rng: rng("connection-arrivals"),
             delivery_rng: rng("deliveries"),
             next_key: 0,
+            user_streams: Streams::new(seed, CONN_STREAM),
             lifetime: DurationSampler::new(&config.lifetime),
             handshake: DurationSampler::new(&config.handshake),
             message_time: DurationSampler::new(&config.message_time),
@@ -203,7 +206,7 @@ fn backoff(config: &Connections, k: u32, rng: &mut Rng) -> SimDuration {
 impl Simulation<'_> {
     /// A new user arrives and makes its first attempt.
     pub(super) fn conn_arrival(&mut self) {
-        let (now, end, seed) = (self.now, self.end, self.scenario.seed);
+        let (now, end) = (self.now, self.end);
         let client_ips = self.scenario.workload.client_ips;
         let Some(l) = self.links.as_mut() else { return };
         if let Some(t) = l.arrivals.next_after(now, end, &mut l.arrival_rng) {
@@ -211,7 +214,7 @@ impl Simulation<'_> {
         }
         let key = l.next_key;
         l.next_key += 1;
-        let mut rng = stream(seed, CONN_STREAM, key);
+        let mut rng = l.user_streams.member(key);
         let total = l.seats.last().copied().unwrap_or(0);
         let seat = rng.random_range(0..total.max(1));
         let room = l.seats.partition_point(|&s| s <= seat) as u32;

@@ -24,7 +24,8 @@ const FILE_STREAM: u64 = stream_key("files");
 /// The file side of the fleet.
 pub(crate) struct FileTier<'a> {
     config: &'a FilesConfig,
-    seed: u64,
+    /// Each session's file plan is drawn from its own stream, by the session's arrival number.
+    plans: Streams,
     reads: CountSampler,
     shared_latency: DurationSampler,
     /// Object-store round trips.
@@ -48,7 +49,7 @@ impl<'a> FileTier<'a> {
     pub(super) fn new(config: &'a FilesConfig, seed: u64) -> Self {
         FileTier {
             config,
-            seed,
+            plans: Streams::new(seed, FILE_STREAM),
             reads: CountSampler::new(&config.reads),
             shared_latency: DurationSampler::new(&config.shared_latency),
             rng: stream(seed, FILE_STREAM, 0),
@@ -64,7 +65,7 @@ impl<'a> FileTier<'a> {
 
     /// The file plan of session `key`, from its own stream: the same in every variant.
     fn plan(&self, key: u64) -> SessionFile {
-        let mut rng = stream(self.seed, FILE_STREAM, key.wrapping_add(1));
+        let mut rng = self.plans.member(key.wrapping_add(1));
         if rng.random::<f64>() < self.config.uploads {
             SessionFile {
                 uploading: true,

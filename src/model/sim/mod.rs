@@ -53,8 +53,7 @@ use hdrhistogram::Histogram;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
-use crate::engine::random::Streams;
-use crate::engine::{stream, stream_key, EventQueue, Rng, SimDuration, SimTime};
+use crate::engine::{stream, stream_key, EventQueue, Rng, SimDuration, SimTime, Streams};
 use crate::metrics::{
     Cause, DemandModel, FleetSnapshot, JobRecorder, LaunchCause, LostCause, Recorder, Report,
     RunMeta, TerminateCause, TimelineEvent,
