@@ -44,7 +44,7 @@ impl Mark {
         let holds_place = inst.is_active() || undetected;
         let unready = inst.is_active() && inst.ready_at.get().is_none();
         let on_current = inst.version == version;
-        let bit = |on: bool, bit: u8| if on { bit } else { 0 };
+        let bit = |on: bool, count: u8| if on { count } else { 0 };
         Mark {
             group: inst.group,
             counts: bit(holds_place, HOLDS_PLACE)
@@ -153,18 +153,23 @@ impl Census {
     /// Moves each count of group `group` whose bit is set in `counts` by `by`.
     #[inline]
     fn apply(&mut self, group: u32, mut counts: u8, by: i32) {
+        let Census {
+            groups,
+            booting,
+            draining,
+        } = self;
+        let g = &mut groups[group as usize];
         while counts != 0 {
             let bit = counts & counts.wrapping_neg();
             counts ^= bit;
-            let g = &mut self.groups[group as usize];
             let count = match bit {
                 HOLDS_PLACE => &mut g.holding,
                 CURRENT => &mut g.current,
                 READY => &mut g.ready,
                 UNREADY => &mut g.unready,
                 UNREADY_CURRENT => &mut g.unready_current,
-                BOOTING => &mut self.booting,
-                _ => &mut self.draining,
+                BOOTING => &mut *booting,
+                _ => &mut *draining,
             };
             *count = count
                 .checked_add_signed(by)

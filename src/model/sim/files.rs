@@ -24,7 +24,8 @@ const FILE_STREAM: u64 = stream_key("files");
 /// The file side of the fleet.
 pub(crate) struct FileTier<'a> {
     config: &'a FilesConfig,
-    /// Each session's file plan is drawn from its own stream, by the session's arrival number.
+    /// The file streams: member 0 is the object store's round trips (`rng`), member `key + 1`
+    /// the file plan of the session that arrived `key`-th.
     plans: Streams,
     reads: CountSampler,
     shared_latency: DurationSampler,
@@ -47,12 +48,13 @@ pub(crate) struct SessionFile {
 
 impl<'a> FileTier<'a> {
     pub(super) fn new(config: &'a FilesConfig, seed: u64) -> Self {
+        let plans = Streams::new(seed, FILE_STREAM);
         FileTier {
             config,
-            plans: Streams::new(seed, FILE_STREAM),
+            plans,
             reads: CountSampler::new(&config.reads),
             shared_latency: DurationSampler::new(&config.shared_latency),
-            rng: stream(seed, FILE_STREAM, 0),
+            rng: plans.member(0),
             files: SideTable::default(),
         }
     }

@@ -329,7 +329,6 @@ impl Simulation<'_> {
     }
 
     /// The census mark of `id`, which must not be retired, as things stand now.
-    #[inline]
     pub(super) fn mark(&self, id: InstanceId) -> Mark {
         let inst = &self.instances[id];
         Mark::of(
