@@ -111,7 +111,7 @@ for case in $CASES; do
   printf '%-18s' "$case"
   for n in $SIZES; do
     if [ -z "${figures[$n]:-}" ]; then
-      printf '%10s' "–"
+      printf '%9s–' ''   # '%10s' would count the dash's three bytes as three columns
       continue
     fi
     read -ra runs <<<"${figures[$n]}"

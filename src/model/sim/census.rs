@@ -8,7 +8,10 @@
 //! every window and every detected crash. Here each change of an instance's state moves it from
 //! one count to another: the simulation computes an instance's [`Mark`] before and after
 //! anything that can change it (its life, its place in rotation, its group's release) and the
-//! census takes the difference. Debug builds check the counts against a scan at every use.
+//! census takes the difference. The initial fleet is the exception: each of its instances goes
+//! through launch, boot and rotation before the run starts, so it is counted once by a scan
+//! when it is complete rather than followed through those changes. Debug builds check the
+//! counts against a scan at every use.
 
 use crate::model::instance::{Instance, Life};
 

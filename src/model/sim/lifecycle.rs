@@ -26,7 +26,9 @@ impl Simulation<'_> {
             self.instances
                 .launch(Instance::new(now, self.version[group as usize], group, g));
         self.balancer.set_weight(id, g.weight);
-        self.census.add(self.mark(id));
+        if self.census_kept {
+            self.census.add(self.mark(id));
+        }
         if booting {
             self.queue
                 .push(now + self.scenario.instances.boot_time, Event::Booted(id));
@@ -65,7 +67,7 @@ impl Simulation<'_> {
             return; // stopped while booting, and retired
         };
         if inst.life == Life::Booting {
-            let before = self.mark(id);
+            let before = self.mark_before(id);
             let inst = &mut self.instances[id];
             inst.life = Life::Up;
             inst.up_at = Moment::at(self.now);
@@ -145,7 +147,7 @@ impl Simulation<'_> {
     /// reset, the client hears of it at once).
     pub(super) fn stop(&mut self, id: InstanceId, life: Life, why: Stop, cause: Cause) {
         let now = self.now;
-        let before = self.mark(id);
+        let before = self.mark_before(id);
         let inst = &mut self.instances[id];
         if inst.is_up() {
             self.worker_capacity -= u64::from(inst.workers);
@@ -198,7 +200,7 @@ impl Simulation<'_> {
             // Never served, holds nothing: it just stops.
             return self.terminate(id);
         }
-        let before = self.mark(id);
+        let before = self.mark_before(id);
         self.instances[id].life = Life::Draining;
         self.remark(id, before);
         self.leave_rotation(id);
@@ -328,6 +330,13 @@ impl Simulation<'_> {
         census
     }
 
+    /// The census mark of `id` before a change that [`Self::remark`] then records, or `None`
+    /// while the census is not kept (the initial fleet is being built, see
+    /// [`Simulation::census_kept`]).
+    pub(super) fn mark_before(&self, id: InstanceId) -> Option<Mark> {
+        self.census_kept.then(|| self.mark(id))
+    }
+
     /// The census mark of `id`, which must not be retired, as things stand now.
     pub(super) fn mark(&self, id: InstanceId) -> Mark {
         let inst = &self.instances[id];
@@ -339,9 +348,12 @@ impl Simulation<'_> {
         )
     }
 
-    /// `id`, whose mark was `before` ([`Self::mark`]), has just changed: the census follows.
-    pub(super) fn remark(&mut self, id: InstanceId, before: Mark) {
-        self.census.change(before, self.mark(id));
+    /// `id`, whose mark was `before` ([`Self::mark_before`]), has just changed: the census
+    /// follows.
+    pub(super) fn remark(&mut self, id: InstanceId, before: Option<Mark>) {
+        if let Some(before) = before {
+            self.census.change(before, self.mark(id));
+        }
     }
 
     /// The active instance to remove first among those `eligible`: one still booting (it never
@@ -400,7 +412,7 @@ impl Simulation<'_> {
 
     /// The balancer starts routing to `id`.
     pub(super) fn enter_rotation(&mut self, id: InstanceId) {
-        let before = self.mark(id);
+        let before = self.mark_before(id);
         self.balancer.add(id);
         let inst = &mut self.instances[id];
         if inst.ready_at.get().is_none() {
@@ -413,7 +425,7 @@ impl Simulation<'_> {
 
     /// The balancer stops routing to `id`.
     pub(super) fn leave_rotation(&mut self, id: InstanceId) {
-        let before = self.mark(id);
+        let before = self.mark_before(id);
         self.balancer.remove(id);
         self.remark(id, before);
         self.recorder

@@ -252,6 +252,10 @@ pub(crate) struct Simulation<'a> {
     deploy: Vec<Option<Deploy>>,
     /// How many instances hold a place, run the current release, are ready, boot or drain.
     census: Census,
+    /// The census follows every change of an instance's state. Not while the initial fleet is
+    /// built: each of its instances would be marked five times on its way into rotation
+    /// (launched, booted, put into rotation), so it is counted once when the fleet is complete.
+    census_kept: bool,
     /// Per group: the launch number from which to look for the oldest instance a rolling
     /// deploy replaces next ([`Simulation::oldest_old`]).
     deploy_from: Vec<u32>,
@@ -344,6 +348,7 @@ impl<'a> Simulation<'a> {
             version: vec![0; groups.len()],
             deploy: vec![None; groups.len()],
             census: Census::new(groups.len()),
+            census_kept: false,
             deploy_from: vec![0; groups.len()],
             group_stats: (!scenario.instances.groups.is_empty())
                 .then(|| groups.iter().map(|_| GroupStats::default()).collect()),
@@ -390,6 +395,8 @@ impl<'a> Simulation<'a> {
                 sim.enter_rotation(id);
             }
         }
+        sim.census = sim.census_by_scan();
+        sim.census_kept = true;
         if let Some(scaler) = &sim.scaler {
             sim.queue
                 .push(SimTime::ZERO + scaler.config.interval, Event::Autoscale);
@@ -656,5 +663,31 @@ mod tests {
         let request = Slab::<Request>::SLOT_BYTES;
         assert!(request <= 48, "{request} bytes");
         assert!(size_of::<Event>() <= 12, "{} bytes", size_of::<Event>());
+    }
+
+    #[test]
+    fn the_initial_fleet_is_counted_once_built_and_every_change_is_followed_after() {
+        let scenario = crate::model::tests::open_system(5, 2, 10.0, 100, 60);
+        let mut sim = Simulation::new(&scenario);
+        // Five instances up, on the current release, in rotation; none booting or draining.
+        assert!(sim.census_kept);
+        assert_eq!(sim.census, sim.census_by_scan());
+        let g = sim.census.group(0);
+        assert_eq!((g.holding, g.current, g.ready, g.unready), (5, 5, 5, 0));
+        assert_eq!((sim.census.booting(), sim.census.draining()), (0, 0));
+        // A launch during the run is followed: one more holds a place, boots, is not ready.
+        let id = sim.launch(0, true, LaunchCause::ScaleOut);
+        let g = sim.census.group(0);
+        assert_eq!(
+            (g.holding, g.ready, g.unready, sim.census.booting()),
+            (6, 5, 1, 1)
+        );
+        // So is its boot and its entry into rotation.
+        sim.booted(id);
+        assert_eq!(sim.census.booting(), 0);
+        sim.enter_rotation(id);
+        let g = sim.census.group(0);
+        assert_eq!((g.holding, g.ready, g.unready), (6, 6, 0));
+        assert_eq!(sim.census, sim.census_by_scan());
     }
 }
