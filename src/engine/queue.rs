@@ -410,13 +410,13 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Shows `ahead` the events likely to be popped next, so that the caller can start loading what
-    /// they will touch while it handles the one just popped (see [`crate::engine::prefetch`]). Each
-    /// comes with its place: 0 for the next event, 1 for the one after, and so on below [`DEPTH`];
-    /// or [`DEPTH`] for each of a few events among which the next one is. The caller can start the
-    /// first loads for the events further ahead, and for the nearest ones those that depend on
-    /// loads started a few events earlier. A hint only: the handler may still schedule an earlier
-    /// event. Only a large queue looks ahead, where the records of a large fleet are rarely in
-    /// cache; a small one shows nothing.
+    /// they will touch while it handles the one just popped (see
+    /// [`mod@crate::engine::prefetch`]). Each comes with its place: 0 for the next event, 1 for
+    /// the one after, and so on below [`DEPTH`]; or [`DEPTH`] for each of a few events among
+    /// which the next one is. The caller can start the first loads for the events further ahead,
+    /// and for the nearest ones those that depend on loads started a few events earlier. A hint
+    /// only: the handler may still schedule an earlier event. Only a large queue looks ahead,
+    /// where the records of a large fleet are rarely in cache; a small one shows nothing.
     #[inline]
     pub(crate) fn upcoming(&self, ahead: impl FnMut(&E, usize)) {
         if self.large {

@@ -70,7 +70,7 @@ pub(crate) struct VariantSummary {
     pub(crate) overrides: Vec<String>,
     /// One outcome per seed, in the order of [`Comparison::seeds`].
     pub(crate) outcomes: Vec<Outcome>,
-    /// One estimate per metric of [`super::Headline::ALL`], in that order.
+    /// One estimate per metric of [`super::outcome::Headline::ALL`], in that order.
     pub(crate) estimates: Vec<Estimate>,
     /// The time series averaged over seeds, window by window.
     pub(crate) series: Vec<SeriesRow>,

@@ -59,7 +59,8 @@ pub(crate) struct SweepSummary {
 pub(crate) struct SweepPoint {
     /// The point's value on each axis, in the order of [`SweepSummary::axes`].
     pub(crate) values: Vec<String>,
-    /// One estimate per metric of [`super::Headline::ALL`], over the seeds run at this point.
+    /// One estimate per metric of [`super::outcome::Headline::ALL`], over the seeds run at this
+    /// point.
     pub(crate) estimates: Vec<Estimate>,
     /// The point's objectives over its seeds; `None` without objectives.
     pub(crate) verdict: Option<Verdict>,
